@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Config } from './config.ts';
+import type { Db } from './platform/db/index.ts';
+import { authPlugin } from './platform/http/auth.ts';
+import { errorsPlugin } from './platform/http/errors.ts';
+import { setSiteName } from './platform/http/layout.ts';
+import { ProblemSchema } from './platform/http/problem.schema.ts';
+import { createSessionStore } from './platform/http/sessions.ts';
+import { createSettings } from './platform/settings.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { randomToken } from './lib/secrets.ts';
+import { accountsFeature, createAccountsService } from './features/accounts/index.ts';
+import { apiDocsRoutes } from './features/api-docs/api-docs.routes.ts';
+import { createPostsService } from './features/posts/index.ts';
+import { postsApi } from './features/posts/posts.api.ts';
+import { postsRoutes } from './features/posts/posts.routes.ts';
+import { feedRoutes } from './features/site/site.feeds.ts';
+import { siteRoutes } from './features/site/site.routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  clock?: Clock;
+}
+
+const REQUEST_ID = /^[\w.-]{1,100}$/;
+
+/** Builds the whole application on a database. Never listens: main.ts or a test does. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db } = deps;
+  const clock = deps.clock ?? systemClock;
+  const settings = createSettings(db.kysely);
+  const secret = config.sessionSecret ?? await settings.getOrInit('session_secret', () => randomToken());
+  const siteName = await settings.get('site_name') ?? 'Inkwell';
+  setSiteName(siteName);
+  const https = config.siteUrl.startsWith('https:');
+
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  // Bodies are validated strictly (no coercion, every failing field reported);
+  // query strings and params arrive as text, so those coerce.
+  const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
+  const otherAjv = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
+  addFormats.default(bodyAjv);
+  addFormats.default(otherAjv);
+  for (const ajv of [bodyAjv, otherAjv]) ajv.addSchema(ProblemSchema);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema));
+  app.addSchema(ProblemSchema);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'img-src': ["'self'", 'data:', 'https:'],
+        'form-action': ["'self'"],
+        'upgrade-insecure-requests': https ? [] : null,
+      },
+    },
+    hsts: https,
+  });
+  await app.register(cookie, { secret });
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Inkwell API',
+        version: '1',
+        description: 'JSON API for Inkwell blogs. Errors are RFC 9457 application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: config.siteUrl }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A personal access token (npm run inkwell -- create-token).' },
+          cookieAuth: { type: 'apiKey', in: 'cookie', name: 'inkwell_session', description: 'A browser session; state changes also need the X-CSRF-Token header.' },
+        },
+      },
+    },
+    hideUntagged: true,
+  });
+  await app.register(authPlugin, { sessions: createSessionStore(db.kysely, clock), secret, secureCookies: https });
+
+  const posts = createPostsService({ db: db.kysely, clock });
+  const accounts = createAccountsService({ db: db.kysely, clock, settings });
+
+  await app.register(siteRoutes, { db });
+  await app.register(accountsFeature, { accounts });
+  await app.register(postsRoutes, { posts });
+  await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
+  await app.register(async (api) => {
+    if (config.corsOrigins.length) {
+      await api.register(cors, {
+        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id'],
+        exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'],
+        maxAge: 600,
+      });
+    }
+    await api.register(postsApi, { posts, siteUrl: config.siteUrl, prefix: '/v1' });
+  }, { prefix: '/api' });
+  await app.register(apiDocsRoutes);
+
+  return app;
+}

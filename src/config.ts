@@ -1,0 +1,93 @@
+/** Everything Inkwell reads from the environment, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  siteUrl: string;
+  /** When unset, a generated secret is kept in the database (see site settings). */
+  sessionSecret: string | undefined;
+  logLevel: string;
+  /** Origins allowed to call /api from a browser; ['*'] allows any. */
+  corsOrigins: string[];
+}
+
+/** A bad environment value: main.ts prints the message alone and exits 1. */
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates the configuration; throws ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = parsePort(env.PORT);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const databaseUrl = parseDatabaseUrl(env.DATABASE_URL);
+  const siteUrl = parseSiteUrl(env.SITE_URL, host, port);
+  const sessionSecret = env.SESSION_SECRET || undefined;
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters long (or unset, to use a generated one)');
+  }
+  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
+  }
+  return { port, host, databaseUrl, siteUrl, sessionSecret, logLevel, corsOrigins: parseCors(env.CORS_ORIGINS) };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 3000;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) {
+    throw new ConfigError(`PORT must be an integer from 0 to 65535; got "${raw}"`);
+  }
+  return n;
+}
+
+function parseDatabaseUrl(raw: string | undefined): string {
+  if (!raw) return 'sqlite:./data/inkwell.db';
+  if (raw.startsWith('sqlite:') && raw.length > 'sqlite:'.length) return raw;
+  if (/^postgres(ql)?:\/\/./.test(raw)) {
+    try {
+      new URL(raw);
+      return raw;
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new ConfigError(`DATABASE_URL must be "sqlite:<path>" or "postgres://user@host:port/db"; got "${redact(raw)}"`);
+}
+
+function parseSiteUrl(raw: string | undefined, host: string, port: number): string {
+  if (!raw) return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`SITE_URL must be an absolute http(s) URL such as https://blog.example.com; got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`SITE_URL must start with http:// or https://; got "${raw}"`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function parseCors(raw: string | undefined): string[] {
+  if (!raw || !raw.trim()) return [];
+  const origins = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of origins) {
+    if (o === '*') continue;
+    let ok = false;
+    try {
+      const u = new URL(o);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o.replace(/\/$/, '');
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`CORS_ORIGINS must be "*" or comma-separated origins like https://app.example.com; got "${o}"`);
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+// Never echo a database password into logs or the terminal.
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../../platform/errors.ts';
+import { problems } from '../../platform/http/problem.schema.ts';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
+import type { Post } from './posts.queries.ts';
+import type { PostsService } from './posts.service.ts';
+import {
+  IdOrSlugParams, PostCreateSchema, PostListQuery, PostListSchema, PostPatchSchema, PostReplaceSchema, PostSchema,
+} from './posts.schema.ts';
+
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
+
+/** The JSON API for posts under /api/v1. */
+export async function postsApi(root: FastifyInstance, opts: { posts: PostsService; siteUrl: string }) {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const { posts, siteUrl } = opts;
+  const present = (p: Post) => ({ ...p, url: `${siteUrl}/posts/${p.slug}` });
+
+  app.get('/posts', {
+    schema: {
+      tags: ['posts'], summary: 'List posts',
+      description: 'Newest first, with cursor pagination: pass the returned `nextCursor` as `before`.',
+      querystring: PostListQuery,
+      response: { 200: PostListSchema, ...problems(400, 401, 403, 422) },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const before = q.before ? decodeCursor(q.before) : undefined;
+    if (before === null) throw new AppError('bad_request', 'before is not a cursor returned by this API', [{ field: 'before', message: 'is not a valid cursor' }]);
+    const page = await posts.list(request.user, { status: q.status, tag: q.tag, author: q.author, before, limit: q.limit });
+    return { posts: page.posts.map(present), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
+  });
+
+  app.get('/posts/:idOrSlug', {
+    schema: {
+      tags: ['posts'], summary: 'Get one post', params: IdOrSlugParams,
+      response: { 200: PostSchema, ...problems(404) },
+    },
+  }, async (request) => present(await posts.get(request.user, request.params.idOrSlug)));
+
+  app.post('/posts', {
+    schema: {
+      tags: ['posts'], summary: 'Create a post', security, body: PostCreateSchema,
+      description: 'Needs the author, editor or admin role. Answers 201 with a Location header.',
+      response: { 201: PostSchema, ...problems(400, 401, 403, 409, 413, 415, 422) },
+    },
+  }, async (request, reply) => {
+    const post = await posts.create(request.user, request.body);
+    return reply.code(201).header('location', `/api/v1/posts/${post.id}`).send(present(post));
+  });
+
+  app.put('/posts/:idOrSlug', {
+    schema: {
+      tags: ['posts'], summary: 'Replace a post', security, params: IdOrSlugParams, body: PostReplaceSchema,
+      response: { 200: PostSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+    },
+  }, async (request) => present(await posts.replace(request.user, request.params.idOrSlug, request.body)));
+
+  app.patch('/posts/:idOrSlug', {
+    schema: {
+      tags: ['posts'], summary: 'Change some fields of a post', security, params: IdOrSlugParams, body: PostPatchSchema,
+      response: { 200: PostSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+    },
+  }, async (request) => present(await posts.patch(request.user, request.params.idOrSlug, request.body)));
+
+  app.delete('/posts/:idOrSlug', {
+    schema: {
+      tags: ['posts'], summary: 'Delete a post', security, params: IdOrSlugParams,
+      response: { 204: Type.Null({ description: 'Deleted.' }), ...problems(401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    await posts.remove(request.user, request.params.idOrSlug);
+    return reply.code(204).send(null);
+  });
+}

@@ -1,0 +1,155 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, PostStatus } from '../../platform/db/schema.ts';
+import type { Cursor } from '../../lib/cursor.ts';
+
+/** A post as the rest of the app sees it. */
+export interface Post {
+  id: number;
+  slug: string;
+  title: string;
+  body: string;
+  bodyHtml: string;
+  excerpt: string;
+  customExcerpt: string | null;
+  status: PostStatus;
+  author: { id: number; username: string; displayName: string } | null;
+  tags: { name: string; slug: string }[];
+  createdAt: string;
+  updatedAt: string;
+  publishedAt: string | null;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface ListFilter {
+  /** 'published' lists by published date; anything else by creation date. */
+  status: PostStatus | 'all';
+  /** Restricts to one author's posts (a writer's own drafts, an author filter). */
+  authorId?: number;
+  authorUsername?: string;
+  tagSlug?: string;
+  /** Only published posts, plus drafts by this author (an author's view of "all"). */
+  draftsOnlyBy?: number;
+  before?: Cursor;
+  limit: number;
+}
+
+function basePostQuery(db: Db) {
+  return db.selectFrom('posts')
+    .leftJoin('users', 'users.id', 'posts.author_id')
+    .select([
+      'posts.id', 'posts.slug', 'posts.title', 'posts.body', 'posts.body_html', 'posts.excerpt',
+      'posts.custom_excerpt', 'posts.status', 'posts.created_at', 'posts.updated_at', 'posts.published_at',
+      'posts.author_id', 'users.username', 'users.display_name',
+    ]);
+}
+
+type Row = Awaited<ReturnType<ReturnType<typeof basePostQuery>['executeTakeFirstOrThrow']>>;
+
+function toPost(row: Row, tags: Post['tags']): Post {
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    body: row.body,
+    bodyHtml: row.body_html,
+    excerpt: row.excerpt,
+    customExcerpt: row.custom_excerpt,
+    status: row.status,
+    author: row.author_id !== null && row.username !== null
+      ? { id: row.author_id, username: row.username, displayName: row.display_name ?? row.username }
+      : null,
+    tags,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    publishedAt: row.published_at,
+  };
+}
+
+async function tagsFor(db: Db, postIds: number[]): Promise<Map<number, Post['tags']>> {
+  const byPost = new Map<number, Post['tags']>();
+  if (postIds.length === 0) return byPost;
+  const rows = await db.selectFrom('post_tags')
+    .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+    .select(['post_tags.post_id', 'tags.name', 'tags.slug'])
+    .where('post_tags.post_id', 'in', postIds)
+    .orderBy('tags.name')
+    .execute();
+  for (const r of rows) {
+    const list = byPost.get(r.post_id) ?? [];
+    list.push({ name: r.name, slug: r.slug });
+    byPost.set(r.post_id, list);
+  }
+  return byPost;
+}
+
+export async function findPostById(db: Db, id: number): Promise<Post | undefined> {
+  const row = await basePostQuery(db).where('posts.id', '=', id).executeTakeFirst();
+  return row && toPost(row, (await tagsFor(db, [row.id])).get(row.id) ?? []);
+}
+
+export async function findPostBySlug(db: Db, slug: string): Promise<Post | undefined> {
+  const row = await basePostQuery(db).where('posts.slug', '=', slug).executeTakeFirst();
+  return row && toPost(row, (await tagsFor(db, [row.id])).get(row.id) ?? []);
+}
+
+/** One page of posts, newest first, and whether more follow. */
+export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[]; hasMore: boolean }> {
+  const byPublished = f.status === 'published';
+  const sortCol = byPublished ? 'posts.published_at' : 'posts.created_at';
+  let q = basePostQuery(db);
+  if (f.status !== 'all') q = q.where('posts.status', '=', f.status);
+  if (f.authorId !== undefined) q = q.where('posts.author_id', '=', f.authorId);
+  if (f.authorUsername !== undefined) q = q.where('users.username', '=', f.authorUsername);
+  if (f.draftsOnlyBy !== undefined) {
+    const me = f.draftsOnlyBy;
+    q = q.where((eb) => eb.or([eb('posts.status', '=', 'published'), eb('posts.author_id', '=', me)]));
+  }
+  if (f.tagSlug !== undefined) {
+    const tag = f.tagSlug;
+    q = q.where('posts.id', 'in', (eb) => eb.selectFrom('post_tags')
+      .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+      .select('post_tags.post_id')
+      .where('tags.slug', '=', tag));
+  }
+  if (f.before) {
+    const { at, id } = f.before;
+    q = q.where((eb) => eb.or([eb(sortCol, '<', at), eb.and([eb(sortCol, '=', at), eb('posts.id', '<', id)])]));
+  }
+  const rows = await q.orderBy(sortCol, 'desc').orderBy('posts.id', 'desc').limit(f.limit + 1).execute();
+  const page = rows.slice(0, f.limit);
+  const tags = await tagsFor(db, page.map((r) => r.id));
+  return { posts: page.map((r) => toPost(r, tags.get(r.id) ?? [])), hasMore: rows.length > f.limit };
+}
+
+/** Slugs equal to `base` or `base-N`, to pick the next free one. */
+export async function slugsLike(db: Db, base: string): Promise<Set<string>> {
+  const rows = await db.selectFrom('posts').select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .execute();
+  return new Set(rows.map((r) => r.slug));
+}
+
+/** Replaces a post's tags, creating tags that don't exist yet. */
+export async function setPostTags(db: Db, postId: number, tags: { name: string; slug: string }[], now: string): Promise<void> {
+  await db.deleteFrom('post_tags').where('post_id', '=', postId).execute();
+  if (tags.length === 0) return;
+  await db.insertInto('tags')
+    .values(tags.map((t) => ({ name: t.name, slug: t.slug, created_at: now })))
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .execute();
+  const ids = await db.selectFrom('tags').select('id').where('slug', 'in', tags.map((t) => t.slug)).execute();
+  await db.insertInto('post_tags').values(ids.map((t) => ({ post_id: postId, tag_id: t.id }))).execute();
+}
+
+export async function findTagBySlug(db: Db, slug: string): Promise<{ name: string; slug: string } | undefined> {
+  return db.selectFrom('tags').select(['name', 'slug']).where('slug', '=', slug).executeTakeFirst();
+}
+
+/** Slugs and change dates of published posts, newest first (for the sitemap). */
+export async function publishedSlugs(db: Db, limit: number): Promise<{ slug: string; updated_at: string }[]> {
+  return db.selectFrom('posts').select(['slug', 'updated_at'])
+    .where('status', '=', 'published')
+    .orderBy('published_at', 'desc').orderBy('id', 'desc')
+    .limit(limit).execute();
+}

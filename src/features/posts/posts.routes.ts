@@ -1,0 +1,179 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../platform/errors.ts';
+import { requireUser } from '../../platform/http/auth.ts';
+import { sendPage } from '../../platform/http/layout.ts';
+import { decodeCursor, encodeCursor, type Cursor } from '../../lib/cursor.ts';
+import { canCreatePost, canEditPost, canManageAllPosts } from './posts.policy.ts';
+import type { Post } from './posts.queries.ts';
+import type { PostInput, PostsService } from './posts.service.ts';
+import { dashboardHtml } from './views/dashboard.ts';
+import { postFormHtml, type PostFormValues } from './views/post-form.ts';
+import { postListHtml } from './views/post-list.ts';
+import { postPageHtml } from './views/post-page.ts';
+
+const PAGE_SIZE = 20;
+
+type FormBody = Record<string, unknown> | undefined;
+type SlugParams = { Params: { slug: string } };
+
+function beforeParam(request: FastifyRequest): Cursor | undefined {
+  const raw = (request.query as Record<string, unknown>).before;
+  if (raw === undefined || raw === '') return undefined;
+  const cursor = typeof raw === 'string' ? decodeCursor(raw) : null;
+  if (!cursor) throw new AppError('bad_request', 'The "before" page marker is not valid; start again from the first page');
+  return cursor;
+}
+
+function formInput(body: FormBody): PostInput {
+  const b = body ?? {};
+  const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags: str('tags') ?? '', status: str('status') ?? 'draft' };
+}
+
+function formValues(input: PostInput): PostFormValues {
+  return {
+    title: input.title ?? '', slug: input.slug ?? '', body: input.body ?? '', excerpt: input.excerpt ?? '',
+    tags: Array.isArray(input.tags) ? input.tags.join(', ') : input.tags ?? '', status: input.status ?? 'draft',
+  };
+}
+
+function valuesOf(post: Post): PostFormValues {
+  return {
+    title: post.title, slug: post.slug, body: post.body, excerpt: post.customExcerpt ?? '',
+    tags: post.tags.map((t) => t.name).join(', '), status: post.status,
+  };
+}
+
+/** HTML pages and forms for posts. */
+export async function postsRoutes(app: FastifyInstance, opts: { posts: PostsService }) {
+  const { posts } = opts;
+
+  const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { posts: page, nextCursor } = await posts.list(request.user, { before: beforeParam(request), limit: PAGE_SIZE });
+    return sendPage(request, reply, {
+      title: 'Latest posts',
+      body: postListHtml({
+        heading: 'Latest posts', posts: page, empty: 'No posts yet.',
+        olderHref: nextCursor ? `/posts?before=${encodeCursor(nextCursor)}` : null,
+      }),
+    });
+  };
+  app.get('/', listPage);
+  app.get('/posts', listPage);
+
+  app.get('/posts/new', async (request, reply) => {
+    const user = requireUser(request);
+    if (!canCreatePost(user)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
+    return sendPage(request, reply, {
+      title: 'Write a post',
+      body: postFormHtml({ heading: 'Write a post', action: '/posts', method: 'POST', values: formValues({}), errors: [], csrf: request.csrfToken() }),
+    });
+  });
+
+  // Invalid input: the form again, as typed, each problem beside its field.
+  const formAgain = (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
+    if (!(err instanceof AppError) || (err.code !== 'validation_failed' && err.code !== 'slug_taken')) throw err;
+    const heading = edit ? `Edit “${edit.title}”` : 'Write a post';
+    return sendPage(request, reply, {
+      title: heading,
+      status: err.status,
+      body: postFormHtml({
+        heading, action: edit ? `/posts/${edit.slug}` : '/posts', method: edit ? 'PUT' : 'POST',
+        values: formValues(input), errors: err.errors, csrf: request.csrfToken(),
+      }),
+    });
+  };
+
+  app.post('/posts', async (request, reply) => {
+    requireUser(request);
+    const input = formInput(request.body as FormBody);
+    let post: Post;
+    try {
+      post = await posts.create(request.user, input);
+    } catch (err) {
+      return formAgain(request, reply, err, input);
+    }
+    reply.setFlash(post.status === 'published' ? 'Post published' : 'Draft saved');
+    return reply.code(303).redirect(`/posts/${post.slug}`);
+  });
+
+  app.get<SlugParams>('/posts/:slug', async (request, reply) => {
+    const post = await posts.get(request.user, request.params.slug);
+    const canEdit = canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
+    return sendPage(request, reply, {
+      title: post.title,
+      body: postPageHtml(post, { canEdit, csrf: canEdit ? request.csrfToken() : '' }),
+      head: `<link rel="canonical" href="/posts/${post.slug}">`,
+    });
+  });
+
+  app.get<SlugParams>('/posts/:slug/edit', async (request, reply) => {
+    requireUser(request);
+    const post = await posts.get(request.user, request.params.slug);
+    if (!canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status })) {
+      throw new AppError('forbidden', 'Only the author of this post, an editor or an admin may edit it');
+    }
+    return sendPage(request, reply, {
+      title: `Edit “${post.title}”`,
+      body: postFormHtml({
+        heading: `Edit “${post.title}”`, action: `/posts/${post.slug}`, method: 'PUT', values: valuesOf(post), errors: [], csrf: request.csrfToken(),
+      }),
+    });
+  });
+
+  const update = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
+    requireUser(request);
+    const current = await posts.get(request.user, request.params.slug);
+    const input = formInput(request.body as FormBody);
+    let post: Post;
+    try {
+      post = await posts.replace(request.user, current.id, input);
+    } catch (err) {
+      return formAgain(request, reply, err, input, current);
+    }
+    reply.setFlash(post.status === 'published' ? 'Post updated' : 'Draft saved');
+    return reply.code(303).redirect(`/posts/${post.slug}`);
+  };
+
+  const remove = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
+    requireUser(request);
+    const post = await posts.remove(request.user, request.params.slug);
+    reply.setFlash(`Post “${post.title}” deleted`);
+    return reply.code(303).redirect('/admin/posts');
+  };
+
+  app.put<SlugParams>('/posts/:slug', update);
+  app.delete<SlugParams>('/posts/:slug', remove);
+  // HTML forms can only POST; a hidden _method field says what they mean.
+  app.post<SlugParams>('/posts/:slug', async (request, reply) => {
+    const method = String((request.body as FormBody)?._method ?? '').toUpperCase();
+    if (method === 'PUT' || method === 'PATCH') return update(request, reply);
+    if (method === 'DELETE') return remove(request, reply);
+    throw new AppError('method_not_allowed', 'POST to a post needs a _method field of PUT or DELETE');
+  });
+
+  app.get<SlugParams>('/tags/:slug', async (request, reply) => {
+    const tag = await posts.findTag(request.params.slug);
+    if (!tag) throw new AppError('not_found', 'No tag with that name');
+    const { posts: page, nextCursor } = await posts.list(request.user, { tag: tag.slug, before: beforeParam(request), limit: PAGE_SIZE });
+    return sendPage(request, reply, {
+      title: `Posts tagged “${tag.name}”`,
+      body: postListHtml({
+        heading: `Posts tagged “${tag.name}”`, posts: page, empty: 'No published posts with this tag yet.',
+        olderHref: nextCursor ? `/tags/${tag.slug}?before=${encodeCursor(nextCursor)}` : null,
+      }),
+    });
+  });
+
+  app.get('/admin/posts', async (request, reply) => {
+    const user = requireUser(request);
+    const { posts: page, nextCursor } = await posts.dashboard(user, beforeParam(request));
+    return sendPage(request, reply, {
+      title: 'Dashboard',
+      body: dashboardHtml({
+        posts: page, everyone: canManageAllPosts(user), csrf: request.csrfToken(),
+        olderHref: nextCursor ? `/admin/posts?before=${encodeCursor(nextCursor)}` : null,
+      }),
+    });
+  });
+}

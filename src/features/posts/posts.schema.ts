@@ -1,0 +1,91 @@
+import { Type, type Static } from 'typebox';
+import { LIMITS } from './posts.service.ts';
+
+// One schema drives validation, response serialization and the OpenAPI document.
+
+const Status = Type.Enum(['draft', 'published'], { description: 'Only published posts are visible to readers and feeds.' });
+
+export const PostSchema = Type.Object({
+  id: Type.Integer({ description: 'Numeric id; stable for the life of the post.' }),
+  slug: Type.String({ description: 'URL name of the post, unique across the blog.' }),
+  title: Type.String({ description: 'Plain-text title.' }),
+  body: Type.String({ description: 'The Markdown source.' }),
+  bodyHtml: Type.String({ description: 'The body rendered to sanitized HTML, safe to insert into a page.' }),
+  excerpt: Type.String({ description: 'The excerpt shown in lists: the custom one, or the start of the body.' }),
+  customExcerpt: Type.Union([Type.String(), Type.Null()], { description: 'The excerpt the writer gave, if any.' }),
+  status: Status,
+  author: Type.Union([
+    Type.Object({
+      id: Type.Integer({ description: 'User id.' }),
+      username: Type.String({ description: 'Unique username.' }),
+      displayName: Type.String({ description: 'Name shown on posts.' }),
+    }),
+    Type.Null(),
+  ], { description: 'Who wrote the post; null for the seeded welcome post or a deleted account.' }),
+  tags: Type.Array(Type.Object({
+    name: Type.String({ description: 'Tag as written.' }),
+    slug: Type.String({ description: 'URL name of the tag: /tags/{slug}.' }),
+  }), { description: 'Tags, alphabetically.' }),
+  url: Type.String({ description: 'Absolute address of the post\'s HTML page.' }),
+  createdAt: Type.String({ format: 'date-time', description: 'When the post was created (UTC).' }),
+  updatedAt: Type.String({ format: 'date-time', description: 'When the post last changed (UTC).' }),
+  publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the post was first published; null for a never-published draft.' }),
+}, { $id: 'Post', description: 'A blog post.' });
+
+const fields = {
+  title: Type.String({ maxLength: LIMITS.title, description: 'Plain-text title; must not be blank.' }),
+  body: Type.String({ maxLength: LIMITS.body, description: 'Markdown. Raw HTML is shown as text; links are limited to http, https and mailto.' }),
+  slug: Type.String({ maxLength: LIMITS.slug, description: 'URL name; lowercase letters, digits and hyphens. Derived from the title when omitted.' }),
+  excerpt: Type.Union([Type.String({ maxLength: LIMITS.excerpt }), Type.Null()], { description: 'Custom excerpt; null or empty to derive it from the body.' }),
+  status: Status,
+  tags: Type.Array(Type.String({ maxLength: LIMITS.tag }), { maxItems: LIMITS.tags, description: 'Tag names; new tags are created as needed.' }),
+};
+
+export const PostCreateSchema = Type.Object({
+  title: fields.title,
+  body: fields.body,
+  slug: Type.Optional(fields.slug),
+  excerpt: Type.Optional(fields.excerpt),
+  status: Type.Optional({ ...fields.status, description: 'Defaults to draft.' }),
+  tags: Type.Optional(fields.tags),
+}, { additionalProperties: false, description: 'A new post.' });
+
+export const PostReplaceSchema = Type.Object({
+  title: fields.title,
+  body: fields.body,
+  status: fields.status,
+  slug: Type.Optional({ ...fields.slug, description: 'New URL name; the current one is kept when omitted.' }),
+  excerpt: Type.Optional(fields.excerpt),
+  tags: Type.Optional(fields.tags),
+}, { additionalProperties: false, description: 'The whole post; omitted excerpt and tags are cleared.' });
+
+export const PostPatchSchema = Type.Object({
+  title: Type.Optional(fields.title),
+  body: Type.Optional(fields.body),
+  status: Type.Optional(fields.status),
+  slug: Type.Optional(fields.slug),
+  excerpt: Type.Optional(fields.excerpt),
+  tags: Type.Optional(fields.tags),
+}, { additionalProperties: false, description: 'Only the fields to change.' });
+
+export const PostListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Posts per page, 1 to 100.' }),
+  before: Type.Optional(Type.String({ maxLength: 100, description: 'The nextCursor of the previous page.' })),
+  tag: Type.Optional(Type.String({ maxLength: 100, description: 'Only posts with this tag slug.' })),
+  author: Type.Optional(Type.String({ maxLength: 100, description: 'Only posts by this username.' })),
+  status: Type.Enum(['published', 'draft', 'all'], {
+    default: 'published',
+    description: 'draft and all need authentication: authors see their own drafts, editors and admins everyone\'s.',
+  }),
+});
+
+export const PostListSchema = Type.Object({
+  posts: Type.Array(PostSchema, { description: 'Newest first: by publication date for published, by creation date otherwise.' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `before` to get the next page; null on the last page.' }),
+}, { description: 'One page of posts.' });
+
+export const IdOrSlugParams = Type.Object({
+  idOrSlug: Type.String({ maxLength: 100, description: 'Numeric id or slug.' }),
+});
+
+export type PostListQueryT = Static<typeof PostListQuery>;

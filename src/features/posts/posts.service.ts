@@ -1,0 +1,260 @@
+import type { Kysely } from 'kysely';
+import type { Database, PostStatus } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
+import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
+import type { CurrentUser } from '../../platform/http/sessions.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Cursor } from '../../lib/cursor.ts';
+import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
+import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import * as q from './posts.queries.ts';
+import type { Post } from './posts.queries.ts';
+import { canCreatePost, canEditPost, canManageAllPosts, canViewPost } from './posts.policy.ts';
+
+/** What a writer sends; every field optional here, the mode decides what is required. */
+export interface PostInput {
+  title?: string;
+  slug?: string;
+  body?: string;
+  excerpt?: string | null;
+  status?: string;
+  /** A list of names, or one comma-separated string (as an HTML form sends it). */
+  tags?: string[] | string;
+}
+
+export const LIMITS = { title: 200, slug: 100, body: 100_000, excerpt: 500, tags: 10, tag: 40 };
+// Paths under /posts/ that are pages of their own, so never a post's slug.
+const RESERVED_SLUGS = new Set(['new']);
+
+interface Normalized {
+  title?: string;
+  slug?: string;
+  body?: string;
+  excerpt?: string | null;
+  status?: PostStatus;
+  tags?: { name: string; slug: string }[];
+}
+
+/** Checks and normalizes input; `required` names the fields that must be present. */
+export function validatePostInput(input: PostInput, required: (keyof PostInput)[]): Normalized {
+  const errors: FieldError[] = [];
+  const out: Normalized = {};
+  const err = (field: string, message: string) => errors.push({ field, message });
+
+  for (const f of required) {
+    if (input[f] === undefined || input[f] === null) err(f, 'is required');
+  }
+  if (typeof input.title === 'string') {
+    const title = input.title.trim();
+    if (!title) err('title', 'cannot be blank');
+    else if (title.length > LIMITS.title) err('title', `must be at most ${LIMITS.title} characters`);
+    out.title = title;
+  }
+  if (typeof input.slug === 'string' && input.slug.trim() !== '') {
+    const slug = input.slug.trim().toLowerCase();
+    if (slug.length > LIMITS.slug) err('slug', `must be at most ${LIMITS.slug} characters`);
+    else if (!SLUG_PATTERN.test(slug)) err('slug', 'may contain only lowercase letters, digits and single hyphens (like my-first-post)');
+    else if (RESERVED_SLUGS.has(slug)) err('slug', `"${slug}" is reserved; choose another`);
+    out.slug = slug;
+  }
+  if (typeof input.body === 'string') {
+    if (!input.body.trim()) err('body', 'cannot be blank');
+    else if (input.body.length > LIMITS.body) err('body', `must be at most ${LIMITS.body.toLocaleString('en')} characters`);
+    out.body = input.body.replace(/\r\n/g, '\n');
+  }
+  if (input.excerpt !== undefined) {
+    const excerpt = typeof input.excerpt === 'string' ? input.excerpt.trim() : '';
+    if (excerpt.length > LIMITS.excerpt) err('excerpt', `must be at most ${LIMITS.excerpt} characters`);
+    out.excerpt = excerpt || null;
+  }
+  if (input.status !== undefined) {
+    if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft" or "published"');
+    else out.status = input.status;
+  }
+  if (input.tags !== undefined) {
+    const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(','))
+      .map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
+    const tags = new Map<string, { name: string; slug: string }>();
+    for (const name of names) {
+      const slug = slugify(name, LIMITS.tag);
+      if (name.length > LIMITS.tag) err('tags', `each tag must be at most ${LIMITS.tag} characters ("${name.slice(0, 20)}…" is longer)`);
+      else if (!slug) err('tags', `"${name}" needs at least one letter or digit`);
+      else if (!tags.has(slug)) tags.set(slug, { name, slug });
+    }
+    if (tags.size > LIMITS.tags) err('tags', `at most ${LIMITS.tags} tags per post`);
+    out.tags = [...tags.values()];
+  }
+  assertValid(errors);
+  return out;
+}
+
+export interface ListOptions {
+  status?: PostStatus | 'all';
+  tag?: string;
+  author?: string;
+  before?: Cursor;
+  limit: number;
+}
+
+/** Blog posts: reading (with visibility rules), writing (with ownership rules). */
+export function createPostsService(deps: { db: Kysely<Database>; clock: Clock }) {
+  const { db, clock } = deps;
+
+  async function findVisible(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
+    const post = typeof idOrSlug === 'number' || /^\d+$/.test(idOrSlug)
+      ? await q.findPostById(db, Number(idOrSlug)) ?? (typeof idOrSlug === 'string' ? await q.findPostBySlug(db, idOrSlug) : undefined)
+      : await q.findPostBySlug(db, idOrSlug);
+    // A draft the viewer may not see is reported missing, so its existence doesn't leak.
+    if (!post || !canViewPost(viewer, { authorId: post.author?.id ?? null, status: post.status })) {
+      throw new AppError('not_found', 'No post with that id or slug');
+    }
+    return post;
+  }
+
+  async function findEditable(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
+    if (!viewer) throw new AppError('unauthenticated', 'Log in to change posts');
+    const post = await findVisible(viewer, idOrSlug);
+    if (!canEditPost(viewer, { authorId: post.author?.id ?? null, status: post.status })) {
+      throw new AppError('forbidden', 'Only the author of this post, an editor or an admin may change it');
+    }
+    return post;
+  }
+
+  async function freeSlug(base: string, exceptId?: number): Promise<string> {
+    const root = base || 'post';
+    const taken = await q.slugsLike(db, root);
+    if (exceptId !== undefined) {
+      const own = await q.findPostById(db, exceptId);
+      if (own) taken.delete(own.slug);
+    }
+    if (!taken.has(root) && !RESERVED_SLUGS.has(root)) return root;
+    for (let n = 2; ; n++) if (!taken.has(`${root}-${n}`)) return `${root}-${n}`;
+  }
+
+  function derived(body: string, customExcerpt: string | null) {
+    const bodyHtml = renderMarkdown(body);
+    // The first paragraph reads best as an excerpt; a short one is padded out with what follows.
+    const first = htmlToText(bodyHtml.slice(0, bodyHtml.indexOf('</p>') + 1 || undefined));
+    return { body_html: bodyHtml, excerpt: customExcerpt ?? excerptOf(first.length >= 80 ? first : htmlToText(bodyHtml)) };
+  }
+
+  const slugTaken = (slug: string) =>
+    new AppError('slug_taken', `The slug "${slug}" is already used by another post`, [{ field: 'slug', message: 'is already used by another post' }]);
+
+  return {
+    /** One page of posts the viewer may see, and the cursor for the next page. */
+    async list(viewer: CurrentUser | null, opts: ListOptions): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
+      const status = opts.status ?? 'published';
+      const filter: q.ListFilter = { status, tagSlug: opts.tag, authorUsername: opts.author, before: opts.before, limit: opts.limit };
+      if (status !== 'published' && !canManageAllPosts(viewer)) {
+        if (!viewer) throw new AppError('unauthenticated', 'Log in to list drafts');
+        if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers can list only published posts');
+        if (status === 'draft') filter.authorId = viewer.id;
+        else filter.draftsOnlyBy = viewer.id;
+      }
+      const { posts, hasMore } = await q.listPosts(db, filter);
+      const last = posts.at(-1);
+      const at = last && (status === 'published' ? last.publishedAt : last.createdAt);
+      return { posts, nextCursor: hasMore && last && at ? { at, id: last.id } : null };
+    },
+
+    get: findVisible,
+
+    /** The writer's dashboard: their own posts, or everyone's for editors and admins. */
+    async dashboard(viewer: CurrentUser, before?: Cursor): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
+      if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers have no posts to manage');
+      const { posts, hasMore } = await q.listPosts(db, {
+        status: 'all', authorId: canManageAllPosts(viewer) ? undefined : viewer.id, before, limit: 50,
+      });
+      const last = posts.at(-1);
+      return { posts, nextCursor: hasMore && last ? { at: last.createdAt, id: last.id } : null };
+    },
+
+    async create(viewer: CurrentUser | null, input: PostInput): Promise<Post> {
+      if (!viewer) throw new AppError('unauthenticated', 'Log in to write posts');
+      if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
+      const v = validatePostInput(input, ['title', 'body']);
+      const status = v.status ?? 'draft';
+      const now = clock.now().toISOString();
+      const given = v.slug !== undefined;
+      for (let attempt = 0; ; attempt++) {
+        const slug = v.slug ?? await freeSlug(slugify(v.title!));
+        try {
+          const id = await db.transaction().execute(async (trx) => {
+            const row = await trx.insertInto('posts').values({
+              author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
+              ...derived(v.body!, v.excerpt ?? null),
+              status, created_at: now, updated_at: now, published_at: status === 'published' ? now : null,
+            }).returning('id').executeTakeFirstOrThrow();
+            await q.setPostTags(trx, row.id, v.tags ?? [], now);
+            return row.id;
+          });
+          return (await q.findPostById(db, id))!;
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          // A given slug is the writer's choice: tell them. A derived one lost a race: pick again.
+          if (given || attempt >= 3) throw slugTaken(slug);
+        }
+      }
+    },
+
+    /** Replaces a post (PUT): title, body and status required; absent excerpt and tags are cleared. */
+    async replace(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
+      const post = await findEditable(viewer, idOrSlug);
+      const v = validatePostInput(input, ['title', 'body', 'status']);
+      return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] });
+    },
+
+    /** Changes only the fields given (PATCH). */
+    async patch(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
+      const post = await findEditable(viewer, idOrSlug);
+      return this.update(post, validatePostInput(input, []));
+    },
+
+    /** Applies validated changes to a post the caller may edit. */
+    async update(post: Post, v: Normalized): Promise<Post> {
+      const now = clock.now().toISOString();
+      const body = v.body ?? post.body;
+      const customExcerpt = v.excerpt !== undefined ? v.excerpt : post.customExcerpt;
+      const status = v.status ?? post.status;
+      const slug = v.slug ?? post.slug;
+      try {
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('posts').set({
+            title: v.title ?? post.title, slug, body, custom_excerpt: customExcerpt, ...derived(body, customExcerpt),
+            status, updated_at: now,
+            // The first publication date stays, so re-publishing doesn't bump old posts to the top.
+            published_at: status === 'published' ? post.publishedAt ?? now : post.publishedAt,
+          }).where('id', '=', post.id).execute();
+          if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
+        });
+      } catch (e) {
+        if (isUniqueViolation(e)) throw slugTaken(slug);
+        throw e;
+      }
+      return (await q.findPostById(db, post.id))!;
+    },
+
+    async remove(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
+      const post = await findEditable(viewer, idOrSlug);
+      await db.deleteFrom('posts').where('id', '=', post.id).execute();
+      return post;
+    },
+
+    findTag: (slug: string) => q.findTagBySlug(db, slug),
+
+    /** Published posts' slugs and change dates, newest first (for the sitemap). */
+    sitemapEntries: (limit: number) => q.publishedSlugs(db, limit),
+
+    /** Writes the welcome post into an empty blog, once in its life. */
+    async seedWelcome(body: string): Promise<void> {
+      const now = clock.now().toISOString();
+      await db.insertInto('posts').values({
+        author_id: null, title: 'Welcome to Inkwell', slug: 'welcome-to-inkwell', body, custom_excerpt: null,
+        ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now,
+      }).onConflict((oc) => oc.column('slug').doNothing()).execute();
+    },
+  };
+}
+
+export type PostsService = ReturnType<typeof createPostsService>;

@@ -1,0 +1,42 @@
+import { html } from '../../../lib/html.ts';
+import type { FieldError } from '../../../platform/errors.ts';
+import { csrfField, errorSummaryHtml, fieldHtml } from '../../../platform/http/forms.ts';
+import { LIMITS } from '../posts.service.ts';
+
+export interface PostFormValues {
+  title: string;
+  slug: string;
+  body: string;
+  excerpt: string;
+  tags: string;
+  status: string;
+}
+
+/** The write/edit form; shows each problem beside its field and keeps what was typed. */
+export function postFormHtml(opts: {
+  heading: string;
+  action: string;
+  method: 'POST' | 'PUT';
+  values: PostFormValues;
+  errors: FieldError[];
+  csrf: string;
+}): string {
+  const { values: v, errors } = opts;
+  const statusError = errors.find((e) => e.field === 'status');
+  return html`<h1>${opts.heading}</h1>
+!${errorSummaryHtml(errors)}
+<form class="stacked" method="post" action="${opts.action}" novalidate>
+  !${csrfField(opts.csrf)}
+  !${opts.method === 'PUT' ? html`<input type="hidden" name="_method" value="PUT">` : ''}
+  !${fieldHtml({ name: 'title', label: 'Title', value: v.title, errors, attrs: html`maxlength="${LIMITS.title}" required` })}
+  !${fieldHtml({ name: 'slug', label: 'Slug', value: v.slug, errors, hint: '(the address, /posts/your-slug; leave empty to derive it from the title)', attrs: html`maxlength="${LIMITS.slug}"` })}
+  !${fieldHtml({ name: 'body', label: 'Body', type: 'textarea', value: v.body, errors, hint: '(Markdown)', attrs: 'required' })}
+  !${fieldHtml({ name: 'excerpt', label: 'Excerpt', value: v.excerpt, errors, hint: '(optional; the start of the body is used otherwise)', attrs: html`maxlength="${LIMITS.excerpt}"` })}
+  !${fieldHtml({ name: 'tags', label: 'Tags', value: v.tags, errors, hint: '(comma-separated)' })}
+  !${statusError ? html`<p class="field-error" id="status-error">Status ${statusError.message}</p>` : ''}
+  <div class="actions">
+    <button type="submit" name="status" value="published">Publish</button>
+    <button type="submit" name="status" value="draft" class="link">Save as draft</button>
+  </div>
+</form>`;
+}

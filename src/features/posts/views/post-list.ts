@@ -1,0 +1,35 @@
+import { html } from '../../../lib/html.ts';
+import type { Post } from '../posts.queries.ts';
+
+/** A date as readers expect to see it, with the machine-readable value alongside. */
+export function dateHtml(iso: string | null): string {
+  if (!iso) return '';
+  const text = new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  return html`<time datetime="${iso}">${text}</time>`;
+}
+
+export function authorHtml(post: Post): string {
+  return post.author ? html`${post.author.displayName}` : 'The Inkwell team';
+}
+
+export function tagsHtml(post: Post): string {
+  if (post.tags.length === 0) return '';
+  return html`<ul class="tags" aria-label="Tags">!${post.tags.map((t) => html`<li><a href="/tags/${t.slug}">${t.name}</a></li>`)}</ul>`;
+}
+
+/** The list of posts on the front page and tag pages, with the "older" link. */
+export function postListHtml(opts: { heading: string; posts: Post[]; olderHref: string | null; empty: string; intro?: string }): string {
+  const items = opts.posts.map((p) => html`<li>
+  <article>
+    <h2><a href="/posts/${p.slug}">${p.title}</a>!${p.status === 'draft' ? html` <span class="badge">Draft</span>` : ''}</h2>
+    <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)}</p>
+    <p>${p.excerpt}</p>
+    !${tagsHtml(p)}
+  </article>
+</li>`);
+  return html`<h1>${opts.heading}</h1>
+!${opts.intro ?? ''}
+${opts.posts.length ? '' : opts.empty}
+<ul class="post-list">!${items}</ul>
+<nav class="pager" aria-label="Pagination"><span></span>!${opts.olderHref ? html`<a href="${opts.olderHref}" rel="next">Older posts →</a>` : ''}</nav>`;
+}

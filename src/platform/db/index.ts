@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { createNodeSqliteDialect } from './node-sqlite.ts';
+import type { Database } from './schema.ts';
+
+export type { Database } from './schema.ts';
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: Dialect;
+  /** Answers whether the database takes a query; used by /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** `sqlite:<path>` or `postgres://…` (see config.ts). */
+  url: string;
+  /** PostgreSQL only: run every query in this schema (tests use a fresh one per run). */
+  schema?: string;
+  poolSize?: number;
+}
+
+/** Opens the database named by a URL: node:sqlite for `sqlite:`, pg for `postgres:`. */
+export function openDb(opts: DbOptions): Db {
+  if (opts.url.startsWith('sqlite:')) {
+    const file = opts.url.slice('sqlite:'.length);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const { dialect } = createNodeSqliteDialect(file);
+    return wrap(new Kysely<Database>({ dialect }), 'sqlite');
+  }
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
+    types: { getTypeParser: pgTypeParser },
+  });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', () => {});
+  return wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+}
+
+const TIMESTAMPTZ = 1184;
+const INT8 = 20;
+function pgTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === TIMESTAMPTZ) return (v) => new Date(v).toISOString();
+  // count(*) and friends are int8; our counts fit comfortably in a double.
+  if (oid === INT8) return (v) => Number(v);
+  return pg.types.getTypeParser(oid, format as 'text');
+}
+
+function wrap(kysely: Kysely<Database>, dialect: Dialect): Db {
+  return {
+    kysely,
+    dialect,
+    async ping() {
+      try {
+        await sql`select 1`.execute(kysely);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => kysely.destroy(),
+  };
+}

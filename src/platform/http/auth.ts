@@ -1,0 +1,161 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../errors.ts';
+import { hmac, randomToken, safeEqual } from '../../lib/secrets.ts';
+import { SESSION_TTL_MS, type CurrentUser, type SessionStore } from './sessions.ts';
+
+export const SESSION_COOKIE = 'inkwell_session';
+const ANON_CSRF_COOKIE = 'inkwell_csrf';
+const FLASH_COOKIE = 'inkwell_flash';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface Flash {
+  kind: 'success' | 'error';
+  message: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: CurrentUser | null;
+    /** How this request authenticated: a session cookie, a bearer token, or not at all. */
+    authVia: 'session' | 'token' | null;
+    sessionToken: string | null;
+    flash: Flash | null;
+    /** The CSRF token for forms on this page (sets an anonymous cookie if needed). */
+    csrfToken(): string;
+  }
+  interface FastifyReply {
+    /** Ends any current session and starts a new one (session id rotated at login). */
+    logIn(userId: number): Promise<void>;
+    logOut(): Promise<void>;
+    /** Shows a message on the next page this browser renders. */
+    setFlash(message: string, kind?: Flash['kind']): void;
+  }
+}
+
+export interface AuthOptions {
+  sessions: SessionStore;
+  secret: string;
+  secureCookies: boolean;
+}
+
+/**
+ * Who is asking (session cookie or bearer token), CSRF protection for every
+ * cookie-authenticated state change, login/logout and flash messages.
+ */
+export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => {
+  const { sessions, secret, secureCookies } = opts;
+  const cookieBase = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: secureCookies };
+
+  app.decorateRequest('user', null);
+  app.decorateRequest('authVia', null);
+  app.decorateRequest('sessionToken', null);
+  app.decorateRequest('flash', null);
+  app.decorateRequest('csrfToken', function (this: FastifyRequest): string {
+    throw new Error('csrfToken() is set per request');
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.csrfToken = () => {
+      let key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
+      if (!key) {
+        key = randomToken();
+        request.cookies[ANON_CSRF_COOKIE] = key;
+        reply.setCookie(ANON_CSRF_COOKIE, key, cookieBase);
+      }
+      return hmac(secret, `csrf:${key}`);
+    };
+
+    const flash = request.cookies[FLASH_COOKIE];
+    if (flash) {
+      const unsigned = request.unsignCookie(flash);
+      if (unsigned.valid && unsigned.value) {
+        try {
+          request.flash = JSON.parse(unsigned.value) as Flash;
+        } catch {
+          request.flash = null;
+        }
+      }
+    }
+
+    const authz = request.headers.authorization;
+    if (authz !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(authz);
+      const found = m ? await sessions.lookupApiToken(m[1]) : null;
+      if (!found) {
+        reply.header('www-authenticate', 'Bearer');
+        throw new AppError('unauthenticated', 'The bearer token is missing, malformed, revoked or unknown');
+      }
+      const needed = UNSAFE.has(request.method) ? 'write' : 'read';
+      if (!found.scopes.includes(needed) && !(needed === 'read' && found.scopes.includes('write'))) {
+        throw new AppError('insufficient_scope', `This token needs the "${needed}" scope for ${request.method} requests`);
+      }
+      request.user = found.user;
+      request.authVia = 'token';
+      return;
+    }
+
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) {
+      const user = await sessions.lookup(token);
+      if (user) {
+        request.user = user;
+        request.authVia = 'session';
+        request.sessionToken = token;
+      } else {
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      }
+    }
+  });
+
+  // After the body is parsed (the token may be a form field), before any route handler.
+  app.addHook('preHandler', async (request) => {
+    if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
+    const key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
+    // An API call with no ambient credentials cannot be forged; it is simply anonymous.
+    if (!key && request.url.startsWith('/api/')) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    const sent = (typeof body === 'object' && body && typeof body._csrf === 'string' ? body._csrf : undefined)
+      ?? (request.headers['x-csrf-token'] as string | undefined);
+    if (!key || !sent || !safeEqual(sent, hmac(secret, `csrf:${key}`))) {
+      throw new AppError('csrf_failed');
+    }
+  });
+
+  app.decorateReply('logIn', async function (this: FastifyReply, userId: number) {
+    const old = this.request.sessionToken;
+    if (old) await sessions.destroy(old);
+    const token = await sessions.create(userId);
+    this.request.sessionToken = token;
+    this.setCookie(SESSION_COOKIE, token, { ...cookieBase, maxAge: SESSION_TTL_MS / 1000 });
+    this.clearCookie(ANON_CSRF_COOKIE, { path: '/' });
+  });
+
+  app.decorateReply('logOut', async function (this: FastifyReply) {
+    const token = this.request.sessionToken;
+    if (token) await sessions.destroy(token);
+    this.request.sessionToken = null;
+    this.request.user = null;
+    this.clearCookie(SESSION_COOKIE, { path: '/' });
+  });
+
+  app.decorateReply('setFlash', function (this: FastifyReply, message: string, kind: Flash['kind'] = 'success') {
+    this.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message }), { ...cookieBase, signed: true, maxAge: 60 });
+  });
+}, { name: 'inkwell-auth', dependencies: ['@fastify/cookie'] });
+
+/** Clears the flash cookie once its message has been shown. */
+export function consumeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {
+  const flash = request.flash;
+  if (flash) {
+    reply.clearCookie(FLASH_COOKIE, { path: '/' });
+    request.flash = null;
+  }
+  return flash;
+}
+
+/** The signed-in user, or a 401 (an HTML GET is sent to the login page instead). */
+export function requireUser(request: FastifyRequest): CurrentUser {
+  if (!request.user) throw new AppError('unauthenticated', 'Log in to do this');
+  return request.user;
+}

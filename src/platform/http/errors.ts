@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
+import { errorPage } from './layout.ts';
+
+/** JSON API requests get problem+json; everything else gets an HTML page. */
+export function wantsJson(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/');
+}
+
+// Fastify's own errors, by code, mapped onto our catalogue.
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+};
+
+/** Converts any thrown value into our AppError, without leaking internals. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as FastifyError & { validation?: unknown[]; validationContext?: string };
+  if (e.validation) return new AppError('validation_failed', undefined, fieldErrorsFromAjv(e.validation as AjvError[], e.validationContext));
+  if (e.code && FASTIFY_CODES[e.code]) return new AppError(FASTIFY_CODES[e.code]);
+  if (e.statusCode === 429) return new AppError('rate_limited', e.message);
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    const code = (Object.keys(ERRORS) as ErrorCode[]).find((k) => ERRORS[k].status === e.statusCode) ?? 'bad_request';
+    return new AppError(code);
+  }
+  return new AppError('internal');
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function fieldErrorsFromAjv(errors: AjvError[], context = 'body'): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const err of errors) {
+    let field = err.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    let message = err.message ?? 'is invalid';
+    if (err.keyword === 'required') {
+      field = [field, String(err.params.missingProperty)].filter(Boolean).join('.');
+      message = 'is required';
+    } else if (err.keyword === 'additionalProperties') {
+      field = [field, String(err.params.additionalProperty)].filter(Boolean).join('.');
+      message = 'is not a known field';
+    }
+    field ||= context;
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push({ field, message });
+  }
+  return out;
+}
+
+/** Sends an error as RFC 9457 problem+json. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: AppError): FastifyReply {
+  const body: Record<string, unknown> = {
+    type: `about:blank`,
+    title: ERRORS[err.code].title,
+    status: err.status,
+    code: err.code,
+    detail: err.message,
+    instance: request.url.split('?')[0],
+  };
+  if (err.errors.length) body.errors = err.errors;
+  return reply.code(err.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
+}
+
+export const errorsPlugin = fp(async (app: FastifyInstance) => {
+  app.setErrorHandler((error, request, reply) => {
+    const err = toAppError(error);
+    if (err.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: err.code }, err.message);
+    if (wantsJson(request)) return sendProblem(request, reply, err);
+    return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new AppError('not_found', `Nothing lives at ${request.method} ${request.url.split('?')[0]}`);
+    if (wantsJson(request)) return sendProblem(request, reply, err);
+    return reply.code(404).type('text/html; charset=utf-8').send(errorPage(request, err));
+  });
+}, { name: 'inkwell-errors' });

@@ -1,0 +1,47 @@
+import { html } from '../../lib/html.ts';
+import type { FieldError } from '../errors.ts';
+
+// Accessible form pieces: every input has a label, a hint and its error tied to
+// it with aria-describedby, and a summary at the top links to each problem.
+
+export interface FieldOptions {
+  name: string;
+  label: string;
+  value: string;
+  errors: FieldError[];
+  type?: 'text' | 'email' | 'password' | 'textarea';
+  hint?: string;
+  /** Extra attributes, already HTML (maxlength, pattern, autocomplete…). */
+  attrs?: string;
+}
+
+function labelOf(field: string): string {
+  return field.charAt(0).toUpperCase() + field.slice(1);
+}
+
+/** One labelled input (or textarea) with its hint and error message. */
+export function fieldHtml(o: FieldOptions): string {
+  const messages = o.errors.filter((e) => e.field === o.name).map((e) => e.message);
+  const ids = [o.hint ? `${o.name}-hint` : '', messages.length ? `${o.name}-error` : ''].filter(Boolean).join(' ');
+  const common = html`id="${o.name}" name="${o.name}" aria-invalid="${messages.length ? 'true' : 'false'}"!${ids ? html` aria-describedby="${ids}"` : ''} !${o.attrs ?? ''}`;
+  const input = o.type === 'textarea'
+    ? html`<textarea !${common}>${o.value}</textarea>`
+    : html`<input type="${o.type ?? 'text'}" !${common} value="${o.value}">`;
+  return html`<div>
+  <label for="${o.name}">${o.label}!${o.hint ? html` <span class="hint" id="${o.name}-hint">${o.hint}</span>` : ''}</label>
+  !${input}
+  !${messages.length ? html`<p class="field-error" id="${o.name}-error">${o.label} ${messages.join('; ')}</p>` : ''}
+</div>`;
+}
+
+/** The box at the top of a form listing each problem, linked to its field. */
+export function errorSummaryHtml(errors: FieldError[], labels: Record<string, string> = {}): string {
+  if (errors.length === 0) return '';
+  return html`<div class="error-summary" role="alert"><p><strong>Please fix ${errors.length === 1 ? 'this problem' : `these ${errors.length} problems`}:</strong></p>
+<ul>!${errors.map((e) => html`<li><a href="#${e.field}">${labels[e.field] ?? labelOf(e.field)} ${e.message}</a></li>`)}</ul></div>`;
+}
+
+/** The hidden CSRF field every cookie-authenticated form carries. */
+export function csrfField(token: string): string {
+  return html`<input type="hidden" name="_csrf" value="${token}">`;
+}

@@ -1,0 +1,74 @@
+import type { Kysely } from 'kysely';
+import type { Database, Role } from '../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { hashToken, randomToken } from '../../lib/secrets.ts';
+
+/** The signed-in user as the rest of the app sees them. */
+export interface CurrentUser {
+  id: number;
+  username: string;
+  displayName: string;
+  email: string;
+  role: Role;
+}
+
+export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+const userColumns = ['users.id', 'users.username', 'users.display_name', 'users.email', 'users.role'] as const;
+
+function toCurrentUser(row: { id: number; username: string; display_name: string; email: string; role: Role }): CurrentUser {
+  return { id: row.id, username: row.username, displayName: row.display_name, email: row.email, role: row.role };
+}
+
+/**
+ * Database-backed sessions. The cookie holds a random token; the table holds
+ * only its hash, so a leaked database does not leak live sessions.
+ */
+export function createSessionStore(db: Kysely<Database>, clock: Clock) {
+  return {
+    /** Starts a session and returns the token for the cookie. */
+    async create(userId: number): Promise<string> {
+      const token = randomToken();
+      const now = clock.now();
+      await db.insertInto('sessions').values({
+        id_hash: hashToken(token),
+        user_id: userId,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+      }).execute();
+      return token;
+    },
+
+    /** The user behind a session token, if the session exists and has not expired. */
+    async lookup(token: string): Promise<CurrentUser | null> {
+      const row = await db.selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select(userColumns)
+        .where('sessions.id_hash', '=', hashToken(token))
+        .where('sessions.expires_at', '>', clock.now().toISOString())
+        .executeTakeFirst();
+      return row ? toCurrentUser(row) : null;
+    },
+
+    async destroy(token: string): Promise<void> {
+      await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute();
+    },
+
+    /** Looks up a personal access token; records its use at most once a minute. */
+    async lookupApiToken(token: string): Promise<{ user: CurrentUser; scopes: string[] } | null> {
+      const row = await db.selectFrom('api_tokens')
+        .innerJoin('users', 'users.id', 'api_tokens.user_id')
+        .select([...userColumns, 'api_tokens.id as token_id', 'api_tokens.scopes', 'api_tokens.last_used_at'])
+        .where('api_tokens.token_hash', '=', hashToken(token))
+        .executeTakeFirst();
+      if (!row) return null;
+      const now = clock.now();
+      if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000) {
+        await db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
+      }
+      return { user: toCurrentUser(row), scopes: row.scopes.split(/[\s,]+/).filter(Boolean) };
+    },
+  };
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>;
