@@ -69,6 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  // Only JSON and form bodies are understood; anything else is a 415, not a guess.
+  app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
   await app.register(helmet, {
     contentSecurityPolicy: {

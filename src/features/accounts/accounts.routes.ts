@@ -26,7 +26,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
   });
 
   app.post('/login', {
-    config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
   }, async (request, reply) => {
     const body = request.body as Body;
     const next = safeNext(body?.next);

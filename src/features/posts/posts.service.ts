@@ -134,7 +134,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
   function derived(body: string, customExcerpt: string | null) {
     const bodyHtml = renderMarkdown(body);
     // The first paragraph reads best as an excerpt; a short one is padded out with what follows.
-    const first = htmlToText(bodyHtml.slice(0, bodyHtml.indexOf('</p>') + 1 || undefined));
+    const end = bodyHtml.indexOf('</p>');
+    const first = htmlToText(end === -1 ? bodyHtml : bodyHtml.slice(0, end));
     return { body_html: bodyHtml, excerpt: customExcerpt ?? excerptOf(first.length >= 80 ? first : htmlToText(bodyHtml)) };
   }
 

@@ -79,6 +79,10 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     if (err.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: err.code }, err.message);
     if (wantsJson(request)) return sendProblem(request, reply, err);
+    // A page that needs a login sends the visitor to log in, then back here.
+    if (err.code === 'unauthenticated' && request.method === 'GET') {
+      return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
+    }
     return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
   });
   app.setNotFoundHandler((request, reply) => {

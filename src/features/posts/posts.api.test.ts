@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
+import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
+
+eachDatabase('posts JSON API', (dialect) => {
+  let t: TestApp;
+  let author: TestUser, other: TestUser, editor: TestUser, reader: TestUser;
+  let authorToken: string, otherToken: string, editorToken: string, readerToken: string;
+
+  before(async () => {
+    t = await buildTestApp(dialect);
+    [author, other, editor, reader] = await Promise.all([
+      buildUser(t, { role: 'author' }), buildUser(t, { role: 'author' }), buildUser(t, { role: 'editor' }), buildUser(t, { role: 'reader' }),
+    ]);
+    [authorToken, otherToken, editorToken, readerToken] = await Promise.all([author, other, editor, reader].map((u) => buildToken(t, u)));
+  });
+  after(() => t.close());
+
+  const call = (method: string, url: string, token?: string, body?: unknown, headers: Record<string, string> = {}) =>
+    t.app.inject({
+      method: method as 'GET', url,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  test('create, read, replace, patch and delete a post', async () => {
+    const created = await call('POST', '/api/v1/posts', authorToken, { title: 'Hello API', body: '# Hi\n\nSome *text*.', tags: ['News', 'Tech Talk'], status: 'published' });
+    assert.equal(created.statusCode, 201);
+    const post = created.json();
+    assert.equal(created.headers.location, `/api/v1/posts/${post.id}`);
+    assert.equal(post.slug, 'hello-api');
+    assert.equal(post.status, 'published');
+    assert.match(post.bodyHtml, /<em>text<\/em>/);
+    assert.deepEqual(post.tags, [{ name: 'News', slug: 'news' }, { name: 'Tech Talk', slug: 'tech-talk' }]);
+    assert.equal(post.author.username, author.username);
+    assert.ok(post.publishedAt);
+    assert.equal(post.url, `${t.config.siteUrl}/posts/hello-api`);
+
+    const bySlug = await call('GET', '/api/v1/posts/hello-api');
+    assert.equal(bySlug.statusCode, 200);
+    assert.equal(bySlug.json().id, post.id);
+    assert.equal((await call('GET', `/api/v1/posts/${post.id}`)).json().slug, 'hello-api');
+
+    const replaced = await call('PUT', `/api/v1/posts/${post.id}`, authorToken, { title: 'Hello again', body: 'New body', status: 'published' });
+    assert.equal(replaced.statusCode, 200);
+    assert.equal(replaced.json().title, 'Hello again');
+    assert.equal(replaced.json().slug, 'hello-api', 'PUT without slug keeps the address');
+    assert.deepEqual(replaced.json().tags, [], 'PUT without tags clears them');
+    assert.equal(replaced.json().publishedAt, post.publishedAt, 'first publication date is kept');
+
+    const patched = await call('PATCH', '/api/v1/posts/hello-api', authorToken, { excerpt: 'Short', tags: ['x'] });
+    assert.equal(patched.statusCode, 200);
+    assert.equal(patched.json().title, 'Hello again');
+    assert.equal(patched.json().excerpt, 'Short');
+    assert.deepEqual(patched.json().tags.map((x: { slug: string }) => x.slug), ['x']);
+
+    const deleted = await call('DELETE', `/api/v1/posts/${post.id}`, authorToken);
+    assert.equal(deleted.statusCode, 204);
+    assert.equal(deleted.body, '');
+    assert.equal((await call('GET', `/api/v1/posts/${post.id}`)).statusCode, 404);
+  });
+
+  test('derived slugs stay unique; a given slug that is taken is 409', async () => {
+    const a = (await call('POST', '/api/v1/posts', authorToken, { title: 'Same Title', body: 'a' })).json();
+    const b = (await call('POST', '/api/v1/posts', authorToken, { title: 'Same Title', body: 'b' })).json();
+    assert.equal(a.slug, 'same-title');
+    assert.equal(b.slug, 'same-title-2');
+    const clash = await call('POST', '/api/v1/posts', authorToken, { title: 'Other', body: 'c', slug: 'same-title' });
+    assert.equal(clash.statusCode, 409);
+    assert.equal(clash.json().code, 'slug_taken');
+    assert.equal(clash.json().errors[0].field, 'slug');
+    const patchClash = await call('PATCH', `/api/v1/posts/${b.id}`, authorToken, { slug: 'same-title' });
+    assert.equal(patchClash.statusCode, 409);
+  });
+
+  test('errors are problem+json with the right status', async () => {
+    const malformed = await call('POST', '/api/v1/posts', authorToken, '{"title": ');
+    assert.equal(malformed.statusCode, 400);
+    assert.match(String(malformed.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(malformed.json().code, 'malformed_json');
+
+    assert.equal((await call('POST', '/api/v1/posts', undefined, { title: 'x', body: 'y' })).statusCode, 401);
+    const badToken = await call('GET', '/api/v1/posts', 'iwk_nope');
+    assert.equal(badToken.statusCode, 401);
+    assert.equal(badToken.json().code, 'unauthenticated');
+
+    const readerCreate = await call('POST', '/api/v1/posts', readerToken, { title: 'x', body: 'y' });
+    assert.equal(readerCreate.statusCode, 403);
+    assert.equal(readerCreate.json().code, 'forbidden');
+
+    assert.equal((await call('GET', '/api/v1/posts/no-such-post')).statusCode, 404);
+
+    const big = await call('POST', '/api/v1/posts', authorToken, { title: 'big', body: 'x'.repeat(1_100_000) });
+    assert.equal(big.statusCode, 413);
+    assert.equal(big.json().code, 'payload_too_large');
+
+    const text = await call('POST', '/api/v1/posts', authorToken, undefined, { 'content-type': 'text/plain' });
+    assert.equal(text.statusCode, 415);
+
+    const invalid = await call('POST', '/api/v1/posts', authorToken, { title: 42, status: 'live', color: 'red' });
+    assert.equal(invalid.statusCode, 422);
+    const body = invalid.json();
+    assert.equal(body.code, 'validation_failed');
+    const fields = body.errors.map((e: { field: string }) => e.field).sort();
+    assert.deepEqual(fields, ['body', 'color', 'status', 'title']);
+
+    const blank = await call('POST', '/api/v1/posts', authorToken, { title: '   ', body: 'ok', slug: 'Bad Slug!' });
+    assert.equal(blank.statusCode, 422);
+    assert.deepEqual(blank.json().errors.map((e: { field: string }) => e.field).sort(), ['slug', 'title']);
+
+    const badLimit = await call('GET', '/api/v1/posts?limit=1000');
+    assert.equal(badLimit.statusCode, 422);
+    assert.equal(badLimit.json().errors[0].field, 'limit');
+    assert.equal((await call('GET', '/api/v1/posts?before=garbage')).statusCode, 400);
+  });
+
+  test('authors touch only their own posts; editors touch all', async () => {
+    const mine = (await call('POST', '/api/v1/posts', authorToken, { title: 'Mine', body: 'm', status: 'published' })).json();
+    const patch = await call('PATCH', `/api/v1/posts/${mine.id}`, otherToken, { title: 'Stolen' });
+    assert.equal(patch.statusCode, 403);
+    assert.equal((await call('DELETE', `/api/v1/posts/${mine.id}`, otherToken)).statusCode, 403);
+    assert.equal((await call('GET', `/api/v1/posts/${mine.id}`)).json().title, 'Mine', 'nothing changed');
+    const byEditor = await call('PATCH', `/api/v1/posts/${mine.id}`, editorToken, { title: 'Edited by editor' });
+    assert.equal(byEditor.statusCode, 200);
+    assert.equal(byEditor.json().title, 'Edited by editor');
+    assert.equal(byEditor.json().author.username, author.username, 'the author stays');
+  });
+
+  test('drafts are visible only to their author and editors', async () => {
+    const draft = (await call('POST', '/api/v1/posts', authorToken, { title: 'Secret draft', body: 's' })).json();
+    assert.equal(draft.status, 'draft');
+    assert.equal(draft.publishedAt, null);
+    assert.equal((await call('GET', `/api/v1/posts/${draft.id}`)).statusCode, 404);
+    assert.equal((await call('GET', `/api/v1/posts/${draft.id}`, otherToken)).statusCode, 404);
+    assert.equal((await call('GET', `/api/v1/posts/${draft.id}`, readerToken)).statusCode, 404);
+    assert.equal((await call('GET', `/api/v1/posts/${draft.id}`, authorToken)).statusCode, 200);
+    assert.equal((await call('GET', `/api/v1/posts/${draft.id}`, editorToken)).statusCode, 200);
+
+    const publicList = (await call('GET', '/api/v1/posts?limit=100')).json();
+    assert.ok(!publicList.posts.some((p: { id: number }) => p.id === draft.id));
+    const myDrafts = (await call('GET', '/api/v1/posts?status=draft&limit=100', authorToken)).json();
+    assert.ok(myDrafts.posts.some((p: { id: number }) => p.id === draft.id));
+    assert.ok(myDrafts.posts.every((p: { status: string; author: { id: number } }) => p.status === 'draft' && p.author.id === author.id));
+    const othersDrafts = (await call('GET', '/api/v1/posts?status=draft&limit=100', otherToken)).json();
+    assert.ok(!othersDrafts.posts.some((p: { id: number }) => p.id === draft.id));
+    assert.equal((await call('GET', '/api/v1/posts?status=draft')).statusCode, 401);
+    assert.equal((await call('GET', '/api/v1/posts?status=draft', readerToken)).statusCode, 403);
+    const editorAll = (await call('GET', '/api/v1/posts?status=all&limit=100', editorToken)).json();
+    assert.ok(editorAll.posts.some((p: { id: number }) => p.id === draft.id));
+  });
+
+  test('cursor pagination walks every published post once, newest first; filters by tag and author', async () => {
+    const titles: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const title = `Paged ${i}`;
+      titles.push(title);
+      const token = i % 2 ? otherToken : authorToken;
+      await call('POST', '/api/v1/posts', token, { title, body: 'p', status: 'published', tags: ['paged'] });
+    }
+    const seen: string[] = [];
+    let url = '/api/v1/posts?tag=paged&limit=3';
+    for (let pages = 0; pages < 10; pages++) {
+      const page = (await call('GET', url)).json();
+      assert.ok(page.posts.length <= 3);
+      seen.push(...page.posts.map((p: { title: string }) => p.title));
+      if (!page.nextCursor) break;
+      url = `/api/v1/posts?tag=paged&limit=3&before=${page.nextCursor}`;
+    }
+    assert.deepEqual(seen, [...titles].reverse());
+    const byOther = (await call('GET', `/api/v1/posts?tag=paged&author=${other.username}&limit=100`)).json();
+    assert.deepEqual(byOther.posts.map((p: { title: string }) => p.title), ['Paged 5', 'Paged 3', 'Paged 1']);
+  });
+
+  test('token scopes: a read-only token cannot write', async () => {
+    const readOnly = await buildToken(t, author, ['read']);
+    assert.equal((await call('GET', '/api/v1/posts', readOnly)).statusCode, 200);
+    const res = await call('POST', '/api/v1/posts', readOnly, { title: 'x', body: 'y' });
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.json().code, 'insufficient_scope');
+  });
+
+  test('Markdown is sanitized: no script, event handlers or javascript: links', async () => {
+    const body = [
+      '<script>alert(1)</script>',
+      '[click](javascript:alert(2))',
+      '<img src=x onerror="alert(3)">',
+      '![pic](javascript:alert(4))',
+      '<a href="https://ok.example" onclick="alert(5)">ok</a>',
+    ].join('\n\n');
+    const post = (await call('POST', '/api/v1/posts', authorToken, { title: '<b>Bold</b> & "quoted"', body, status: 'published' })).json();
+    // Mentions of these as visible text are fine; as markup they must never appear.
+    const unsafe = [/<script/i, /<[^>]+\son\w+\s*=/i, /(href|src)\s*=\s*["']?\s*javascript:/i];
+    for (const re of unsafe) assert.doesNotMatch(post.bodyHtml, re);
+    assert.match(post.bodyHtml, /&lt;script&gt;/, 'raw HTML is shown as text');
+    const page = await t.app.inject({ url: `/posts/${post.slug}` });
+    assert.equal(page.statusCode, 200);
+    for (const re of unsafe) assert.doesNotMatch(page.body, re);
+    assert.match(page.body, /&#60;b&#62;Bold&#60;\/b&#62; &#38; &#34;quoted&#34;/);
+  });
+
+  test('CORS is off by default', async () => {
+    const res = await call('OPTIONS', '/api/v1/posts', undefined, undefined, { origin: 'https://app.example', 'access-control-request-method': 'POST' });
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+  });
+});
+
+eachDatabase('posts API with CORS_ORIGINS', (dialect) => {
+  let t: TestApp;
+  before(async () => { t = await buildTestApp(dialect, { env: { CORS_ORIGINS: 'https://app.example' } }); });
+  after(() => t.close());
+
+  test('an allowed origin gets CORS headers; others do not', async () => {
+    const pre = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/posts', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    assert.equal(pre.statusCode, 204);
+    assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
+    assert.match(String(pre.headers['access-control-allow-headers']), /authorization/i);
+    const get = await t.app.inject({ url: '/api/v1/posts', headers: { origin: 'https://evil.example' } });
+    assert.equal(get.headers['access-control-allow-origin'], undefined);
+  });
+});

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
+import { Client } from '../../../test/support/browser.ts';
+import { buildUser, type TestUser } from '../../../test/support/factories.ts';
+
+eachDatabase('posts through HTML forms', (dialect) => {
+  let t: TestApp;
+  let author: TestUser, other: TestUser, editor: TestUser, reader: TestUser;
+
+  before(async () => {
+    t = await buildTestApp(dialect);
+    [author, other, editor, reader] = await Promise.all([
+      buildUser(t, { role: 'author' }), buildUser(t, { role: 'author' }), buildUser(t, { role: 'editor' }), buildUser(t, { role: 'reader' }),
+    ]);
+  });
+  after(() => t.close());
+
+  // One session per user for the whole suite: logins are rate limited per IP.
+  const sessions = new Map<number, Client>();
+  async function loggedIn(user: TestUser): Promise<Client> {
+    let c = sessions.get(user.id);
+    if (!c) {
+      c = new Client(t.app);
+      const res = await c.login(user.username, user.password);
+      assert.equal(res.status, 303, 'login redirects');
+      sessions.set(user.id, c);
+    }
+    return c;
+  }
+
+  test('the front page lists the seeded welcome post', async () => {
+    for (const url of ['/', '/posts']) {
+      const res = await new Client(t.app).get(url);
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers['content-type']), /^text\/html/);
+      assert.match(res.body, /<a href="\/posts\/welcome-to-inkwell">Welcome to Inkwell<\/a>/);
+    }
+  });
+
+  test('write, publish, see the flash, edit and delete through forms', async () => {
+    const c = await loggedIn(author);
+    assert.equal((await c.get('/posts/new')).status, 200);
+    const created = await c.postForm('/posts', { title: 'My first form post', slug: '', body: 'Hello **world**', excerpt: '', tags: 'Life, Code', status: 'published' });
+    assert.equal(created.status, 303);
+    assert.equal(created.headers.location, '/posts/my-first-form-post');
+
+    const page = await c.get('/posts/my-first-form-post');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /class="flash flash-success"[^>]*>Post published</);
+    assert.match(page.body, /<strong>world<\/strong>/);
+    assert.match(page.body, /href="\/tags\/code">Code</);
+    const again = await c.get('/posts/my-first-form-post');
+    assert.doesNotMatch(again.body, /Post published/, 'a flash shows once');
+
+    const list = await c.get('/posts');
+    assert.match(list.body, /href="\/posts\/my-first-form-post">My first form post</);
+    const tag = await c.get('/tags/life');
+    assert.equal(tag.status, 200);
+    assert.match(tag.body, /My first form post/);
+
+    await c.get('/posts/my-first-form-post/edit');
+    const edited = await c.postForm('/posts/my-first-form-post', { _method: 'PUT', title: 'Renamed post', slug: 'renamed', body: 'Changed', excerpt: '', tags: '', status: 'published' });
+    assert.equal(edited.status, 303);
+    assert.equal(edited.headers.location, '/posts/renamed');
+    const renamed = await c.get('/posts/renamed');
+    assert.match(renamed.body, /Post updated/);
+    assert.match(renamed.body, /<h1>Renamed post/);
+    assert.equal((await c.get('/posts/my-first-form-post')).status, 404);
+
+    await c.get('/admin/posts');
+    assert.match(c.lastBody, /Renamed post/);
+    const deleted = await c.postForm('/posts/renamed', { _method: 'DELETE' });
+    assert.equal(deleted.status, 303);
+    assert.equal(deleted.headers.location, '/admin/posts');
+    const dash = await c.get('/admin/posts');
+    assert.match(dash.body, /Post “Renamed post” deleted/);
+    assert.equal((await c.get('/posts/renamed')).status, 404);
+  });
+
+  test('saving a draft says so, and the draft is hidden from others', async () => {
+    const c = await loggedIn(author);
+    await c.get('/posts/new');
+    const res = await c.postForm('/posts', { title: 'Work in progress', body: 'wip', tags: '', status: 'draft' });
+    assert.equal(res.status, 303);
+    assert.match((await c.get(res.headers.location as string)).body, /Draft saved/);
+    assert.equal((await new Client(t.app).get('/posts/work-in-progress')).status, 404);
+    assert.equal((await (await loggedIn(other)).get('/posts/work-in-progress')).status, 404);
+    assert.equal((await (await loggedIn(editor)).get('/posts/work-in-progress')).status, 200);
+    assert.doesNotMatch((await new Client(t.app).get('/posts')).body, /Work in progress/);
+  });
+
+  test('invalid input: 422, the form again with input kept and each error beside its field', async () => {
+    const c = await loggedIn(author);
+    await c.get('/posts/new');
+    const res = await c.postForm('/posts', { title: '  ', slug: 'Not A Slug', body: 'kept <body> text', tags: 'ok', status: 'published' });
+    assert.equal(res.status, 422);
+    assert.match(res.body, /id="title-error">Title cannot be blank/);
+    assert.match(res.body, /id="slug-error">Slug may contain only lowercase/);
+    assert.match(res.body, /value="Not A Slug"/);
+    assert.match(res.body, />kept &#60;body&#62; text<\/textarea>/);
+    assert.match(res.body, /aria-invalid="true"/);
+    assert.match(res.body, /role="alert"/);
+
+    await c.get('/posts/new');
+    await c.postForm('/posts', { title: 'Taken', body: 'x', status: 'published' });
+    await c.get('/posts/new');
+    const clash = await c.postForm('/posts', { title: 'Another', slug: 'taken', body: 'y', status: 'published' });
+    assert.equal(clash.status, 409);
+    assert.match(clash.body, /id="slug-error">Slug is already used by another post/);
+    assert.match(clash.body, /value="Another"/);
+  });
+
+  test('a forged form (no or wrong CSRF token) gets 403 and changes nothing', async () => {
+    const c = await loggedIn(author);
+    const noToken = await c.request('POST', '/posts', { form: { title: 'Forged', body: 'x', status: 'published' } });
+    assert.equal(noToken.status, 403);
+    const wrong = await c.request('POST', '/posts', { form: { _csrf: 'abc', title: 'Forged', body: 'x', status: 'published' } });
+    assert.equal(wrong.status, 403);
+    const json = await c.request('POST', '/api/v1/posts', { json: { title: 'Forged', body: 'x', status: 'published' } });
+    assert.equal(json.status, 403, 'a cookie-authenticated API call needs X-CSRF-Token too');
+    assert.equal((await c.get('/posts/forged')).status, 404);
+
+    await c.get('/posts');
+    const token = /name="csrf-token" content="([^"]+)"/.exec(c.lastBody)![1];
+    const withHeader = await c.request('POST', '/api/v1/posts', { json: { title: 'Via fetch', body: 'x', status: 'published' }, headers: { 'x-csrf-token': token } });
+    assert.equal(withHeader.status, 201);
+  });
+
+  test('fetch() can send real PUT and DELETE to the HTML URLs', async () => {
+    const c = await loggedIn(author);
+    await c.get('/posts/new');
+    await c.postForm('/posts', { title: 'Fetch target', body: 'x', status: 'published' });
+    await c.get('/posts');
+    const token = c.csrf();
+    const put = await c.request('PUT', '/posts/fetch-target', { form: { _csrf: token, title: 'Fetch target v2', body: 'y', status: 'published' } });
+    assert.equal(put.status, 303);
+    assert.match((await c.get('/posts/fetch-target')).body, /Fetch target v2/);
+    await c.get('/posts');
+    const del = await c.request('DELETE', '/posts/fetch-target', { headers: { 'x-csrf-token': c.csrf() } });
+    assert.equal(del.status, 303);
+    assert.equal((await c.get('/posts/fetch-target')).status, 404);
+  });
+
+  test('authors cannot edit or delete others\' posts; readers cannot write', async () => {
+    const owner = await loggedIn(author);
+    await owner.get('/posts/new');
+    await owner.postForm('/posts', { title: 'Owned post', body: 'x', status: 'published' });
+
+    const intruder = await loggedIn(other);
+    assert.equal((await intruder.get('/posts/owned-post/edit')).status, 403);
+    await intruder.get('/posts');
+    const put = await intruder.postForm('/posts/owned-post', { _method: 'PUT', title: 'Hijacked', body: 'x', status: 'published' });
+    assert.equal(put.status, 403);
+    await intruder.get('/posts');
+    assert.equal((await intruder.postForm('/posts/owned-post', { _method: 'DELETE' })).status, 403);
+    assert.match((await intruder.get('/posts/owned-post')).body, /<h1>Owned post/);
+    assert.doesNotMatch(intruder.lastBody, /href="\/posts\/owned-post\/edit"/, 'no edit link for others');
+
+    const r = await loggedIn(reader);
+    assert.equal((await r.get('/posts/new')).status, 403);
+    await r.get('/posts');
+    assert.equal((await r.postForm('/posts', { title: 'Reader post', body: 'x', status: 'published' })).status, 403);
+
+    const anon = new Client(t.app);
+    const login = await anon.get('/posts/new');
+    assert.equal(login.status, 303);
+    assert.match(String(login.headers.location), /^\/login\?next=%2Fposts%2Fnew/);
+  });
+
+  test('editors see everyone\'s posts in the dashboard; authors only their own', async () => {
+    const a = await loggedIn(other);
+    await a.get('/posts/new');
+    await a.postForm('/posts', { title: 'Other author post', body: 'x', status: 'draft' });
+    const ed = await loggedIn(editor);
+    assert.match((await ed.get('/admin/posts')).body, /Other author post/);
+    assert.match(ed.lastBody, /All posts/);
+    const au = await loggedIn(author);
+    assert.doesNotMatch((await au.get('/admin/posts')).body, /Other author post/);
+  });
+
+  test('titles are escaped on every page', async () => {
+    const c = await loggedIn(author);
+    await c.get('/posts/new');
+    await c.postForm('/posts', { title: '<script>alert("t")</script>', body: 'b', tags: '<i>tag</i>', status: 'published' });
+    for (const url of ['/posts', '/admin/posts', '/tags/i-tag-i']) {
+      const res = await c.get(url);
+      assert.equal(res.status, 200);
+      assert.doesNotMatch(res.body, /<script>alert|<i>tag/, `${url} escapes titles and tags`);
+    }
+    // In feeds the title is character data (CDATA or escaped), never markup.
+    for (const url of ['/feed.xml', '/atom.xml']) {
+      const xml = (await c.get(url)).body;
+      assert.ok(xml.includes('<![CDATA[<script>alert("t")</script>]]>') || xml.includes('&lt;script&gt;'), url);
+      assert.doesNotMatch(xml.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, ''), /<script/);
+    }
+  });
+
+  test('a bad page cursor is a 400 page, not a 500', async () => {
+    const res = await new Client(t.app).get('/posts?before=%%%');
+    assert.equal(res.status, 400);
+    assert.match(res.body, /page marker is not valid/);
+  });
+});

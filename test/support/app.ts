@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { buildApp } from '../../src/app.ts';
+import { prepareDatabase } from '../../src/bootstrap.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { openDb, type Db, type Dialect } from '../../src/platform/db/index.ts';
+import type { Clock } from '../../src/lib/clock.ts';
+
+const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
+
+/** The engines every HTTP suite runs on: SQLite always, PostgreSQL when configured. */
+export const DIALECTS: Dialect[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/**
+ * Defines a suite once per engine. Without INKWELL_TEST_DATABASE_URL the
+ * PostgreSQL copy is reported as skipped, with the reason, never as passed.
+ */
+export function eachDatabase(title: string, fn: (dialect: Dialect) => void): void {
+  describe(`${title} [sqlite]`, () => fn('sqlite'));
+  if (PG_URL) describe(`${title} [postgres]`, () => fn('postgres'));
+  else describe(`${title} [postgres]`, { skip: 'INKWELL_TEST_DATABASE_URL is not set' }, () => {});
+}
+
+/** A fresh, empty database: a temp SQLite file, or a new schema in the test PostgreSQL. */
+export async function freshDb(dialect: Dialect): Promise<{ db: Db; url: string; schema?: string; drop(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'inkwell-test-'));
+    const url = `sqlite:${join(dir, 'test.db')}`;
+    const db = openDb({ url });
+    return { db, url, drop: async () => { await db.close().catch(() => {}); rmSync(dir, { recursive: true, force: true }); } };
+  }
+  const schema = `inkwell_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = openDb({ url: PG_URL!, poolSize: 1 });
+  await sql`create schema ${sql.id(schema)}`.execute(admin.kysely);
+  await admin.close();
+  const db = openDb({ url: PG_URL!, schema, poolSize: 5 });
+  return {
+    db, url: PG_URL!, schema,
+    drop: async () => {
+      await db.close().catch(() => {});
+      const a = openDb({ url: PG_URL!, poolSize: 1 });
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(a.kysely);
+      await a.close();
+    },
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Db;
+  config: Config;
+  setupToken: string | null;
+  close(): Promise<void>;
+}
+
+/** Builds the real app on a fresh database of the given engine (logging off). */
+export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestApp> {
+  const fresh = await freshDb(dialect);
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env });
+  const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
+  const app = await buildApp({ config, db: fresh.db, clock: opts.clock });
+  await app.ready();
+  return {
+    app, db: fresh.db, config, setupToken,
+    close: async () => {
+      await app.close();
+      await fresh.drop();
+    },
+  };
+}
