@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config.ts';
+
+test('defaults serve SQLite on 127.0.0.1:3000', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 3000);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.databaseUrl, 'sqlite:./data/inkwell.db');
+  assert.equal(c.siteUrl, 'http://127.0.0.1:3000');
+  assert.equal(c.logLevel, 'info');
+  assert.deepEqual(c.corsOrigins, []);
+});
+
+test('accepted values', () => {
+  const c = loadConfig({
+    PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/blog', SITE_URL: 'https://blog.example.com/', LOG_LEVEL: 'warn',
+    CORS_ORIGINS: 'https://a.example, http://localhost:5173', SESSION_SECRET: 'x'.repeat(32),
+  });
+  assert.equal(c.port, 8080);
+  assert.equal(c.siteUrl, 'https://blog.example.com');
+  assert.deepEqual(c.corsOrigins, ['https://a.example', 'http://localhost:5173']);
+  assert.equal(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).databaseUrl, 'sqlite:/tmp/x.db');
+});
+
+test('each bad value names its variable', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'abc' }, /^PORT /],
+    [{ PORT: '70000' }, /^PORT /],
+    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL /],
+    [{ SITE_URL: 'blog.example.com' }, /^SITE_URL /],
+    [{ SITE_URL: 'ftp://blog.example.com' }, /^SITE_URL /],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
+    [{ SESSION_SECRET: 'short' }, /^SESSION_SECRET /],
+    [{ CORS_ORIGINS: 'not a url' }, /^CORS_ORIGINS /],
+  ];
+  for (const [env, re] of cases) {
+    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
+  }
+});
+
+test('a database password is never echoed', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'postgresx://user:hunter2@db/x' }), (e: Error) => !e.message.includes('hunter2'));
+});
