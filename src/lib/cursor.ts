@@ -15,7 +15,7 @@ export function encodeCursor(c: Cursor): string {
 export function decodeCursor(raw: string): Cursor | null {
   if (raw.length > 100) return null;
   const text = Buffer.from(raw, 'base64url').toString('utf8');
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\|(\d{1,15})$/.exec(text);
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)\|(\d{1,9})$/.exec(text);
   if (!m || Number.isNaN(Date.parse(m[1]))) return null;
   return { at: m[1], id: Number(m[2]) };
 }

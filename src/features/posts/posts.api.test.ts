@@ -199,6 +199,34 @@ eachDatabase('posts JSON API', (dialect) => {
     assert.match(page.body, /&#60;b&#62;Bold&#60;\/b&#62; &#38; &#34;quoted&#34;/);
   });
 
+  test('hostile input gets a 4xx, never a 500', async () => {
+    const cursor = (text: string) => Buffer.from(text).toString('base64url');
+    const cases: [string, string, unknown?][] = [
+      ['GET', '/api/v1/posts/99999999999999999999'],
+      ['GET', `/api/v1/posts?before=${cursor('2026-01-01T00:00:00.000Z|99999999999')}`],
+      ['GET', `/api/v1/posts?before=${cursor('2026-99-99T00:00:00.000Z|1')}`],
+      ['GET', '/api/v1/posts?tag=%00'],
+      ['GET', '/api/v1/posts/%00'],
+      ['GET', `/api/v1/posts?tag=${'x'.repeat(5000)}`],
+      ['GET', '/api/v1/posts?limit=-1'],
+      ['GET', '/api/v1/posts?status=secret'],
+      ['POST', '/api/v1/posts', { title: 'nul\u0000title', body: 'x' }],
+      ['POST', '/api/v1/posts', []],
+      ['POST', '/api/v1/posts', 'null'],
+      ['POST', '/api/v1/posts', { title: 'x', body: 'y', tags: 'a,b' }],
+      ['POST', '/api/v1/posts', { title: 'x', body: 'y', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }],
+      ['POST', '/api/v1/posts', { title: 'x', body: 'y', tags: ['!!!'] }],
+      ['POST', '/api/v1/posts', { title: 'x'.repeat(201), body: 'y' }],
+      ['POST', '/api/v1/posts', { title: 'x', body: 'y', slug: 'new' }],
+      ['PATCH', '/api/v1/posts/welcome-to-inkwell', { status: 'draft' }],
+    ];
+    for (const [method, url, body] of cases) {
+      const res = await call(method, url, authorToken, body);
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${method} ${url.slice(0, 60)} ${JSON.stringify(body)?.slice(0, 60)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+      assert.match(String(res.headers['content-type']), /problem\+json/);
+    }
+  });
+
   test('CORS is off by default', async () => {
     const res = await call('OPTIONS', '/api/v1/posts', undefined, undefined, { origin: 'https://app.example', 'access-control-request-method': 'POST' });
     assert.equal(res.headers['access-control-allow-origin'], undefined);

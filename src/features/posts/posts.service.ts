@@ -101,7 +101,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
   const { db, clock } = deps;
 
   async function findVisible(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
-    const post = typeof idOrSlug === 'number' || /^\d+$/.test(idOrSlug)
+    // Ids are 32-bit on PostgreSQL; longer digit strings can only be slugs.
+    const post = typeof idOrSlug === 'number' || /^\d{1,9}$/.test(idOrSlug)
       ? await q.findPostById(db, Number(idOrSlug)) ?? (typeof idOrSlug === 'string' ? await q.findPostBySlug(db, idOrSlug) : undefined)
       : await q.findPostBySlug(db, idOrSlug);
     // A draft the viewer may not see is reported missing, so its existence doesn't leak.

@@ -73,7 +73,20 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
   return reply.code(err.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
 }
 
+// PostgreSQL cannot store NUL in text, and no legitimate input contains it.
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value && typeof value === 'object') return Object.values(value).some(hasNul);
+  return false;
+}
+
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
+  app.addHook('preValidation', async (request) => {
+    if (/%00/.test(request.url) || hasNul(request.body)) {
+      throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
+    }
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const err = toAppError(error);
     if (err.status >= 500) request.log.error({ err: error }, 'request failed');
