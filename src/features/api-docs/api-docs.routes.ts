@@ -30,6 +30,11 @@ interface Schema {
   default?: unknown;
 }
 
+/** Escapes a description and shows its `backticked` words as code. */
+function prose(text: string | undefined): string {
+  return html`${text ?? ''}`.replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
 function typeOf(s: Schema | undefined): string {
   if (!s) return '';
   if (s.$ref) return s.$ref.replace(/^#\/components\/schemas\//, '');
@@ -53,7 +58,7 @@ function fieldsTable(schema: Schema): string {
   if (props.length === 0) return '';
   const req = new Set(schema.required ?? []);
   return html`<table class="dash"><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">About</th></tr></thead><tbody>
-!${props.map(([name, s]) => html`<tr><td><code>${name}</code>${req.has(name) ? ' (required)' : ''}</td><td><code>${typeOf(s)}</code></td><td>${s.description ?? ''} ${limits(s)}</td></tr>`)}
+!${props.map(([name, s]) => html`<tr><td><code>${name}</code>${req.has(name) ? ' (required)' : ''}</td><td><code>${typeOf(s)}</code></td><td>!${prose(s.description)} ${limits(s)}</td></tr>`)}
 </tbody></table>`;
 }
 
@@ -63,7 +68,7 @@ function referenceHtml(doc: OpenApiDoc): string {
     Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })));
   const anchor = (m: string, p: string) => `${m}-${p}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   return html`<h1>${doc.info.title} <small>${doc.info.version}</small></h1>
-<p>${doc.info.description ?? ''}</p>
+<p>!${prose(doc.info.description)}</p>
 <p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>
 <h2>Endpoints</h2>
 <ul>!${ops.map((o) => html`<li><a href="#${anchor(o.method, o.path)}"><code>${o.method} ${o.path}</code></a> — ${o.op.summary ?? ''}</li>`)}</ul>
@@ -71,14 +76,14 @@ function referenceHtml(doc: OpenApiDoc): string {
     const body = o.op.requestBody?.content['application/json']?.schema;
     return html`<section id="${anchor(o.method, o.path)}">
 <h3><code>${o.method} ${o.path}</code></h3>
-<p><strong>${o.op.summary ?? ''}</strong> ${o.op.description ?? ''}</p>
+<p><strong>${o.op.summary ?? ''}</strong> !${prose(o.op.description)}</p>
 ${o.op.security ? 'Authentication: Authorization: Bearer <token>, or a session cookie with an X-CSRF-Token header.' : ''}
-!${o.op.parameters?.length ? html`<h4>Parameters</h4><table class="dash"><tbody>!${o.op.parameters.map((p) => html`<tr><td><code>${p.name}</code> (${p.in}${p.required ? ', required' : ''})</td><td><code>${typeOf(p.schema)}</code></td><td>${p.description ?? p.schema?.description ?? ''} ${p.schema ? limits(p.schema) : ''}</td></tr>`)}</tbody></table>` : ''}
-!${body ? html`<h4>JSON body</h4><p>${body.description ?? ''}</p>!${fieldsTable(body)}` : ''}
-<h4>Responses</h4><ul>!${Object.entries(o.op.responses ?? {}).map(([code, r]) => html`<li><code>${code}</code> ${r.description ?? ''}</li>`)}</ul>
+!${o.op.parameters?.length ? html`<h4>Parameters</h4><table class="dash"><tbody>!${o.op.parameters.map((p) => html`<tr><td><code>${p.name}</code> (${p.in}${p.required ? ', required' : ''})</td><td><code>${typeOf(p.schema)}</code></td><td>!${prose(p.description ?? p.schema?.description)} ${p.schema ? limits(p.schema) : ''}</td></tr>`)}</tbody></table>` : ''}
+!${body ? html`<h4>JSON body</h4><p>!${prose(body.description)}</p>!${fieldsTable(body)}` : ''}
+<h4>Responses</h4><ul>!${Object.entries(o.op.responses ?? {}).map(([code, r]) => html`<li><code>${code}</code> !${prose(r.description)}</li>`)}</ul>
 </section>`;
   })}
-!${Object.entries(doc.components?.schemas ?? {}).map(([name, s]) => html`<section id="schema-${name.toLowerCase()}"><h2>${name}</h2><p>${s.description ?? ''}</p>!${fieldsTable(s)}</section>`)}`;
+!${Object.entries(doc.components?.schemas ?? {}).map(([name, s]) => html`<section id="schema-${name.toLowerCase()}"><h2>${name}</h2><p>!${prose(s.description)}</p>!${fieldsTable(s)}</section>`)}`;
 }
 
 /** GET /api/v1/openapi.json and the reference page at /api/docs. */

@@ -29,7 +29,8 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
     const q = request.query;
     const before = q.before ? decodeCursor(q.before) : undefined;
     if (before === null) throw new AppError('bad_request', 'before is not a cursor returned by this API', [{ field: 'before', message: 'is not a valid cursor' }]);
-    const page = await posts.list(request.user, { status: q.status, tag: q.tag, author: q.author, before, limit: q.limit });
+    // Ajv fills the defaults in; the fallbacks only satisfy the types.
+    const page = await posts.list(request.user, { status: q.status ?? 'published', tag: q.tag, author: q.author, before, limit: q.limit ?? 20 });
     return { posts: page.posts.map(present), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
   });
 

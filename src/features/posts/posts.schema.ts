@@ -69,14 +69,14 @@ export const PostPatchSchema = Type.Object({
 }, { additionalProperties: false, description: 'Only the fields to change.' });
 
 export const PostListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Posts per page, 1 to 100.' }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Posts per page.' })),
   before: Type.Optional(Type.String({ maxLength: 100, description: 'The nextCursor of the previous page.' })),
   tag: Type.Optional(Type.String({ maxLength: 100, description: 'Only posts with this tag slug.' })),
   author: Type.Optional(Type.String({ maxLength: 100, description: 'Only posts by this username.' })),
-  status: Type.Enum(['published', 'draft', 'all'], {
+  status: Type.Optional(Type.Enum(['published', 'draft', 'all'], {
     default: 'published',
     description: 'draft and all need authentication: authors see their own drafts, editors and admins everyone\'s.',
-  }),
+  })),
 });
 
 export const PostListSchema = Type.Object({

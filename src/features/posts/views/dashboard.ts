@@ -14,10 +14,9 @@ export function dashboardHtml(opts: { posts: Post[]; everyone: boolean; csrf: st
 </tr>`);
   return html`<h1>${opts.everyone ? 'All posts' : 'Your posts'}</h1>
 <p><a class="button" href="/posts/new">Write a post</a></p>
-${opts.posts.length ? '' : 'Nothing here yet.'}
-<table class="dash">
+!${opts.posts.length ? html`<table class="dash">
   <thead><tr><th scope="col">Title</th><th scope="col">Status</th>!${opts.everyone ? html`<th scope="col" class="opt">Author</th>` : ''}<th scope="col" class="opt">Updated</th><th scope="col">Actions</th></tr></thead>
   <tbody>!${rows}</tbody>
-</table>
+</table>` : html`<p>No posts yet. Your drafts and published posts will be listed here.</p>`}
 !${opts.olderHref ? html`<nav class="pager" aria-label="Pagination"><span></span><a href="${opts.olderHref}">Older →</a></nav>` : ''}`;
 }
