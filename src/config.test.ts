@@ -21,6 +21,10 @@ test('accepted values', () => {
   assert.equal(c.siteUrl, 'https://blog.example.com');
   assert.deepEqual(c.corsOrigins, ['https://a.example', 'http://localhost:5173']);
   assert.equal(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).databaseUrl, 'sqlite:/tmp/x.db');
+  assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).trustProxy, ['10.0.0.1', '10.1.0.0/16']);
+  assert.equal(loadConfig({}).trustProxy, false);
 });
 
 test('each bad value names its variable', () => {
@@ -33,6 +37,7 @@ test('each bad value names its variable', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ SESSION_SECRET: 'short' }, /^SESSION_SECRET /],
     [{ CORS_ORIGINS: 'not a url' }, /^CORS_ORIGINS /],
+    [{ TRUST_PROXY: 'maybe' }, /^TRUST_PROXY /],
   ];
   for (const [env, re] of cases) {
     assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));

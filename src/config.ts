@@ -9,6 +9,8 @@ export interface Config {
   logLevel: string;
   /** Origins allowed to call /api from a browser; ['*'] allows any. */
   corsOrigins: string[];
+  /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
+  trustProxy: boolean | number | string[];
 }
 
 /** A bad environment value: main.ts prints the message alone and exits 1. */
@@ -30,7 +32,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
   }
-  return { port, host, databaseUrl, siteUrl, sessionSecret, logLevel, corsOrigins: parseCors(env.CORS_ORIGINS) };
+  return {
+    port, host, databaseUrl, siteUrl, sessionSecret, logLevel,
+    corsOrigins: parseCors(env.CORS_ORIGINS), trustProxy: parseTrustProxy(env.TRUST_PROXY),
+  };
 }
 
 function parsePort(raw: string | undefined): number {
@@ -85,6 +90,16 @@ function parseCors(raw: string | undefined): string[] {
     if (!ok) throw new ConfigError(`CORS_ORIGINS must be "*" or comma-separated origins like https://app.example.com; got "${o}"`);
   }
   return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  const v = raw?.trim().toLowerCase();
+  if (!v || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.every((a) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(a))) return list;
+  throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs like 10.0.0.1,10.1.0.0/16; got "${raw}"`);
 }
 
 // Never echo a database password into logs or the terminal.

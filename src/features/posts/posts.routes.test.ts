@@ -127,6 +127,14 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal(withHeader.status, 201);
   });
 
+  test('an anonymous API call is a 401, even from a browser that has seen a form', async () => {
+    const c = new Client(t.app);
+    await c.get('/login');
+    assert.ok(c.cookies.has('inkwell_csrf'));
+    const res = await c.request('POST', '/api/v1/posts', { json: { title: 'x', body: 'y' } });
+    assert.equal(res.status, 401);
+  });
+
   test('fetch() can send real PUT and DELETE to the HTML URLs', async () => {
     const c = await loggedIn(author);
     await c.get('/posts/new');

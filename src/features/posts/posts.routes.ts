@@ -27,7 +27,9 @@ function beforeParam(request: FastifyRequest): Cursor | undefined {
 function formInput(body: FormBody): PostInput {
   const b = body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
-  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags: str('tags') ?? '', status: str('status') ?? 'draft' };
+  // fetch() may send JSON to these URLs, with tags as a list.
+  const tags = Array.isArray(b.tags) ? b.tags.map(String) : str('tags') ?? '';
+  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags, status: str('status') ?? 'draft' };
 }
 
 function formValues(input: PostInput): PostFormValues {

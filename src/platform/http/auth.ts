@@ -111,9 +111,10 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
   // After the body is parsed (the token may be a form field), before any route handler.
   app.addHook('preHandler', async (request) => {
     if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
+    // An API call without a session carries no ambient credentials, so there is
+    // nothing to forge: it is simply anonymous (and gets a 401 where that matters).
+    if (!request.sessionToken && request.url.startsWith('/api/')) return;
     const key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
-    // An API call with no ambient credentials cannot be forged; it is simply anonymous.
-    if (!key && request.url.startsWith('/api/')) return;
     const body = request.body as Record<string, unknown> | undefined;
     const sent = (typeof body === 'object' && body && typeof body._csrf === 'string' ? body._csrf : undefined)
       ?? (request.headers['x-csrf-token'] as string | undefined);

@@ -30,6 +30,8 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
     async create(userId: number): Promise<string> {
       const token = randomToken();
       const now = clock.now();
+      // Logins are rare enough to carry the clean-up of expired sessions.
+      await db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).execute();
       await db.insertInto('sessions').values({
         id_hash: hashToken(token),
         user_id: userId,
