@@ -18,7 +18,14 @@ import { createSessionStore } from './platform/http/sessions.ts';
 import { createSettings } from './platform/settings.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomToken } from './lib/secrets.ts';
-import { accountsFeature, createAccountsService } from './features/accounts/index.ts';
+import { createAccountsService } from './features/accounts/index.ts';
+import { adminUsersRoutes } from './features/accounts/accounts.admin.ts';
+import { accountsApi } from './features/accounts/accounts.api.ts';
+import { profileRoutes } from './features/accounts/accounts.profile.ts';
+import { accountsRoutes } from './features/accounts/accounts.routes.ts';
+import { settingsRoutes } from './features/accounts/accounts.settings.ts';
+import { adminMailRoutes } from './features/admin-mail/admin-mail.routes.ts';
+import type { Mailer } from './platform/mail/index.ts';
 import { apiDocsRoutes } from './features/api-docs/api-docs.routes.ts';
 import { createPostsService } from './features/posts/index.ts';
 import { postsApi } from './features/posts/posts.api.ts';
@@ -29,6 +36,8 @@ import { siteRoutes } from './features/site/site.routes.ts';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** Records outgoing mail in the outbox; main.ts runs its delivery loop. */
+  mailer: Mailer;
   clock?: Clock;
 }
 
@@ -106,13 +115,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     hideUntagged: true,
   });
-  await app.register(authPlugin, { sessions: createSessionStore(db.kysely, clock), secret, secureCookies: https });
+  const sessions = createSessionStore(db.kysely, clock);
+  await app.register(authPlugin, { sessions, secret, secureCookies: https });
 
   const posts = createPostsService({ db: db.kysely, clock });
-  const accounts = createAccountsService({ db: db.kysely, clock, settings });
+  const accounts = createAccountsService({
+    db: db.kysely, clock, settings, sessions, mailer: deps.mailer, site: { url: config.siteUrl, name: () => siteName },
+  });
 
   await app.register(siteRoutes, { db });
-  await app.register(accountsFeature, { accounts });
+  await app.register(accountsRoutes, { accounts });
+  await app.register(settingsRoutes, { accounts });
+  await app.register(adminUsersRoutes, { accounts });
+  await app.register(profileRoutes, { accounts, posts });
+  await app.register(adminMailRoutes, { db: db.kysely });
   await app.register(postsRoutes, { posts });
   await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
   await app.register(async (api) => {
@@ -126,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
     }
     await api.register(postsApi, { posts, siteUrl: config.siteUrl, prefix: '/v1' });
+    await api.register(accountsApi, { accounts, prefix: '/v1' });
   }, { prefix: '/api' });
   await app.register(apiDocsRoutes);
 

@@ -98,7 +98,7 @@ async function main(argv: string[]) {
         const id = await accounts.findUserId(v.user!);
         if (id === undefined) fail(`no user with email or username "${v.user}"`);
         const scopes = (v.scopes ?? 'read,write').split(',').map((s) => s.trim()).filter(Boolean);
-        const token = await accounts.createApiToken(id, v.name ?? 'CLI token', scopes);
+        const { token } = await accounts.createApiToken(id, v.name ?? 'CLI token', scopes);
         process.stdout.write(`${token}\n`);
         process.stderr.write('Keep this token safe: it is shown only once. Send it as "Authorization: Bearer <token>".\n');
       });

@@ -9,6 +9,10 @@ export interface Config {
   logLevel: string;
   /** Origins allowed to call /api from a browser; ['*'] allows any. */
   corsOrigins: string[];
+  /** smtp:// or smtps:// URL; unset keeps mail in the database outbox (see /admin/mail). */
+  smtpUrl: string | undefined;
+  /** The From address of every message. */
+  mailFrom: string;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
   trustProxy: boolean | number | string[];
 }
@@ -35,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port, host, databaseUrl, siteUrl, sessionSecret, logLevel,
     corsOrigins: parseCors(env.CORS_ORIGINS), trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    smtpUrl: parseSmtpUrl(env.SMTP_URL), mailFrom: parseMailFrom(env.MAIL_FROM, siteUrl),
   };
 }
 
@@ -102,7 +107,26 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
   throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs like 10.0.0.1,10.1.0.0/16; got "${raw}"`);
 }
 
+function parseSmtpUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  try {
+    const u = new URL(raw);
+    if ((u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname) return raw;
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(`SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465; got "${redact(raw)}"`);
+}
+
+function parseMailFrom(raw: string | undefined, siteUrl: string): string {
+  if (!raw) return `Inkwell <noreply@${new URL(siteUrl).hostname.replace(/^\[|\]$/g, '').replace(/^(127\.0\.0\.1|::1)$/, 'localhost')}>`;
+  if (/[\r\n]/.test(raw) || !/^(?:[^<>@]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(raw.trim())) {
+    throw new ConfigError(`MAIL_FROM must be an address like "Blog <blog@example.com>" or blog@example.com; got "${raw.replace(/[\r\n]/g, ' ')}"`);
+  }
+  return raw.trim();
+}
+
 // Never echo a database password into logs or the terminal.
 function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
 }

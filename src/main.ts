@@ -2,6 +2,9 @@ import { buildApp } from './app.ts';
 import { prepareDatabase } from './bootstrap.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDb } from './platform/db/index.ts';
+import { createMailer } from './platform/mail/index.ts';
+import { systemClock } from './lib/clock.ts';
+import type { FastifyInstance } from 'fastify';
 
 /** Fails start-up with one clear line and exit code 1, never a stack trace. */
 function die(message: string): never {
@@ -26,13 +29,22 @@ export async function start(): Promise<void> {
     await db.close().catch(() => {});
     die(`cannot prepare the database at DATABASE_URL (${(e as Error).message})`);
   }
-  const app = await buildApp({ config, db });
+  // The mailer logs through the app's logger, which exists once the app is built.
+  let app: FastifyInstance | undefined;
+  const log = {
+    info: (o: object, m?: string) => app?.log.info(o, m),
+    warn: (o: object, m?: string) => app?.log.warn(o, m),
+    error: (o: object, m?: string) => app?.log.error(o, m),
+  };
+  const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, log });
+  app = await buildApp({ config, db, mailer });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (e) {
     await db.close().catch(() => {});
     die(`cannot listen on ${config.host}:${config.port} (${(e as Error).message}); set PORT or HOST`);
   }
+  mailer.start();
   if (setupToken) {
     process.stdout.write(`\nInkwell has no admin yet. Create one (this link works once):\n  ${config.siteUrl}/setup?token=${setupToken}\n\n`);
   }
@@ -41,11 +53,12 @@ export async function start(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'stopping: finishing in-flight requests');
+    app!.log.info({ signal }, 'stopping: finishing in-flight requests');
     // Fastify stops accepting, waits for in-flight requests, then we close the database.
     const timer = setTimeout(() => die('in-flight requests did not finish within 10 s'), 10_000);
     timer.unref();
-    await app.close();
+    await app!.close();
+    await mailer.stop();
     await db.close();
     process.exit(0);
   };

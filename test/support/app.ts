@@ -8,7 +8,8 @@ import { buildApp } from '../../src/app.ts';
 import { prepareDatabase } from '../../src/bootstrap.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDb, type Db, type Dialect } from '../../src/platform/db/index.ts';
-import type { Clock } from '../../src/lib/clock.ts';
+import { systemClock, type Clock } from '../../src/lib/clock.ts';
+import { createMailer, type Mailer } from '../../src/platform/mail/index.ts';
 
 const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
 
@@ -52,6 +53,7 @@ export async function freshDb(dialect: Dialect): Promise<{ db: Db; url: string; 
 export interface TestApp {
   app: FastifyInstance;
   db: Db;
+  mailer: Mailer;
   config: Config;
   setupToken: string | null;
   close(): Promise<void>;
@@ -62,12 +64,15 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   const fresh = await freshDb(dialect);
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
-  const app = await buildApp({ config, db: fresh.db, clock: opts.clock });
+  // Mail goes out when a request kicks the mailer; tests call deliverDue() for retries.
+  const mailer = createMailer({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom });
+  const app = await buildApp({ config, db: fresh.db, mailer, clock: opts.clock });
   await app.ready();
   return {
-    app, db: fresh.db, config, setupToken,
+    app, db: fresh.db, mailer, config, setupToken,
     close: async () => {
       await app.close();
+      await mailer.stop();
       await fresh.drop();
     },
   };

@@ -32,5 +32,5 @@ export async function buildUser(t: TestApp, overrides: Partial<Omit<TestUser, 'i
 /** A personal access token for a user (scopes read and write unless given). */
 export async function buildToken(t: TestApp, user: TestUser, scopes = ['read', 'write']): Promise<string> {
   const accounts = createAccountsService({ db: t.db.kysely, clock: systemClock, settings: createSettings(t.db.kysely) });
-  return accounts.createApiToken(user.id, 'test', scopes);
+  return (await accounts.createApiToken(user.id, 'test', scopes)).token;
 }

@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
+import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
+import { bodyField, limit } from '../../platform/http/rate-limit.ts';
 import type { AccountsService } from './accounts.service.ts';
-import { loginHtml, setupHtml } from './views/forms.ts';
+import { forgotHtml, loginHtml, resetHtml, setupHtml, signupHtml } from './views/forms.ts';
 
 type Body = Record<string, unknown> | undefined;
+type TokenParams = { Params: { token: string } };
 const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 
 /** Only same-site paths, so a crafted ?next= can't send people elsewhere after login. */
@@ -12,7 +15,13 @@ function safeNext(raw: unknown): string {
   return typeof raw === 'string' && /^\/(?![/\\])/.test(raw) ? raw : '/admin/posts';
 }
 
-/** Login, logout and first-run setup pages. */
+/** Re-renders a form for the errors a person can fix; anything else propagates. */
+function fieldErrors(err: unknown, codes: string[] = ['validation_failed']) {
+  if (err instanceof AppError && codes.includes(err.code)) return err;
+  throw err;
+}
+
+/** Pages anyone can reach: log in and out, first-run setup, sign up, verify, reset a password. */
 export async function accountsRoutes(app: FastifyInstance, opts: { accounts: AccountsService }) {
   const { accounts } = opts;
 
@@ -26,7 +35,10 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
   });
 
   app.post('/login', {
-    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+    preHandler: [
+      limit(app, 'login-ip', { max: 20, timeWindow: '1 minute' }),
+      limit(app, 'login-account', { max: 10, timeWindow: '15 minutes', key: bodyField('login') }),
+    ],
   }, async (request, reply) => {
     const body = request.body as Body;
     const next = safeNext(body?.next);
@@ -34,8 +46,8 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
       const userId = await accounts.authenticate(str(body, 'login'), str(body, 'password'));
       await reply.logIn(userId);
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'invalid_credentials') throw err;
-      return sendPage(request, reply, { ...loginPage(request, str(body, 'login'), next, err.message), status: 401 });
+      const e = fieldErrors(err, ['invalid_credentials', 'account_suspended']);
+      return sendPage(request, reply, { ...loginPage(request, str(body, 'login'), next, e.message), status: e.status });
     }
     reply.setFlash('Welcome back');
     return reply.code(303).redirect(next);
@@ -59,7 +71,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return sendPage(request, reply, { title: 'Set up', body: setupHtml({ token, values: {}, errors: [], csrf: request.csrfToken() }) });
   });
 
-  app.post('/setup', { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (request, reply) => {
+  app.post('/setup', { preHandler: limit(app, 'setup', { max: 10, timeWindow: '1 minute' }) }, async (request, reply) => {
     const body = request.body as Body;
     const token = str(body, 'token');
     await setupGuard(token);
@@ -68,12 +80,104 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     try {
       user = await accounts.createUser({ ...values, password: str(body, 'password'), role: 'admin' });
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(request, reply, { title: 'Set up', status: 422, body: setupHtml({ token, values, errors: err.errors, csrf: request.csrfToken() }) });
+      const e = fieldErrors(err);
+      return sendPage(request, reply, { title: 'Set up', status: 422, body: setupHtml({ token, values, errors: e.errors, csrf: request.csrfToken() }) });
     }
     await accounts.finishSetup();
     await reply.logIn(user.id);
     reply.setFlash('Your admin account is ready. Write your first post!');
     return reply.code(303).redirect('/admin/posts');
+  });
+
+  // ---- sign-up and verification ----
+
+  const signupPage = async (request: FastifyRequest, inviteToken: string, values: Record<string, string>, errors: AppError['errors']) => {
+    const invite = inviteToken ? { token: inviteToken, ...(await accounts.invitation(inviteToken)) } : undefined;
+    return { title: 'Sign up', body: signupHtml({ values, errors, csrf: request.csrfToken(), invite }) };
+  };
+
+  app.get('/signup', async (request, reply) => {
+    if (request.user) return reply.code(303).redirect('/');
+    const invite = String((request.query as Record<string, unknown>).invite ?? '');
+    if (!invite && (await accounts.signupMode()) !== 'open') {
+      throw new AppError('signup_closed', (await accounts.signupMode()) === 'invite' ? 'This blog takes new members by invitation only' : undefined);
+    }
+    return sendPage(request, reply, await signupPage(request, invite, {}, []));
+  });
+
+  app.post('/signup', { preHandler: limit(app, 'signup-ip', { max: 20, timeWindow: '1 hour' }) }, async (request, reply) => {
+    const body = request.body as Body;
+    const values = { email: str(body, 'email'), username: str(body, 'username'), displayName: str(body, 'displayName') };
+    const invite = str(body, 'invite');
+    let created: { id: number; verified: boolean };
+    try {
+      created = await accounts.signup({ ...values, password: str(body, 'password'), invite: invite || undefined });
+    } catch (err) {
+      const e = fieldErrors(err);
+      return sendPage(request, reply, { ...(await signupPage(request, invite, values, e.errors)), status: 422 });
+    }
+    await reply.logIn(created.id);
+    reply.setFlash(created.verified ? 'Welcome! Your account is ready.' : `Welcome! We sent a link to ${values.email.trim().toLowerCase()}: follow it to confirm your address.`);
+    return reply.code(303).redirect('/settings');
+  });
+
+  app.get<TokenParams>('/verify/:token', async (request, reply) => {
+    await accounts.verifyEmail(request.params.token);
+    reply.setFlash('Your email address is confirmed.');
+    return reply.code(303).redirect(request.user ? '/settings' : '/login');
+  });
+
+  app.post('/verify/resend', {
+    preHandler: [
+      limit(app, 'verify-ip', { max: 10, timeWindow: '1 hour' }),
+      limit(app, 'verify-account', { max: 3, timeWindow: '15 minutes', key: (r) => (r.user ? String(r.user.id) : undefined) }),
+    ],
+  }, async (request, reply) => {
+    const user = requireUser(request);
+    await accounts.resendVerification(user.id);
+    reply.setFlash(`A new confirmation link is on its way to ${user.email}.`);
+    return reply.code(303).redirect('/settings');
+  });
+
+  // ---- password reset ----
+
+  app.get('/password/forgot', async (request, reply) => {
+    return sendPage(request, reply, { title: 'Forgot your password?', body: forgotHtml({ email: '', errors: [], csrf: request.csrfToken(), sent: false }) });
+  });
+
+  app.post('/password/forgot', {
+    preHandler: [
+      limit(app, 'forgot-ip', { max: 10, timeWindow: '15 minutes' }),
+      limit(app, 'forgot-account', { max: 3, timeWindow: '15 minutes', key: bodyField('email') }),
+    ],
+  }, async (request, reply) => {
+    const email = str(request.body as Body, 'email');
+    try {
+      await accounts.requestPasswordReset(email);
+    } catch (err) {
+      const e = fieldErrors(err);
+      return sendPage(request, reply, { title: 'Forgot your password?', status: 422, body: forgotHtml({ email, errors: e.errors, csrf: request.csrfToken(), sent: false }) });
+    }
+    // The same page whether or not the address has an account.
+    return sendPage(request, reply, { title: 'Forgot your password?', body: forgotHtml({ email: '', errors: [], csrf: request.csrfToken(), sent: true }) });
+  });
+
+  app.get<TokenParams>('/password/reset/:token', async (request, reply) => {
+    await accounts.checkResetToken(request.params.token);
+    return sendPage(request, reply, { title: 'Choose a new password', body: resetHtml({ token: request.params.token, errors: [], csrf: request.csrfToken() }) });
+  });
+
+  app.post<TokenParams>('/password/reset/:token', { preHandler: limit(app, 'reset-ip', { max: 20, timeWindow: '15 minutes' }) }, async (request, reply) => {
+    const { token } = request.params;
+    let userId: number;
+    try {
+      userId = await accounts.resetPassword(token, str(request.body as Body, 'password'));
+    } catch (err) {
+      const e = fieldErrors(err);
+      return sendPage(request, reply, { title: 'Choose a new password', status: 422, body: resetHtml({ token, errors: e.errors, csrf: request.csrfToken() }) });
+    }
+    await reply.logIn(userId);
+    reply.setFlash('Your password is changed, and your other sessions were ended.');
+    return reply.code(303).redirect('/settings');
   });
 }

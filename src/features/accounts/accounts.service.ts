@@ -1,13 +1,24 @@
-import type { Kysely } from 'kysely';
-import type { Database, Role } from '../../platform/db/schema.ts';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database, Role, UsersTable } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
+import type { Mailer } from '../../platform/mail/index.ts';
+import type { SessionStore } from '../../platform/http/sessions.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hashPassword, hashToken, randomToken, safeEqual, verifyPassword } from '../../lib/secrets.ts';
+import * as emails from './accounts.emails.ts';
+import { createAccountTokens } from './accounts.tokens.ts';
+import {
+  checkDisplayName, checkEmail, checkPassword, checkProfile, checkRole, checkTokenInput, checkUsername, type ProfileInput,
+} from './accounts.validate.ts';
 
-export const ROLES: Role[] = ['admin', 'editor', 'author', 'reader'];
+export { ROLES } from './accounts.validate.ts';
+
 const SETUP_KEY = 'setup_token_hash';
+export const SIGNUP_MODES = ['open', 'invite', 'closed'] as const;
+export type SignupMode = (typeof SIGNUP_MODES)[number];
+const API_LOGIN_TTL_MS = 30 * 24 * 3600_000;
 
 export interface NewUser {
   email: string;
@@ -17,60 +28,309 @@ export interface NewUser {
   role: Role;
 }
 
+export interface AccountsDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  settings: Settings;
+  /** Absent only in tools that never send mail (CLI set-up paths still record it if given). */
+  mailer?: Mailer;
+  sessions?: SessionStore;
+  /** For links and names in mail; needed only with a mailer. */
+  site?: { url: string; name: () => string };
+}
+
 /** Checks a new account's fields; throws validation_failed naming each bad field. */
 export function validateNewUser(u: Partial<NewUser>): NewUser {
   const errors: FieldError[] = [];
-  const email = (u.email ?? '').trim().toLowerCase();
-  const username = (u.username ?? '').trim().toLowerCase();
-  const password = u.password ?? '';
-  if (!/^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/.test(email) || email.length > 254) errors.push({ field: 'email', message: 'must be an email address like you@example.com' });
-  if (!/^[a-z0-9_]{2,30}$/.test(username)) errors.push({ field: 'username', message: 'must be 2–30 lowercase letters, digits or underscores' });
-  if (password.length < 8) errors.push({ field: 'password', message: 'must be at least 8 characters' });
-  else if (password.length > 200) errors.push({ field: 'password', message: 'must be at most 200 characters' });
-  const displayName = (u.displayName ?? '').trim() || username;
-  if (displayName.length > 80) errors.push({ field: 'displayName', message: 'must be at most 80 characters' });
-  if (!ROLES.includes(u.role as Role)) errors.push({ field: 'role', message: `must be one of ${ROLES.join(', ')}` });
+  const email = checkEmail(u.email, errors);
+  const username = checkUsername(u.username, errors);
+  const password = checkPassword(u.password, errors, [username, email, email.split('@')[0]]);
+  const displayName = checkDisplayName(u.displayName, errors, username);
+  const role = checkRole(u.role, errors);
   assertValid(errors);
-  return { email, username, displayName, password, role: u.role as Role };
+  return { email, username, displayName, password, role };
 }
 
-/** Accounts at their most basic: create users, check passwords, set up the first admin, mint API tokens. */
-export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock; settings: Settings }) {
-  const { db, clock, settings } = deps;
+/** Accounts: sign-up and verification, passwords, profiles, tokens, and the admin's controls. */
+export function createAccountsService(deps: AccountsDeps) {
+  const { db, clock, settings, mailer, sessions } = deps;
+  const tokens = createAccountTokens(clock);
+  const site = () => ({ name: deps.site?.name() ?? 'Inkwell', url: deps.site?.url ?? '' });
+  const now = () => clock.now().toISOString();
 
-  return {
-    async createUser(input: Partial<NewUser>): Promise<{ id: number; username: string }> {
+  async function mail(trx: Transaction<Database> | Kysely<Database>, msg: ReturnType<typeof emails.verifyEmail>) {
+    if (!mailer) throw new Error('this accounts service was built without a mailer');
+    await mailer.send(trx, msg);
+  }
+
+  async function user(id: number) {
+    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'No such account');
+    return row;
+  }
+
+  async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean) {
+    const at = now();
+    return trx.insertInto('users').values({
+      email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
+      role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
+      created_at: at, updated_at: at,
+    }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
+  }
+
+  // Turns a unique-index failure into field errors saying which value is taken.
+  async function takenErrors(email: string, username?: string): Promise<AppError> {
+    const rows = await db.selectFrom('users').select(['email', 'username'])
+      .where((eb) => eb.or([eb('email', '=', email), eb('username', '=', username ?? '')])).execute();
+    const errors: FieldError[] = [];
+    if (rows.some((r) => r.email === email)) errors.push({ field: 'email', message: 'is already registered' });
+    if (username && rows.some((r) => r.username === username)) errors.push({ field: 'username', message: 'is taken' });
+    return new AppError('validation_failed', undefined, errors.length ? errors : [{ field: 'email', message: 'is already registered' }]);
+  }
+
+  const service = {
+    /** Creates an account directly (setup, CLI, tests): verified unless told otherwise. */
+    async createUser(input: Partial<NewUser>, opts: { verified?: boolean } = {}): Promise<{ id: number; username: string }> {
       const u = validateNewUser(input);
-      const now = clock.now().toISOString();
       try {
         return await db.transaction().execute(async (trx) => {
-          const row = await trx.insertInto('users').values({
-            email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
-            role: u.role, created_at: now, updated_at: now,
-          }).returning(['id', 'username']).executeTakeFirstOrThrow();
+          const row = await insertUser(trx, u, opts.verified ?? true);
           // The first admin adopts what the blog was seeded with.
           if (u.role === 'admin') await trx.updateTable('posts').set({ author_id: row.id }).where('author_id', 'is', null).execute();
           return row;
         });
       } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        const taken = await db.selectFrom('users').select(['email', 'username'])
-          .where((eb) => eb.or([eb('email', '=', u.email), eb('username', '=', u.username)])).execute();
-        const errors: FieldError[] = [];
-        if (taken.some((t) => t.email === u.email)) errors.push({ field: 'email', message: 'is already registered' });
-        if (taken.some((t) => t.username === u.username)) errors.push({ field: 'username', message: 'is taken' });
-        throw new AppError('validation_failed', undefined, errors.length ? errors : [{ field: 'email', message: 'is already registered' }]);
+        if (isUniqueViolation(e)) throw await takenErrors(u.email, u.username);
+        throw e;
       }
     },
 
-    /** The user id for a login, or invalid_credentials whether the account is missing or the password wrong. */
+    async signupMode(): Promise<SignupMode> {
+      const v = await settings.get('signup_mode');
+      return SIGNUP_MODES.includes(v as SignupMode) ? (v as SignupMode) : 'open';
+    },
+
+    async setSignupMode(mode: string): Promise<void> {
+      if (!SIGNUP_MODES.includes(mode as SignupMode)) {
+        throw new AppError('validation_failed', undefined, [{ field: 'signupMode', message: 'must be open, invite or closed' }]);
+      }
+      await settings.set('signup_mode', mode);
+    },
+
+    /** What an invitation link is for (to show on the sign-up form), or token_invalid. */
+    async invitation(token: string): Promise<{ email: string; role: Role }> {
+      const row = await tokens.peek(db, 'invite', token);
+      return { email: row.email!, role: row.role ?? 'author' };
+    },
+
+    /**
+     * Self-service sign-up. Open blogs create an unverified author and mail a
+     * verification link; invite-only blogs need an invitation for that address
+     * (which proves it, so the account starts verified); closed blogs refuse.
+     */
+    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }) {
+      const mode = await this.signupMode();
+      const invite = typeof input.invite === 'string' && input.invite ? input.invite : undefined;
+      if (mode === 'closed' && !invite) throw new AppError('signup_closed');
+      if (mode === 'invite' && !invite) throw new AppError('signup_closed', 'This blog takes new members by invitation only');
+      let role: Role = 'author';
+      if (invite) {
+        const inv = await this.invitation(invite);
+        role = inv.role;
+        if (typeof input.email !== 'string' || input.email.trim().toLowerCase() !== inv.email) {
+          throw new AppError('validation_failed', undefined, [{ field: 'email', message: `must be the invited address (${inv.email})` }]);
+        }
+      }
+      const u = validateNewUser({
+        email: input.email as string, username: input.username as string, displayName: input.displayName as string,
+        password: input.password as string, role,
+      });
+      try {
+        const created = await db.transaction().execute(async (trx) => {
+          const row = await insertUser(trx, u, !!invite);
+          if (invite) await tokens.consume(trx, 'invite', invite);
+          else {
+            const token = await tokens.issue(trx, 'verify', { userId: row.id });
+            await mail(trx, emails.verifyEmail(site(), { email: row.email, name: row.display_name }, `${site().url}/verify/${token}`));
+          }
+          return { id: row.id, username: row.username, verified: !!invite };
+        });
+        mailer?.kick();
+        return created;
+      } catch (e) {
+        if (isUniqueViolation(e)) throw await takenErrors(u.email, u.username);
+        throw e;
+      }
+    },
+
+    /** Mails a fresh verification link (the older ones stop working). */
+    async resendVerification(userId: number): Promise<void> {
+      const u = await user(userId);
+      if (u.email_verified_at) throw new AppError('conflict', 'This address is already verified');
+      await db.transaction().execute(async (trx) => {
+        const token = await tokens.issue(trx, 'verify', { userId });
+        await mail(trx, emails.verifyEmail(site(), { email: u.email, name: u.display_name }, `${site().url}/verify/${token}`));
+      });
+      mailer?.kick();
+    },
+
+    async verifyEmail(token: string): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const row = await tokens.consume(trx, 'verify', token);
+        await trx.updateTable('users').set({ email_verified_at: now(), updated_at: now() })
+          .where('id', '=', row.userId!).where('email_verified_at', 'is', null).execute();
+        return row.userId!;
+      });
+    },
+
+    /**
+     * The user id for a login, or invalid_credentials whether the account is
+     * missing or the password wrong. A suspended account is told so only
+     * after its password was right.
+     */
     async authenticate(login: string, password: string): Promise<number> {
       const key = login.trim().toLowerCase();
-      const user = await db.selectFrom('users').select(['id', 'password_hash'])
+      const row = await db.selectFrom('users').select(['id', 'password_hash', 'suspended_at'])
         .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)])).executeTakeFirst();
-      const ok = await verifyPassword(password, user?.password_hash ?? null);
-      if (!user || !ok) throw new AppError('invalid_credentials');
-      return user.id;
+      const ok = await verifyPassword(password, row?.password_hash ?? null);
+      if (!row || !ok) throw new AppError('invalid_credentials');
+      if (row.suspended_at) throw new AppError('account_suspended', 'This account is suspended; contact the site\'s administrator');
+      return row.id;
+    },
+
+    /** Mails a reset link if the address has an account; answers the same either way. */
+    async requestPasswordReset(email: unknown): Promise<void> {
+      const errors: FieldError[] = [];
+      const address = checkEmail(email, errors);
+      assertValid(errors);
+      const row = await db.selectFrom('users').select(['id', 'email', 'display_name', 'suspended_at']).where('email', '=', address).executeTakeFirst();
+      if (!row || row.suspended_at) return;
+      await db.transaction().execute(async (trx) => {
+        const token = await tokens.issue(trx, 'reset', { userId: row.id });
+        await mail(trx, emails.resetPassword(site(), { email: row.email, name: row.display_name }, `${site().url}/password/reset/${token}`));
+      });
+      mailer?.kick();
+    },
+
+    /** Checks a reset link without using it up (to show the form). */
+    async checkResetToken(token: string): Promise<void> {
+      await tokens.peek(db, 'reset', token);
+    },
+
+    /** Sets a new password from a reset link: ends every session and tells the owner. */
+    async resetPassword(token: string, password: unknown): Promise<number> {
+      const row = await tokens.peek(db, 'reset', token);
+      const u = await user(row.userId!);
+      const errors: FieldError[] = [];
+      const pw = checkPassword(password, errors, [u.username, u.email]);
+      assertValid(errors);
+      const hash = await hashPassword(pw);
+      await db.transaction().execute(async (trx) => {
+        await tokens.consume(trx, 'reset', token);
+        // Proving control of the inbox also verifies the address.
+        await trx.updateTable('users').set({ password_hash: hash, updated_at: now(), email_verified_at: u.email_verified_at ?? now() }).where('id', '=', u.id).execute();
+        await trx.deleteFrom('sessions').where('user_id', '=', u.id).execute();
+        await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
+      });
+      mailer?.kick();
+      return u.id;
+    },
+
+    /** Changes the password (the current one is required) and ends the account's other sessions. */
+    async changePassword(userId: number, current: unknown, next: unknown, keepSession?: string | null): Promise<void> {
+      const u = await user(userId);
+      if (!(await verifyPassword(typeof current === 'string' ? current : '', u.password_hash))) {
+        throw new AppError('validation_failed', undefined, [{ field: 'currentPassword', message: 'is not your current password' }]);
+      }
+      const errors: FieldError[] = [];
+      const pw = checkPassword(next, errors, [u.username, u.email], 'newPassword');
+      assertValid(errors);
+      const hash = await hashPassword(pw);
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ password_hash: hash, updated_at: now() }).where('id', '=', userId).execute();
+        await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
+      });
+      await sessions?.destroyAllFor(userId, keepSession ?? undefined);
+      mailer?.kick();
+    },
+
+    async updateProfile(userId: number, input: ProfileInput): Promise<void> {
+      const changes = checkProfile(input);
+      if (Object.keys(changes).length === 0) return;
+      await db.updateTable('users').set({ ...changes, updated_at: now() }).where('id', '=', userId).execute();
+    },
+
+    /** Mails a confirmation link to the new address; the change happens when it is followed. */
+    async requestEmailChange(userId: number, newEmail: unknown, password: unknown): Promise<void> {
+      const u = await user(userId);
+      const errors: FieldError[] = [];
+      const email = checkEmail(newEmail, errors);
+      assertValid(errors);
+      if (!(await verifyPassword(typeof password === 'string' ? password : '', u.password_hash))) {
+        throw new AppError('validation_failed', undefined, [{ field: 'password', message: 'is not your current password' }]);
+      }
+      if (email === u.email) throw new AppError('validation_failed', undefined, [{ field: 'email', message: 'is already your address' }]);
+      const taken = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+      if (taken) throw new AppError('validation_failed', undefined, [{ field: 'email', message: 'is already registered' }]);
+      await db.transaction().execute(async (trx) => {
+        const token = await tokens.issue(trx, 'email_change', { userId, email });
+        await mail(trx, emails.confirmNewEmail(site(), { email, name: u.display_name }, `${site().url}/settings/email/${token}`));
+      });
+      mailer?.kick();
+    },
+
+    async confirmEmailChange(token: string): Promise<number> {
+      const result = await db.transaction().execute(async (trx) => {
+        const row = await tokens.consume(trx, 'email_change', token);
+        const u = await trx.selectFrom('users').select(['email', 'display_name']).where('id', '=', row.userId!).executeTakeFirstOrThrow();
+        try {
+          await trx.updateTable('users').set({ email: row.email!, email_verified_at: now(), updated_at: now() }).where('id', '=', row.userId!).execute();
+        } catch (e) {
+          if (isUniqueViolation(e)) throw new AppError('conflict', 'That address was registered by someone else meanwhile');
+          throw e;
+        }
+        await mail(trx, emails.emailChanged(site(), { email: u.email, name: u.display_name }, row.email!));
+        return row.userId!;
+      });
+      mailer?.kick();
+      return result;
+    },
+
+    /**
+     * Deletes an account (password required). Drafts go with it; published
+     * posts stay on the blog, shown without an author, so links keep working.
+     */
+    async deleteAccount(userId: number, password: unknown): Promise<void> {
+      const u = await user(userId);
+      if (!(await verifyPassword(typeof password === 'string' ? password : '', u.password_hash))) {
+        throw new AppError('validation_failed', undefined, [{ field: 'password', message: 'is not your current password' }]);
+      }
+      if (u.role === 'admin' && (await this.adminCount()) <= 1) {
+        throw new AppError('conflict', 'You are the only admin; make someone else admin first');
+      }
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('posts').where('author_id', '=', userId).where('status', '=', 'draft').execute();
+        await trx.updateTable('posts').set({ author_id: null }).where('author_id', '=', userId).execute();
+        await trx.deleteFrom('users').where('id', '=', userId).execute();
+      });
+    },
+
+    async adminCount(): Promise<number> {
+      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('role', '=', 'admin').where('suspended_at', 'is', null).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async me(userId: number) {
+      return toAccount(await user(userId));
+    },
+
+    /** A public profile: never the email address. */
+    async profile(username: string) {
+      const row = await db.selectFrom('users').select(['id', 'username', 'display_name', 'bio', 'avatar_url', 'role', 'created_at'])
+        .where('username', '=', username.toLowerCase()).where('suspended_at', 'is', null).executeTakeFirst();
+      if (!row) throw new AppError('not_found', 'No user with that name');
+      return { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, avatarUrl: row.avatar_url, role: row.role, joinedAt: row.created_at };
     },
 
     async findUserId(emailOrUsername: string): Promise<number | undefined> {
@@ -102,18 +362,101 @@ export function createAccountsService(deps: { db: Kysely<Database>; clock: Clock
     },
 
     /** Mints a personal access token; the plain token is returned once and only its hash is kept. */
-    async createApiToken(userId: number, name: string, scopes: string[]): Promise<string> {
-      const bad = scopes.filter((s) => s !== 'read' && s !== 'write');
-      if (bad.length || scopes.length === 0) throw new AppError('validation_failed', undefined, [{ field: 'scopes', message: 'must be read, write or both' }]);
-      if (!name.trim() || name.length > 80) throw new AppError('validation_failed', undefined, [{ field: 'name', message: 'must be 1–80 characters' }]);
+    async createApiToken(userId: number, name: unknown, scopes: unknown, opts: { ttlMs?: number } = {}): Promise<{ id: number; token: string }> {
+      const t = checkTokenInput(name, scopes);
       const token = randomToken('iwk_');
-      await db.insertInto('api_tokens').values({
-        user_id: userId, name: name.trim(), token_hash: hashToken(token), scopes: [...new Set(scopes)].join(' '),
-        created_at: clock.now().toISOString(), last_used_at: null,
-      }).execute();
-      return token;
+      const at = clock.now();
+      const row = await db.insertInto('api_tokens').values({
+        user_id: userId, name: t.name, token_hash: hashToken(token), scopes: t.scopes.join(' '),
+        created_at: at.toISOString(), last_used_at: null,
+        expires_at: opts.ttlMs ? new Date(at.getTime() + opts.ttlMs).toISOString() : null,
+      }).returning('id').executeTakeFirstOrThrow();
+      return { id: row.id, token };
     },
+
+    async listApiTokens(userId: number) {
+      const rows = await db.selectFrom('api_tokens').select(['id', 'name', 'scopes', 'created_at', 'last_used_at', 'expires_at'])
+        .where('user_id', '=', userId).orderBy('id', 'desc').execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, scopes: r.scopes.split(' '), createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at }));
+    },
+
+    async revokeApiToken(userId: number, tokenId: number): Promise<void> {
+      const res = await db.deleteFrom('api_tokens').where('id', '=', tokenId).where('user_id', '=', userId).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) throw new AppError('not_found', 'No such token');
+    },
+
+    /** Logs in for an API client: a bearer token (read and write) that expires in 30 days. */
+    async apiLogin(login: string, password: string): Promise<{ token: string; expiresAt: string; userId: number }> {
+      const userId = await this.authenticate(login, password);
+      const { token } = await this.createApiToken(userId, 'API login', ['read', 'write'], { ttlMs: API_LOGIN_TTL_MS });
+      return { token, userId, expiresAt: new Date(clock.now().getTime() + API_LOGIN_TTL_MS).toISOString() };
+    },
+
+    // ---- the admin's controls ----
+
+    async listUsers(opts: { before?: number; limit: number }) {
+      let q = db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(opts.limit + 1);
+      if (opts.before !== undefined) q = q.where('id', '<', opts.before);
+      const rows = await q.execute();
+      return { users: rows.slice(0, opts.limit).map(toAccount), hasMore: rows.length > opts.limit };
+    },
+
+    async setRole(actorId: number, userId: number, role: unknown): Promise<void> {
+      const errors: FieldError[] = [];
+      const r = checkRole(role, errors);
+      assertValid(errors);
+      const target = await user(userId);
+      if (target.role === 'admin' && r !== 'admin' && (await this.adminCount()) <= 1) {
+        throw new AppError('conflict', 'That is the only admin; make someone else admin first');
+      }
+      await db.updateTable('users').set({ role: r, updated_at: now() }).where('id', '=', userId).execute();
+    },
+
+    /** Suspends (ending every session and token use) or reinstates an account. */
+    async setSuspended(actorId: number, userId: number, suspended: boolean): Promise<void> {
+      if (actorId === userId) throw new AppError('conflict', 'You cannot suspend yourself');
+      await user(userId);
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ suspended_at: suspended ? now() : null, updated_at: now() }).where('id', '=', userId).execute();
+        if (suspended) await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      });
+    },
+
+    /** Mails an invitation to join with a role (works even when sign-up is closed). */
+    async invite(actorId: number, email: unknown, role: unknown): Promise<void> {
+      const errors: FieldError[] = [];
+      const address = checkEmail(email, errors);
+      const r = checkRole(role ?? 'author', errors);
+      assertValid(errors);
+      if (await db.selectFrom('users').select('id').where('email', '=', address).executeTakeFirst()) {
+        throw new AppError('validation_failed', undefined, [{ field: 'email', message: 'already has an account' }]);
+      }
+      const actor = await user(actorId);
+      await db.transaction().execute(async (trx) => {
+        const token = await tokens.issue(trx, 'invite', { email: address, role: r });
+        await mail(trx, emails.invitation(site(), { email: address }, actor.display_name, r, `${site().url}/signup?invite=${token}`));
+      });
+      mailer?.kick();
+    },
+  };
+  return service;
+}
+
+/** The account as its owner and admins see it. */
+function toAccount(row: Selectable<UsersTable>) {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    displayName: row.display_name,
+    bio: row.bio,
+    avatarUrl: row.avatar_url,
+    role: row.role,
+    verified: row.email_verified_at !== null,
+    suspended: row.suspended_at !== null,
+    createdAt: row.created_at,
   };
 }
 
 export type AccountsService = ReturnType<typeof createAccountsService>;
+export type Account = ReturnType<typeof toAccount>;

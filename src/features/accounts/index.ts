@@ -1,2 +1,2 @@
-export { accountsRoutes as accountsFeature } from './accounts.routes.ts';
-export { createAccountsService, ROLES, type AccountsService } from './accounts.service.ts';
+// What other features and tools may use from accounts.
+export { createAccountsService, ROLES, type AccountsService, type Account } from './accounts.service.ts';

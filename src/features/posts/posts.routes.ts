@@ -74,7 +74,10 @@ export async function postsRoutes(app: FastifyInstance, opts: { posts: PostsServ
 
   // Invalid input: the form again, as typed, each problem beside its field.
   const formAgain = (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
-    if (!(err instanceof AppError) || (err.code !== 'validation_failed' && err.code !== 'slug_taken')) throw err;
+    if (err instanceof AppError && err.code === 'email_unverified') {
+      err = new AppError('email_unverified', err.message, [{ field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' }]);
+    }
+    if (!(err instanceof AppError) || !['validation_failed', 'slug_taken', 'email_unverified'].includes(err.code)) throw err;
     const heading = edit ? `Edit “${edit.title}”` : 'Write a post';
     return sendPage(request, reply, {
       title: heading,

@@ -96,6 +96,13 @@ export interface ListOptions {
   limit: number;
 }
 
+// Unverified accounts may write drafts; publishing waits for a confirmed address.
+function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
+  if (status === 'published' && !viewer.verified) {
+    throw new AppError('email_unverified', 'Verify your email address to publish; you can save this as a draft meanwhile');
+  }
+}
+
 /** Blog posts: reading (with visibility rules), writing (with ownership rules). */
 export function createPostsService(deps: { db: Kysely<Database>; clock: Clock }) {
   const { db, clock } = deps;
@@ -177,6 +184,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
       const v = validatePostInput(input, ['title', 'body']);
       const status = v.status ?? 'draft';
+      assertMayPublish(viewer, status);
       const now = clock.now().toISOString();
       const given = v.slug !== undefined;
       for (let attempt = 0; ; attempt++) {
@@ -204,13 +212,16 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
     async replace(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
       const v = validatePostInput(input, ['title', 'body', 'status']);
+      if (post.status !== 'published') assertMayPublish(viewer!, v.status!);
       return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] });
     },
 
     /** Changes only the fields given (PATCH). */
     async patch(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
-      return this.update(post, validatePostInput(input, []));
+      const v = validatePostInput(input, []);
+      if (v.status && post.status !== 'published') assertMayPublish(viewer!, v.status);
+      return this.update(post, v);
     },
 
     /** Applies validated changes to a post the caller may edit. */

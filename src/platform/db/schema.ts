@@ -14,6 +14,11 @@ export interface UsersTable {
   display_name: string;
   password_hash: string | null;
   role: Role;
+  bio: string | null;
+  avatar_url: string | null;
+  email_verified_at: string | null;
+  /** Suspended users cannot log in; their sessions and tokens stop working. */
+  suspended_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -33,6 +38,8 @@ export interface ApiTokensTable {
   scopes: string;
   created_at: string;
   last_used_at: string | null;
+  /** Tokens minted by API login expire; personal tokens don't (null). */
+  expires_at: string | null;
 }
 
 export interface PostsTable {
@@ -62,6 +69,43 @@ export interface PostTagsTable {
   tag_id: number;
 }
 
+export type AccountTokenPurpose = 'verify' | 'reset' | 'email_change' | 'invite';
+
+/** One-time links mailed to people: verification, password reset, email change, invitation. */
+export interface AccountTokensTable {
+  id: Generated<number>;
+  purpose: AccountTokenPurpose;
+  token_hash: string;
+  user_id: number | null;
+  /** The address the link was sent to (new address for email_change; invitee for invite). */
+  email: string | null;
+  /** For invitations: the role the invitee will get. */
+  role: Role | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export type MailStatus = 'pending' | 'sent' | 'failed' | 'kept';
+
+/** Every outgoing message, recorded in the transaction that caused it. */
+export interface MailOutboxTable {
+  id: Generated<number>;
+  to_address: string;
+  to_name: string | null;
+  subject: string;
+  html: string;
+  text: string;
+  status: MailStatus;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  /** While set in the future, one delivery loop owns the message. */
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -75,4 +119,6 @@ export interface Database {
   tags: TagsTable;
   post_tags: PostTagsTable;
   settings: SettingsTable;
+  account_tokens: AccountTokensTable;
+  mail_outbox: MailOutboxTable;
 }

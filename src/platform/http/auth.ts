@@ -20,6 +20,8 @@ declare module 'fastify' {
     /** How this request authenticated: a session cookie, a bearer token, or not at all. */
     authVia: 'session' | 'token' | null;
     sessionToken: string | null;
+    /** The id of the bearer token used, when authVia is 'token'. */
+    apiTokenId: number | null;
     flash: Flash | null;
     /** The CSRF token for forms on this page (sets an anonymous cookie if needed). */
     csrfToken(): string;
@@ -50,6 +52,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
   app.decorateRequest('user', null);
   app.decorateRequest('authVia', null);
   app.decorateRequest('sessionToken', null);
+  app.decorateRequest('apiTokenId', null);
   app.decorateRequest('flash', null);
   app.decorateRequest('csrfToken', function (this: FastifyRequest): string {
     throw new Error('csrfToken() is set per request');
@@ -92,6 +95,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
       }
       request.user = found.user;
       request.authVia = 'token';
+      request.apiTokenId = found.tokenId;
       return;
     }
 

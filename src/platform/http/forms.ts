@@ -6,6 +6,8 @@ import type { FieldError } from '../errors.ts';
 
 export interface FieldOptions {
   name: string;
+  /** The element id, when a page has two fields of one name (default: the name). */
+  id?: string;
   label: string;
   value: string;
   errors: FieldError[];
@@ -21,16 +23,17 @@ function labelOf(field: string): string {
 
 /** One labelled input (or textarea) with its hint and error message. */
 export function fieldHtml(o: FieldOptions): string {
+  const id = o.id ?? o.name;
   const messages = o.errors.filter((e) => e.field === o.name).map((e) => e.message);
-  const ids = [o.hint ? `${o.name}-hint` : '', messages.length ? `${o.name}-error` : ''].filter(Boolean).join(' ');
-  const common = html`id="${o.name}" name="${o.name}" aria-invalid="${messages.length ? 'true' : 'false'}"!${ids ? html` aria-describedby="${ids}"` : ''} !${o.attrs ?? ''}`;
+  const ids = [o.hint ? `${id}-hint` : '', messages.length ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const common = html`id="${id}" name="${o.name}" aria-invalid="${messages.length ? 'true' : 'false'}"!${ids ? html` aria-describedby="${ids}"` : ''} !${o.attrs ?? ''}`;
   const input = o.type === 'textarea'
     ? html`<textarea !${common}>${o.value}</textarea>`
     : html`<input type="${o.type ?? 'text'}" !${common} value="${o.value}">`;
   return html`<div>
-  <label for="${o.name}">${o.label}!${o.hint ? html` <span class="hint" id="${o.name}-hint">${o.hint}</span>` : ''}</label>
+  <label for="${id}">${o.label}!${o.hint ? html` <span class="hint" id="${id}-hint">${o.hint}</span>` : ''}</label>
   !${input}
-  !${messages.length ? html`<p class="field-error" id="${o.name}-error">${o.label} ${messages.join('; ')}</p>` : ''}
+  !${messages.length ? html`<p class="field-error" id="${id}-error">${o.label} ${messages.join('; ')}</p>` : ''}
 </div>`;
 }
 

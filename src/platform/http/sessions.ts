@@ -10,14 +10,16 @@ export interface CurrentUser {
   displayName: string;
   email: string;
   role: Role;
+  /** Whether the email address was confirmed; unverified accounts cannot publish. */
+  verified: boolean;
 }
 
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 
-const userColumns = ['users.id', 'users.username', 'users.display_name', 'users.email', 'users.role'] as const;
+const userColumns = ['users.id', 'users.username', 'users.display_name', 'users.email', 'users.role', 'users.email_verified_at'] as const;
 
-function toCurrentUser(row: { id: number; username: string; display_name: string; email: string; role: Role }): CurrentUser {
-  return { id: row.id, username: row.username, displayName: row.display_name, email: row.email, role: row.role };
+function toCurrentUser(row: { id: number; username: string; display_name: string; email: string; role: Role; email_verified_at: string | null }): CurrentUser {
+  return { id: row.id, username: row.username, displayName: row.display_name, email: row.email, role: row.role, verified: row.email_verified_at !== null };
 }
 
 /**
@@ -48,6 +50,7 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
         .select(userColumns)
         .where('sessions.id_hash', '=', hashToken(token))
         .where('sessions.expires_at', '>', clock.now().toISOString())
+        .where('users.suspended_at', 'is', null)
         .executeTakeFirst();
       return row ? toCurrentUser(row) : null;
     },
@@ -56,19 +59,27 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
       await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute();
     },
 
+    /** Ends every session of a user, except the one whose token is given. */
+    async destroyAllFor(userId: number, exceptToken?: string): Promise<void> {
+      let q = db.deleteFrom('sessions').where('user_id', '=', userId);
+      if (exceptToken) q = q.where('id_hash', '!=', hashToken(exceptToken));
+      await q.execute();
+    },
+
     /** Looks up a personal access token; records its use at most once a minute. */
-    async lookupApiToken(token: string): Promise<{ user: CurrentUser; scopes: string[] } | null> {
+    async lookupApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number; scopes: string[] } | null> {
       const row = await db.selectFrom('api_tokens')
         .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .select([...userColumns, 'api_tokens.id as token_id', 'api_tokens.scopes', 'api_tokens.last_used_at'])
+        .select([...userColumns, 'api_tokens.id as token_id', 'api_tokens.scopes', 'api_tokens.last_used_at', 'api_tokens.expires_at'])
         .where('api_tokens.token_hash', '=', hashToken(token))
+        .where('users.suspended_at', 'is', null)
         .executeTakeFirst();
-      if (!row) return null;
       const now = clock.now();
+      if (!row || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) return null;
       if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000) {
         await db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
       }
-      return { user: toCurrentUser(row), scopes: row.scopes.split(/[\s,]+/).filter(Boolean) };
+      return { user: toCurrentUser(row), tokenId: row.token_id, scopes: row.scopes.split(/[\s,]+/).filter(Boolean) };
     },
   };
 }

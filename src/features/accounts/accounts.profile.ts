@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../platform/errors.ts';
+import { sendPage } from '../../platform/http/layout.ts';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
+import type { PostsService } from '../posts/index.ts';
+import type { AccountsService } from './accounts.service.ts';
+import { profileHtml } from './views/profile.ts';
+
+/** GET /@:username: an author's public page with their published posts. */
+export async function profileRoutes(app: FastifyInstance, opts: { accounts: AccountsService; posts: PostsService }) {
+  app.get<{ Params: { username: string }; Querystring: { before?: string } }>('/@:username', async (request, reply) => {
+    const profile = await opts.accounts.profile(request.params.username);
+    const raw = request.query.before;
+    const before = raw ? decodeCursor(raw) : undefined;
+    if (before === null) throw new AppError('bad_request', 'The "before" page marker is not valid; start again from the first page');
+    const { posts, nextCursor } = await opts.posts.list(request.user, { author: profile.username, before, limit: 20 });
+    return sendPage(request, reply, {
+      title: profile.displayName,
+      body: profileHtml(profile, posts, nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null),
+    });
+  });
+}

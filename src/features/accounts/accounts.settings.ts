@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../platform/errors.ts';
+import { requireUser } from '../../platform/http/auth.ts';
+import { sendPage } from '../../platform/http/layout.ts';
+import type { AccountsService } from './accounts.service.ts';
+import { settingsHtml, type Section, type SettingsView } from './views/settings.ts';
+
+type Body = Record<string, unknown> | undefined;
+const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
+
+/** The signed-in person's own account: profile, email, password, API tokens, deletion. */
+export async function settingsRoutes(app: FastifyInstance, opts: { accounts: AccountsService }) {
+  const { accounts } = opts;
+
+  async function page(request: FastifyRequest, reply: FastifyReply, extra: Partial<SettingsView> = {}, status = 200) {
+    const user = requireUser(request);
+    const [account, tokens] = await Promise.all([accounts.me(user.id), accounts.listApiTokens(user.id)]);
+    return sendPage(request, reply, { title: 'Account settings', status, body: settingsHtml({ account, tokens, csrf: request.csrfToken(), ...extra }) });
+  }
+
+  /** Runs a settings change; fixable errors re-render the page with that form's errors (422). */
+  async function change(
+    request: FastifyRequest, reply: FastifyReply, section: Section, values: Record<string, string>,
+    run: (userId: number) => Promise<string | void>, redirectTo = `/settings#${section}-h`,
+  ) {
+    const user = requireUser(request);
+    let flash: string | void;
+    try {
+      flash = await run(user.id);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      return page(request, reply, { failed: { section, errors: err.errors, values } }, 422);
+    }
+    if (flash) reply.setFlash(flash);
+    return reply.code(303).redirect(redirectTo);
+  }
+
+  app.get('/settings', async (request, reply) => page(request, reply));
+
+  app.post('/settings/profile', async (request, reply) => {
+    const b = request.body as Body;
+    const values = { displayName: str(b, 'displayName'), bio: str(b, 'bio'), avatarUrl: str(b, 'avatarUrl') };
+    return change(request, reply, 'profile', values, async (id) => {
+      await accounts.updateProfile(id, values);
+      return 'Profile saved';
+    });
+  });
+
+  app.post('/settings/email', async (request, reply) => {
+    const b = request.body as Body;
+    const values = { email: str(b, 'email') };
+    return change(request, reply, 'email', values, async (id) => {
+      await accounts.requestEmailChange(id, values.email, str(b, 'password'));
+      return `We sent a confirmation link to ${values.email.trim().toLowerCase()}. Your address changes once you follow it.`;
+    });
+  });
+
+  app.get<{ Params: { token: string } }>('/settings/email/:token', async (request, reply) => {
+    await accounts.confirmEmailChange(request.params.token);
+    reply.setFlash('Your new email address is confirmed.');
+    return reply.code(303).redirect(request.user ? '/settings' : '/login');
+  });
+
+  app.post('/settings/password', async (request, reply) => {
+    const b = request.body as Body;
+    return change(request, reply, 'password', {}, async (id) => {
+      await accounts.changePassword(id, str(b, 'currentPassword'), str(b, 'newPassword'), request.sessionToken);
+      return 'Password changed. Your other sessions were logged out.';
+    });
+  });
+
+  app.post('/settings/tokens', async (request, reply) => {
+    const user = requireUser(request);
+    const b = request.body as Body;
+    const values = { name: str(b, 'name') };
+    try {
+      const { token } = await accounts.createApiToken(user.id, values.name, b?.scopes);
+      // Shown in this response only: it is never stored or sent again.
+      return page(request, reply, { newToken: token }, 201);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      return page(request, reply, { failed: { section: 'tokens', errors: err.errors, values } }, 422);
+    }
+  });
+
+  const revoke = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const user = requireUser(request);
+    const id = /^\d{1,9}$/.test(request.params.id) ? Number(request.params.id) : NaN;
+    if (Number.isNaN(id)) throw new AppError('not_found', 'No such token');
+    await accounts.revokeApiToken(user.id, id);
+    reply.setFlash('Token revoked');
+    return reply.code(303).redirect('/settings#tokens-h');
+  };
+  app.delete<{ Params: { id: string } }>('/settings/tokens/:id', revoke);
+  app.post<{ Params: { id: string } }>('/settings/tokens/:id', async (request, reply) => {
+    if (String((request.body as Body)?._method ?? '').toUpperCase() !== 'DELETE') throw new AppError('method_not_allowed');
+    return revoke(request, reply);
+  });
+
+  app.post('/settings/delete', async (request, reply) => {
+    const b = request.body as Body;
+    return change(request, reply, 'delete', {}, async (id) => {
+      await accounts.deleteAccount(id, str(b, 'password'));
+      await reply.logOut();
+      return 'Your account was deleted.';
+    }, '/');
+  });
+}

@@ -1,0 +1,178 @@
+import type { Kysely, Transaction } from 'kysely';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Database } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+
+export { renderEmail, type EmailContent } from './render.ts';
+
+export interface MailMessage {
+  to: string;
+  toName?: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+interface Log {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+}
+
+export interface MailerDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  /** smtp:// or smtps://; without it messages are kept in the outbox for /admin/mail. */
+  smtpUrl?: string;
+  from: string;
+  log?: Log;
+  /** Waits before each retry; after the last one fails the message is marked failed. */
+  retryDelaysMs?: number[];
+  /** How long one delivery loop owns a message it claimed. */
+  leaseMs?: number;
+}
+
+export interface Mailer {
+  /** Records a message in the outbox, inside the caller's transaction: it exists only if the change commits. */
+  send(db: Kysely<Database> | Transaction<Database>, msg: MailMessage): Promise<void>;
+  /** Delivers the messages that are due; returns how many it attempted. Never throws for SMTP trouble. */
+  deliverDue(): Promise<number>;
+  /** Delivers soon (after a transaction that sent mail has committed). */
+  kick(): void;
+  /** Starts the background delivery loop. */
+  start(intervalMs?: number): void;
+  /** Stops the loop, waits for a delivery in progress, closes the SMTP connection. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_DELAYS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
+// One plain address: no display name, no list, no header-breaking characters.
+const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
+
+/**
+ * Refuses anything that could smuggle headers or extra recipients: CR/LF
+ * anywhere in a header value, and a `to` that is not exactly one address.
+ */
+function assertSafe(msg: MailMessage): void {
+  const problems = [];
+  if (!ADDRESS.test(msg.to) || msg.to.length > 254) problems.push({ field: 'to', message: 'must be exactly one plain email address' });
+  if (/[\r\n]/.test(msg.subject)) problems.push({ field: 'subject', message: 'must not contain line breaks' });
+  if (msg.toName !== undefined && /[\r\n]/.test(msg.toName)) problems.push({ field: 'toName', message: 'must not contain line breaks' });
+  if (problems.length) throw new AppError('validation_failed', 'Refused to send an unsafe email', problems);
+}
+
+/** The outbox and its delivery loop (at-least-once: a crashed sender's lease runs out and another retries). */
+export function createMailer(deps: MailerDeps): Mailer {
+  const { db, clock, log } = deps;
+  const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
+  const leaseMs = deps.leaseMs ?? 60_000;
+  let transport: Transporter | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let again = false;
+
+  const smtp = () => (transport ??= nodemailer.createTransport(deps.smtpUrl!));
+
+  async function deliverOne(id: number): Promise<void> {
+    const now = clock.now();
+    // Claim: only the loop whose update changes the row sends it, so two
+    // instances never both deliver one message.
+    const claimed = await db.updateTable('mail_outbox')
+      .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
+      .where('id', '=', id).where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const msg = await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    if (!deps.smtpUrl) {
+      await db.updateTable('mail_outbox').set({ status: 'kept', lease_until: null }).where('id', '=', id).execute();
+      return;
+    }
+    try {
+      await smtp().sendMail({
+        from: deps.from,
+        to: msg.to_name ? { name: msg.to_name, address: msg.to_address } : msg.to_address,
+        subject: msg.subject, text: msg.text, html: msg.html,
+      });
+      await db.updateTable('mail_outbox')
+        .set({ status: 'sent', attempts: msg.attempts + 1, sent_at: clock.now().toISOString(), lease_until: null, last_error: null })
+        .where('id', '=', id).execute();
+      log?.info({ mailId: id }, 'mail sent');
+    } catch (e) {
+      const attempts = msg.attempts + 1;
+      const error = (e as Error).message.slice(0, 500);
+      const last = attempts > delays.length;
+      // ±10% jitter, so messages that failed together don't all retry at once.
+      const wait = last ? 0 : delays[attempts - 1] * (0.9 + Math.random() * 0.2);
+      await db.updateTable('mail_outbox').set({
+        status: last ? 'failed' : 'pending', attempts, last_error: error, lease_until: null,
+        next_attempt_at: new Date(clock.now().getTime() + wait).toISOString(),
+      }).where('id', '=', id).execute();
+      log?.warn({ mailId: id, attempts, err: error }, last ? 'mail failed for good' : 'mail delivery failed; will retry');
+    }
+  }
+
+  async function deliverDue(): Promise<number> {
+    const now = clock.now().toISOString();
+    const due = await db.selectFrom('mail_outbox').select('id')
+      .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .orderBy('id').limit(50).execute();
+    for (const { id } of due) {
+      try {
+        await deliverOne(id);
+      } catch (e) {
+        log?.error({ mailId: id, err: (e as Error).message }, 'mail outbox error');
+      }
+    }
+    return due.length;
+  }
+
+  // One delivery at a time per process; a kick during a run schedules one more.
+  function run(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = deliverDue().catch((e) => {
+      log?.error({ err: (e as Error).message }, 'mail delivery loop error');
+      return 0;
+    }).finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        void run();
+      }
+    });
+    return running;
+  }
+
+  return {
+    async send(trx, msg) {
+      assertSafe(msg);
+      const now = clock.now().toISOString();
+      await trx.insertInto('mail_outbox').values({
+        to_address: msg.to, to_name: msg.toName ?? null, subject: msg.subject, html: msg.html, text: msg.text,
+        status: 'pending', next_attempt_at: now, lease_until: null, last_error: null, created_at: now, sent_at: null,
+      }).execute();
+    },
+    deliverDue: run,
+    kick() {
+      setImmediate(() => void run());
+    },
+    start(intervalMs = 2000) {
+      if (timer) return;
+      timer = setInterval(() => void run(), intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      again = false;
+      await running;
+      transport?.close();
+      transport = undefined;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface Received {
+  /** Envelope recipients (RCPT TO), lowercased. */
+  to: string[];
+  from: string;
+  subject: string;
+  text: string;
+  html: string;
+  raw: string;
+}
+
+export interface SmtpCatcher {
+  url: string;
+  port: number;
+  messages: Received[];
+  /** Resolves with the first message (received or arriving) that matches. */
+  waitFor(predicate: (m: Received) => boolean, timeoutMs?: number): Promise<Received>;
+  /** Stops listening (the port is freed): "the SMTP server is down". */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+}
+
+/** A real SMTP server on a free loopback port that keeps what it receives. */
+export async function startSmtpCatcher(): Promise<SmtpCatcher> {
+  const messages: Received[] = [];
+  const waiters = new Set<() => void>();
+  let port = 0;
+  let server: SMTPServer;
+
+  const make = () => new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const parsed = await simpleParser(raw);
+        messages.push({
+          to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          subject: parsed.subject ?? '',
+          text: parsed.text ?? '',
+          html: typeof parsed.html === 'string' ? parsed.html : '',
+          raw,
+        });
+        for (const w of waiters) w();
+        callback();
+      });
+    },
+  });
+
+  const listen = () => new Promise<void>((resolve, reject) => {
+    server = make();
+    server.on('error', () => {});
+    server.server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      port = (server.server.address() as { port: number }).port;
+      resolve();
+    });
+  });
+  await listen();
+
+  return {
+    get url() { return `smtp://127.0.0.1:${port}`; },
+    get port() { return port; },
+    messages,
+    waitFor(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.find(predicate);
+          if (found) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching email within ${timeoutMs} ms; received: ${messages.map((m) => `${m.to} "${m.subject}"`).join(', ') || 'none'}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    start: listen,
+  };
+}
+
+/** The first absolute URL in a message's text whose path starts with the prefix. */
+export function linkIn(m: Received, pathPrefix: string): string {
+  for (const match of m.text.matchAll(/https?:\/\/\S+/g)) {
+    if (new URL(match[0]).pathname.startsWith(pathPrefix)) return match[0];
+  }
+  throw new Error(`no link to ${pathPrefix}… in "${m.subject}":\n${m.text}`);
+}
