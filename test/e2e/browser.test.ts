@@ -1,18 +1,15 @@
 // A real Chromium logs in, writes and publishes a post through the HTML form,
 // and finds it on the front page. With INKWELL_SCREENSHOT=1 it also refreshes
 // docs/posts.png; without it the committed screenshot is left alone.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildTestApp, type TestApp } from '../support/app.ts';
+import { launchChromium, skipBrowser } from '../support/chromium.ts';
 import { buildToken, buildUser, type TestUser } from '../support/factories.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = new URL('../../docs/posts.png', import.meta.url);
-const skipBrowser = process.env.INKWELL_SKIP_BROWSER === '1'
-  ? 'INKWELL_SKIP_BROWSER=1 is set, so the browser test does not run'
-  : false;
 
 // Posts other writers published earlier, so the list looks like a real blog.
 const SEED_POSTS = [
@@ -44,20 +41,12 @@ async function renameUser(user: TestUser, displayName: string): Promise<void> {
 
 before(async () => {
   if (skipBrowser) return;
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing; the browser test needs Debian's Chromium. Install it with: apt-get install -y chromium `
-      + '(or set INKWELL_SKIP_BROWSER=1 to skip this test)');
-  }
   t = await buildTestApp('sqlite');
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const address = t.app.server.address();
   assert.ok(address && typeof address === 'object', 'the app should listen on a TCP port');
   baseUrl = `http://127.0.0.1:${address.port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -21,10 +21,12 @@ export function setSiteName(name: string): void {
 /** The document around every HTML page: header, navigation, flash message, footer. */
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
   const user = request.user;
+  const admin = user?.role === 'admin' ? html`<a href="/admin/users">Users</a> <a href="/admin/mail">Mail</a>` : '';
   const nav = user
-    ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>
+    ? html`!${user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''} !${admin}
+        <a href="/settings">Settings</a>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out ${user.username}</button></form>`
-    : html`<a href="/login">Log in</a>`;
+    : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`;
   const csrfMeta = user ? html`<meta name="csrf-token" content="${request.csrfToken()}">` : '';
   return html`<!doctype html>
 <html lang="en">
