@@ -8,6 +8,8 @@ export interface Received {
   subject: string;
   text: string;
   html: string;
+  /** Parsed headers, lower-case names. */
+  headers: Map<string, unknown>;
   raw: string;
 }
 
@@ -46,6 +48,7 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
           subject: parsed.subject ?? '',
           text: parsed.text ?? '',
           html: typeof parsed.html === 'string' ? parsed.html : '',
+          headers: parsed.headers as Map<string, unknown>,
           raw,
         });
         for (const w of waiters) w();

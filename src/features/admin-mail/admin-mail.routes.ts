@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { html } from '../../lib/html.ts';
-import { dateHtml } from '../posts/views/post-list.ts';
+import { dateHtml } from '../../lib/dates.ts';
 
 const PAGE = 50;
 

@@ -19,6 +19,8 @@ export interface UsersTable {
   email_verified_at: string | null;
   /** Suspended users cannot log in; their sessions and tokens stop working. */
   suspended_at: string | null;
+  /** Banned from commenting by a moderator. */
+  comments_banned_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -104,6 +106,73 @@ export interface MailOutboxTable {
   last_error: string | null;
   created_at: string;
   sent_at: string | null;
+  /** Extra headers as JSON (List-Unsubscribe and friends), or null. */
+  headers: string | null;
+}
+
+/** Domain events, recorded in the transaction of the change; handlers run after commit. */
+export interface EventsTable {
+  id: Generated<number>;
+  type: string;
+  /** JSON. */
+  payload: string;
+  created_at: string;
+  processed_at: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+}
+
+export type CommentStatus = 'published' | 'held' | 'spam' | 'hidden' | 'deleted';
+
+export interface CommentsTable {
+  id: Generated<number>;
+  post_id: number;
+  parent_id: number | null;
+  author_id: number | null;
+  body: string;
+  body_html: string;
+  status: CommentStatus;
+  created_at: string;
+  updated_at: string;
+  edited_at: string | null;
+}
+
+export type NotificationKind = 'comment_on_post' | 'reply_to_comment';
+export type EmailPreference = 'instant' | 'daily' | 'off';
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  user_id: number;
+  event_id: number;
+  kind: NotificationKind;
+  actor_id: number | null;
+  post_id: number | null;
+  comment_id: number | null;
+  created_at: string;
+  read_at: string | null;
+  emailed_at: string | null;
+}
+
+export interface NotificationPrefsTable {
+  user_id: number;
+  kind: NotificationKind;
+  email: EmailPreference;
+}
+
+export interface UnsubscribeTokensTable {
+  token_hash: string;
+  user_id: number;
+  kind: NotificationKind;
+  created_at: string;
+  used_at: string | null;
+}
+
+export interface DigestRunsTable {
+  /** YYYY-MM-DD: one digest run per day across all instances. */
+  day: string;
+  started_at: string;
 }
 
 export interface SettingsTable {
@@ -121,4 +190,10 @@ export interface Database {
   settings: SettingsTable;
   account_tokens: AccountTokensTable;
   mail_outbox: MailOutboxTable;
+  events: EventsTable;
+  comments: CommentsTable;
+  notifications: NotificationsTable;
+  notification_prefs: NotificationPrefsTable;
+  unsubscribe_tokens: UnsubscribeTokensTable;
+  digest_runs: DigestRunsTable;
 }

@@ -12,6 +12,8 @@ export interface MailMessage {
   subject: string;
   html: string;
   text: string;
+  /** Extra headers, e.g. List-Unsubscribe (RFC 8058). */
+  headers?: Record<string, string>;
 }
 
 interface Log {
@@ -59,6 +61,9 @@ function assertSafe(msg: MailMessage): void {
   if (!ADDRESS.test(msg.to) || msg.to.length > 254) problems.push({ field: 'to', message: 'must be exactly one plain email address' });
   if (/[\r\n]/.test(msg.subject)) problems.push({ field: 'subject', message: 'must not contain line breaks' });
   if (msg.toName !== undefined && /[\r\n]/.test(msg.toName)) problems.push({ field: 'toName', message: 'must not contain line breaks' });
+  for (const [name, value] of Object.entries(msg.headers ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(name) || /[\r\n]/.test(value)) problems.push({ field: 'headers', message: `header ${JSON.stringify(name)} is not safe` });
+  }
   if (problems.length) throw new AppError('validation_failed', 'Refused to send an unsafe email', problems);
 }
 
@@ -72,14 +77,26 @@ export function createMailer(deps: MailerDeps): Mailer {
   let running: Promise<number> | undefined;
   let again = false;
 
-  const smtp = () => (transport ??= nodemailer.createTransport(deps.smtpUrl!));
+  let stopped = false;
+  // Timeouts well inside the lease: a send that outlives its lease could be sent again by another instance.
+  const smtp = () => {
+    if (!transport) {
+      const url = new URL(deps.smtpUrl!);
+      url.searchParams.set('connectionTimeout', String(Math.min(10_000, leaseMs / 4)));
+      url.searchParams.set('greetingTimeout', String(Math.min(10_000, leaseMs / 4)));
+      url.searchParams.set('socketTimeout', String(Math.min(30_000, leaseMs / 2)));
+      transport = nodemailer.createTransport(url.toString());
+    }
+    return transport;
+  };
 
   async function deliverOne(id: number): Promise<void> {
     const now = clock.now();
     // Claim: only the loop whose update changes the row sends it, so two
     // instances never both deliver one message.
+    const lease = new Date(now.getTime() + leaseMs).toISOString();
     const claimed = await db.updateTable('mail_outbox')
-      .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
+      .set({ lease_until: lease })
       .where('id', '=', id).where('status', '=', 'pending')
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
       .executeTakeFirst();
@@ -94,10 +111,11 @@ export function createMailer(deps: MailerDeps): Mailer {
         from: deps.from,
         to: msg.to_name ? { name: msg.to_name, address: msg.to_address } : msg.to_address,
         subject: msg.subject, text: msg.text, html: msg.html,
+        headers: msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : undefined,
       });
       await db.updateTable('mail_outbox')
         .set({ status: 'sent', attempts: msg.attempts + 1, sent_at: clock.now().toISOString(), lease_until: null, last_error: null })
-        .where('id', '=', id).execute();
+        .where('id', '=', id).where('lease_until', '=', lease).execute();
       log?.info({ mailId: id }, 'mail sent');
     } catch (e) {
       const attempts = msg.attempts + 1;
@@ -108,7 +126,7 @@ export function createMailer(deps: MailerDeps): Mailer {
       await db.updateTable('mail_outbox').set({
         status: last ? 'failed' : 'pending', attempts, last_error: error, lease_until: null,
         next_attempt_at: new Date(clock.now().getTime() + wait).toISOString(),
-      }).where('id', '=', id).execute();
+      }).where('id', '=', id).where('lease_until', '=', lease).execute();
       log?.warn({ mailId: id, attempts, err: error }, last ? 'mail failed for good' : 'mail delivery failed; will retry');
     }
   }
@@ -131,6 +149,7 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   // One delivery at a time per process; a kick during a run schedules one more.
   function run(): Promise<number> {
+    if (stopped) return Promise.resolve(0);
     if (running) {
       again = true;
       return running;
@@ -155,6 +174,7 @@ export function createMailer(deps: MailerDeps): Mailer {
       await trx.insertInto('mail_outbox').values({
         to_address: msg.to, to_name: msg.toName ?? null, subject: msg.subject, html: msg.html, text: msg.text,
         status: 'pending', next_attempt_at: now, lease_until: null, last_error: null, created_at: now, sent_at: null,
+        headers: msg.headers ? JSON.stringify(msg.headers) : null,
       }).execute();
     },
     deliverDue: run,
@@ -163,10 +183,12 @@ export function createMailer(deps: MailerDeps): Mailer {
     },
     start(intervalMs = 2000) {
       if (timer) return;
+      stopped = false;
       timer = setInterval(() => void run(), intervalMs);
       timer.unref();
     },
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
       again = false;

@@ -3,7 +3,7 @@ import type { FieldError } from '../../../platform/errors.ts';
 import { csrfField, errorSummaryHtml, fieldHtml } from '../../../platform/http/forms.ts';
 import type { Account, SignupMode } from '../accounts.service.ts';
 import { ROLES } from '../accounts.validate.ts';
-import { dateHtml } from '../../posts/views/post-list.ts';
+import { dateHtml } from '../../../lib/dates.ts';
 
 /** The admin's list of accounts, with role, suspension, invitations and the sign-up setting. */
 export function adminUsersHtml(v: {

@@ -2,7 +2,7 @@ import { html } from '../../../lib/html.ts';
 import type { FieldError } from '../../../platform/errors.ts';
 import { csrfField, errorSummaryHtml, fieldHtml } from '../../../platform/http/forms.ts';
 import type { Account } from '../accounts.service.ts';
-import { dateHtml } from '../../posts/views/post-list.ts';
+import { dateHtml } from '../../../lib/dates.ts';
 
 export type Section = 'profile' | 'email' | 'password' | 'tokens' | 'delete';
 

@@ -1,6 +1,7 @@
 import { html } from '../../../lib/html.ts';
 import type { Post } from '../posts.queries.ts';
-import { authorHtml, dateHtml } from './post-list.ts';
+import { dateHtml } from '../../../lib/dates.ts';
+import { authorHtml } from './post-list.ts';
 
 /** The writer's table of posts with edit and delete controls. */
 export function dashboardHtml(opts: { posts: Post[]; everyone: boolean; csrf: string; olderHref: string | null }): string {

@@ -1,6 +1,7 @@
 import { html } from '../../../lib/html.ts';
 import type { Post } from '../posts.queries.ts';
-import { authorHtml, dateHtml, tagsHtml } from './post-list.ts';
+import { dateHtml } from '../../../lib/dates.ts';
+import { authorHtml, tagsHtml } from './post-list.ts';
 
 /** One post, with edit and delete controls for those who may use them. */
 export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string }): string {
