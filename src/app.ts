@@ -26,6 +26,16 @@ import { accountsRoutes } from './features/accounts/accounts.routes.ts';
 import { settingsRoutes } from './features/accounts/accounts.settings.ts';
 import { adminMailRoutes } from './features/admin-mail/admin-mail.routes.ts';
 import type { Mailer } from './platform/mail/index.ts';
+import type { Events } from './platform/events/index.ts';
+import type { LiveBus } from './platform/events/live.ts';
+import { adminCommentsRoutes } from './features/comments/comments.admin.ts';
+import { commentsApi } from './features/comments/comments.api.ts';
+import { commentsRoutes } from './features/comments/comments.routes.ts';
+import { createCommentsService, threadHtml } from './features/comments/index.ts';
+import { notificationsApi } from './features/notifications/notifications.api.ts';
+import { liveRoutes } from './features/notifications/notifications.live.ts';
+import { notificationsRoutes } from './features/notifications/notifications.routes.ts';
+import { createNotificationsService, type CommentCreated } from './features/notifications/notifications.service.ts';
 import { apiDocsRoutes } from './features/api-docs/api-docs.routes.ts';
 import { createPostsService } from './features/posts/index.ts';
 import { postsApi } from './features/posts/posts.api.ts';
@@ -36,10 +46,19 @@ import { siteRoutes } from './features/site/site.routes.ts';
 export interface AppDeps {
   config: Config;
   db: Db;
-  /** Records outgoing mail in the outbox; main.ts runs its delivery loop. */
+  /** Records outgoing mail in the outbox. */
   mailer: Mailer;
+  /** Domain events recorded with each change and handled after commit. */
+  events: Events;
+  /** Live fan-out to open event streams (all instances on PostgreSQL). */
+  live: LiveBus;
   clock?: Clock;
+  /** Run the delivery loops and schedules in this process (main.ts); tests drive them by hand. */
+  background?: boolean;
 }
+
+const MAX_LIVE_STREAMS = 1000;
+const DIGEST_CHECK_MS = 10 * 60_000;
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
@@ -118,10 +137,43 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
 
+  const { mailer, events, live } = deps;
   const posts = createPostsService({ db: db.kysely, clock });
   const accounts = createAccountsService({
-    db: db.kysely, clock, settings, sessions, mailer: deps.mailer, site: { url: config.siteUrl, name: () => siteName },
+    db: db.kysely, clock, settings, sessions, mailer, site: { url: config.siteUrl, name: () => siteName },
   });
+  const comments = createCommentsService({ db: db.kysely, clock, events, settings, posts });
+  const notifications = createNotificationsService({ db: db.kysely, clock, mailer, site: { url: config.siteUrl, name: () => siteName } });
+
+  // Side effects of a new comment happen after it commits (ARCHITECTURE.md, 8).
+  events.on('comment.created', notifications.onCommentCreated);
+  events.afterCommit(async (event) => {
+    if (event.type !== 'comment.created') return;
+    const p = event.payload as unknown as CommentCreated;
+    const userIds = await notifications.recipientsOf(event.id);
+    await live.publish({ eventId: event.id, type: event.type, postId: p.postId, commentId: p.commentId, userIds });
+    mailer.kick();
+  });
+
+  app.decorateRequest('unreadCount', null);
+  app.addHook('preHandler', async (request) => {
+    if (request.user && request.method === 'GET' && !request.url.startsWith('/api/')) {
+      request.unreadCount = await notifications.unreadCount(request.user.id);
+    }
+  });
+
+  if (deps.background) {
+    mailer.start();
+    events.start();
+    const digests = setInterval(() => void notifications.sendDigests().catch((e) => app.log.error({ err: e }, 'digest run failed')), DIGEST_CHECK_MS);
+    digests.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(digests);
+      await events.stop();
+      await mailer.stop();
+      await live.close();
+    });
+  }
 
   await app.register(siteRoutes, { db });
   await app.register(accountsRoutes, { accounts });
@@ -129,7 +181,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminUsersRoutes, { accounts });
   await app.register(profileRoutes, { accounts, posts });
   await app.register(adminMailRoutes, { db: db.kysely });
-  await app.register(postsRoutes, { posts });
+  await app.register(postsRoutes, {
+    posts,
+    below: async (request, post) => {
+      const { items, count } = await comments.thread(request.user, post);
+      return threadHtml(items, count, {
+        user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: clock.now().getTime(),
+      }, post.id);
+    },
+  });
+  await app.register(commentsRoutes, { comments });
+  await app.register(adminCommentsRoutes, { comments });
+  await app.register(notificationsRoutes, { notifications });
+  await app.register(liveRoutes, { db: db.kysely, live, notifications, comments, maxStreams: MAX_LIVE_STREAMS });
   await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
   await app.register(async (api) => {
     if (config.corsOrigins.length) {
@@ -143,6 +207,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     await api.register(postsApi, { posts, siteUrl: config.siteUrl, prefix: '/v1' });
     await api.register(accountsApi, { accounts, prefix: '/v1' });
+    await api.register(commentsApi, { comments, prefix: '/v1' });
+    await api.register(notificationsApi, { notifications, prefix: '/v1' });
   }, { prefix: '/api' });
   await app.register(apiDocsRoutes);
 

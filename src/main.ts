@@ -3,6 +3,8 @@ import { prepareDatabase } from './bootstrap.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDb } from './platform/db/index.ts';
 import { createMailer } from './platform/mail/index.ts';
+import { createEvents } from './platform/events/index.ts';
+import { createLiveBus } from './platform/events/live.ts';
 import { systemClock } from './lib/clock.ts';
 import type { FastifyInstance } from 'fastify';
 
@@ -37,14 +39,15 @@ export async function start(): Promise<void> {
     error: (o: object, m?: string) => app?.log.error(o, m),
   };
   const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, log });
-  app = await buildApp({ config, db, mailer });
+  const events = createEvents({ db: db.kysely, clock: systemClock, log });
+  const live = await createLiveBus(db, log);
+  app = await buildApp({ config, db, mailer, events, live, background: true });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (e) {
     await db.close().catch(() => {});
     die(`cannot listen on ${config.host}:${config.port} (${(e as Error).message}); set PORT or HOST`);
   }
-  mailer.start();
   if (setupToken) {
     process.stdout.write(`\nInkwell has no admin yet. Create one (this link works once):\n  ${config.siteUrl}/setup?token=${setupToken}\n\n`);
   }
@@ -57,8 +60,8 @@ export async function start(): Promise<void> {
     // Fastify stops accepting, waits for in-flight requests, then we close the database.
     const timer = setTimeout(() => die('in-flight requests did not finish within 10 s'), 10_000);
     timer.unref();
+    // Closing the app also stops the mail and event loops (onClose hooks).
     await app!.close();
-    await mailer.stop();
     await db.close();
     process.exit(0);
   };

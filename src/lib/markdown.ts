@@ -52,3 +52,25 @@ export function excerptOf(text: string, max = 200): string {
   const lastSpace = cut.lastIndexOf(' ');
   return `${(lastSpace > max / 2 ? cut.slice(0, lastSpace) : cut).replace(/[\s.,;:!?-]+$/, '')}…`;
 }
+
+// Comments get a smaller Markdown: no headings, images, tables or rules.
+const commentMd = new MarkdownIt({ html: false, linkify: true, typographer: true })
+  .disable(['heading', 'lheading', 'image', 'table', 'hr']);
+
+const COMMENT_SANITIZE: sanitizeHtml.IOptions = {
+  allowedTags: ['p', 'br', 'em', 'strong', 'del', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a'],
+  allowedAttributes: { a: ['href', 'rel'] },
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowProtocolRelative: false,
+  transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow ugc noopener noreferrer' }) },
+};
+
+/** Renders a comment's Markdown subset to HTML that is safe to put into a page. */
+export function renderCommentMarkdown(source: string): string {
+  return sanitizeHtml(commentMd.render(source), COMMENT_SANITIZE);
+}
+
+/** How many links a piece of rendered HTML contains (for the spam guard). */
+export function countLinks(html: string): number {
+  return (html.match(/<a\s/g) ?? []).length;
+}

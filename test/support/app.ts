@@ -10,6 +10,8 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { openDb, type Db, type Dialect } from '../../src/platform/db/index.ts';
 import { systemClock, type Clock } from '../../src/lib/clock.ts';
 import { createMailer, type Mailer } from '../../src/platform/mail/index.ts';
+import { createEvents, type Events } from '../../src/platform/events/index.ts';
+import { createLiveBus, type LiveBus } from '../../src/platform/events/live.ts';
 
 const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
 
@@ -50,29 +52,47 @@ export async function freshDb(dialect: Dialect): Promise<{ db: Db; url: string; 
   };
 }
 
+const owners = new WeakMap<Db, { url: string; schema?: string }>();
+
+async function secondConnection(db: Db): Promise<{ db: Db; drop(): Promise<void> }> {
+  const where = owners.get(db);
+  if (!where) throw new Error('sameDbAs needs an app made by buildTestApp');
+  const second = openDb({ url: where.url, schema: where.schema, poolSize: 5 });
+  return { db: second, drop: () => second.close() };
+}
+
 export interface TestApp {
   app: FastifyInstance;
   db: Db;
   mailer: Mailer;
+  events: Events;
+  live: LiveBus;
   config: Config;
   setupToken: string | null;
   close(): Promise<void>;
 }
 
 /** Builds the real app on a fresh database of the given engine (logging off). */
-export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestApp> {
-  const fresh = await freshDb(dialect);
+export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string, string>; clock?: Clock; sameDbAs?: TestApp } = {}): Promise<TestApp> {
+  // sameDbAs: a second instance on the first one's database (its own connection pool), like a second server.
+  const fresh: { db: Db; drop(): Promise<void>; url?: string; schema?: string } = opts.sameDbAs ? await secondConnection(opts.sameDbAs.db) : await freshDb(dialect);
+  if (fresh.url) owners.set(fresh.db, { url: fresh.url, schema: fresh.schema });
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
   // Mail goes out when a request kicks the mailer; tests call deliverDue() for retries.
   const mailer = createMailer({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom });
-  const app = await buildApp({ config, db: fresh.db, mailer, clock: opts.clock });
+  // Events are dispatched when a request kicks them; tests may also call dispatchDue().
+  const events = createEvents({ db: fresh.db.kysely, clock: opts.clock ?? systemClock });
+  const live = await createLiveBus(fresh.db);
+  const app = await buildApp({ config, db: fresh.db, mailer, events, live, clock: opts.clock });
   await app.ready();
   return {
-    app, db: fresh.db, mailer, config, setupToken,
+    app, db: fresh.db, mailer, events, live, config, setupToken,
     close: async () => {
       await app.close();
+      await events.stop();
       await mailer.stop();
+      await live.close();
       await fresh.drop();
     },
   };

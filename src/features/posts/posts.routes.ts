@@ -47,7 +47,11 @@ function valuesOf(post: Post): PostFormValues {
 }
 
 /** HTML pages and forms for posts. */
-export async function postsRoutes(app: FastifyInstance, opts: { posts: PostsService }) {
+export async function postsRoutes(app: FastifyInstance, opts: {
+  posts: PostsService;
+  /** What other features show under a post (the comment thread); already HTML. */
+  below?: (request: FastifyRequest, post: Post) => Promise<string>;
+}) {
   const { posts } = opts;
 
   const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -105,9 +109,10 @@ export async function postsRoutes(app: FastifyInstance, opts: { posts: PostsServ
   app.get<SlugParams>('/posts/:slug', async (request, reply) => {
     const post = await posts.get(request.user, request.params.slug);
     const canEdit = canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
+    const below = post.status === 'published' && opts.below ? await opts.below(request, post) : '';
     return sendPage(request, reply, {
       title: post.title,
-      body: postPageHtml(post, { canEdit, csrf: canEdit ? request.csrfToken() : '' }),
+      body: postPageHtml(post, { canEdit, csrf: canEdit ? request.csrfToken() : '' }) + below,
       head: `<link rel="canonical" href="/posts/${post.slug}">`,
     });
   });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../platform/db/index.ts';
 
 const css = readFileSync(new URL('../../platform/http/assets/inkwell.css', import.meta.url), 'utf8');
+const liveJs = readFileSync(new URL('../../platform/http/assets/live.js', import.meta.url), 'utf8');
 
 /** Health checks and the stylesheet. */
 export async function siteRoutes(app: FastifyInstance, opts: { db: Db }) {
@@ -15,5 +16,9 @@ export async function siteRoutes(app: FastifyInstance, opts: { db: Db }) {
 
   app.get('/assets/inkwell.css', async (_request, reply) => {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css);
+  });
+
+  app.get('/assets/live.js', async (_request, reply) => {
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(liveJs);
   });
 }

@@ -11,6 +11,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** PostgreSQL only: how to open a dedicated connection (for LISTEN). */
+  pgConnection?: pg.ClientConfig;
   /** Answers whether the database takes a query; used by /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -32,15 +34,15 @@ export function openDb(opts: DbOptions): Db {
     const { dialect } = createNodeSqliteDialect(file);
     return wrap(new Kysely<Database>({ dialect }), 'sqlite');
   }
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: opts.url,
-    max: opts.poolSize ?? 10,
     options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
     types: { getTypeParser: pgTypeParser },
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: opts.poolSize ?? 10 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => {});
-  return wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  return { ...wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres'), pgConnection: connection };
 }
 
 const TIMESTAMPTZ = 1184;

@@ -164,7 +164,8 @@ export interface NotificationPrefsTable {
 export interface UnsubscribeTokensTable {
   token_hash: string;
   user_id: number;
-  kind: NotificationKind;
+  /** 'all' (from a digest) turns every kind's email off. */
+  kind: NotificationKind | 'all';
   created_at: string;
   used_at: string | null;
 }

@@ -15,6 +15,10 @@ export interface Flash {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false for the rare route whose URL itself is the credential (one-click unsubscribe). */
+    csrf?: boolean;
+  }
   interface FastifyRequest {
     user: CurrentUser | null;
     /** How this request authenticated: a session cookie, a bearer token, or not at all. */
@@ -115,6 +119,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
   // After the body is parsed (the token may be a form field), before any route handler.
   app.addHook('preHandler', async (request) => {
     if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
+    if (request.routeOptions.config.csrf === false) return;
     // An API call without a session carries no ambient credentials, so there is
     // nothing to forge: it is simply anonymous (and gets a 401 where that matters).
     if (!request.sessionToken && request.url.startsWith('/api/')) return;

@@ -3,6 +3,13 @@ import { html } from '../../lib/html.ts';
 import type { AppError } from '../errors.ts';
 import { consumeFlash } from './auth.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Unread notifications of the signed-in user, for the header badge (set by the notifications feature). */
+    unreadCount: number | null;
+  }
+}
+
 export interface PageOptions {
   title: string;
   /** Already-rendered HTML (from html``). */
@@ -22,8 +29,13 @@ export function setSiteName(name: string): void {
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
   const user = request.user;
   const admin = user?.role === 'admin' ? html`<a href="/admin/users">Users</a> <a href="/admin/mail">Mail</a>` : '';
+  const moderate = user && (user.role === 'admin' || user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '';
+  const unread = request.unreadCount ?? 0;
+  const bell = user
+    ? html`<a href="/notifications">Notifications <span id="unread-badge" class="badge-count" aria-label="${unread} unread"!${unread ? '' : ' hidden'}>${unread}</span></a>`
+    : '';
   const nav = user
-    ? html`!${user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''} !${admin}
+    ? html`!${user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''} !${moderate} !${admin} !${bell}
         <a href="/settings">Settings</a>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out ${user.username}</button></form>`
     : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`;
@@ -35,6 +47,7 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title === siteName ? siteName : `${opts.title} · ${siteName}`}</title>
 <link rel="stylesheet" href="/assets/inkwell.css">
+<script src="/assets/live.js" defer></script>
 <link rel="alternate" type="application/rss+xml" title="${siteName} (RSS)" href="/feed.xml">
 <link rel="alternate" type="application/atom+xml" title="${siteName} (Atom)" href="/atom.xml">
 !${csrfMeta}!${opts.head ?? ''}

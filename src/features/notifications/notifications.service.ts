@@ -1,0 +1,229 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, EmailPreference, NotificationKind } from '../../platform/db/schema.ts';
+import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
+import type { DomainEvent } from '../../platform/events/index.ts';
+import type { Mailer } from '../../platform/mail/index.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { excerptOf, htmlToText } from '../../lib/markdown.ts';
+import { hashToken, randomToken } from '../../lib/secrets.ts';
+import { digestEmail, describe, instantEmail, type NotificationSummary } from './notifications.emails.ts';
+
+export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment'];
+export const PREFERENCES: EmailPreference[] = ['instant', 'daily', 'off'];
+const DIGEST_HOUR_UTC = 8;
+
+export interface CommentCreated {
+  commentId: number;
+  postId: number;
+  parentId: number | null;
+  authorId: number | null;
+}
+
+export interface Notification {
+  id: number;
+  kind: NotificationKind;
+  read: boolean;
+  createdAt: string;
+  eventId: number;
+  actor: { username: string; displayName: string } | null;
+  post: { id: number; slug: string; title: string } | null;
+  commentId: number | null;
+  excerpt: string;
+  message: string;
+  url: string;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** In-app notifications, their emails (instant or daily digest) and the preferences behind them. */
+export function createNotificationsService(deps: { db: Kysely<Database>; clock: Clock; mailer: Mailer; site: { url: string; name: () => string } }) {
+  const { db, clock, mailer } = deps;
+  const site = () => ({ url: deps.site.url, name: deps.site.name() });
+  const now = () => clock.now().toISOString();
+
+  function listQuery(d: Db) {
+    return d.selectFrom('notifications')
+      .leftJoin('users as actor', 'actor.id', 'notifications.actor_id')
+      .leftJoin('posts', 'posts.id', 'notifications.post_id')
+      .leftJoin('comments', 'comments.id', 'notifications.comment_id')
+      .select([
+        'notifications.id', 'notifications.kind', 'notifications.read_at', 'notifications.created_at', 'notifications.event_id',
+        'notifications.comment_id', 'notifications.post_id', 'notifications.user_id',
+        'actor.username as actor_username', 'actor.display_name as actor_name',
+        'posts.slug as post_slug', 'posts.title as post_title', 'comments.body_html as comment_html',
+      ]);
+  }
+  type Row = Awaited<ReturnType<ReturnType<typeof listQuery>['executeTakeFirstOrThrow']>>;
+
+  function toNotification(r: Row): Notification {
+    const actor = r.actor_username ? { username: r.actor_username, displayName: r.actor_name ?? r.actor_username } : null;
+    const post = r.post_id && r.post_slug ? { id: r.post_id, slug: r.post_slug, title: r.post_title ?? '' } : null;
+    const summary = { kind: r.kind, actor: actor?.displayName ?? 'Someone', postTitle: post?.title ?? 'a post' };
+    return {
+      id: r.id, kind: r.kind, read: r.read_at !== null, createdAt: r.created_at, eventId: r.event_id, actor, post,
+      commentId: r.comment_id, excerpt: excerptOf(htmlToText(r.comment_html ?? ''), 160), message: describe(summary),
+      url: post ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}` : `${site().url}/notifications`,
+    };
+  }
+
+  function summaryOf(n: Notification): NotificationSummary {
+    return { kind: n.kind, actor: n.actor?.displayName ?? 'Someone', postTitle: n.post?.title ?? 'a post', excerpt: n.excerpt, url: n.url };
+  }
+
+  async function preference(d: Db, userId: number, kind: NotificationKind): Promise<EmailPreference> {
+    const row = await d.selectFrom('notification_prefs').select('email').where('user_id', '=', userId).where('kind', '=', kind).executeTakeFirst();
+    return row?.email ?? 'instant';
+  }
+
+  async function unsubscribeUrl(d: Db, userId: number, kind: NotificationKind | 'all'): Promise<string> {
+    const token = randomToken();
+    await d.insertInto('unsubscribe_tokens').values({ token_hash: hashToken(token), user_id: userId, kind, created_at: now(), used_at: null }).execute();
+    return `${site().url}/unsubscribe/${token}`;
+  }
+
+  const service = {
+    /**
+     * Subscriber of comment.created, run in the event's transaction: the post's
+     * author and the answered comment's author hear of it, never the commenter
+     * themself, and one person once per event (a reply to your comment under
+     * your own post is one notification). The unique index makes a re-run a no-op.
+     */
+    async onCommentCreated(event: DomainEvent<CommentCreated>, trx: Transaction<Database>): Promise<void> {
+      const { commentId, postId, parentId, authorId } = event.payload;
+      const recipients = new Map<number, NotificationKind>();
+      if (parentId !== null) {
+        const parent = await trx.selectFrom('comments').select('author_id').where('id', '=', parentId).executeTakeFirst();
+        if (parent?.author_id) recipients.set(parent.author_id, 'reply_to_comment');
+      }
+      const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
+      if (post?.author_id && !recipients.has(post.author_id)) recipients.set(post.author_id, 'comment_on_post');
+      if (authorId !== null) recipients.delete(authorId);
+
+      for (const [userId, kind] of recipients) {
+        const inserted = await trx.insertInto('notifications').values({
+          user_id: userId, event_id: event.id, kind, actor_id: authorId, post_id: postId, comment_id: commentId,
+          created_at: now(), read_at: null, emailed_at: null,
+        }).onConflict((oc) => oc.columns(['event_id', 'user_id', 'kind']).doNothing()).returning('id').executeTakeFirst();
+        if (!inserted) continue;
+        const pref = await preference(trx, userId, kind);
+        if (pref === 'daily') continue; // the digest picks it up
+        if (pref === 'instant') {
+          const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+          if (!user.suspended_at) {
+            const n = toNotification(await listQuery(trx).where('notifications.id', '=', inserted.id).executeTakeFirstOrThrow());
+            await mailer.send(trx, instantEmail(site(), { email: user.email, name: user.display_name }, summaryOf(n), await unsubscribeUrl(trx, userId, kind)));
+          }
+        }
+        await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', '=', inserted.id).execute();
+      }
+    },
+
+    /** Who was notified by an event (for live pushes). */
+    async recipientsOf(eventId: number): Promise<number[]> {
+      const rows = await db.selectFrom('notifications').select('user_id').where('event_id', '=', eventId).execute();
+      return rows.map((r) => r.user_id);
+    },
+
+    async list(userId: number, opts: { before?: number; after?: number; limit: number }): Promise<{ notifications: Notification[]; nextCursor: number | null; unreadCount: number }> {
+      let q = listQuery(db).where('notifications.user_id', '=', userId).orderBy('notifications.id', 'desc').limit(opts.limit + 1);
+      if (opts.before !== undefined) q = q.where('notifications.id', '<', opts.before);
+      if (opts.after !== undefined) q = q.where('notifications.event_id', '>', opts.after);
+      const rows = await q.execute();
+      const page = rows.slice(0, opts.limit).map(toNotification);
+      return { notifications: page, nextCursor: rows.length > opts.limit ? page.at(-1)!.id : null, unreadCount: await this.unreadCount(userId) };
+    },
+
+    async unreadCount(userId: number): Promise<number> {
+      const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId).where('read_at', 'is', null).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    /** Marks the given notifications read (only the user's own), or all of them without ids. */
+    async markRead(userId: number, ids?: number[]): Promise<number> {
+      let q = db.updateTable('notifications').set({ read_at: now() }).where('user_id', '=', userId).where('read_at', 'is', null);
+      if (ids) {
+        if (ids.length === 0) return this.unreadCount(userId);
+        q = q.where('id', 'in', ids);
+      }
+      await q.execute();
+      return this.unreadCount(userId);
+    },
+
+    async prefs(userId: number): Promise<Record<NotificationKind, EmailPreference>> {
+      const rows = await db.selectFrom('notification_prefs').select(['kind', 'email']).where('user_id', '=', userId).execute();
+      const out = Object.fromEntries(KINDS.map((k) => [k, 'instant'])) as Record<NotificationKind, EmailPreference>;
+      for (const r of rows) out[r.kind] = r.email;
+      return out;
+    },
+
+    async setPrefs(userId: number, input: Partial<Record<string, unknown>>): Promise<void> {
+      const errors: FieldError[] = [];
+      const changes: [NotificationKind, EmailPreference][] = [];
+      for (const kind of KINDS) {
+        const v = input[kind];
+        if (v === undefined) continue;
+        if (!PREFERENCES.includes(v as EmailPreference)) errors.push({ field: kind, message: 'must be instant, daily or off' });
+        else changes.push([kind, v as EmailPreference]);
+      }
+      for (const key of Object.keys(input)) if (!KINDS.includes(key as NotificationKind)) errors.push({ field: key, message: 'is not a known field' });
+      assertValid(errors);
+      for (const [kind, email] of changes) {
+        await db.insertInto('notification_prefs').values({ user_id: userId, kind, email })
+          .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet({ email })).execute();
+      }
+    },
+
+    /** One-click unsubscribe (no login): the token works once and names its person and kind. */
+    async unsubscribe(token: string): Promise<{ kind: NotificationKind | 'all' }> {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('unsubscribe_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+        if (!row || row.used_at) throw new AppError('token_invalid', 'This unsubscribe link is invalid or was already used');
+        const res = await trx.updateTable('unsubscribe_tokens').set({ used_at: now() })
+          .where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) throw new AppError('token_invalid', 'This unsubscribe link is invalid or was already used');
+        for (const kind of row.kind === 'all' ? KINDS : [row.kind]) {
+          await trx.insertInto('notification_prefs').values({ user_id: row.user_id, kind, email: 'off' })
+            .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet({ email: 'off' })).execute();
+        }
+        return { kind: row.kind };
+      });
+    },
+
+    /**
+     * Sends each person with "daily" notifications waiting one digest. Runs at
+     * most once per UTC day across all instances (the digest_runs row is the
+     * claim), from DIGEST_HOUR_UTC on. Returns how many digests were recorded.
+     */
+    async sendDigests(): Promise<number> {
+      const at = clock.now();
+      if (at.getUTCHours() < DIGEST_HOUR_UTC) return 0;
+      const day = at.toISOString().slice(0, 10);
+      const claimed = await db.insertInto('digest_runs').values({ day, started_at: at.toISOString() })
+        .onConflict((oc) => oc.column('day').doNothing()).returning('day').executeTakeFirst();
+      if (!claimed) return 0;
+      const waiting = await db.selectFrom('notifications').select('user_id').distinct()
+        .where('emailed_at', 'is', null).execute();
+      let sent = 0;
+      for (const { user_id: userId } of waiting) {
+        await db.transaction().execute(async (trx) => {
+          const rows = (await listQuery(trx).where('notifications.user_id', '=', userId).where('notifications.emailed_at', 'is', null)
+            .orderBy('notifications.id').limit(100).execute()).map(toNotification);
+          const prefs = await this.prefs(userId);
+          const items = rows.filter((n) => prefs[n.kind] === 'daily');
+          const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+          if (items.length && !user.suspended_at) {
+            await mailer.send(trx, digestEmail(site(), { email: user.email, name: user.display_name }, items.map(summaryOf), await unsubscribeUrl(trx, userId, 'all')));
+            sent += 1;
+          }
+          if (rows.length) await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', 'in', rows.map((r) => r.id)).execute();
+        });
+      }
+      if (sent) mailer.kick();
+      return sent;
+    },
+  };
+  return service;
+}
+
+export type NotificationsService = ReturnType<typeof createNotificationsService>;

@@ -1,0 +1,152 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+
+export interface DomainEvent<P = Record<string, unknown>> {
+  id: number;
+  type: string;
+  payload: P;
+  createdAt: string;
+}
+
+/** Runs inside the transaction that marks the event processed: its writes and that mark commit together. */
+export type EventHandler = (event: DomainEvent<any>, trx: Transaction<Database>) => Promise<void>;
+/** Runs after that transaction committed (live pushes, kicking the mailer); failures are only logged. */
+export type AfterCommit = (event: DomainEvent<any>) => void | Promise<void>;
+
+interface Log {
+  warn(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+}
+
+export interface Events {
+  /** Records an event in the caller's transaction: it exists only if the change commits. */
+  record(trx: Kysely<Database> | Transaction<Database>, type: string, payload: Record<string, unknown>): Promise<number>;
+  on(type: string, handler: EventHandler): void;
+  afterCommit(fn: AfterCommit): void;
+  /** Handles the events that are due; returns how many it attempted. */
+  dispatchDue(): Promise<number>;
+  /** Dispatch soon (call after the recording transaction committed). */
+  kick(): void;
+  start(intervalMs?: number): void;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_DELAYS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
+
+/**
+ * The transactional outbox (ARCHITECTURE.md, convention 8). A change records
+ * its events in its own transaction; this loop hands each event to its
+ * subscribers afterwards, at least once: a handler's writes commit together
+ * with the "processed" mark, and a crashed run's lease runs out and is retried.
+ */
+export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: Log; retryDelaysMs?: number[]; leaseMs?: number }): Events {
+  const { db, clock, log } = deps;
+  const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const handlers = new Map<string, EventHandler[]>();
+  const after: AfterCommit[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let again = false;
+  let stopped = false;
+
+  async function handle(id: number): Promise<void> {
+    const now = clock.now();
+    const claimed = await db.updateTable('events')
+      .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
+      .where('id', '=', id).where('processed_at', 'is', null)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const event: DomainEvent = { id: row.id, type: row.type, payload: JSON.parse(row.payload), createdAt: row.created_at };
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const h of handlers.get(event.type) ?? []) await h(event, trx);
+        await trx.updateTable('events').set({ processed_at: clock.now().toISOString(), lease_until: null, last_error: null })
+          .where('id', '=', id).execute();
+      });
+    } catch (e) {
+      const attempts = row.attempts + 1;
+      const giveUp = attempts > delays.length;
+      const error = (e as Error).message.slice(0, 500);
+      await db.updateTable('events').set({
+        attempts, last_error: error, lease_until: null,
+        processed_at: giveUp ? clock.now().toISOString() : null,
+        next_attempt_at: new Date(clock.now().getTime() + (giveUp ? 0 : delays[attempts - 1])).toISOString(),
+      }).where('id', '=', id).execute();
+      log?.error({ eventId: id, type: event.type, attempts, err: error }, giveUp ? 'event handler failed for good' : 'event handler failed; will retry');
+      return;
+    }
+    for (const fn of after) {
+      try {
+        await fn(event);
+      } catch (e) {
+        log?.warn({ eventId: id, err: (e as Error).message }, 'after-commit hook failed');
+      }
+    }
+  }
+
+  async function dispatchDue(): Promise<number> {
+    const now = clock.now().toISOString();
+    const due = await db.selectFrom('events').select('id')
+      .where('processed_at', 'is', null).where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .orderBy('id').limit(100).execute();
+    for (const { id } of due) await handle(id);
+    return due.length;
+  }
+
+  function run(): Promise<number> {
+    if (stopped) return Promise.resolve(0);
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = dispatchDue().catch((e) => {
+      log?.error({ err: (e as Error).message }, 'event loop error');
+      return 0;
+    }).finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        void run();
+      }
+    });
+    return running;
+  }
+
+  return {
+    async record(trx, type, payload) {
+      const now = clock.now().toISOString();
+      const row = await trx.insertInto('events').values({
+        type, payload: JSON.stringify(payload), created_at: now, processed_at: null, next_attempt_at: now, lease_until: null, last_error: null,
+      }).returning('id').executeTakeFirstOrThrow();
+      return row.id;
+    },
+    on(type, handler) {
+      handlers.set(type, [...(handlers.get(type) ?? []), handler]);
+    },
+    afterCommit(fn) {
+      after.push(fn);
+    },
+    dispatchDue: run,
+    kick() {
+      setImmediate(() => void run());
+    },
+    start(intervalMs = 1000) {
+      if (timer) return;
+      stopped = false;
+      timer = setInterval(() => void run(), intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      again = false;
+      await running;
+    },
+  };
+}
