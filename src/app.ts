@@ -57,7 +57,6 @@ export interface AppDeps {
   background?: boolean;
 }
 
-const MAX_LIVE_STREAMS = 1000;
 const DIGEST_CHECK_MS = 10 * 60_000;
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
@@ -193,7 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(commentsRoutes, { comments });
   await app.register(adminCommentsRoutes, { comments });
   await app.register(notificationsRoutes, { notifications });
-  await app.register(liveRoutes, { db: db.kysely, live, notifications, comments, maxStreams: MAX_LIVE_STREAMS });
+  await app.register(liveRoutes, { db: db.kysely, live, notifications, comments, maxStreams: config.liveMaxStreams });
   await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
   await app.register(async (api) => {
     if (config.corsOrigins.length) {

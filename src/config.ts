@@ -13,6 +13,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** The From address of every message. */
   mailFrom: string;
+  /** At most this many live event streams are open per process. */
+  liveMaxStreams: number;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
   trustProxy: boolean | number | string[];
 }
@@ -40,7 +42,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port, host, databaseUrl, siteUrl, sessionSecret, logLevel,
     corsOrigins: parseCors(env.CORS_ORIGINS), trustProxy: parseTrustProxy(env.TRUST_PROXY),
     smtpUrl: parseSmtpUrl(env.SMTP_URL), mailFrom: parseMailFrom(env.MAIL_FROM, siteUrl),
+    liveMaxStreams: parseCount('LIVE_MAX_STREAMS', env.LIVE_MAX_STREAMS, 1000),
   };
+}
+
+function parseCount(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${name} must be a whole number of at least 1; got "${raw}"`);
+  return Number(raw);
 }
 
 function parsePort(raw: string | undefined): number {

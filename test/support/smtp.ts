@@ -102,3 +102,10 @@ export function linkIn(m: Received, pathPrefix: string): string {
   }
   throw new Error(`no link to ${pathPrefix}… in "${m.subject}":\n${m.text}`);
 }
+
+/** A header exactly as sent (folded lines joined), or undefined. */
+export function rawHeader(m: Received, name: string): string | undefined {
+  const head = m.raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+  const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}

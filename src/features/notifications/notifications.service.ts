@@ -150,8 +150,9 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       return this.unreadCount(userId);
     },
 
-    async prefs(userId: number): Promise<Record<NotificationKind, EmailPreference>> {
-      const rows = await db.selectFrom('notification_prefs').select(['kind', 'email']).where('user_id', '=', userId).execute();
+    /** Email preference per kind; pass the transaction when inside one (SQLite has one connection). */
+    async prefs(userId: number, d: Db = db): Promise<Record<NotificationKind, EmailPreference>> {
+      const rows = await d.selectFrom('notification_prefs').select(['kind', 'email']).where('user_id', '=', userId).execute();
       const out = Object.fromEntries(KINDS.map((k) => [k, 'instant'])) as Record<NotificationKind, EmailPreference>;
       for (const r of rows) out[r.kind] = r.email;
       return out;
@@ -209,7 +210,7 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
         await db.transaction().execute(async (trx) => {
           const rows = (await listQuery(trx).where('notifications.user_id', '=', userId).where('notifications.emailed_at', 'is', null)
             .orderBy('notifications.id').limit(100).execute()).map(toNotification);
-          const prefs = await this.prefs(userId);
+          const prefs = await this.prefs(userId, trx);
           const items = rows.filter((n) => prefs[n.kind] === 'daily');
           const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
           if (items.length && !user.suspended_at) {
