@@ -103,13 +103,15 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
     assert.equal((await use('GET')).statusCode, 401, 'revoked');
   });
 
-  test('deleting an account: drafts go, published posts stay without an author', async () => {
+  test('deleting an account: drafts go, published posts and comments stay without an author', async () => {
     const u = await buildUser(t, { role: 'author' });
     const c = await session(u);
     for (const [title, status] of [['Kept post', 'published'], ['Gone draft', 'draft']]) {
       await c.get('/posts/new');
       await c.postForm('/posts', { title, body: 'b', status });
     }
+    await c.get('/posts/kept-post');
+    assert.equal((await c.postForm('/posts/kept-post/comments', { body: 'my own comment' })).status, 303);
     await c.get('/settings');
     assert.equal((await c.postForm('/settings/delete', { password: 'wrong' })).status, 422);
     await c.get('/settings');
@@ -119,6 +121,9 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
     assert.equal(kept.json().author, null);
     const draft = await t.db.kysely.selectFrom('posts').select('id').where('slug', '=', 'gone-draft').executeTakeFirst();
     assert.equal(draft, undefined);
+    const thread = (await t.app.inject({ url: '/api/v1/posts/kept-post/comments' })).json();
+    assert.deepEqual(thread.comments.map((x: { body: string; author: unknown }) => [x.body, x.author]), [['my own comment', null]]);
+    assert.match((await new Client(t.app).get('/posts/kept-post')).body, /A former member/);
     assert.equal((await new Client(t.app).login(u.username, u.password)).status, 401);
   });
 

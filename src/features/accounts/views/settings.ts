@@ -96,7 +96,7 @@ export function settingsHtml(v: SettingsView): string {
 
 <section aria-labelledby="delete-h">
 <h2 id="delete-h">Delete account</h2>
-<p>This cannot be undone. Your drafts are deleted. Your published posts stay on the blog, shown without an author, so links to them keep working; ask an editor if you want them removed too.</p>
+<p>This cannot be undone. Your drafts are deleted. Your published posts stay on the blog, shown without an author, so links to them keep working; ask an editor if you want them removed too. Your comments stay in their threads, signed “A former member”.</p>
 !${errorSummaryHtml(errs('delete'))}
 <form class="stacked" method="post" action="/settings/delete" novalidate>
   !${csrfField(v.csrf)}
