@@ -28,6 +28,12 @@ import { adminMailRoutes } from './features/admin-mail/admin-mail.routes.ts';
 import type { Mailer } from './platform/mail/index.ts';
 import type { Events } from './platform/events/index.ts';
 import type { LiveBus } from './platform/events/live.ts';
+import type { HttpClient } from './platform/http-client/index.ts';
+import type { Queue } from './platform/jobs/queue.ts';
+import type { Scheduler } from './platform/jobs/scheduler.ts';
+import { integrationsApi } from './features/integrations/integrations.api.ts';
+import { integrationsRoutes } from './features/integrations/integrations.routes.ts';
+import { createIntegrations, WEBHOOK_EVENTS } from './features/integrations/integrations.service.ts';
 import { adminCommentsRoutes } from './features/comments/comments.admin.ts';
 import { commentsApi } from './features/comments/comments.api.ts';
 import { commentsRoutes } from './features/comments/comments.routes.ts';
@@ -52,12 +58,16 @@ export interface AppDeps {
   events: Events;
   /** Live fan-out to open event streams (all instances on PostgreSQL). */
   live: LiveBus;
+  /** The durable job queue, and cron schedules on the database. */
+  queue: Queue;
+  scheduler: Scheduler;
+  /** The one client for outgoing HTTP (refuses private addresses). */
+  http: HttpClient;
   clock?: Clock;
   /** Run the delivery loops and schedules in this process (main.ts); tests drive them by hand. */
   background?: boolean;
 }
 
-const DIGEST_CHECK_MS = 10 * 60_000;
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
@@ -136,10 +146,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
 
-  const { mailer, events, live } = deps;
-  const posts = createPostsService({ db: db.kysely, clock });
+  const { mailer, events, live, queue, scheduler } = deps;
+  const posts = createPostsService({ db: db.kysely, clock, events });
   const accounts = createAccountsService({
-    db: db.kysely, clock, settings, sessions, mailer, site: { url: config.siteUrl, name: () => siteName },
+    db: db.kysely, clock, settings, sessions, mailer, events, site: { url: config.siteUrl, name: () => siteName },
   });
   const comments = createCommentsService({ db: db.kysely, clock, events, settings, posts });
   const notifications = createNotificationsService({ db: db.kysely, clock, mailer, site: { url: config.siteUrl, name: () => siteName } });
@@ -161,13 +171,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  // Integrations: each event becomes jobs (webhook deliveries, a Slack message) in the handling transaction.
+  const integrations = createIntegrations({
+    db: db.kysely, clock, queue, http: deps.http, mailer, settings, appSecret: secret,
+    siteUrl: config.siteUrl, siteName: () => siteName, slackFromEnv: config.slackWebhookUrl,
+  });
+  for (const type of WEBHOOK_EVENTS) events.on(type, integrations.onEvent);
+  events.afterCommit(() => queue.kick());
+  queue.define<{ deliveryId: string }>('webhook.deliver', { handler: (p) => integrations.deliver(p.deliveryId) });
+  queue.define<{ event: string; data: Record<string, unknown> }>('slack.notify', { handler: (p) => integrations.notifySlack(p.event, p.data) });
+
+  scheduler.register('publish-scheduled-posts', '* * * * *', async () => { await posts.publishDue(); });
+  scheduler.register('notification-digests', '*/10 * * * *', async () => { await notifications.sendDigests(); });
+
   if (deps.background) {
     mailer.start();
     events.start();
-    const digests = setInterval(() => void notifications.sendDigests().catch((e) => app.log.error({ err: e }, 'digest run failed')), DIGEST_CHECK_MS);
-    digests.unref();
+    if (config.workers > 0) {
+      queue.start({ concurrency: config.workers });
+      scheduler.start();
+    }
     app.addHook('onClose', async () => {
-      clearInterval(digests);
+      // Finish or release running jobs before the database goes away.
+      await scheduler.stop();
+      await queue.stop();
       await events.stop();
       await mailer.stop();
       await live.close();
@@ -192,6 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(commentsRoutes, { comments });
   await app.register(adminCommentsRoutes, { comments });
   await app.register(notificationsRoutes, { notifications });
+  await app.register(integrationsRoutes, { integrations, queue });
   await app.register(liveRoutes, { db: db.kysely, live, notifications, comments, maxStreams: config.liveMaxStreams });
   await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
   await app.register(async (api) => {
@@ -208,6 +236,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(accountsApi, { accounts, prefix: '/v1' });
     await api.register(commentsApi, { comments, prefix: '/v1' });
     await api.register(notificationsApi, { notifications, prefix: '/v1' });
+    await api.register(integrationsApi, { integrations, prefix: '/v1' });
   }, { prefix: '/api' });
   await app.register(apiDocsRoutes);
 

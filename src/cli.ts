@@ -13,6 +13,7 @@ const HELP = `Usage: npm run inkwell -- <command> [options]   (or: inkwell <comm
 
 Commands:
   start                         Serve the blog (same as npm start)
+  worker                        Run only background work: jobs, schedules, mail (no HTTP)
   migrate                       Apply pending database migrations and exit
   create-admin --email E --password P [--username U] [--name "Display Name"]
                                 Create an admin account (the same as the /setup link)
@@ -78,6 +79,8 @@ async function main(argv: string[]) {
       return;
     case 'start':
       return start();
+    case 'worker':
+      return start('worker');
     case 'migrate':
       return withDb(async (db) => {
         const applied = await migrateToLatest(db.kysely);

@@ -13,6 +13,14 @@ export interface Config {
   smtpUrl: string | undefined;
   /** The From address of every message. */
   mailFrom: string;
+  /** IANA time zone for cron schedules (the nightly crawl at 01:00 site time). */
+  timezone: string;
+  /** Jobs this process works on at once; 0 runs no workers (another process does). */
+  workers: number;
+  /** A Slack incoming-webhook URL; the one in /admin/integrations wins when both are set. */
+  slackWebhookUrl: string | undefined;
+  /** Lets outgoing HTTP reach loopback and private addresses: tests and local development only. */
+  allowPrivateOutbound: boolean;
   /** At most this many live event streams are open per process. */
   liveMaxStreams: number;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
@@ -43,7 +51,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: parseCors(env.CORS_ORIGINS), trustProxy: parseTrustProxy(env.TRUST_PROXY),
     smtpUrl: parseSmtpUrl(env.SMTP_URL), mailFrom: parseMailFrom(env.MAIL_FROM, siteUrl),
     liveMaxStreams: parseCount('LIVE_MAX_STREAMS', env.LIVE_MAX_STREAMS, 1000),
+    timezone: parseTimezone(env.TIMEZONE),
+    workers: env.WORKERS === '0' ? 0 : parseCount('WORKERS', env.WORKERS, 1),
+    slackWebhookUrl: parseSlack(env.SLACK_WEBHOOK_URL),
+    allowPrivateOutbound: parseFlag('ALLOW_PRIVATE_OUTBOUND', env.ALLOW_PRIVATE_OUTBOUND),
   };
+}
+
+function parseTimezone(raw: string | undefined): string {
+  const tz = raw?.trim() || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+  } catch {
+    throw new ConfigError(`TIMEZONE must be an IANA time zone such as UTC or Europe/Berlin; got "${raw}"`);
+  }
+  return tz;
+}
+
+function parseSlack(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'https:' || u.protocol === 'http:') return raw;
+  } catch {
+    // fall through
+  }
+  throw new ConfigError('SLACK_WEBHOOK_URL must be the https:// incoming-webhook URL Slack gave you');
+}
+
+function parseFlag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0; got "${raw}"`);
 }
 
 function parseCount(name: string, raw: string | undefined, fallback: number): number {

@@ -5,6 +5,9 @@ import { openDb } from './platform/db/index.ts';
 import { createMailer } from './platform/mail/index.ts';
 import { createEvents } from './platform/events/index.ts';
 import { createLiveBus } from './platform/events/live.ts';
+import { createHttpClient } from './platform/http-client/index.ts';
+import { createQueue } from './platform/jobs/queue.ts';
+import { createScheduler } from './platform/jobs/scheduler.ts';
 import { systemClock } from './lib/clock.ts';
 import type { FastifyInstance } from 'fastify';
 
@@ -14,8 +17,11 @@ function die(message: string): never {
   process.exit(1);
 }
 
-/** Starts the server from the environment and stops it cleanly on SIGTERM/SIGINT. */
-export async function start(): Promise<void> {
+/**
+ * Starts Inkwell from the environment: the HTTP server and background work, or
+ * (worker mode) background work only. Stops cleanly on SIGTERM/SIGINT.
+ */
+export async function start(mode: 'server' | 'worker' = 'server'): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -41,14 +47,24 @@ export async function start(): Promise<void> {
   const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, log });
   const events = createEvents({ db: db.kysely, clock: systemClock, log });
   const live = await createLiveBus(db, log);
-  app = await buildApp({ config, db, mailer, events, live, background: true });
+  const queue = createQueue({ db: db.kysely, clock: systemClock, dialect: db.dialect, log });
+  const scheduler = createScheduler({ db: db.kysely, clock: systemClock, timezone: config.timezone, log });
+  const http = createHttpClient({ allowPrivate: config.allowPrivateOutbound, userAgent: `Inkwell/0.1 (+${config.siteUrl})` });
+  if (mode === 'worker' && config.workers === 0) config.workers = 1;
+  app = await buildApp({ config, db, mailer, events, live, queue, scheduler, http, background: true });
+  if (config.allowPrivateOutbound) app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
   try {
-    await app.listen({ port: config.port, host: config.host });
+    if (mode === 'worker') {
+      await app.ready();
+      app.log.info({ workers: config.workers }, 'worker started: running jobs and schedules, serving no HTTP');
+    } else {
+      await app.listen({ port: config.port, host: config.host });
+    }
   } catch (e) {
     await db.close().catch(() => {});
     die(`cannot listen on ${config.host}:${config.port} (${(e as Error).message}); set PORT or HOST`);
   }
-  if (setupToken) {
+  if (setupToken && mode === 'server') {
     process.stdout.write(`\nInkwell has no admin yet. Create one (this link works once):\n  ${config.siteUrl}/setup?token=${setupToken}\n\n`);
   }
 

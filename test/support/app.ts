@@ -12,6 +12,9 @@ import { systemClock, type Clock } from '../../src/lib/clock.ts';
 import { createMailer, type Mailer } from '../../src/platform/mail/index.ts';
 import { createEvents, type Events } from '../../src/platform/events/index.ts';
 import { createLiveBus, type LiveBus } from '../../src/platform/events/live.ts';
+import { createHttpClient } from '../../src/platform/http-client/index.ts';
+import { createQueue, type Queue } from '../../src/platform/jobs/queue.ts';
+import { createScheduler, type Scheduler } from '../../src/platform/jobs/scheduler.ts';
 
 const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
 
@@ -67,6 +70,8 @@ export interface TestApp {
   mailer: Mailer;
   events: Events;
   live: LiveBus;
+  queue: Queue;
+  scheduler: Scheduler;
   config: Config;
   setupToken: string | null;
   close(): Promise<void>;
@@ -84,12 +89,19 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   // Events are dispatched when a request kicks them; tests may also call dispatchDue().
   const events = createEvents({ db: fresh.db.kysely, clock: opts.clock ?? systemClock });
   const live = await createLiveBus(fresh.db);
-  const app = await buildApp({ config, db: fresh.db, mailer, events, live, clock: opts.clock });
+  // Jobs run when a test drains the queue (or starts workers); schedules when it ticks.
+  const queue = createQueue({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, dialect: fresh.db.dialect });
+  const scheduler = createScheduler({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, timezone: config.timezone });
+  // Tests talk to receivers they start on loopback.
+  const http = createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' });
+  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http, clock: opts.clock });
   await app.ready();
   return {
-    app, db: fresh.db, mailer, events, live, config, setupToken,
+    app, db: fresh.db, mailer, events, live, queue, scheduler, config, setupToken,
     close: async () => {
       await app.close();
+      await queue.stop(1000);
+      await scheduler.stop();
       await events.stop();
       await mailer.stop();
       await live.close();

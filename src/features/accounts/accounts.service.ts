@@ -3,6 +3,7 @@ import type { Database, Role, UsersTable } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
+import type { Events } from '../../platform/events/index.ts';
 import type { SessionStore } from '../../platform/http/sessions.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -35,6 +36,8 @@ export interface AccountsDeps {
   /** Absent only in tools that never send mail (CLI set-up paths still record it if given). */
   mailer?: Mailer;
   sessions?: SessionStore;
+  /** Records user.created (Slack, webhooks); absent in tools that run without the app. */
+  events?: Events;
   /** For links and names in mail; needed only with a mailer. */
   site?: { url: string; name: () => string };
 }
@@ -53,7 +56,7 @@ export function validateNewUser(u: Partial<NewUser>): NewUser {
 
 /** Accounts: sign-up and verification, passwords, profiles, tokens, and the admin's controls. */
 export function createAccountsService(deps: AccountsDeps) {
-  const { db, clock, settings, mailer, sessions } = deps;
+  const { db, clock, settings, mailer, sessions, events } = deps;
   const tokens = createAccountTokens(clock);
   const site = () => ({ name: deps.site?.name() ?? 'Inkwell', url: deps.site?.url ?? '' });
   const now = () => clock.now().toISOString();
@@ -71,11 +74,13 @@ export function createAccountsService(deps: AccountsDeps) {
 
   async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean) {
     const at = now();
-    return trx.insertInto('users').values({
+    const row = await trx.insertInto('users').values({
       email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
       role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
-      created_at: at, updated_at: at,
+      comments_banned_at: null, created_at: at, updated_at: at,
     }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
+    if (events) await events.record(trx, 'user.created', { userId: row.id });
+    return row;
   }
 
   // Turns a unique-index failure into field errors saying which value is taken.
@@ -156,6 +161,7 @@ export function createAccountsService(deps: AccountsDeps) {
           return { id: row.id, username: row.username, verified: !!invite };
         });
         mailer?.kick();
+        events?.kick();
         return created;
       } catch (e) {
         if (isUniqueViolation(e)) throw await takenErrors(u.email, u.username);

@@ -5,7 +5,7 @@ import type { CurrentUser } from '../../platform/http/sessions.ts';
 
 interface PostOwnership {
   authorId: number | null;
-  status: 'draft' | 'published';
+  status: 'draft' | 'published' | 'scheduled';
 }
 
 export function canCreatePost(user: CurrentUser | null): boolean {

@@ -11,7 +11,8 @@ export interface Post {
   bodyHtml: string;
   excerpt: string;
   customExcerpt: string | null;
-  status: PostStatus;
+  /** 'scheduled' is a draft with a publication time: it goes live by itself then. */
+  status: PostStatus | 'scheduled';
   author: { id: number; username: string; displayName: string } | null;
   tags: { name: string; slug: string }[];
   createdAt: string;
@@ -40,7 +41,7 @@ function basePostQuery(db: Db) {
     .select([
       'posts.id', 'posts.slug', 'posts.title', 'posts.body', 'posts.body_html', 'posts.excerpt',
       'posts.custom_excerpt', 'posts.status', 'posts.created_at', 'posts.updated_at', 'posts.published_at',
-      'posts.author_id', 'users.username', 'users.display_name',
+      'posts.author_id', 'posts.publish_at', 'users.username', 'users.display_name',
     ]);
 }
 
@@ -55,14 +56,14 @@ function toPost(row: Row, tags: Post['tags']): Post {
     bodyHtml: row.body_html,
     excerpt: row.excerpt,
     customExcerpt: row.custom_excerpt,
-    status: row.status,
+    status: row.status === 'draft' && row.publish_at ? 'scheduled' : row.status,
     author: row.author_id !== null && row.username !== null
       ? { id: row.author_id, username: row.username, displayName: row.display_name ?? row.username }
       : null,
     tags,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    publishedAt: row.published_at,
+    publishedAt: row.publish_at ?? row.published_at,
   };
 }
 

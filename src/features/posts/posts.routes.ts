@@ -29,13 +29,17 @@ function formInput(body: FormBody): PostInput {
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   // fetch() may send JSON to these URLs, with tags as a list.
   const tags = Array.isArray(b.tags) ? b.tags.map(String) : str('tags') ?? '';
-  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags, status: str('status') ?? 'draft' };
+  // <input type="datetime-local"> sends no zone; the form labels it UTC.
+  const at = str('publishedAt')?.trim();
+  const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
+  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags, status: str('status') ?? 'draft', publishedAt };
 }
 
 function formValues(input: PostInput): PostFormValues {
   return {
     title: input.title ?? '', slug: input.slug ?? '', body: input.body ?? '', excerpt: input.excerpt ?? '',
     tags: Array.isArray(input.tags) ? input.tags.join(', ') : input.tags ?? '', status: input.status ?? 'draft',
+    publishedAt: (input.publishedAt ?? '').replace(/:00Z$|Z$/, ''),
   };
 }
 
@@ -43,6 +47,7 @@ function valuesOf(post: Post): PostFormValues {
   return {
     title: post.title, slug: post.slug, body: post.body, excerpt: post.customExcerpt ?? '',
     tags: post.tags.map((t) => t.name).join(', '), status: post.status,
+    publishedAt: post.status === 'scheduled' && post.publishedAt ? post.publishedAt.slice(0, 16) : '',
   };
 }
 
@@ -102,7 +107,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     } catch (err) {
       return formAgain(request, reply, err, input);
     }
-    reply.setFlash(post.status === 'published' ? 'Post published' : 'Draft saved');
+    reply.setFlash(post.status === 'published' ? 'Post published' : post.status === 'scheduled' ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC` : 'Draft saved');
     return reply.code(303).redirect(`/posts/${post.slug}`);
   });
 
@@ -141,7 +146,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     } catch (err) {
       return formAgain(request, reply, err, input, current);
     }
-    reply.setFlash(post.status === 'published' ? 'Post updated' : 'Draft saved');
+    reply.setFlash(post.status === 'published' ? 'Post updated' : post.status === 'scheduled' ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC` : 'Draft saved');
     return reply.code(303).redirect(`/posts/${post.slug}`);
   };
 

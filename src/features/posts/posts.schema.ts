@@ -3,7 +3,9 @@ import { LIMITS } from './posts.service.ts';
 
 // One schema drives validation, response serialization and the OpenAPI document.
 
-const Status = Type.Enum(['draft', 'published'], { description: 'Only published posts are visible to readers and feeds.' });
+const Status = Type.Enum(['draft', 'published', 'scheduled'], {
+  description: 'Only published posts are visible to readers and feeds. A scheduled post (give publishedAt, in the future) goes live by itself at that time.',
+});
 
 export const PostSchema = Type.Object({
   id: Type.Integer({ description: 'Numeric id; stable for the life of the post.' }),
@@ -29,7 +31,7 @@ export const PostSchema = Type.Object({
   url: Type.String({ description: 'Absolute address of the post\'s HTML page.' }),
   createdAt: Type.String({ format: 'date-time', description: 'When the post was created (UTC).' }),
   updatedAt: Type.String({ format: 'date-time', description: 'When the post last changed (UTC).' }),
-  publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the post was first published; null for a never-published draft.' }),
+  publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the post was first published (or, when scheduled, will be); null for a never-published draft.' }),
 }, { $id: 'Post', description: 'A blog post.' });
 
 const fields = {
@@ -39,6 +41,7 @@ const fields = {
   excerpt: Type.Union([Type.String({ maxLength: LIMITS.excerpt }), Type.Null()], { description: 'Custom excerpt; null or empty to derive it from the body.' }),
   status: Status,
   tags: Type.Array(Type.String({ maxLength: LIMITS.tag }), { maxItems: LIMITS.tags, description: 'Tag names; new tags are created as needed.' }),
+  publishedAt: Type.String({ format: 'date-time', description: 'With status "scheduled": when the post goes live (in the future).' }),
 };
 
 export const PostCreateSchema = Type.Object({
@@ -48,6 +51,7 @@ export const PostCreateSchema = Type.Object({
   excerpt: Type.Optional(fields.excerpt),
   status: Type.Optional({ ...fields.status, description: 'Defaults to draft.' }),
   tags: Type.Optional(fields.tags),
+  publishedAt: Type.Optional(fields.publishedAt),
 }, { additionalProperties: false, description: 'A new post.' });
 
 export const PostReplaceSchema = Type.Object({
@@ -57,6 +61,7 @@ export const PostReplaceSchema = Type.Object({
   slug: Type.Optional({ ...fields.slug, description: 'New URL name; the current one is kept when omitted.' }),
   excerpt: Type.Optional(fields.excerpt),
   tags: Type.Optional(fields.tags),
+  publishedAt: Type.Optional(fields.publishedAt),
 }, { additionalProperties: false, description: 'The whole post; omitted excerpt and tags are cleared.' });
 
 export const PostPatchSchema = Type.Object({
@@ -66,6 +71,7 @@ export const PostPatchSchema = Type.Object({
   slug: Type.Optional(fields.slug),
   excerpt: Type.Optional(fields.excerpt),
   tags: Type.Optional(fields.tags),
+  publishedAt: Type.Optional(fields.publishedAt),
 }, { additionalProperties: false, description: 'Only the fields to change.' });
 
 export const PostListQuery = Type.Object({

@@ -3,6 +3,7 @@ import type { Database, PostStatus } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
+import type { Events } from '../../platform/events/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
@@ -18,6 +19,8 @@ export interface PostInput {
   body?: string;
   excerpt?: string | null;
   status?: string;
+  /** With status "scheduled": when the post goes live (ISO 8601, in the future). */
+  publishedAt?: string | null;
   /** A list of names, or one comma-separated string (as an HTML form sends it). */
   tags?: string[] | string;
 }
@@ -32,11 +35,13 @@ interface Normalized {
   body?: string;
   excerpt?: string | null;
   status?: PostStatus;
+  /** Set for a scheduled post (status stays draft until then). */
+  publishAt?: string | null;
   tags?: { name: string; slug: string }[];
 }
 
 /** Checks and normalizes input; `required` names the fields that must be present. */
-export function validatePostInput(input: PostInput, required: (keyof PostInput)[]): Normalized {
+export function validatePostInput(input: PostInput, required: (keyof PostInput)[], now = new Date()): Normalized {
   const errors: FieldError[] = [];
   const out: Normalized = {};
   const err = (field: string, message: string) => errors.push({ field, message });
@@ -68,8 +73,19 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     out.excerpt = excerpt || null;
   }
   if (input.status !== undefined) {
-    if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft" or "published"');
-    else out.status = input.status;
+    if (input.status === 'scheduled') {
+      const at = typeof input.publishedAt === 'string' ? Date.parse(input.publishedAt) : NaN;
+      if (Number.isNaN(at)) err('publishedAt', 'is required for a scheduled post: a date and time like 2026-12-01T09:00:00Z');
+      else if (at <= now.getTime()) err('publishedAt', 'must be in the future for a scheduled post');
+      else {
+        out.status = 'draft';
+        out.publishAt = new Date(at).toISOString();
+      }
+    } else if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft", "published" or "scheduled"');
+    else {
+      out.status = input.status;
+      out.publishAt = null;
+    }
   }
   if (input.tags !== undefined) {
     const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(','))
@@ -104,8 +120,12 @@ function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
 }
 
 /** Blog posts: reading (with visibility rules), writing (with ownership rules). */
-export function createPostsService(deps: { db: Kysely<Database>; clock: Clock }) {
-  const { db, clock } = deps;
+export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events }) {
+  const { db, clock, events } = deps;
+  // Events travel with the change (post.published, post.updated, post.deleted).
+  const record = async (trx: Parameters<Events['record']>[0], type: string, payload: Record<string, unknown>) => {
+    if (events) await events.record(trx, type, payload);
+  };
 
   async function findVisible(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
     // Ids are 32-bit on PostgreSQL; longer digit strings can only be slugs.
@@ -182,9 +202,9 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
     async create(viewer: CurrentUser | null, input: PostInput): Promise<Post> {
       if (!viewer) throw new AppError('unauthenticated', 'Log in to write posts');
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
-      const v = validatePostInput(input, ['title', 'body']);
+      const v = validatePostInput(input, ['title', 'body'], clock.now());
       const status = v.status ?? 'draft';
-      assertMayPublish(viewer, status);
+      assertMayPublish(viewer, v.publishAt ? 'published' : status);
       const now = clock.now().toISOString();
       const given = v.slug !== undefined;
       for (let attempt = 0; ; attempt++) {
@@ -195,10 +215,13 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
               author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
               ...derived(v.body!, v.excerpt ?? null),
               status, created_at: now, updated_at: now, published_at: status === 'published' ? now : null,
+              publish_at: v.publishAt ?? null,
             }).returning('id').executeTakeFirstOrThrow();
             await q.setPostTags(trx, row.id, v.tags ?? [], now);
+            if (status === 'published') await record(trx, 'post.published', { postId: row.id });
             return row.id;
           });
+          events?.kick();
           return (await q.findPostById(db, id))!;
         } catch (e) {
           if (!isUniqueViolation(e)) throw e;
@@ -211,16 +234,16 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
     /** Replaces a post (PUT): title, body and status required; absent excerpt and tags are cleared. */
     async replace(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
-      const v = validatePostInput(input, ['title', 'body', 'status']);
-      if (post.status !== 'published') assertMayPublish(viewer!, v.status!);
+      const v = validatePostInput(input, ['title', 'body', 'status'], clock.now());
+      if (post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status!);
       return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] });
     },
 
     /** Changes only the fields given (PATCH). */
     async patch(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
-      const v = validatePostInput(input, []);
-      if (v.status && post.status !== 'published') assertMayPublish(viewer!, v.status);
+      const v = validatePostInput(input, [], clock.now());
+      if (v.status && post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status);
       return this.update(post, v);
     },
 
@@ -229,28 +252,35 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
       const now = clock.now().toISOString();
       const body = v.body ?? post.body;
       const customExcerpt = v.excerpt !== undefined ? v.excerpt : post.customExcerpt;
-      const status = v.status ?? post.status;
+      const status = v.status ?? (post.status === 'scheduled' ? 'draft' : post.status);
+      const publishAt = v.publishAt !== undefined ? v.publishAt : post.status === 'scheduled' ? post.publishedAt : null;
       const slug = v.slug ?? post.slug;
       try {
         await db.transaction().execute(async (trx) => {
           await trx.updateTable('posts').set({
             title: v.title ?? post.title, slug, body, custom_excerpt: customExcerpt, ...derived(body, customExcerpt),
-            status, updated_at: now,
+            status, updated_at: now, publish_at: status === 'draft' ? publishAt : null,
             // The first publication date stays, so re-publishing doesn't bump old posts to the top.
-            published_at: status === 'published' ? post.publishedAt ?? now : post.publishedAt,
+            published_at: status === 'published' ? (post.status === 'scheduled' ? now : post.publishedAt ?? now) : post.status === 'scheduled' ? null : post.publishedAt,
           }).where('id', '=', post.id).execute();
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
+          if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
         });
       } catch (e) {
         if (isUniqueViolation(e)) throw slugTaken(slug);
         throw e;
       }
+      events?.kick();
       return (await q.findPostById(db, post.id))!;
     },
 
     async remove(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
-      await db.deleteFrom('posts').where('id', '=', post.id).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('posts').where('id', '=', post.id).execute();
+        if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
+      });
+      events?.kick();
       return post;
     },
 
@@ -259,12 +289,32 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock })
     /** Published posts' slugs and change dates, newest first (for the sitemap). */
     sitemapEntries: (limit: number) => q.publishedSlugs(db, limit),
 
+    /** Publishes scheduled posts whose time has come (run every minute); returns how many went live. */
+    async publishDue(): Promise<number> {
+      const now = clock.now().toISOString();
+      const due = await db.selectFrom('posts').select(['id', 'publish_at']).where('status', '=', 'draft')
+        .where('publish_at', 'is not', null).where('publish_at', '<=', now).execute();
+      let n = 0;
+      for (const p of due) {
+        await db.transaction().execute(async (trx) => {
+          const res = await trx.updateTable('posts').set({ status: 'published', published_at: p.publish_at, publish_at: null, updated_at: now })
+            .where('id', '=', p.id).where('status', '=', 'draft').where('publish_at', '=', p.publish_at).executeTakeFirst();
+          if (Number(res.numUpdatedRows) === 1) {
+            await record(trx, 'post.published', { postId: p.id });
+            n += 1;
+          }
+        });
+      }
+      if (n) events?.kick();
+      return n;
+    },
+
     /** Writes the welcome post into an empty blog, once in its life. */
     async seedWelcome(body: string): Promise<void> {
       const now = clock.now().toISOString();
       await db.insertInto('posts').values({
         author_id: null, title: 'Welcome to Inkwell', slug: 'welcome-to-inkwell', body, custom_excerpt: null,
-        ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now,
+        ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now, publish_at: null,
       }).onConflict((oc) => oc.column('slug').doNothing()).execute();
     },
   };

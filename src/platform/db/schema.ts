@@ -57,6 +57,8 @@ export interface PostsTable {
   created_at: string;
   updated_at: string;
   published_at: string | null;
+  /** Set on a draft that is scheduled: it goes live at this time. */
+  publish_at: string | null;
 }
 
 export interface TagsTable {
@@ -181,6 +183,65 @@ export interface SettingsTable {
   value: string;
 }
 
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'discarded';
+
+/** The durable job queue. */
+export interface JobsTable {
+  id: Generated<number>;
+  type: string;
+  /** JSON. */
+  payload: string;
+  status: JobStatus;
+  run_at: string;
+  attempts: Generated<number>;
+  max_attempts: number;
+  /** While in the future, the worker named in locked_by owns the job. */
+  lease_until: string | null;
+  locked_by: string | null;
+  last_error: string | null;
+  /** Enqueueing a job with a key that exists already does nothing. */
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface CronTicksTable {
+  name: string;
+  tick_at: string;
+  claimed_at: string;
+}
+
+export interface WebhooksTable {
+  id: Generated<number>;
+  url: string;
+  /** Comma-separated event names. */
+  events: string;
+  /** The signing secret, encrypted with a key derived from the app secret. */
+  secret_enc: string;
+  active: number;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  delivery_id: string;
+  event: string;
+  body: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: Generated<number>;
+  response_status: number | null;
+  response_excerpt: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  created_at: string;
+  last_attempt_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -197,4 +258,8 @@ export interface Database {
   notification_prefs: NotificationPrefsTable;
   unsubscribe_tokens: UnsubscribeTokensTable;
   digest_runs: DigestRunsTable;
+  jobs: JobsTable;
+  cron_ticks: CronTicksTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -11,7 +11,7 @@ export interface FieldOptions {
   label: string;
   value: string;
   errors: FieldError[];
-  type?: 'text' | 'email' | 'password' | 'textarea';
+  type?: 'text' | 'email' | 'password' | 'textarea' | 'datetime-local';
   hint?: string;
   /** Extra attributes, already HTML (maxlength, pattern, autocomplete…). */
   attrs?: string;

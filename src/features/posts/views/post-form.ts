@@ -10,6 +10,8 @@ export interface PostFormValues {
   excerpt: string;
   tags: string;
   status: string;
+  /** For scheduling: YYYY-MM-DDTHH:MM in UTC. */
+  publishedAt: string;
 }
 
 /** The write/edit form; shows each problem beside its field and keeps what was typed. */
@@ -33,9 +35,11 @@ export function postFormHtml(opts: {
   !${fieldHtml({ name: 'body', label: 'Body', type: 'textarea', value: v.body, errors, hint: '(Markdown)', attrs: 'required' })}
   !${fieldHtml({ name: 'excerpt', label: 'Excerpt', value: v.excerpt, errors, hint: '(optional; the start of the body is used otherwise)', attrs: html`maxlength="${LIMITS.excerpt}"` })}
   !${fieldHtml({ name: 'tags', label: 'Tags', value: v.tags, errors, hint: '(comma-separated)' })}
+  !${fieldHtml({ name: 'publishedAt', label: 'Publish at', type: 'datetime-local', value: v.publishedAt, errors, hint: '(UTC; only for “Schedule”)' })}
   !${statusError ? html`<p class="field-error" id="status-error">Status ${statusError.message}</p>` : ''}
   <div class="actions">
     <button type="submit" name="status" value="published">Publish</button>
+    <button type="submit" name="status" value="scheduled" class="link">Schedule</button>
     <button type="submit" name="status" value="draft" class="link">Save as draft</button>
   </div>
 </form>`;
