@@ -63,6 +63,8 @@ export interface AppDeps {
   scheduler: Scheduler;
   /** The one client for outgoing HTTP (refuses private addresses). */
   http: HttpClient;
+  /** How long webhook and Slack receivers may take (tests shorten it). */
+  outboundTimeoutMs?: number;
   clock?: Clock;
   /** Run the delivery loops and schedules in this process (main.ts); tests drive them by hand. */
   background?: boolean;
@@ -174,7 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Integrations: each event becomes jobs (webhook deliveries, a Slack message) in the handling transaction.
   const integrations = createIntegrations({
     db: db.kysely, clock, queue, http: deps.http, mailer, settings, appSecret: secret,
-    siteUrl: config.siteUrl, siteName: () => siteName, slackFromEnv: config.slackWebhookUrl,
+    siteUrl: config.siteUrl, siteName: () => siteName, slackFromEnv: config.slackWebhookUrl, requestTimeoutMs: deps.outboundTimeoutMs,
   });
   for (const type of WEBHOOK_EVENTS) events.on(type, integrations.onEvent);
   events.afterCommit(() => queue.kick());

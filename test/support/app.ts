@@ -94,7 +94,7 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   const scheduler = createScheduler({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, timezone: config.timezone });
   // Tests talk to receivers they start on loopback.
   const http = createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' });
-  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http, clock: opts.clock });
+  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http, clock: opts.clock, outboundTimeoutMs: 1000 });
   await app.ready();
   return {
     app, db: fresh.db, mailer, events, live, queue, scheduler, config, setupToken,

@@ -48,6 +48,8 @@ function toWebhook(r: { id: number; url: string; events: string; active: number;
 export function createIntegrations(deps: {
   db: Kysely<Database>; clock: Clock; queue: Queue; http: HttpClient; mailer: Mailer; settings: Settings;
   appSecret: string; siteUrl: string; siteName: () => string; slackFromEnv?: string;
+  /** How long a receiver may take to answer (default 10 s). */
+  requestTimeoutMs?: number;
 }) {
   const { db, clock, queue, http, mailer, settings } = deps;
   const now = () => clock.now().toISOString();
@@ -131,7 +133,7 @@ export function createIntegrations(deps: {
   }
 
   async function post(url: string, body: string, headers: Record<string, string>) {
-    return http.request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, timeoutMs: 10_000, maxBytes: 64 * 1024, maxRedirects: 0 });
+    return http.request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, timeoutMs: deps.requestTimeoutMs ?? 10_000, maxBytes: 64 * 1024, maxRedirects: 0 });
   }
 
   const service = {
