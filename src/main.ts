@@ -44,10 +44,10 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
     warn: (o: object, m?: string) => app?.log.warn(o, m),
     error: (o: object, m?: string) => app?.log.error(o, m),
   };
-  const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, log });
-  const events = createEvents({ db: db.kysely, clock: systemClock, log });
-  const live = await createLiveBus(db, log);
   const queue = createQueue({ db: db.kysely, clock: systemClock, dialect: db.dialect, log });
+  const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, log, queue });
+  const events = createEvents({ db: db.kysely, clock: systemClock, log, queue });
+  const live = await createLiveBus(db, log);
   const scheduler = createScheduler({ db: db.kysely, clock: systemClock, timezone: config.timezone, log });
   const http = createHttpClient({ allowPrivate: config.allowPrivateOutbound, userAgent: `Inkwell/0.1 (+${config.siteUrl})` });
   if (mode === 'worker' && config.workers === 0) config.workers = 1;

@@ -85,12 +85,12 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
   // Mail goes out when a request kicks the mailer; tests call deliverDue() for retries.
-  const mailer = createMailer({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom });
-  // Events are dispatched when a request kicks them; tests may also call dispatchDue().
-  const events = createEvents({ db: fresh.db.kysely, clock: opts.clock ?? systemClock });
-  const live = await createLiveBus(fresh.db);
   // Jobs run when a test drains the queue (or starts workers); schedules when it ticks.
   const queue = createQueue({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, dialect: fresh.db.dialect });
+  const mailer = createMailer({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, queue });
+  // Events are dispatched when a request kicks them; tests may also call dispatchDue().
+  const events = createEvents({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, queue });
+  const live = await createLiveBus(fresh.db);
   const scheduler = createScheduler({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, timezone: config.timezone });
   // Tests talk to receivers they start on loopback.
   const http = createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' });

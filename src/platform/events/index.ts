@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { Queue } from '../jobs/queue.ts';
 
 export interface DomainEvent<P = Record<string, unknown>> {
   id: number;
@@ -40,7 +41,11 @@ const DEFAULT_DELAYS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
  * subscribers afterwards, at least once: a handler's writes commit together
  * with the "processed" mark, and a crashed run's lease runs out and is retried.
  */
-export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: Log; retryDelaysMs?: number[]; leaseMs?: number }): Events {
+export function createEvents(deps: {
+  db: Kysely<Database>; clock: Clock; log?: Log; retryDelaysMs?: number[]; leaseMs?: number;
+  /** With a queue, each event is also a job ('event.dispatch'), so any worker process handles it. */
+  queue?: Queue;
+}): Events {
   const { db, clock, log } = deps;
   const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
   const leaseMs = deps.leaseMs ?? 60_000;
@@ -51,14 +56,15 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
   let again = false;
   let stopped = false;
 
-  async function handle(id: number): Promise<void> {
+  /** Handles one event; returns false when a handler failed (it is scheduled for a retry). */
+  async function handle(id: number): Promise<boolean> {
     const now = clock.now();
     const claimed = await db.updateTable('events')
       .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
       .where('id', '=', id).where('processed_at', 'is', null)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
+    if (Number(claimed.numUpdatedRows) !== 1) return true;
     const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const event: DomainEvent = { id: row.id, type: row.type, payload: JSON.parse(row.payload), createdAt: row.created_at };
     try {
@@ -77,7 +83,7 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
         next_attempt_at: new Date(clock.now().getTime() + (giveUp ? 0 : delays[attempts - 1])).toISOString(),
       }).where('id', '=', id).execute();
       log?.error({ eventId: id, type: event.type, attempts, err: error }, giveUp ? 'event handler failed for good' : 'event handler failed; will retry');
-      return;
+      return giveUp;
     }
     for (const fn of after) {
       try {
@@ -86,7 +92,15 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
         log?.warn({ eventId: id, err: (e as Error).message }, 'after-commit hook failed');
       }
     }
+    return true;
   }
+
+  deps.queue?.define<{ eventId: number }>('event.dispatch', {
+    retryDelaysMs: delays,
+    handler: async ({ eventId }) => {
+      if (!(await handle(eventId))) throw new Error(`handlers of event ${eventId} failed; see the events table`);
+    },
+  });
 
   async function dispatchDue(): Promise<number> {
     const now = clock.now().toISOString();
@@ -123,6 +137,7 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
       const row = await trx.insertInto('events').values({
         type, payload: JSON.stringify(payload), created_at: now, processed_at: null, next_attempt_at: now, lease_until: null, last_error: null,
       }).returning('id').executeTakeFirstOrThrow();
+      await deps.queue?.enqueue(trx, 'event.dispatch', { eventId: row.id }, { idempotencyKey: `event:${row.id}` });
       return row.id;
     },
     on(type, handler) {
@@ -135,7 +150,8 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
     kick() {
       setImmediate(() => void run());
     },
-    start(intervalMs = 1000) {
+    /** A sweep for events whose job was lost; the queue does the everyday work. */
+    start(intervalMs = 5000) {
       if (timer) return;
       stopped = false;
       timer = setInterval(() => void run(), intervalMs);

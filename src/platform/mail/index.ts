@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Database } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { Queue } from '../jobs/queue.ts';
 
 export { renderEmail, type EmailContent } from './render.ts';
 
@@ -33,6 +34,8 @@ export interface MailerDeps {
   retryDelaysMs?: number[];
   /** How long one delivery loop owns a message it claimed. */
   leaseMs?: number;
+  /** With a queue, each message is also a job ('mail.deliver'), so any worker process sends it. */
+  queue?: Queue;
 }
 
 export interface Mailer {
@@ -90,7 +93,8 @@ export function createMailer(deps: MailerDeps): Mailer {
     return transport;
   };
 
-  async function deliverOne(id: number): Promise<void> {
+  /** Tries one message; returns false when the attempt failed and a retry is scheduled. */
+  async function deliverOne(id: number): Promise<boolean> {
     const now = clock.now();
     // Claim: only the loop whose update changes the row sends it, so two
     // instances never both deliver one message.
@@ -100,11 +104,11 @@ export function createMailer(deps: MailerDeps): Mailer {
       .where('id', '=', id).where('status', '=', 'pending')
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
+    if (Number(claimed.numUpdatedRows) !== 1) return true;
     const msg = await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     if (!deps.smtpUrl) {
       await db.updateTable('mail_outbox').set({ status: 'kept', lease_until: null }).where('id', '=', id).execute();
-      return;
+      return true;
     }
     try {
       await smtp().sendMail({
@@ -117,6 +121,7 @@ export function createMailer(deps: MailerDeps): Mailer {
         .set({ status: 'sent', attempts: msg.attempts + 1, sent_at: clock.now().toISOString(), lease_until: null, last_error: null })
         .where('id', '=', id).where('lease_until', '=', lease).execute();
       log?.info({ mailId: id }, 'mail sent');
+      return true;
     } catch (e) {
       const attempts = msg.attempts + 1;
       const error = (e as Error).message.slice(0, 500);
@@ -128,8 +133,18 @@ export function createMailer(deps: MailerDeps): Mailer {
         next_attempt_at: new Date(clock.now().getTime() + wait).toISOString(),
       }).where('id', '=', id).where('lease_until', '=', lease).execute();
       log?.warn({ mailId: id, attempts, err: error }, last ? 'mail failed for good' : 'mail delivery failed; will retry');
+      return last;
     }
   }
+
+  // The outbox keeps its own attempts and backoff (shown at /admin/mail); the
+  // job only makes sure some worker comes back when the next attempt is due.
+  deps.queue?.define<{ mailId: number }>('mail.deliver', {
+    retryDelaysMs: delays,
+    handler: async ({ mailId }) => {
+      if (!(await deliverOne(mailId))) throw new Error(`delivery of message ${mailId} failed; see /admin/mail`);
+    },
+  });
 
   async function deliverDue(): Promise<number> {
     const now = clock.now().toISOString();
@@ -175,7 +190,9 @@ export function createMailer(deps: MailerDeps): Mailer {
         to_address: msg.to, to_name: msg.toName ?? null, subject: msg.subject, html: msg.html, text: msg.text,
         status: 'pending', next_attempt_at: now, lease_until: null, last_error: null, created_at: now, sent_at: null,
         headers: msg.headers ? JSON.stringify(msg.headers) : null,
-      }).execute();
+      }).returning('id').executeTakeFirstOrThrow().then(async (row) => {
+        await deps.queue?.enqueue(trx, 'mail.deliver', { mailId: row.id }, { idempotencyKey: `mail:${row.id}` });
+      });
     },
     deliverDue: run,
     kick() {
