@@ -34,6 +34,7 @@ import type { Scheduler } from './platform/jobs/scheduler.ts';
 import { integrationsApi } from './features/integrations/integrations.api.ts';
 import { integrationsRoutes } from './features/integrations/integrations.routes.ts';
 import { createIntegrations, WEBHOOK_EVENTS } from './features/integrations/integrations.service.ts';
+import { CRAWL_SCHEDULE, createCrawlService, crawlRoutes } from './features/crawl/index.ts';
 import { adminCommentsRoutes } from './features/comments/comments.admin.ts';
 import { commentsApi } from './features/comments/comments.api.ts';
 import { commentsRoutes } from './features/comments/comments.routes.ts';
@@ -185,6 +186,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   scheduler.register('publish-scheduled-posts', '* * * * *', async () => { await posts.publishDue(); });
   scheduler.register('notification-digests', '*/10 * * * *', async () => { await notifications.sendDigests(); });
+  // The link check runs in the background, so a long crawl never holds up other schedules.
+  const crawl = createCrawlService({ db: db.kysely, clock, http: deps.http, mailer, site: { url: config.siteUrl, name: () => siteName }, log: app.log });
+  scheduler.register('link-check', CRAWL_SCHEDULE, async () => { await crawl.start('schedule'); });
+  app.addHook('onClose', async () => { await crawl.stop(); });
 
   if (deps.background) {
     mailer.start();
@@ -222,6 +227,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminCommentsRoutes, { comments });
   await app.register(notificationsRoutes, { notifications });
   await app.register(integrationsRoutes, { integrations, queue });
+  await app.register(crawlRoutes, { crawl });
   await app.register(liveRoutes, { db: db.kysely, live, notifications, comments, maxStreams: config.liveMaxStreams });
   await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
   await app.register(async (api) => {

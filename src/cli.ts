@@ -14,6 +14,7 @@ const HELP = `Usage: npm run inkwell -- <command> [options]   (or: inkwell <comm
 Commands:
   start                         Serve the blog (same as npm start)
   worker                        Run only background work: jobs, schedules, mail (no HTTP)
+  crawl                         Check every outbound link of published posts now (see /admin/links)
   migrate                       Apply pending database migrations and exit
   create-admin --email E --password P [--username U] [--name "Display Name"]
                                 Create an admin account (the same as the /setup link)
@@ -81,6 +82,24 @@ async function main(argv: string[]) {
       return start();
     case 'worker':
       return start('worker');
+    case 'crawl':
+      return withDb(async (db) => {
+        await migrateToLatest(db.kysely);
+        const config = loadConfig();
+        const { createCrawlService } = await import('./features/crawl/index.ts');
+        const { createMailer } = await import('./platform/mail/index.ts');
+        const { createHttpClient } = await import('./platform/http-client/index.ts');
+        const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom });
+        const siteName = (await createSettings(db.kysely).get('site_name')) ?? 'Inkwell';
+        const crawl = createCrawlService({
+          db: db.kysely, clock: systemClock, mailer, site: { url: config.siteUrl, name: () => siteName },
+          http: createHttpClient({ allowPrivate: config.allowPrivateOutbound, userAgent: `Inkwell/0.1 (+${config.siteUrl})` }),
+        });
+        const summary = await crawl.run({ trigger: 'manual' });
+        await mailer.deliverDue();
+        await mailer.stop();
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      });
     case 'migrate':
       return withDb(async (db) => {
         const applied = await migrateToLatest(db.kysely);

@@ -124,7 +124,7 @@ test('an unreachable database stops start-up with a clear line', () => {
 test('the CLI explains itself and creates the SQLite file where told', () => {
   const help = cli(['--help'], {});
   assert.equal(help.status, 0);
-  for (const cmd of ['start', 'migrate', 'create-admin', 'create-token']) assert.match(help.stdout, new RegExp(cmd));
+  for (const cmd of ['start', 'worker', 'migrate', 'crawl', 'create-admin', 'create-token']) assert.match(help.stdout, new RegExp(cmd));
   const dir = mkdtempSync(join(tmpdir(), 'inkwell-cli-'));
   const file = join(dir, 'nested', 'blog.db');
   const migrate = cli(['migrate'], { DATABASE_URL: `sqlite:${file}` });
@@ -132,6 +132,9 @@ test('the CLI explains itself and creates the SQLite file where told', () => {
   assert.match(migrate.stdout, /Applied: /);
   assert.ok(existsSync(file));
   assert.match(cli(['migrate'], { DATABASE_URL: `sqlite:${file}` }).stdout, /up to date/);
+  const crawl = cli(['crawl'], { DATABASE_URL: `sqlite:${file}` });
+  assert.equal(crawl.status, 0, crawl.stderr);
+  assert.equal(JSON.parse(crawl.stdout).trigger, 'manual');
   const bad = cli(['create-admin', '--email', 'x', '--password', 'y'], { DATABASE_URL: `sqlite:${file}` });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /email must be an email address/);

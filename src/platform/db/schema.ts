@@ -242,6 +242,68 @@ export interface WebhookDeliveriesTable {
   last_attempt_at: string | null;
 }
 
+// The link checker's tables (migrations/2026-11-23-0005-link-checks.ts).
+
+/**
+ * What the last check of a link found. 'pending': found in a post, not checked
+ * yet (new, or the run's time limit came first); 'skipped': robots.txt of its
+ * host disallows it, so it was not requested.
+ */
+export type LinkState = 'pending' | 'ok' | 'broken' | 'redirect' | 'skipped';
+export type CrawlTrigger = 'schedule' | 'manual';
+
+/** One outbound URL found in published posts, and what its last check found. */
+export interface LinkChecksTable {
+  id: Generated<number>;
+  /** Absolute http(s) URL as normalized by WHATWG URL, without its fragment. */
+  url: string;
+  /** Lower-case host name (no port): politeness limits are per host. */
+  host: string;
+  state: LinkState;
+  /** Final HTTP status of the last check, or null (not checked, skipped, or no response). */
+  status: number | null;
+  /** Why the last check failed (timeout, refused, DNS…), or why it was skipped; else null. */
+  error: string | null;
+  /** Where the redirects ended (for 'redirect', and for a broken link that redirected); else null. */
+  final_url: string | null;
+  /** How many redirects the last check followed. */
+  redirects: number;
+  first_seen_at: string;
+  last_checked_at: string | null;
+  /** When the link last went from not broken to broken; null while it is not broken. */
+  broken_since: string | null;
+}
+
+/** Which published posts contain which link. */
+export interface LinkCheckPostsTable {
+  link_id: number;
+  post_id: number;
+}
+
+/** One run of the checker, scheduled or started by an admin. */
+export interface CrawlRunsTable {
+  id: Generated<number>;
+  trigger: CrawlTrigger;
+  started_at: string;
+  /** Null while running (or if the process died during the run). */
+  finished_at: string | null;
+  /** Unique outbound links found in published posts. */
+  links: number;
+  /** Links requested this run (ok + broken + redirect). */
+  checked: number;
+  ok: number;
+  broken: number;
+  redirects: number;
+  /** Disallowed by robots.txt this run. */
+  skipped: number;
+  /** Left for the next run: the run's time limit came first, or the host asked us to slow down (429). */
+  unreached: number;
+  /** Links that were not broken before this run and are now. */
+  new_broken: number;
+  /** Set when the run crashed; its counts are then partial. */
+  error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -262,4 +324,7 @@ export interface Database {
   cron_ticks: CronTicksTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  link_checks: LinkChecksTable;
+  link_check_posts: LinkCheckPostsTable;
+  crawl_runs: CrawlRunsTable;
 }

@@ -28,7 +28,7 @@ export function setSiteName(name: string): void {
 /** The document around every HTML page: header, navigation, flash message, footer. */
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
   const user = request.user;
-  const admin = user?.role === 'admin' ? html`<a href="/admin/users">Users</a> <a href="/admin/mail">Mail</a>` : '';
+  const admin = user?.role === 'admin' ? html`<a href="/admin">Admin</a>` : '';
   const moderate = user && (user.role === 'admin' || user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '';
   const unread = request.unreadCount ?? 0;
   const bell = user
