@@ -60,7 +60,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
   const { posts } = opts;
 
   const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
-    const { posts: page, nextCursor } = await posts.list(request.user, { before: beforeParam(request), limit: PAGE_SIZE });
+    const { posts: page, nextCursor } = await posts.list(request.user, { before: beforeParam(request), limit: PAGE_SIZE, summary: true });
     return sendPage(request, reply, {
       title: 'Latest posts',
       body: postListHtml({
@@ -170,7 +170,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
   app.get<SlugParams>('/tags/:slug', async (request, reply) => {
     const tag = await posts.findTag(request.params.slug);
     if (!tag) throw new AppError('not_found', 'No tag with that name');
-    const { posts: page, nextCursor } = await posts.list(request.user, { tag: tag.slug, before: beforeParam(request), limit: PAGE_SIZE });
+    const { posts: page, nextCursor } = await posts.list(request.user, { tag: tag.slug, before: beforeParam(request), limit: PAGE_SIZE, summary: true });
     return sendPage(request, reply, {
       title: `Posts tagged “${tag.name}”`,
       body: postListHtml({

@@ -110,6 +110,8 @@ export interface ListOptions {
   author?: string;
   before?: Cursor;
   limit: number;
+  /** Without body and bodyHtml (lists that show excerpts). */
+  summary?: boolean;
 }
 
 // Unverified accounts may write drafts; publishing waits for a confirmed address.
@@ -174,7 +176,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** One page of posts the viewer may see, and the cursor for the next page. */
     async list(viewer: CurrentUser | null, opts: ListOptions): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
       const status = opts.status ?? 'published';
-      const filter: q.ListFilter = { status, tagSlug: opts.tag, authorUsername: opts.author, before: opts.before, limit: opts.limit };
+      const filter: q.ListFilter = { status, tagSlug: opts.tag, authorUsername: opts.author, before: opts.before, limit: opts.limit, summary: opts.summary };
       if (status !== 'published' && !canManageAllPosts(viewer)) {
         if (!viewer) throw new AppError('unauthenticated', 'Log in to list drafts');
         if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers can list only published posts');

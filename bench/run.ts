@@ -1,0 +1,189 @@
+// npm run bench [-- --posts 100000] [--pg postgres://…] [--duration 10] [--connections 64] [--smoke]
+// Seeds a fresh database, starts Inkwell as its own process, drives it with
+// autocannon (another process) over loopback, and compares every scenario
+// with a bare node:http server answering the same bytes (the ceiling).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import { openDb } from '../src/platform/db/index.ts';
+import { prepareDatabase } from '../src/bootstrap.ts';
+import { encodeCursor } from '../src/lib/cursor.ts';
+import { seed } from './seed.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    posts: { type: 'string' }, pg: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, smoke: { type: 'boolean' },
+  },
+});
+const smoke = !!args.smoke;
+const POSTS = Number(args.posts ?? (smoke ? 1000 : 10_000));
+const DURATION = Number(args.duration ?? (smoke ? 2 : 10));
+const CONNECTIONS = Number(args.connections ?? 64);
+const root = new URL('../', import.meta.url).pathname;
+const node = process.execPath;
+const tmp = mkdtempSync(join(os.tmpdir(), 'inkwell-bench-'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Result { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; ratio?: number; peakRssMb?: number; note?: string }
+
+/** One autocannon run in its own process; returns its JSON summary. */
+function autocannon(url: string, extra: string[] = [], connections = CONNECTIONS): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(node, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(DURATION), ...extra, url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch (e) { reject(new Error(`autocannon output: ${out.slice(0, 300)}`)); } });
+  });
+}
+
+/** Authenticated unique writes through bench/write-load.ts. */
+function writes(url: string, token: string, connections: number, prefix: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(node, [join(root, 'bench/write-load.ts'), url, token, String(connections), String(DURATION), prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch { reject(new Error(`write-load output: ${out.slice(0, 300)}`)); } });
+  });
+}
+
+const summarize = (name: string, r: any): Result => ({
+  name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx,
+});
+
+async function main() {
+  // 1. A fresh, seeded database.
+  let dbUrl = `sqlite:${join(tmp, 'bench.db')}`;
+  let schema: string | undefined;
+  if (args.pg) {
+    schema = `inkwell_bench_${process.pid}`;
+    const admin = openDb({ url: args.pg, poolSize: 1 });
+    await sql`create schema ${sql.id(schema)}`.execute(admin.kysely);
+    await admin.close();
+    dbUrl = `${args.pg}${args.pg.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  }
+  const db = openDb({ url: args.pg ?? dbUrl, schema });
+  await prepareDatabase(db);
+  const seedStart = Date.now();
+  const { token, commentedSlug } = await seed(db.kysely, POSTS);
+  const deep = await db.kysely.selectFrom('posts').select(['id', 'published_at']).where('slug', '=', `post-${Math.floor(POSTS * 0.05)}`).executeTakeFirstOrThrow();
+  const deepCursor = encodeCursor({ at: deep.published_at!, id: deep.id });
+  await db.close();
+  console.log(`seeded ${POSTS.toLocaleString('en')} posts in ${Date.now() - seedStart} ms (${args.pg ? 'PostgreSQL' : 'SQLite'})`);
+
+  // 2. Inkwell as its own process: cold start and idle memory.
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  const server: ChildProcess = spawn(node, ['src/main.ts'], {
+    cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SITE_URL: base },
+  });
+  let coldStartMs = NaN;
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) { coldStartMs = Date.now() - started; break; }
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (Number.isNaN(coldStartMs)) throw new Error('Inkwell did not start');
+  await new Promise((r) => setTimeout(r, 1000));
+  const idleRssMb = rssMb(server.pid!);
+
+  // 3. The ceiling serves the same bytes from memory.
+  const html = Buffer.from(await (await fetch(`${base}/posts`)).arrayBuffer());
+  const json = Buffer.from(await (await fetch(`${base}/api/v1/posts`)).arrayBuffer());
+  writeFileSync(join(tmp, 'page.html'), html);
+  writeFileSync(join(tmp, 'page.json'), json);
+  const ceilingPort = await freePort();
+  const ceiling = spawn(node, [join(root, 'bench/ceiling.ts'), String(ceilingPort), '/posts', join(tmp, 'page.html'), 'text/html; charset=utf-8', '/api', join(tmp, 'page.json'), 'application/json; charset=utf-8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => ceiling.stdout!.once('data', r));
+
+  const results: Result[] = [];
+  async function scenario(name: string, run: () => Promise<any>, ceilingRps?: number, note?: string) {
+    let peak = 0;
+    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(server.pid!)); }, 200);
+    const r = summarize(name, await run());
+    clearInterval(sampler);
+    r.peakRssMb = peak;
+    if (ceilingRps) r.ratio = Math.round((r.rps / ceilingRps) * 1000) / 10;
+    if (note) r.note = note;
+    results.push(r);
+    console.log(`${name.padEnd(28)} ${String(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}${r.ratio !== undefined ? `  ${r.ratio}% of ceiling` : ''}`);
+    return r;
+  }
+
+  const htmlCeiling = await scenario('ceiling: node:http page', () => autocannon(`http://127.0.0.1:${ceilingPort}/posts`));
+  const jsonCeiling = await scenario('ceiling: node:http JSON', () => autocannon(`http://127.0.0.1:${ceilingPort}/api`));
+  await scenario('GET /posts', () => autocannon(`${base}/posts`), htmlCeiling.rps);
+  await scenario('GET /posts?before= (deep)', () => autocannon(`${base}/posts?before=${deepCursor}`), htmlCeiling.rps, `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`);
+  await scenario('GET /posts/:slug (50 comments)', () => autocannon(`${base}/posts/${commentedSlug}`), htmlCeiling.rps);
+  await scenario('GET /api/v1/posts', () => autocannon(`${base}/api/v1/posts`), jsonCeiling.rps);
+  await scenario('GET /feed.xml', () => autocannon(`${base}/feed.xml`), htmlCeiling.rps);
+  await scenario('POST /api/v1/posts', () => writes(`${base}/api/v1/posts`, token, 16, 'bench'), undefined, '16 connections; each answered write is committed (WAL, synchronous=FULL)');
+  await scenario('mixed 90/10 read/write', async () => {
+    const [reads, w] = await Promise.all([autocannon(`${base}/posts`, [], 58), writes(`${base}/api/v1/posts`, token, 6, 'mixed')]);
+    return {
+      requests: { average: reads.requests.average + w.requests.average },
+      latency: { p50: Math.max(reads.latency.p50, w.latency.p50), p99: Math.max(reads.latency.p99, w.latency.p99) },
+      errors: reads.errors + w.errors, timeouts: reads.timeouts + w.timeouts, non2xx: reads.non2xx + w.non2xx,
+    };
+  }, undefined, '58 reading + 6 writing connections');
+
+  const peakRssMb = rssMb(server.pid!, 'VmHWM');
+  server.kill('SIGTERM');
+  ceiling.kill('SIGTERM');
+
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+  const report = { date: new Date().toISOString(), machine, database: args.pg ? 'postgres' : 'sqlite', posts: POSTS, durationSeconds: DURATION, connections: CONNECTIONS, coldStartMs, idleRssMb, peakRssMb, results };
+  const md = [
+    `Inkwell benchmark, ${report.date.slice(0, 10)}: ${report.database}, ${POSTS.toLocaleString('en')} posts, ${CONNECTIONS} connections, ${DURATION} s per scenario.`,
+    `Machine: ${machine}. Cold start ${coldStartMs} ms; idle RSS ${idleRssMb} MB; peak RSS ${peakRssMb} MB.`,
+    '',
+    '| Scenario | req/s | % of ceiling | p50 ms | p99 ms | errors | non-2xx | peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.rps} | ${r.ratio ?? '—'} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.peakRssMb} |`),
+    '',
+  ].join('\n');
+  if (!smoke) {
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    const stamp = `${report.date.slice(0, 19).replace(/[:T]/g, '-')}-${report.database}-${POSTS}`;
+    writeFileSync(join(root, `bench/results/${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(root, `bench/results/${stamp}.md`), md);
+    writeFileSync(join(root, 'bench/results/latest.md'), md);
+  }
+  console.log(`\n${md}`);
+  if (args.pg && schema) {
+    const admin = openDb({ url: args.pg, poolSize: 1 });
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.kysely);
+    await admin.close();
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  const bad = results.filter((r) => r.errors > 0 || r.non2xx > 0);
+  if (bad.length) {
+    console.error(`bench: errors or non-2xx answers in: ${bad.map((r) => r.name).join(', ')}`);
+    process.exit(1);
+  }
+}
+
+await main();
