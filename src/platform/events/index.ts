@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
+import { createSweep } from '../loop.ts';
 
 export interface DomainEvent<P = Record<string, unknown>> {
   id: number;
@@ -51,10 +52,6 @@ export function createEvents(deps: {
   const leaseMs = deps.leaseMs ?? 60_000;
   const handlers = new Map<string, EventHandler[]>();
   const after: AfterCommit[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
-  let stopped = false;
 
   /** Handles one event; returns false when a handler failed (it is scheduled for a retry). */
   async function handle(id: number): Promise<boolean> {
@@ -112,24 +109,7 @@ export function createEvents(deps: {
     return due.length;
   }
 
-  function run(): Promise<number> {
-    if (stopped) return Promise.resolve(0);
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = dispatchDue().catch((e) => {
-      log?.error({ err: (e as Error).message }, 'event loop error');
-      return 0;
-    }).finally(() => {
-      running = undefined;
-      if (again) {
-        again = false;
-        void run();
-      }
-    });
-    return running;
-  }
+  const sweep = createSweep(dispatchDue, (e) => log?.error({ err: e.message }, 'event loop error'));
 
   return {
     async record(trx, type, payload) {
@@ -146,23 +126,10 @@ export function createEvents(deps: {
     afterCommit(fn) {
       after.push(fn);
     },
-    dispatchDue: run,
-    kick() {
-      setImmediate(() => void run());
-    },
+    dispatchDue: sweep.run,
+    kick: sweep.kick,
     /** A sweep for events whose job was lost; the queue does the everyday work. */
-    start(intervalMs = 5000) {
-      if (timer) return;
-      stopped = false;
-      timer = setInterval(() => void run(), intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      again = false;
-      await running;
-    },
+    start: (intervalMs = 5000) => sweep.start(intervalMs),
+    stop: sweep.stop,
   };
 }

@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
+import { createSweep } from '../loop.ts';
 
 export { renderEmail, type EmailContent } from './render.ts';
 
@@ -76,11 +77,7 @@ export function createMailer(deps: MailerDeps): Mailer {
   const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
   const leaseMs = deps.leaseMs ?? 60_000;
   let transport: Transporter | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
 
-  let stopped = false;
   // Timeouts well inside the lease: a send that outlives its lease could be sent again by another instance.
   const smtp = () => {
     if (!transport) {
@@ -163,24 +160,7 @@ export function createMailer(deps: MailerDeps): Mailer {
   }
 
   // One delivery at a time per process; a kick during a run schedules one more.
-  function run(): Promise<number> {
-    if (stopped) return Promise.resolve(0);
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = deliverDue().catch((e) => {
-      log?.error({ err: (e as Error).message }, 'mail delivery loop error');
-      return 0;
-    }).finally(() => {
-      running = undefined;
-      if (again) {
-        again = false;
-        void run();
-      }
-    });
-    return running;
-  }
+  const sweep = createSweep(deliverDue, (e) => log?.error({ err: e.message }, 'mail delivery loop error'));
 
   return {
     async send(trx, msg) {
@@ -194,22 +174,11 @@ export function createMailer(deps: MailerDeps): Mailer {
         await deps.queue?.enqueue(trx, 'mail.deliver', { mailId: row.id }, { idempotencyKey: `mail:${row.id}` });
       });
     },
-    deliverDue: run,
-    kick() {
-      setImmediate(() => void run());
-    },
-    start(intervalMs = 2000) {
-      if (timer) return;
-      stopped = false;
-      timer = setInterval(() => void run(), intervalMs);
-      timer.unref();
-    },
+    deliverDue: sweep.run,
+    kick: sweep.kick,
+    start: (intervalMs = 2000) => sweep.start(intervalMs),
     async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      again = false;
-      await running;
+      await sweep.stop();
       transport?.close();
       transport = undefined;
     },
