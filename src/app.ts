@@ -11,6 +11,7 @@ import addFormats from 'ajv-formats';
 import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
+import { cachingPlugin } from './platform/http/caching.ts';
 import { errorsPlugin } from './platform/http/errors.ts';
 import { setSiteName } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
+  await app.register(cachingPlugin);
 
   const { mailer, events, live, queue, scheduler } = deps;
   const posts = createPostsService({ db: db.kysely, clock, events });

@@ -89,3 +89,29 @@ eachDatabase('feeds, health, OpenAPI and error pages', (dialect) => {
     assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
 });
+
+eachDatabase('HTTP caching', (dialect) => {
+  let t: TestApp;
+  before(async () => { t = await buildTestApp(dialect); });
+  after(() => t.close());
+
+  test('strong ETags and 304 for pages, feeds and API reads; private answers stay private', async () => {
+    for (const url of ['/posts', '/feed.xml', '/atom.xml', '/api/v1/posts', '/api/v1/posts/welcome-to-inkwell', '/posts/welcome-to-inkwell']) {
+      const first = await t.app.inject({ url });
+      assert.equal(first.statusCode, 200, url);
+      const tag = String(first.headers.etag);
+      assert.match(tag, /^"[^"]+"$/, `${url} has a strong ETag`);
+      assert.match(String(first.headers['cache-control']), /public|max-age/, url);
+      assert.match(String(first.headers.vary), /Cookie/);
+      const again = await t.app.inject({ url, headers: { 'if-none-match': tag } });
+      assert.equal(again.statusCode, 304, `${url} answers 304 when unchanged`);
+      assert.equal(again.body, '');
+    }
+    const author = await buildUser(t, { role: 'author' });
+    const token = await buildToken(t, author);
+    const mine = await t.app.inject({ url: '/api/v1/posts?status=draft', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(mine.headers['cache-control'], 'private, no-cache');
+    const login = await t.app.inject({ url: '/login' });
+    assert.equal(login.headers['cache-control'], 'private, no-store', 'a page that sets a cookie is never shared');
+  });
+});
