@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requireUser } from '../../platform/http/auth.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
-import { bodyField, limit } from '../../platform/http/rate-limit.ts';
+import { AppError } from '../../platform/errors.ts';
+import { bodyField, failureLimit, limit } from '../../platform/http/rate-limit.ts';
 import type { AccountsService } from './accounts.service.ts';
 import {
   AccountSchema, EmailChangeSchema, ForgotSchema, LoginSchema, PasswordChangeSchema, ProfilePatchSchema, ProfileSchema,
@@ -39,18 +40,19 @@ export async function accountsApi(root: FastifyInstance, opts: { accounts: Accou
     },
   }, async (request) => accounts.profile(request.params.username));
 
+  const accountFailures = failureLimit(app, 'api-login-failures', { max: 10, timeWindow: '15 minutes', key: bodyField('login') });
   app.post('/sessions', {
-    preHandler: [
-      limit(app, 'login-ip', { max: 20, timeWindow: '1 minute' }),
-      limit(app, 'login-account', { max: 10, timeWindow: '15 minutes', key: bodyField('login') }),
-    ],
+    preHandler: [limit(app, 'login-ip', { max: 60, timeWindow: '1 minute' }), accountFailures.guard],
     schema: {
       tags: ['accounts'], summary: 'Log in (get a bearer token)', body: LoginSchema,
       description: 'Wrong password and unknown account get the same 401.',
       response: { 201: SessionSchema, ...problems(401, 403, 422, 429) },
     },
   }, async (request, reply) => {
-    const s = await accounts.apiLogin(request.body.login, request.body.password);
+    const s = await accounts.apiLogin(request.body.login, request.body.password).catch(async (e) => {
+      if (e instanceof AppError && e.code === 'invalid_credentials') await accountFailures.recordFailure(request);
+      throw e;
+    });
     return reply.code(201).send({ token: s.token, expiresAt: s.expiresAt, user: await accounts.me(s.userId) });
   });
 

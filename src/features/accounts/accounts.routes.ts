@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
-import { bodyField, limit } from '../../platform/http/rate-limit.ts';
+import { bodyField, failureLimit, limit } from '../../platform/http/rate-limit.ts';
 import type { AccountsService } from './accounts.service.ts';
 import { forgotHtml, loginHtml, resetHtml, setupHtml, signupHtml } from './views/forms.ts';
 
@@ -34,11 +34,9 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return sendPage(request, reply, loginPage(request, '', next, null));
   });
 
+  const accountFailures = failureLimit(app, 'login-failures', { max: 10, timeWindow: '15 minutes', key: bodyField('login') });
   app.post('/login', {
-    preHandler: [
-      limit(app, 'login-ip', { max: 20, timeWindow: '1 minute' }),
-      limit(app, 'login-account', { max: 10, timeWindow: '15 minutes', key: bodyField('login') }),
-    ],
+    preHandler: [limit(app, 'login-ip', { max: 60, timeWindow: '1 minute' }), accountFailures.guard],
   }, async (request, reply) => {
     const body = request.body as Body;
     const next = safeNext(body?.next);
@@ -47,6 +45,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
       await reply.logIn(userId);
     } catch (err) {
       const e = fieldErrors(err, ['invalid_credentials', 'account_suspended']);
+      if (e.code === 'invalid_credentials') await accountFailures.recordFailure(request);
       return sendPage(request, reply, { ...loginPage(request, str(body, 'login'), next, e.message), status: e.status });
     }
     reply.setFlash('Welcome back');

@@ -106,13 +106,32 @@ eachDatabase('login, logout and first-run setup', (dialect) => {
     assert.equal(res.headers.location, '/admin/posts');
   });
 
+  test('wrong passwords for one account are limited; successful logins are not', async () => {
+    const u = await buildUser(t, { role: 'reader' });
+    for (let i = 0; i < 15; i++) {
+      const ok = await new Client(t.app).login(u.username, u.password);
+      assert.equal(ok.status, 303, `login ${i + 1} succeeds`);
+    }
+    const c = new Client(t.app);
+    await c.get('/login');
+    const token = c.csrf();
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await c.request('POST', '/login', { form: { _csrf: token, login: u.username, password: 'wrong password' } })).status);
+    }
+    assert.deepEqual(statuses, [...Array(10).fill(401), 429]);
+    const locked = await c.request('POST', '/login', { form: { _csrf: token, login: u.username, password: u.password } });
+    assert.equal(locked.status, 429, 'even the right password waits out the window');
+    assert.ok(Number(locked.headers['retry-after']) > 0);
+  });
+
   test('too many login attempts from one address get 429 with Retry-After', async () => {
     const c = new Client(t.app);
     await c.get('/login');
     const token = c.csrf();
     let last = 0;
     let retryAfter: unknown;
-    for (let i = 0; i < 30 && last !== 429; i++) {
+    for (let i = 0; i < 80 && last !== 429; i++) {
       const res = await c.request('POST', '/login', { form: { _csrf: token, login: 'x', password: 'y' }, headers: { 'x-forwarded-for': '' } });
       last = res.status;
       retryAfter = res.headers['retry-after'];

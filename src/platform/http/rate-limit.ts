@@ -38,3 +38,31 @@ export function bodyField(field: string) {
     return typeof v === 'string' && v.trim() ? v.trim().toLowerCase() : undefined;
   };
 }
+
+/**
+ * A limit on failures only (wrong passwords for one account): the guard
+ * refuses once `max` failures were recorded in the window, and success costs
+ * nothing, so a person who logs in often is never locked out by it.
+ */
+export function failureLimit(app: FastifyInstance, name: string, opts: Required<Pick<LimitOptions, 'max' | 'timeWindow' | 'key'>>) {
+  const keys = new WeakMap<FastifyRequest, string>();
+  const check = app.createRateLimit({ max: opts.max, timeWindow: opts.timeWindow, keyGenerator: (r: FastifyRequest) => keys.get(r)! });
+  const keyOf = (request: FastifyRequest) => {
+    const key = opts.key(request);
+    if (key !== undefined) keys.set(request, `${name}:${key}`);
+    return key;
+  };
+  return {
+    guard: async (request: FastifyRequest, reply: FastifyReply) => {
+      if (keyOf(request) === undefined) return;
+      const result = await check(request, { increment: false });
+      if (!result.isAllowed && result.remaining === 0) {
+        reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)));
+        throw new AppError('rate_limited', `Too many failed attempts; try again in ${Math.max(1, result.ttlInSeconds)} seconds`);
+      }
+    },
+    async recordFailure(request: FastifyRequest): Promise<void> {
+      if (keyOf(request) !== undefined) await check(request);
+    },
+  };
+}
