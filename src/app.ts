@@ -35,7 +35,7 @@ import type { Scheduler } from './platform/jobs/scheduler.ts';
 import { integrationsApi } from './features/integrations/integrations.api.ts';
 import { integrationsRoutes } from './features/integrations/integrations.routes.ts';
 import { createIntegrations, WEBHOOK_EVENTS } from './features/integrations/integrations.service.ts';
-import { CRAWL_SCHEDULE, createCrawlService, crawlRoutes } from './features/crawl/index.ts';
+import { CRAWL_SCHEDULE, createCrawlService, crawlRoutes, type CrawlLimits } from './features/crawl/index.ts';
 import { adminCommentsRoutes } from './features/comments/comments.admin.ts';
 import { commentsApi } from './features/comments/comments.api.ts';
 import { commentsRoutes } from './features/comments/comments.routes.ts';
@@ -67,6 +67,8 @@ export interface AppDeps {
   http: HttpClient;
   /** How long webhook and Slack receivers may take (tests shorten it). */
   outboundTimeoutMs?: number;
+  /** The link checker's politeness and time limits (tests shorten them). */
+  crawlLimits?: Partial<CrawlLimits>;
   clock?: Clock;
   /** Run the delivery loops and schedules in this process (main.ts); tests drive them by hand. */
   background?: boolean;
@@ -189,7 +191,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   scheduler.register('publish-scheduled-posts', '* * * * *', async () => { await posts.publishDue(); });
   scheduler.register('notification-digests', '*/10 * * * *', async () => { await notifications.sendDigests(); });
   // The link check runs in the background, so a long crawl never holds up other schedules.
-  const crawl = createCrawlService({ db: db.kysely, clock, http: deps.http, mailer, site: { url: config.siteUrl, name: () => siteName }, log: app.log });
+  const crawl = createCrawlService({
+    db: db.kysely, clock, http: deps.http, mailer, site: { url: config.siteUrl, name: () => siteName }, limits: deps.crawlLimits, log: app.log,
+  });
   scheduler.register('link-check', CRAWL_SCHEDULE, async () => { await crawl.start('schedule'); });
   app.addHook('onClose', async () => { await crawl.stop(); });
 

@@ -15,6 +15,7 @@ import { createLiveBus, type LiveBus } from '../../src/platform/events/live.ts';
 import { createHttpClient } from '../../src/platform/http-client/index.ts';
 import { createQueue, type Queue } from '../../src/platform/jobs/queue.ts';
 import { createScheduler, type Scheduler } from '../../src/platform/jobs/scheduler.ts';
+import type { CrawlLimits } from '../../src/features/crawl/index.ts';
 
 const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
 
@@ -77,7 +78,7 @@ export interface TestApp {
 }
 
 /** Builds the real app on a fresh database of the given engine (logging off). */
-export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string, string>; clock?: Clock; sameDbAs?: TestApp } = {}): Promise<TestApp> {
+export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string, string>; clock?: Clock; sameDbAs?: TestApp; crawlLimits?: Partial<CrawlLimits> } = {}): Promise<TestApp> {
   // sameDbAs: a second instance on the first one's database (its own connection pool), like a second server.
   const fresh: { db: Db; drop(): Promise<void>; url?: string; schema?: string } = opts.sameDbAs ? await secondConnection(opts.sameDbAs.db) : await freshDb(dialect);
   if (fresh.url) owners.set(fresh.db, { url: fresh.url, schema: fresh.schema });
@@ -93,7 +94,7 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   const scheduler = createScheduler({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, timezone: config.timezone });
   // Tests talk to receivers they start on loopback.
   const http = createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' });
-  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http, clock: opts.clock, outboundTimeoutMs: 1000 });
+  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http, clock: opts.clock, outboundTimeoutMs: 1000, crawlLimits: opts.crawlLimits });
   await app.ready();
   return {
     app, db: fresh.db, mailer, events, live, queue, scheduler, config, setupToken,

@@ -3,23 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Kysely } from 'kysely';
-import { buildApp } from '../../app.ts';
 import { prepareDatabase } from '../../bootstrap.ts';
-import { loadConfig } from '../../config.ts';
 import type { Database } from '../../platform/db/schema.ts';
-import type { Dialect } from '../../platform/db/index.ts';
-import { createEvents } from '../../platform/events/index.ts';
-import { createLiveBus } from '../../platform/events/live.ts';
 import { createHttpClient } from '../../platform/http-client/index.ts';
 import { createMailer } from '../../platform/mail/index.ts';
-import { createQueue } from '../../platform/jobs/queue.ts';
-import { createScheduler } from '../../platform/jobs/scheduler.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { eachDatabase, freshDb, type TestApp } from '../../../test/support/app.ts';
+import { buildTestApp, eachDatabase, freshDb, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
-import { createCrawlService, crawlRoutes, outboundLinks, parseRobots, type CrawlService } from './index.ts';
+import { createCrawlService, outboundLinks, parseRobots, type CrawlService } from './index.ts';
 import type { CrawlTables } from './crawl.types.ts';
 
 const SITE = 'http://blog.test';
@@ -169,46 +162,6 @@ function siteB(_req: IncomingMessage, res: ServerResponse, path: string): void {
 
 // ---------------------------------------------------------------------------
 
-/**
- * buildTestApp, plus this suite's crawl service behind /admin/links, for as
- * long as app.ts does not register crawlRoutes itself (then the app's own
- * routes answer, on the same database).
- */
-async function buildCrawlApp(dialect: Dialect, env: Record<string, string>, makeCrawl: (t: Omit<TestApp, 'app'>) => CrawlService) {
-  const fresh = await freshDb(dialect);
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...env });
-  const { setupToken } = await prepareDatabase(fresh.db);
-  const mailer = createMailer({ db: fresh.db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom });
-  const events = createEvents({ db: fresh.db.kysely, clock: systemClock });
-  const live = await createLiveBus(fresh.db);
-  const queue = createQueue({ db: fresh.db.kysely, clock: systemClock, dialect: fresh.db.dialect });
-  const scheduler = createScheduler({ db: fresh.db.kysely, clock: systemClock, timezone: config.timezone });
-  const http = createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' });
-  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http });
-  const base = {
-    db: fresh.db, mailer, events, live, queue, scheduler, config, setupToken,
-    close: async () => {
-      await crawl.stop();
-      await app.close();
-      await queue.stop(1000);
-      await scheduler.stop();
-      await events.stop();
-      await mailer.stop();
-      await live.close();
-      await fresh.drop();
-    },
-  };
-  const crawl = makeCrawl(base);
-  try {
-    if (!app.hasRoute({ method: 'GET', url: '/admin/links' })) await app.register(crawlRoutes, { crawl });
-    await app.ready();
-  } catch (e) {
-    await base.close().catch(() => {});
-    throw e;
-  }
-  return { t: { ...base, app } as TestApp, crawl };
-}
-
 eachDatabase('link checker', (dialect) => {
   let t: TestApp;
   let crawl: CrawlService;
@@ -231,9 +184,9 @@ eachDatabase('link checker', (dialect) => {
     dead = `${gone.base}/nothing-here`;
     await gone.close();
 
-    ({ t, crawl } = await buildCrawlApp(dialect, { SMTP_URL: smtp.url, SITE_URL: SITE }, (base) => createCrawlService({
-      db: base.db.kysely, clock: systemClock, http, mailer: base.mailer, site: { url: SITE, name: () => 'Inkwell' }, limits,
-    })));
+    // The app's own link checker answers /admin/links; this suite also drives one directly, with the same limits.
+    t = await buildTestApp(dialect, { env: { SMTP_URL: smtp.url, SITE_URL: SITE }, crawlLimits: limits });
+    crawl = createCrawlService({ db: t.db.kysely, clock: systemClock, http, mailer: t.mailer, site: { url: SITE, name: () => 'Inkwell' }, limits });
     admin = await buildUser(t, { role: 'admin' });
     author = await buildUser(t, { role: 'author' });
     token = await buildToken(t, author);
@@ -256,6 +209,7 @@ eachDatabase('link checker', (dialect) => {
   });
 
   after(async () => {
+    await crawl?.stop();
     await t?.close();
     await Promise.all([a?.close(), b?.close(), smtp?.stop()]);
   });
