@@ -1,24 +1,21 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import { requireUser } from '../../platform/http/auth.ts';
+import { requireAdmin } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 
 const PAGE = 50;
 
-function requireAdmin(request: FastifyRequest): void {
-  if (requireUser(request).role !== 'admin') throw new AppError('forbidden', 'Only admins can read the mail outbox');
-}
 
 /** /admin/mail: every message Inkwell sent or keeps, and how delivery went. */
 export async function adminMailRoutes(app: FastifyInstance, opts: { db: Kysely<Database> }) {
   const { db } = opts;
 
   app.get('/admin/mail', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins can read the mail outbox');
     const raw = (request.query as Record<string, unknown>).before;
     let q = db.selectFrom('mail_outbox').select(['id', 'to_address', 'subject', 'status', 'attempts', 'created_at', 'last_error'])
       .orderBy('id', 'desc').limit(PAGE + 1);
@@ -36,7 +33,7 @@ export async function adminMailRoutes(app: FastifyInstance, opts: { db: Kysely<D
   });
 
   app.get<{ Params: { id: string } }>('/admin/mail/:id', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins can read the mail outbox');
     const id = /^\d{1,9}$/.test(request.params.id) ? Number(request.params.id) : NaN;
     const m = Number.isNaN(id) ? undefined : await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
     if (!m) throw new AppError('not_found', 'No such message');

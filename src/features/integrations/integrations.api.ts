@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../../platform/errors.ts';
-import { requireUser } from '../../platform/http/auth.ts';
+import { requireAdmin } from '../../platform/http/auth.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import { WEBHOOK_EVENTS, type Integrations } from './integrations.service.ts';
 
@@ -23,9 +22,7 @@ const Id = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647, des
 export async function integrationsApi(root: FastifyInstance, opts: { integrations: Integrations }) {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { integrations } = opts;
-  const admin = (request: Parameters<typeof requireUser>[0]) => {
-    if (requireUser(request).role !== 'admin') throw new AppError('forbidden', 'Only admins manage webhooks');
-  };
+  const admin = (request: Parameters<typeof requireAdmin>[0]) => requireAdmin(request, 'Only admins manage webhooks');
 
   app.get('/webhooks', { schema: { tags: ['webhooks'], summary: 'List webhooks', security, response: { 200: Type.Array(WebhookSchema), ...problems(401, 403) } } },
     async (request) => { admin(request); return integrations.listWebhooks(); });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 import { AppError } from '../../platform/errors.ts';
-import { requireUser } from '../../platform/http/auth.ts';
+import { requireAdmin } from '../../platform/http/auth.ts';
 import { csrfField, errorSummaryHtml, fieldHtml } from '../../platform/http/forms.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
@@ -10,9 +10,6 @@ import { WEBHOOK_EVENTS, type Integrations } from './integrations.service.ts';
 
 type Body = Record<string, unknown> | undefined;
 
-function requireAdmin(request: FastifyRequest): void {
-  if (requireUser(request).role !== 'admin') throw new AppError('forbidden', 'Only admins manage integrations');
-}
 const idOf = (raw: string) => {
   if (!/^\d{1,9}$/.test(raw)) throw new AppError('not_found', 'Not found');
   return Number(raw);
@@ -24,7 +21,7 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   const { integrations, queue } = opts;
 
   app.get('/admin/integrations', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     const s = await integrations.slackSettings();
     const csrf = request.csrfToken();
     const body = html`<h1>Integrations</h1>
@@ -40,7 +37,7 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   });
 
   app.post('/admin/integrations/slack', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     const b = request.body as Body;
     await integrations.setSlack({ url: b?.slackUrl, events: list(b?.slackEvents) });
     reply.setFlash('Slack settings saved');
@@ -48,7 +45,7 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   });
 
   app.post('/admin/integrations/slack/test', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     await integrations.sendSlackTest();
     reply.setFlash('A test message is on its way to Slack');
     return reply.code(303).redirect('/admin/integrations');
@@ -76,12 +73,12 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   }
 
   app.get('/admin/webhooks', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     return sendPage(request, reply, { title: 'Webhooks', body: await webhooksPage(request) });
   });
 
   app.post('/admin/webhooks', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     const b = request.body as Body;
     try {
       const { secret } = await integrations.createWebhook({ url: b?.url, events: list(b?.events), secret: b?.secret });
@@ -93,14 +90,14 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   });
 
   app.post<{ Params: { id: string } }>('/admin/webhooks/:id/delete', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     await integrations.deleteWebhook(idOf(request.params.id));
     reply.setFlash('Webhook deleted');
     return reply.code(303).redirect('/admin/webhooks');
   });
 
   app.get<{ Params: { id: string } }>('/admin/webhooks/:id', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     const hook = await integrations.getWebhook(idOf(request.params.id));
     const rows = await integrations.deliveries(hook.id);
     const csrf = request.csrfToken();
@@ -116,14 +113,14 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   });
 
   app.post<{ Params: { id: string } }>('/admin/webhooks/deliveries/:id/redeliver', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     await integrations.redeliver(idOf(request.params.id));
     reply.setFlash('Delivery queued again');
     return reply.code(303).redirect('/admin/webhooks');
   });
 
   app.get('/admin/jobs', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     const [counts, failed] = await Promise.all([queue.counts(), queue.failed()]);
     const csrf = request.csrfToken();
     const body = html`<h1>Jobs</h1>
@@ -138,7 +135,7 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
   });
 
   app.post<{ Params: { id: string; action: string } }>('/admin/jobs/:id/:action', async (request, reply) => {
-    requireAdmin(request);
+    requireAdmin(request, 'Only admins manage integrations');
     const id = idOf(request.params.id);
     const { action } = request.params;
     if (action !== 'retry' && action !== 'discard') throw new AppError('not_found', 'No such action');

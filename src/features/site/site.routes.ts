@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { html } from '../../lib/html.ts';
-import { AppError } from '../../platform/errors.ts';
-import { requireUser } from '../../platform/http/auth.ts';
+import { requireAdmin } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { Db } from '../../platform/db/index.ts';
 
@@ -23,7 +22,7 @@ export async function siteRoutes(app: FastifyInstance, opts: { db: Db }) {
   });
 
   app.get('/admin', async (request, reply) => {
-    if (requireUser(request).role !== 'admin') throw new AppError('forbidden', 'Only admins run the site');
+    requireAdmin(request, 'Only admins run the site');
     const pages: [string, string, string][] = [
       ['/admin/posts', 'Posts', 'Everyone\'s drafts and published posts'],
       ['/admin/comments', 'Comments', 'The moderation queue and setting'],

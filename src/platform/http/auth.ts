@@ -169,3 +169,10 @@ export function requireUser(request: FastifyRequest): CurrentUser {
   if (!request.user) throw new AppError('unauthenticated', 'Log in to do this');
   return request.user;
 }
+
+/** The signed-in admin, or 401 (login) / 403 with a message saying what only admins may do. */
+export function requireAdmin(request: FastifyRequest, forbidden = 'Only admins may do this'): CurrentUser {
+  const user = requireUser(request);
+  if (user.role !== 'admin') throw new AppError('forbidden', forbidden);
+  return user;
+}
