@@ -173,7 +173,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('unreadCount', null);
   app.addHook('preHandler', async (request) => {
-    if (request.user && request.method === 'GET' && !request.url.startsWith('/api/')) {
+    // Pages only: a logged-in browser also fetches the stylesheet and live.js on every page.
+    if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
       request.unreadCount = await notifications.unreadCount(request.user.id);
     }
   });
