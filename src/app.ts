@@ -49,6 +49,9 @@ import { createPostsService } from './features/posts/index.ts';
 import { postsApi } from './features/posts/posts.api.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
 import { feedRoutes } from './features/site/site.feeds.ts';
+import { createSocialService, favoriteHtml, followHtml } from './features/social/index.ts';
+import { socialApi } from './features/social/social.api.ts';
+import { socialRoutes } from './features/social/social.routes.ts';
 import { siteRoutes } from './features/site/site.routes.ts';
 
 export interface AppDeps {
@@ -159,15 +162,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db: db.kysely, clock, settings, sessions, mailer, events, site: { url: config.siteUrl, name: () => siteName },
   });
   const comments = createCommentsService({ db: db.kysely, clock, events, settings, posts });
+  const social = createSocialService({ db: db.kysely, clock, events, posts });
   const notifications = createNotificationsService({ db: db.kysely, clock, mailer, site: { url: config.siteUrl, name: () => siteName } });
 
   // Side effects of a new comment happen after it commits (ARCHITECTURE.md, 8).
   events.on('comment.created', notifications.onCommentCreated);
+  events.on('user.followed', notifications.onUserFollowed);
+  events.on('post.favorited', notifications.onPostFavorited);
+  const NOTIFYING = new Set(['comment.created', 'user.followed', 'post.favorited']);
   events.afterCommit(async (event) => {
-    if (event.type !== 'comment.created') return;
-    const p = event.payload as unknown as CommentCreated;
+    if (!NOTIFYING.has(event.type)) return;
     const userIds = await notifications.recipientsOf(event.id);
-    await live.publish({ eventId: event.id, type: event.type, postId: p.postId, commentId: p.commentId, userIds });
+    if (event.type === 'comment.created') {
+      const p = event.payload as unknown as CommentCreated;
+      await live.publish({ eventId: event.id, type: event.type, postId: p.postId, commentId: p.commentId, userIds });
+    } else if (userIds.length) {
+      await live.publish({ eventId: event.id, type: event.type, userIds });
+    }
     mailer.kick();
   });
 
@@ -219,18 +230,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accountsRoutes, { accounts });
   await app.register(settingsRoutes, { accounts });
   await app.register(adminUsersRoutes, { accounts });
-  await app.register(profileRoutes, { accounts, posts });
+  await app.register(profileRoutes, {
+    accounts, posts, aside: async (request, username) => followHtml(request, await social.relation(request.user, username)),
+  });
   await app.register(adminMailRoutes, { db: db.kysely });
   await app.register(postsRoutes, {
     posts,
     below: async (request, post) => {
+      const favorited = request.user ? (await posts.favoritedAmong(request.user.id, [post.id])).has(post.id) : false;
       const { items, count } = await comments.thread(request.user, post);
-      return threadHtml(items, count, {
+      return favoriteHtml(request, post, favorited) + threadHtml(items, count, {
         user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: clock.now().getTime(),
       }, post.id);
     },
   });
   await app.register(commentsRoutes, { comments });
+  await app.register(socialRoutes, { social, posts });
   await app.register(adminCommentsRoutes, { comments });
   await app.register(notificationsRoutes, { notifications });
   await app.register(integrationsRoutes, { integrations, queue });
@@ -250,6 +265,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(postsApi, { posts, siteUrl: config.siteUrl, prefix: '/v1' });
     await api.register(accountsApi, { accounts, prefix: '/v1' });
     await api.register(commentsApi, { comments, prefix: '/v1' });
+    await api.register(socialApi, { social, posts, siteUrl: config.siteUrl, prefix: '/v1' });
     await api.register(notificationsApi, { notifications, prefix: '/v1' });
     await api.register(integrationsApi, { integrations, prefix: '/v1' });
   }, { prefix: '/api' });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
@@ -7,7 +7,12 @@ import type { AccountsService } from './accounts.service.ts';
 import { profileHtml } from './views/profile.ts';
 
 /** GET /@:username: an author's public page with their published posts. */
-export async function profileRoutes(app: FastifyInstance, opts: { accounts: AccountsService; posts: PostsService }) {
+export async function profileRoutes(app: FastifyInstance, opts: {
+  accounts: AccountsService;
+  posts: PostsService;
+  /** What other features show on a profile (follow button and counts); already HTML. */
+  aside?: (request: FastifyRequest, username: string) => Promise<string>;
+}) {
   app.get<{ Params: { username: string }; Querystring: { before?: string } }>('/@:username', async (request, reply) => {
     const profile = await opts.accounts.profile(request.params.username);
     const raw = request.query.before;
@@ -16,7 +21,8 @@ export async function profileRoutes(app: FastifyInstance, opts: { accounts: Acco
     const { posts, nextCursor } = await opts.posts.list(request.user, { author: profile.username, before, limit: 20 });
     return sendPage(request, reply, {
       title: profile.displayName,
-      body: profileHtml(profile, posts, nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null),
+      body: profileHtml(profile, posts, nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null,
+        opts.aside ? await opts.aside(request, profile.username) : ''),
     });
   });
 }

@@ -10,18 +10,20 @@ const Pref = Type.Enum(['instant', 'daily', 'off'], { description: 'instant: one
 const Prefs = Type.Object({
   comment_on_post: Type.Optional(Pref),
   reply_to_comment: Type.Optional(Pref),
+  new_follower: Type.Optional(Pref),
+  post_favorited: Type.Optional(Pref),
 }, { additionalProperties: false, description: 'Email preference per kind of notification.' });
 
 const NotificationSchema = Type.Object({
   id: Type.Integer({ description: 'Notification id.' }),
-  kind: Type.Enum(['comment_on_post', 'reply_to_comment'], { description: 'What happened.' }),
+  kind: Type.Enum(['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited'], { description: 'What happened.' }),
   read: Type.Boolean({ description: 'Whether it was marked read.' }),
   createdAt: Type.String({ format: 'date-time', description: 'When it happened.' }),
   eventId: Type.Integer({ description: 'The domain event behind it (the live stream\'s event id).' }),
   actor: Type.Union([Type.Object({ username: Type.String(), displayName: Type.String() }), Type.Null()], { description: 'Who did it.' }),
   post: Type.Union([Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String() }), Type.Null()], { description: 'The post concerned.' }),
   commentId: Type.Union([Type.Integer(), Type.Null()], { description: 'The comment concerned.' }),
-  excerpt: Type.String({ description: 'The start of the comment, as text.' }),
+  excerpt: Type.String({ description: 'The start of the comment, as text (empty for follows and favourites).' }),
   message: Type.String({ description: 'A sentence saying what happened.' }),
   url: Type.String({ description: 'Where to read it.' }),
 }, { $id: 'Notification', description: 'Something that happened to you.' });

@@ -17,13 +17,18 @@ export interface NotificationSummary {
 export const KIND_LABELS: Record<NotificationKind, string> = {
   comment_on_post: 'Comments on your posts',
   reply_to_comment: 'Replies to your comments',
+  new_follower: 'New followers',
+  post_favorited: 'Favourites of your posts',
 };
 
 /** The line that says what happened, for pages and emails alike. */
 export function describe(n: { kind: NotificationKind; actor: string; postTitle: string }): string {
-  return n.kind === 'reply_to_comment'
-    ? `${n.actor} replied to your comment on “${n.postTitle}”`
-    : `${n.actor} commented on your post “${n.postTitle}”`;
+  switch (n.kind) {
+    case 'reply_to_comment': return `${n.actor} replied to your comment on “${n.postTitle}”`;
+    case 'comment_on_post': return `${n.actor} commented on your post “${n.postTitle}”`;
+    case 'new_follower': return `${n.actor} started following you`;
+    case 'post_favorited': return `${n.actor} favourited your post “${n.postTitle}”`;
+  }
 }
 
 // RFC 8058: mail clients offer "unsubscribe" and POST to this URL without cookies.
@@ -39,8 +44,8 @@ export function instantEmail(site: Site, to: { email: string; name: string }, n:
     headers: unsubscribeHeaders(unsubscribeUrl),
     ...renderEmail({
       siteName: site.name, siteUrl: site.url, heading: subject,
-      paragraphs: [`“${n.excerpt}”`],
-      action: { label: 'Read and reply', url: n.url },
+      paragraphs: n.excerpt ? [`“${n.excerpt}”`] : [],
+      action: { label: n.kind === 'new_follower' ? 'See their profile' : n.kind === 'post_favorited' ? 'See the post' : 'Read and reply', url: n.url },
       footer: `Don't want these? Unsubscribe from “${KIND_LABELS[n.kind]}” with one click: ${unsubscribeUrl}`,
     }),
   };
@@ -53,7 +58,7 @@ export function digestEmail(site: Site, to: { email: string; name: string }, ite
     headers: unsubscribeHeaders(unsubscribeUrl),
     ...renderEmail({
       siteName: site.name, siteUrl: site.url, heading: 'Your daily digest',
-      paragraphs: items.map((n) => `${describe(n)}: “${n.excerpt}” ${n.url}`),
+      paragraphs: items.map((n) => (n.excerpt ? `${describe(n)}: “${n.excerpt}” ${n.url}` : `${describe(n)}: ${n.url}`)),
       action: { label: 'See all notifications', url: `${site.url}/notifications` },
       footer: `Don't want digests? Unsubscribe with one click: ${unsubscribeUrl}`,
     }),

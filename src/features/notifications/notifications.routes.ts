@@ -28,9 +28,9 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
 </div>
 !${list.length ? html`<ol class="notifications">!${list.map((n) => html`<li class="${n.read ? 'read' : 'unread'}">
   <a href="${new URL(n.url).pathname}${new URL(n.url).hash}">${n.message}</a>${n.read ? '' : ' · new'}
-  <p class="meta">!${dateHtml(n.createdAt)} · “${n.excerpt}”</p>
+  <p class="meta">!${dateHtml(n.createdAt)}!${n.excerpt ? html` · “${n.excerpt}”` : ''}</p>
   !${n.read ? '' : html`<form method="post" action="/notifications/read" class="inline">!${csrfField(csrf)}<input type="hidden" name="ids" value="${n.id}"><button class="link" type="submit">Mark read</button></form>`}
-</li>`)}</ol>` : html`<p>Nothing yet. When someone comments on your posts or replies to you, it shows up here.</p>`}
+</li>`)}</ol>` : html`<p>Nothing yet. When someone comments on your posts, replies to you, follows you or favourites your post, it shows up here.</p>`}
 !${nextCursor ? html`<nav class="pager" aria-label="Pagination"><span></span><a href="/notifications?before=${nextCursor}">Older →</a></nav>` : ''}`;
     return sendPage(request, reply, { title: 'Notifications', body });
   });

@@ -8,7 +8,7 @@ import { excerptOf, htmlToText } from '../../lib/markdown.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { digestEmail, describe, instantEmail, type NotificationSummary } from './notifications.emails.ts';
 
-export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment'];
+export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited'];
 export const PREFERENCES: EmailPreference[] = ['instant', 'daily', 'off'];
 const DIGEST_HOUR_UTC = 8;
 
@@ -17,6 +17,16 @@ export interface CommentCreated {
   postId: number;
   parentId: number | null;
   authorId: number | null;
+}
+
+export interface UserFollowed {
+  followerId: number;
+  followeeId: number;
+}
+
+export interface PostFavorited {
+  userId: number;
+  postId: number;
 }
 
 export interface Notification {
@@ -62,7 +72,8 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
     return {
       id: r.id, kind: r.kind, read: r.read_at !== null, createdAt: r.created_at, eventId: r.event_id, actor, post,
       commentId: r.comment_id, excerpt: excerptOf(htmlToText(r.comment_html ?? ''), 160), message: describe(summary),
-      url: post ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}` : `${site().url}/notifications`,
+      url: r.kind === 'new_follower' && actor ? `${site().url}/@${actor.username}`
+        : post ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}` : `${site().url}/notifications`,
     };
   }
 
@@ -81,12 +92,40 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
     return `${site().url}/unsubscribe/${token}`;
   }
 
+  /**
+   * Records one notification per recipient for an event and mails it now
+   * unless the person chose a digest or no email. Runs in the event's
+   * transaction; the unique index makes a re-run of the event a no-op.
+   */
+  async function notify(
+    trx: Transaction<Database>, eventId: number, recipients: Map<number, NotificationKind>,
+    about: { actorId: number | null; postId: number | null; commentId: number | null },
+  ): Promise<void> {
+    for (const [userId, kind] of recipients) {
+      const inserted = await trx.insertInto('notifications').values({
+        user_id: userId, event_id: eventId, kind, actor_id: about.actorId, post_id: about.postId, comment_id: about.commentId,
+        created_at: now(), read_at: null, emailed_at: null,
+      }).onConflict((oc) => oc.columns(['event_id', 'user_id', 'kind']).doNothing()).returning('id').executeTakeFirst();
+      if (!inserted) continue;
+      const pref = await preference(trx, userId, kind);
+      if (pref === 'daily') continue; // the digest picks it up
+      if (pref === 'instant') {
+        const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+        if (!user.suspended_at) {
+          const n = toNotification(await listQuery(trx).where('notifications.id', '=', inserted.id).executeTakeFirstOrThrow());
+          await mailer.send(trx, instantEmail(site(), { email: user.email, name: user.display_name }, summaryOf(n), await unsubscribeUrl(trx, userId, kind)));
+        }
+      }
+      await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', '=', inserted.id).execute();
+    }
+  }
+
   const service = {
     /**
-     * Subscriber of comment.created, run in the event's transaction: the post's
-     * author and the answered comment's author hear of it, never the commenter
-     * themself, and one person once per event (a reply to your comment under
-     * your own post is one notification). The unique index makes a re-run a no-op.
+     * Subscriber of comment.created: the post's author and the answered
+     * comment's author hear of it, never the commenter themself, and one
+     * person once per event (a reply to your comment under your own post is
+     * one notification).
      */
     async onCommentCreated(event: DomainEvent<CommentCreated>, trx: Transaction<Database>): Promise<void> {
       const { commentId, postId, parentId, authorId } = event.payload;
@@ -98,24 +137,29 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
       if (post?.author_id && !recipients.has(post.author_id)) recipients.set(post.author_id, 'comment_on_post');
       if (authorId !== null) recipients.delete(authorId);
+      await notify(trx, event.id, recipients, { actorId: authorId, postId, commentId });
+    },
 
-      for (const [userId, kind] of recipients) {
-        const inserted = await trx.insertInto('notifications').values({
-          user_id: userId, event_id: event.id, kind, actor_id: authorId, post_id: postId, comment_id: commentId,
-          created_at: now(), read_at: null, emailed_at: null,
-        }).onConflict((oc) => oc.columns(['event_id', 'user_id', 'kind']).doNothing()).returning('id').executeTakeFirst();
-        if (!inserted) continue;
-        const pref = await preference(trx, userId, kind);
-        if (pref === 'daily') continue; // the digest picks it up
-        if (pref === 'instant') {
-          const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
-          if (!user.suspended_at) {
-            const n = toNotification(await listQuery(trx).where('notifications.id', '=', inserted.id).executeTakeFirstOrThrow());
-            await mailer.send(trx, instantEmail(site(), { email: user.email, name: user.display_name }, summaryOf(n), await unsubscribeUrl(trx, userId, kind)));
-          }
-        }
-        await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', '=', inserted.id).execute();
-      }
+    /** Subscriber of user.followed: the person followed hears who it was. */
+    async onUserFollowed(event: DomainEvent<UserFollowed>, trx: Transaction<Database>): Promise<void> {
+      const { followerId, followeeId } = event.payload;
+      if (followerId === followeeId) return;
+      // Unfollowing and following again must not become a way to ping someone.
+      const before = await trx.selectFrom('notifications').select('id').where('user_id', '=', followeeId)
+        .where('kind', '=', 'new_follower').where('actor_id', '=', followerId).executeTakeFirst();
+      if (before) return;
+      await notify(trx, event.id, new Map([[followeeId, 'new_follower']]), { actorId: followerId, postId: null, commentId: null });
+    },
+
+    /** Subscriber of post.favorited: the post's author hears of it (not of their own favourite). */
+    async onPostFavorited(event: DomainEvent<PostFavorited>, trx: Transaction<Database>): Promise<void> {
+      const { userId, postId } = event.payload;
+      const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
+      if (!post?.author_id || post.author_id === userId) return;
+      const before = await trx.selectFrom('notifications').select('id').where('user_id', '=', post.author_id)
+        .where('kind', '=', 'post_favorited').where('actor_id', '=', userId).where('post_id', '=', postId).executeTakeFirst();
+      if (before) return;
+      await notify(trx, event.id, new Map([[post.author_id, 'post_favorited']]), { actorId: userId, postId, commentId: null });
     },
 
     /** Who was notified by an event (for live pushes). */

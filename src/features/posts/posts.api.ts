@@ -12,11 +12,23 @@ import {
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
+/** Posts as the API answers them (PostSchema): with their address and the viewer's favourite. */
+export function postPresenter(posts: PostsService, siteUrl: string) {
+  const present = (p: Post, favorited = false) => ({ ...p, favorited, url: `${siteUrl}/posts/${p.slug}` });
+  // Whether the viewer favourited each post: one query per page, none for anonymous readers.
+  async function presentAll(viewer: { id: number } | null, list: Post[]) {
+    const mine = viewer ? await posts.favoritedAmong(viewer.id, list.map((p) => p.id)) : new Set<number>();
+    return list.map((p) => present(p, mine.has(p.id)));
+  }
+  const presentOne = async (viewer: { id: number } | null, p: Post) => (await presentAll(viewer, [p]))[0];
+  return { present, presentAll, presentOne };
+}
+
 /** The JSON API for posts under /api/v1. */
 export async function postsApi(root: FastifyInstance, opts: { posts: PostsService; siteUrl: string }) {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { posts, siteUrl } = opts;
-  const present = (p: Post) => ({ ...p, url: `${siteUrl}/posts/${p.slug}` });
+  const { present, presentAll, presentOne } = postPresenter(posts, siteUrl);
 
   app.get('/posts', {
     schema: {
@@ -31,7 +43,7 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
     if (before === null) throw new AppError('bad_request', 'before is not a cursor returned by this API', [{ field: 'before', message: 'is not a valid cursor' }]);
     // Ajv fills the defaults in; the fallbacks only satisfy the types.
     const page = await posts.list(request.user, { status: q.status ?? 'published', tag: q.tag, author: q.author, before, limit: q.limit ?? 20 });
-    return { posts: page.posts.map(present), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
+    return { posts: await presentAll(request.user, page.posts), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
   });
 
   app.get('/posts/:idOrSlug', {
@@ -39,7 +51,7 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
       tags: ['posts'], summary: 'Get one post', params: IdOrSlugParams,
       response: { 200: PostSchema, ...problems(404) },
     },
-  }, async (request) => present(await posts.get(request.user, request.params.idOrSlug)));
+  }, async (request) => presentOne(request.user, await posts.get(request.user, request.params.idOrSlug)));
 
   app.post('/posts', {
     schema: {
@@ -57,14 +69,14 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
       tags: ['posts'], summary: 'Replace a post', security, params: IdOrSlugParams, body: PostReplaceSchema,
       response: { 200: PostSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
     },
-  }, async (request) => present(await posts.replace(request.user, request.params.idOrSlug, request.body)));
+  }, async (request) => presentOne(request.user, await posts.replace(request.user, request.params.idOrSlug, request.body)));
 
   app.patch('/posts/:idOrSlug', {
     schema: {
       tags: ['posts'], summary: 'Change some fields of a post', security, params: IdOrSlugParams, body: PostPatchSchema,
       response: { 200: PostSchema, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
     },
-  }, async (request) => present(await posts.patch(request.user, request.params.idOrSlug, request.body)));
+  }, async (request) => presentOne(request.user, await posts.patch(request.user, request.params.idOrSlug, request.body)));
 
   app.delete('/posts/:idOrSlug', {
     schema: {

@@ -15,6 +15,8 @@ export interface Post {
   status: PostStatus | 'scheduled';
   author: { id: number; username: string; displayName: string } | null;
   tags: { name: string; slug: string }[];
+  /** How many people favourited (liked) the post. */
+  favoritesCount: number;
   createdAt: string;
   updatedAt: string;
   publishedAt: string | null;
@@ -31,6 +33,10 @@ export interface ListFilter {
   tagSlug?: string;
   /** Only published posts, plus drafts by this author (an author's view of "all"). */
   draftsOnlyBy?: number;
+  /** Only posts by people this user follows (the personal feed). */
+  followedBy?: number;
+  /** Only posts this user favourited. */
+  favoritedByUsername?: string;
   before?: Cursor;
   limit: number;
   /** Leave out body and bodyHtml (returned empty): lists that show excerpts read far less. */
@@ -44,6 +50,8 @@ function basePostQuery(db: Db, summary = false) {
       'posts.id', 'posts.slug', 'posts.title', 'posts.excerpt',
       'posts.custom_excerpt', 'posts.status', 'posts.created_at', 'posts.updated_at', 'posts.published_at',
       'posts.author_id', 'posts.publish_at', 'users.username', 'users.display_name',
+      (eb) => eb.selectFrom('favorites').select((f) => f.fn.countAll<number | string>().as('n'))
+        .whereRef('favorites.post_id', '=', 'posts.id').as('favorites_count'),
     ]);
   // Bodies are most of a row's bytes; measured, reading them was the front page's largest cost.
   return summary
@@ -67,6 +75,8 @@ function toPost(row: Row, tags: Post['tags']): Post {
       ? { id: row.author_id, username: row.username, displayName: row.display_name ?? row.username }
       : null,
     tags,
+    // PostgreSQL counts in bigint, which pg hands over as a string.
+    favoritesCount: Number(row.favorites_count ?? 0),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     publishedAt: row.publish_at ?? row.published_at,
@@ -100,11 +110,9 @@ export async function findPostBySlug(db: Db, slug: string): Promise<Post | undef
   return row && toPost(row, (await tagsFor(db, [row.id])).get(row.id) ?? []);
 }
 
-/** One page of posts, newest first, and whether more follow. */
-export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[]; hasMore: boolean }> {
-  const byPublished = f.status === 'published';
-  const sortCol = byPublished ? 'posts.published_at' : 'posts.created_at';
-  let q = basePostQuery(db, f.summary);
+// The WHERE clauses every kind of list shares.
+function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boolean) {
+  let q = basePostQuery(db, summary);
   if (f.status !== 'all') q = q.where('posts.status', '=', f.status);
   if (f.authorId !== undefined) q = q.where('posts.author_id', '=', f.authorId);
   if (f.authorUsername !== undefined) q = q.where('users.username', '=', f.authorUsername);
@@ -119,14 +127,60 @@ export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[];
       .select('post_tags.post_id')
       .where('tags.slug', '=', tag));
   }
+  if (f.followedBy !== undefined) {
+    const me = f.followedBy;
+    q = q.where('posts.author_id', 'in', (eb) => eb.selectFrom('follows').select('follows.followee_id').where('follows.follower_id', '=', me));
+  }
+  if (f.favoritedByUsername !== undefined) {
+    const name = f.favoritedByUsername;
+    q = q.where('posts.id', 'in', (eb) => eb.selectFrom('favorites')
+      .innerJoin('users as fan', 'fan.id', 'favorites.user_id')
+      .select('favorites.post_id')
+      .where('fan.username', '=', name));
+  }
+  return q;
+}
+
+const sortColumn = (f: { status: ListFilter['status'] }) => (f.status === 'published' ? 'posts.published_at' : 'posts.created_at');
+
+async function withTags(db: Db, rows: Row[]): Promise<Post[]> {
+  const tags = await tagsFor(db, rows.map((r) => r.id));
+  return rows.map((r) => toPost(r, tags.get(r.id) ?? []));
+}
+
+/** One page of posts, newest first, and whether more follow. */
+export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[]; hasMore: boolean }> {
+  const sortCol = sortColumn(f);
+  let q = filtered(db, f, f.summary);
   if (f.before) {
     const { at, id } = f.before;
     q = q.where((eb) => eb.or([eb(sortCol, '<', at), eb.and([eb(sortCol, '=', at), eb('posts.id', '<', id)])]));
   }
   const rows = await q.orderBy(sortCol, 'desc').orderBy('posts.id', 'desc').limit(f.limit + 1).execute();
-  const page = rows.slice(0, f.limit);
-  const tags = await tagsFor(db, page.map((r) => r.id));
-  return { posts: page.map((r) => toPost(r, tags.get(r.id) ?? [])), hasMore: rows.length > f.limit };
+  return { posts: await withTags(db, rows.slice(0, f.limit)), hasMore: rows.length > f.limit };
+}
+
+/**
+ * A page by offset, with the total count: for clients that page by number
+ * (the RealWorld API). Cursor lists (listPosts) stay fast however deep they go.
+ */
+export async function listPostsByOffset(db: Db, f: Omit<ListFilter, 'before'>, offset: number): Promise<{ posts: Post[]; total: number }> {
+  const sortCol = sortColumn(f);
+  const rows = await filtered(db, f, f.summary).orderBy(sortCol, 'desc').orderBy('posts.id', 'desc').limit(f.limit).offset(offset).execute();
+  const counted = await filtered(db, f).clearSelect().select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  return { posts: await withTags(db, rows), total: Number(counted.n) };
+}
+
+/** Which of these posts the user favourited. */
+export async function favoritedAmong(db: Db, userId: number, postIds: number[]): Promise<Set<number>> {
+  if (postIds.length === 0) return new Set();
+  const rows = await db.selectFrom('favorites').select('post_id').where('user_id', '=', userId).where('post_id', 'in', postIds).execute();
+  return new Set(rows.map((r) => r.post_id));
+}
+
+/** Every tag in use or not, alphabetical. */
+export async function allTags(db: Db): Promise<{ name: string; slug: string }[]> {
+  return db.selectFrom('tags').select(['name', 'slug']).orderBy('name').orderBy('slug').execute();
 }
 
 /** Slugs equal to `base` or `base-N`, to pick the next free one. */

@@ -28,6 +28,8 @@ export const PostSchema = Type.Object({
     name: Type.String({ description: 'Tag as written.' }),
     slug: Type.String({ description: 'URL name of the tag: /tags/{slug}.' }),
   }), { description: 'Tags, alphabetically.' }),
+  favoritesCount: Type.Integer({ description: 'How many people favourited (liked) the post.' }),
+  favorited: Type.Boolean({ description: 'Whether the person asking favourited it (false without a login).' }),
   url: Type.String({ description: 'Absolute address of the post\'s HTML page.' }),
   createdAt: Type.String({ format: 'date-time', description: 'When the post was created (UTC).' }),
   updatedAt: Type.String({ format: 'date-time', description: 'When the post last changed (UTC).' }),

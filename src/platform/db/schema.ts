@@ -141,7 +141,7 @@ export interface CommentsTable {
   edited_at: string | null;
 }
 
-export type NotificationKind = 'comment_on_post' | 'reply_to_comment';
+export type NotificationKind = 'comment_on_post' | 'reply_to_comment' | 'new_follower' | 'post_favorited';
 export type EmailPreference = 'instant' | 'daily' | 'off';
 
 export interface NotificationsTable {
@@ -304,6 +304,22 @@ export interface CrawlRunsTable {
   error: string | null;
 }
 
+// Follows and favourites (migrations/2026-11-23-0007-follows-and-favorites.ts).
+
+/** follower_id follows followee_id: the followee's posts appear in the follower's feed. */
+export interface FollowsTable {
+  follower_id: number;
+  followee_id: number;
+  created_at: string;
+}
+
+/** A person's favourite (like) of a post. */
+export interface FavoritesTable {
+  user_id: number;
+  post_id: number;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -327,4 +343,6 @@ export interface Database {
   link_checks: LinkChecksTable;
   link_check_posts: LinkCheckPostsTable;
   crawl_runs: CrawlRunsTable;
+  follows: FollowsTable;
+  favorites: FavoritesTable;
 }

@@ -35,7 +35,7 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
     ? html`<a href="/notifications">Notifications <span id="unread-badge" class="badge-count" aria-label="${unread} unread"!${unread ? '' : ' hidden'}>${unread}</span></a>`
     : '';
   const nav = user
-    ? html`!${user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''} !${moderate} !${admin} !${bell}
+    ? html`<a href="/feed">Feed</a> !${user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''} !${moderate} !${admin} !${bell}
         <a href="/settings">Settings</a>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out ${user.username}</button></form>`
     : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`;

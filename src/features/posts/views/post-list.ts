@@ -16,7 +16,7 @@ export function postListHtml(opts: { heading: string; posts: Post[]; olderHref: 
   const items = opts.posts.map((p) => html`<li>
   <article>
     <h2><a href="/posts/${p.slug}">${p.title}</a>!${p.status === 'draft' ? html` <span class="badge">Draft</span>` : ''}</h2>
-    <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)}</p>
+    <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)}!${p.favoritesCount ? html` · <span class="favorites" title="Favourites">♥ ${p.favoritesCount}</span>` : ''}</p>
     <p>${p.excerpt}</p>
     !${tagsHtml(p)}
   </article>
