@@ -9,12 +9,28 @@ const notice = pgUrl()
   : 'PostgreSQL: SKIPPED. INKWELL_TEST_DATABASE_URL is not set, so suites run on SQLite only.\n'
     + '            Set it (e.g. INKWELL_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.';
 
-/** Drops the schemas test runs leave in the test database (see freshDb in test/support/app.ts). */
+// A schema is named inkwell_t_<pid>_<random> after the test process that made it.
+function ownerAlive(schema: string): boolean {
+  const pid = Number(/^inkwell_t_(\d+)_/.exec(schema)?.[1]);
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Drops the schemas test runs leave in the test database (see freshDb in
+ * test/support/app.ts), except those of test processes still running: another
+ * run on this machine may share the database.
+ */
 async function dropTestSchemas(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const { rows } = await client.query(`select nspname from pg_namespace where nspname like 'inkwell\\_t\\_%'`);
-  for (const r of rows) await client.query(`drop schema if exists "${r.nspname}" cascade`);
+  for (const r of rows) if (!ownerAlive(r.nspname)) await client.query(`drop schema if exists "${r.nspname}" cascade`);
   await client.end();
 }
 
