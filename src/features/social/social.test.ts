@@ -93,7 +93,7 @@ eachDatabase('follows, favourites and the personal feed', (dialect) => {
     const all: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await api(reader, 'GET', `/api/v1/feed?limit=2${cursor ? `&before=${cursor}` : ''}`)).json();
+      const page: { posts: { title: string }[]; nextCursor: string | null } = (await api(reader, 'GET', `/api/v1/feed?limit=2${cursor ? `&before=${cursor}` : ''}`)).json();
       all.push(...page.posts.map((p: { title: string }) => p.title));
       cursor = page.nextCursor;
     } while (cursor);
