@@ -25,6 +25,10 @@ export interface Config {
   liveMaxStreams: number;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
   trustProxy: boolean | number | string[];
+  /** Where the RealWorld (Conduit) API adapter is mounted, or null when it is off. */
+  realworldPath: string | null;
+  /** Origins allowed to call the RealWorld adapter from a browser; ['*'] allows any. */
+  realworldCorsOrigins: string[];
 }
 
 /** A bad environment value: main.ts prints the message alone and exits 1. */
@@ -55,6 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: env.WORKERS === '0' ? 0 : parseCount('WORKERS', env.WORKERS, 1),
     slackWebhookUrl: parseSlack(env.SLACK_WEBHOOK_URL),
     allowPrivateOutbound: parseFlag('ALLOW_PRIVATE_OUTBOUND', env.ALLOW_PRIVATE_OUTBOUND),
+    realworldPath: parseMountPath('REALWORLD_PATH', env.REALWORLD_PATH, '/realworld/api'),
+    // The adapter authenticates by header only (no cookies), so any origin is safe by default.
+    realworldCorsOrigins: env.REALWORLD_CORS_ORIGINS === undefined ? ['*'] : parseCors(env.REALWORLD_CORS_ORIGINS, 'REALWORLD_CORS_ORIGINS'),
   };
 }
 
@@ -128,7 +135,18 @@ function parseSiteUrl(raw: string | undefined, host: string, port: number): stri
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
-function parseCors(raw: string | undefined): string[] {
+/** A URL path to mount something at ("/x/y"), or null for "off". */
+function parseMountPath(name: string, raw: string | undefined, fallback: string): string | null {
+  const v = raw?.trim();
+  if (v === undefined || v === '') return fallback;
+  if (v === 'off') return null;
+  if (!/^(\/[\w.-]+)+$/.test(v)) {
+    throw new ConfigError(`${name} must be a path like /realworld/api, or "off"; got "${v}"`);
+  }
+  return v;
+}
+
+function parseCors(raw: string | undefined, name = 'CORS_ORIGINS'): string[] {
   if (!raw || !raw.trim()) return [];
   const origins = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const o of origins) {
@@ -140,7 +158,7 @@ function parseCors(raw: string | undefined): string[] {
     } catch {
       ok = false;
     }
-    if (!ok) throw new ConfigError(`CORS_ORIGINS must be "*" or comma-separated origins like https://app.example.com; got "${o}"`);
+    if (!ok) throw new ConfigError(`${name} must be "*" or comma-separated origins like https://app.example.com; got "${o}"`);
   }
   return origins.map((o) => o.replace(/\/$/, ''));
 }

@@ -42,12 +42,18 @@ export interface AccountsDeps {
   site?: { url: string; name: () => string };
 }
 
+/** What a taken email or username is reported as (clients may map it to 409). */
+export const TAKEN = { email: 'is already registered', username: 'is taken' } as const;
+
+/** How strict the password rule is: Inkwell's own, or only 8+ characters (the RealWorld protocol). */
+export type PasswordRule = 'inkwell' | 'length';
+
 /** Checks a new account's fields; throws validation_failed naming each bad field. */
-export function validateNewUser(u: Partial<NewUser>): NewUser {
+export function validateNewUser(u: Partial<NewUser>, rule: PasswordRule = 'inkwell'): NewUser {
   const errors: FieldError[] = [];
   const email = checkEmail(u.email, errors);
   const username = checkUsername(u.username, errors);
-  const password = checkPassword(u.password, errors, [username, email, email.split('@')[0]]);
+  const password = checkPassword(u.password, errors, [username, email, email.split('@')[0]], 'password', rule === 'length');
   const displayName = checkDisplayName(u.displayName, errors, username);
   const role = checkRole(u.role, errors);
   assertValid(errors);
@@ -88,9 +94,9 @@ export function createAccountsService(deps: AccountsDeps) {
     const rows = await db.selectFrom('users').select(['email', 'username'])
       .where((eb) => eb.or([eb('email', '=', email), eb('username', '=', username ?? '')])).execute();
     const errors: FieldError[] = [];
-    if (rows.some((r) => r.email === email)) errors.push({ field: 'email', message: 'is already registered' });
-    if (username && rows.some((r) => r.username === username)) errors.push({ field: 'username', message: 'is taken' });
-    return new AppError('validation_failed', undefined, errors.length ? errors : [{ field: 'email', message: 'is already registered' }]);
+    if (rows.some((r) => r.email === email)) errors.push({ field: 'email', message: TAKEN.email });
+    if (username && rows.some((r) => r.username === username)) errors.push({ field: 'username', message: TAKEN.username });
+    return new AppError('validation_failed', undefined, errors.length ? errors : [{ field: 'email', message: TAKEN.email }]);
   }
 
   const service = {
@@ -133,7 +139,7 @@ export function createAccountsService(deps: AccountsDeps) {
      * verification link; invite-only blogs need an invitation for that address
      * (which proves it, so the account starts verified); closed blogs refuse.
      */
-    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }) {
+    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }, rule: PasswordRule = 'inkwell') {
       const mode = await this.signupMode();
       const invite = typeof input.invite === 'string' && input.invite ? input.invite : undefined;
       if (mode === 'closed' && !invite) throw new AppError('signup_closed');
@@ -149,7 +155,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const u = validateNewUser({
         email: input.email as string, username: input.username as string, displayName: input.displayName as string,
         password: input.password as string, role,
-      });
+      }, rule);
       try {
         const created = await db.transaction().execute(async (trx) => {
           const row = await insertUser(trx, u, !!invite);
@@ -266,6 +272,52 @@ export function createAccountsService(deps: AccountsDeps) {
       await db.updateTable('users').set({ ...changes, updated_at: now() }).where('id', '=', userId).execute();
     },
 
+    /**
+     * Changes several account fields at once without the current password or a
+     * confirmation round trip (the RealWorld protocol's PUT /user, whose bearer
+     * token is the proof). A new address starts unverified and gets a link; a
+     * new password ends the cookie sessions and is announced by mail.
+     */
+    async updateAccount(userId: number, input: { email?: unknown; username?: unknown; password?: unknown; bio?: unknown; avatarUrl?: unknown }, rule: PasswordRule = 'inkwell'): Promise<void> {
+      const u = await user(userId);
+      const errors: FieldError[] = [];
+      const email = input.email !== undefined ? checkEmail(input.email, errors) : u.email;
+      const username = input.username !== undefined ? checkUsername(input.username, errors) : u.username;
+      const password = input.password !== undefined ? checkPassword(input.password, errors, [username, email], 'password', rule === 'length') : undefined;
+      let profile: ReturnType<typeof checkProfile> = {};
+      try {
+        profile = checkProfile({ bio: input.bio, avatarUrl: input.avatarUrl });
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        errors.push(...e.errors);
+      }
+      assertValid(errors);
+      const at = now();
+      const newEmail = email !== u.email;
+      try {
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('users').set({
+            ...profile, email, username, updated_at: at,
+            // A display name that was just the username follows it.
+            ...(username !== u.username && u.display_name === u.username ? { display_name: username } : {}),
+            ...(newEmail ? { email_verified_at: null } : {}),
+            ...(password ? { password_hash: await hashPassword(password) } : {}),
+          }).where('id', '=', userId).execute();
+          if (newEmail) {
+            const token = await tokens.issue(trx, 'verify', { userId });
+            await mail(trx, emails.verifyEmail(site(), { email, name: u.display_name }, `${site().url}/verify/${token}`));
+            await mail(trx, emails.emailChanged(site(), { email: u.email, name: u.display_name }, email));
+          }
+          if (password) await mail(trx, emails.passwordChanged(site(), { email, name: u.display_name }));
+        });
+      } catch (e) {
+        if (isUniqueViolation(e)) throw await takenErrors(newEmail ? email : '', username !== u.username ? username : undefined);
+        throw e;
+      }
+      if (password) await sessions?.destroyAllFor(userId);
+      if (newEmail || password) mailer?.kick();
+    },
+
     /** Mails a confirmation link to the new address; the change happens when it is followed. */
     async requestEmailChange(userId: number, newEmail: unknown, password: unknown): Promise<void> {
       const u = await user(userId);
@@ -277,7 +329,7 @@ export function createAccountsService(deps: AccountsDeps) {
       }
       if (email === u.email) throw new AppError('validation_failed', undefined, [{ field: 'email', message: 'is already your address' }]);
       const taken = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-      if (taken) throw new AppError('validation_failed', undefined, [{ field: 'email', message: 'is already registered' }]);
+      if (taken) throw new AppError('validation_failed', undefined, [{ field: 'email', message: TAKEN.email }]);
       await db.transaction().execute(async (trx) => {
         const token = await tokens.issue(trx, 'email_change', { userId, email });
         await mail(trx, emails.confirmNewEmail(site(), { email, name: u.display_name }, `${site().url}/settings/email/${token}`));
@@ -368,9 +420,10 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     /** Mints a personal access token; the plain token is returned once and only its hash is kept. */
-    async createApiToken(userId: number, name: unknown, scopes: unknown, opts: { ttlMs?: number } = {}): Promise<{ id: number; token: string }> {
+    async createApiToken(userId: number, name: unknown, scopes: unknown, opts: { ttlMs?: number; token?: string } = {}): Promise<{ id: number; token: string }> {
       const t = checkTokenInput(name, scopes);
-      const token = randomToken('iwk_');
+      // A caller may shape the token (the RealWorld adapter makes a signed JWT); it is stored hashed all the same.
+      const token = opts.token ?? randomToken('iwk_');
       const at = clock.now();
       const row = await db.insertInto('api_tokens').values({
         user_id: userId, name: t.name, token_hash: hashToken(token), scopes: t.scopes.join(' '),

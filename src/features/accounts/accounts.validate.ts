@@ -20,11 +20,15 @@ export function checkUsername(raw: unknown, errors: FieldError[]): string {
   return username;
 }
 
-/** A new password: long enough, not absurdly long, not a common one, not the username or email. */
-export function checkPassword(raw: unknown, errors: FieldError[], related: string[] = [], field = 'password'): string {
+/**
+ * A new password: long enough, not absurdly long, not a common one, not the
+ * username or email. `lengthOnly` checks length alone (the RealWorld protocol's rule).
+ */
+export function checkPassword(raw: unknown, errors: FieldError[], related: string[] = [], field = 'password', lengthOnly = false): string {
   const password = typeof raw === 'string' ? raw : '';
   if (password.length < 8) errors.push({ field, message: 'must be at least 8 characters' });
   else if (password.length > LIMITS.password) errors.push({ field, message: `must be at most ${LIMITS.password} characters` });
+  else if (lengthOnly) return password;
   else if (isCommonPassword(password) || related.some((r) => r && password.toLowerCase() === r.toLowerCase())) {
     errors.push({ field, message: 'is too easy to guess; choose a longer or less common one' });
   }

@@ -222,16 +222,12 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       return { posts, nextCursor: hasMore && last ? { at: last.createdAt, id: last.id } : null };
     },
 
-    /**
-     * Writes a new post. `unverifiedMayPublish` is for the RealWorld adapter,
-     * whose protocol publishes at once and knows no email verification.
-     */
-    async create(viewer: CurrentUser | null, input: PostInput, opts: { unverifiedMayPublish?: boolean } = {}): Promise<Post> {
+    async create(viewer: CurrentUser | null, input: PostInput): Promise<Post> {
       if (!viewer) throw new AppError('unauthenticated', 'Log in to write posts');
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
       const v = validatePostInput(input, ['title', 'body'], clock.now());
       const status = v.status ?? 'draft';
-      if (!opts.unverifiedMayPublish) assertMayPublish(viewer, v.publishAt ? 'published' : status);
+      assertMayPublish(viewer, v.publishAt ? 'published' : status);
       const now = clock.now().toISOString();
       const given = v.slug !== undefined;
       for (let attempt = 0; ; attempt++) {

@@ -87,7 +87,8 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
 
     const authz = request.headers.authorization;
     if (authz !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(authz);
+      // "Token" is the RealWorld protocol's name for the same thing.
+      const m = /^(?:Bearer|Token)\s+(\S+)$/i.exec(authz);
       const found = m ? await sessions.lookupApiToken(m[1]) : null;
       if (!found) {
         reply.header('www-authenticate', 'Bearer');
