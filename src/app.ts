@@ -48,6 +48,7 @@ import { apiDocsRoutes } from './features/api-docs/api-docs.routes.ts';
 import { createPostsService } from './features/posts/index.ts';
 import { postsApi } from './features/posts/posts.api.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
+import { searchRoutes } from './features/search/search.routes.ts';
 import { feedRoutes } from './features/site/site.feeds.ts';
 import { siteRoutes } from './features/site/site.routes.ts';
 
@@ -230,6 +231,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }, post.id);
     },
   });
+  await app.register(searchRoutes, { posts });
   await app.register(commentsRoutes, { comments });
   await app.register(adminCommentsRoutes, { comments });
   await app.register(notificationsRoutes, { notifications });
