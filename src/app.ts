@@ -48,6 +48,7 @@ import { apiDocsRoutes } from './features/api-docs/api-docs.routes.ts';
 import { createPostsService } from './features/posts/index.ts';
 import { postsApi } from './features/posts/posts.api.ts';
 import { postsRoutes } from './features/posts/posts.routes.ts';
+import { searchRoutes } from './features/search/search.routes.ts';
 import { feedRoutes } from './features/site/site.feeds.ts';
 import { createSocialService, favoriteHtml, followHtml } from './features/social/index.ts';
 import { socialApi } from './features/social/social.api.ts';
@@ -244,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }, post.id);
     },
   });
+  await app.register(searchRoutes, { posts });
   await app.register(commentsRoutes, { comments });
   await app.register(socialRoutes, { social, posts });
   await app.register(adminCommentsRoutes, { comments });

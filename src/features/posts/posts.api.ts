@@ -4,19 +4,20 @@ import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
+import { decodeSearchCursor, encodeSearchCursor } from '../search/index.ts';
 import type { Post } from './posts.queries.ts';
 import type { PostsService } from './posts.service.ts';
 import {
-  IdOrSlugParams, PostCreateSchema, PostListQuery, PostListSchema, PostPatchSchema, PostReplaceSchema, PostSchema,
+  IdOrSlugParams, PostCreateSchema, PostListQuery, PostListSchema, PostPatchSchema, PostReplaceSchema, PostSchema, type PostListQueryT,
 } from './posts.schema.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 /** Posts as the API answers them (PostSchema): with their address and the viewer's favourite. */
 export function postPresenter(posts: PostsService, siteUrl: string) {
-  const present = (p: Post, favorited = false) => ({ ...p, favorited, url: `${siteUrl}/posts/${p.slug}` });
+  const present = <P extends Post>(p: P, favorited = false) => ({ ...p, favorited, url: `${siteUrl}/posts/${p.slug}` });
   // Whether the viewer favourited each post: one query per page, none for anonymous readers.
-  async function presentAll(viewer: { id: number } | null, list: Post[]) {
+  async function presentAll<P extends Post>(viewer: { id: number } | null, list: P[]) {
     const mine = viewer ? await posts.favoritedAmong(viewer.id, list.map((p) => p.id)) : new Set<number>();
     return list.map((p) => present(p, mine.has(p.id)));
   }
@@ -33,18 +34,30 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
   app.get('/posts', {
     schema: {
       tags: ['posts'], summary: 'List posts',
-      description: 'Newest first, with cursor pagination: pass the returned `nextCursor` as `before`.',
+      description: 'Newest first, with cursor pagination: pass the returned `nextCursor` as `before`. With `q`: a full-text search, best match first.',
       querystring: PostListQuery,
       response: { 200: PostListSchema, ...problems(400, 401, 403, 422) },
     },
   }, async (request) => {
     const q = request.query;
+    if (q.q !== undefined) return searchPage(request.user, q);
     const before = q.before ? decodeCursor(q.before) : undefined;
     if (before === null) throw new AppError('bad_request', 'before is not a cursor returned by this API', [{ field: 'before', message: 'is not a valid cursor' }]);
     // Ajv fills the defaults in; the fallbacks only satisfy the types.
     const page = await posts.list(request.user, { status: q.status ?? 'published', tag: q.tag, author: q.author, before, limit: q.limit ?? 20 });
     return { posts: await presentAll(request.user, page.posts), nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null };
   });
+
+  // GET /posts?q=: offset paging (relevance order has no keyset), behind the same opaque cursor.
+  async function searchPage(viewer: { id: number } | null, q: PostListQueryT) {
+    if (q.status !== undefined && q.status !== 'published') {
+      throw new AppError('validation_failed', 'Search covers published posts only', [{ field: 'status', message: 'must be published (or absent) with q' }]);
+    }
+    const offset = q.before ? decodeSearchCursor(q.before) : 0;
+    if (offset === null) throw new AppError('bad_request', 'before is not a cursor returned by this search', [{ field: 'before', message: 'is not a valid cursor' }]);
+    const page = await posts.search(q.q ?? '', { limit: q.limit ?? 20, offset, tag: q.tag, author: q.author });
+    return { posts: await presentAll(viewer, page.posts), nextCursor: page.nextOffset !== null ? encodeSearchCursor(page.nextOffset) : null };
+  }
 
   app.get('/posts/:idOrSlug', {
     schema: {

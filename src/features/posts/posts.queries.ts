@@ -110,6 +110,16 @@ export async function findPostBySlug(db: Db, slug: string): Promise<Post | undef
   return row && toPost(row, (await tagsFor(db, [row.id])).get(row.id) ?? []);
 }
 
+/** Posts by id (any status; callers filter), keyed by id. */
+export async function findPostsByIds(db: Db, ids: number[], summary = false): Promise<Map<number, Post>> {
+  const out = new Map<number, Post>();
+  if (ids.length === 0) return out;
+  const rows = await basePostQuery(db, summary).where('posts.id', 'in', ids).execute();
+  const tags = await tagsFor(db, rows.map((r) => r.id));
+  for (const r of rows) out.set(r.id, toPost(r, tags.get(r.id) ?? []));
+  return out;
+}
+
 // The WHERE clauses every kind of list shares.
 function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boolean) {
   let q = basePostQuery(db, summary);

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { LIMITS } from './posts.service.ts';
+import { MAX_OFFSET, MAX_QUERY_LENGTH, MAX_TERMS } from '../search/index.ts';
 
 // One schema drives validation, response serialization and the OpenAPI document.
 
@@ -85,10 +86,26 @@ export const PostListQuery = Type.Object({
     default: 'published',
     description: 'draft and all need authentication: authors see their own drafts, editors and admins everyone\'s.',
   })),
+  q: Type.Optional(Type.String({
+    maxLength: MAX_QUERY_LENGTH,
+    description: `Full-text search over titles, bodies and tags of published posts (with q, status must be published). `
+      + `Posts matching every word come best match first (title, then tags, then body), each with a \`highlight\`. `
+      + `Only letters and digits count: quotes and operators are read as spaces; at most ${MAX_TERMS} words are used. `
+      + `Longer than ${MAX_QUERY_LENGTH} characters, or without any word, is a 422 naming q. `
+      + `Paging: pass the returned nextCursor as \`before\` with the same q; results end after ${MAX_OFFSET} posts.`,
+  })),
 });
 
+// Search results are posts plus a highlighted snippet.
+const PostListItem = Type.Object({
+  ...PostSchema.properties,
+  highlight: Type.Optional(Type.String({
+    description: 'Only with q: a snippet of the body with the matched words in <mark>. HTML: the text is escaped, <mark> is the only markup.',
+  })),
+}, { description: 'A blog post (with a highlight when searching).' });
+
 export const PostListSchema = Type.Object({
-  posts: Type.Array(PostSchema, { description: 'Newest first: by publication date for published, by creation date otherwise.' }),
+  posts: Type.Array(PostListItem, { description: 'Newest first: by publication date for published, by creation date otherwise. With q: best match first.' }),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `before` to get the next page; null on the last page.' }),
 }, { description: 'One page of posts.' });
 

@@ -8,6 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
 import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from '../search/index.ts';
 import * as q from './posts.queries.ts';
 import type { Post } from './posts.queries.ts';
 import { canCreatePost, canEditPost, canManageAllPosts, canViewPost } from './posts.policy.ts';
@@ -117,6 +118,19 @@ export interface ListOptions {
   /** Without body and bodyHtml (lists that show excerpts). */
   summary?: boolean;
 }
+
+export interface SearchOptions {
+  limit: number;
+  /** Results to skip (relevance has no keyset); at most MAX_OFFSET. */
+  offset: number;
+  tag?: string;
+  author?: string;
+  /** Without body and bodyHtml. */
+  summary?: boolean;
+}
+
+/** A search result: the post, and a snippet of its body with the matches in <mark> (safe HTML). */
+export type SearchResult = Post & { highlight: string };
 
 // Unverified accounts may write drafts; publishing waits for a confirmed address.
 function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
@@ -241,6 +255,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
               publish_at: v.publishAt ?? null,
             }).returning('id').executeTakeFirstOrThrow();
             await q.setPostTags(trx, row.id, v.tags ?? [], now);
+            await reindexPost(trx, row.id);
             if (status === 'published') await record(trx, 'post.published', { postId: row.id });
             return row.id;
           });
@@ -287,6 +302,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             published_at: status === 'published' ? (post.status === 'scheduled' ? now : post.publishedAt ?? now) : post.status === 'scheduled' ? null : post.publishedAt,
           }).where('id', '=', post.id).execute();
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
+          await reindexPost(trx, post.id);
           if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
         });
       } catch (e) {
@@ -301,6 +317,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const post = await findEditable(viewer, idOrSlug);
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('posts').where('id', '=', post.id).execute();
+        await reindexPost(trx, post.id);
         if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
       });
       events?.kick();
@@ -308,6 +325,24 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     },
 
     findTag: (slug: string) => q.findTagBySlug(db, slug),
+
+    /**
+     * Published posts matching a reader's query, best match first, each with a
+     * highlighted snippet (safe HTML); see features/search. Throws validation_failed
+     * (field q) for a query that is too long or has no words.
+     */
+    async search(query: string, opts: SearchOptions): Promise<{ posts: SearchResult[]; nextOffset: number | null }> {
+      const { hits, hasMore } = await searchPublished(db, {
+        terms: searchTerms(query), limit: opts.limit, offset: opts.offset, tagSlug: opts.tag, authorUsername: opts.author,
+      });
+      const found = await q.findPostsByIds(db, hits.map((h) => h.id), opts.summary);
+      const posts = hits.flatMap((h) => {
+        const post = found.get(h.id);
+        return post ? [{ ...post, highlight: h.highlight }] : [];
+      });
+      const next = opts.offset + opts.limit;
+      return { posts, nextOffset: hasMore && next <= MAX_OFFSET ? next : null };
+    },
 
     /** Published posts' slugs and change dates, newest first (for the sitemap). */
     sitemapEntries: (limit: number) => q.publishedSlugs(db, limit),
@@ -323,6 +358,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
           const res = await trx.updateTable('posts').set({ status: 'published', published_at: p.publish_at, publish_at: null, updated_at: now })
             .where('id', '=', p.id).where('status', '=', 'draft').where('publish_at', '=', p.publish_at).executeTakeFirst();
           if (Number(res.numUpdatedRows) === 1) {
+            await reindexPost(trx, p.id);
             await record(trx, 'post.published', { postId: p.id });
             n += 1;
           }
@@ -335,10 +371,13 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** Writes the welcome post into an empty blog, once in its life. */
     async seedWelcome(body: string): Promise<void> {
       const now = clock.now().toISOString();
-      await db.insertInto('posts').values({
-        author_id: null, title: 'Welcome to Inkwell', slug: 'welcome-to-inkwell', body, custom_excerpt: null,
-        ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now, publish_at: null,
-      }).onConflict((oc) => oc.column('slug').doNothing()).execute();
+      await db.transaction().execute(async (trx) => {
+        const row = await trx.insertInto('posts').values({
+          author_id: null, title: 'Welcome to Inkwell', slug: 'welcome-to-inkwell', body, custom_excerpt: null,
+          ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now, publish_at: null,
+        }).onConflict((oc) => oc.column('slug').doNothing()).returning('id').executeTakeFirst();
+        if (row) await reindexPost(trx, row.id);
+      });
     },
   };
 }

@@ -345,4 +345,22 @@ export interface Database {
   crawl_runs: CrawlRunsTable;
   follows: FollowsTable;
   favorites: FavoritesTable;
+  post_search: PostSearchTable;
+}
+
+// Full-text search (migrations/2026-11-23-0006-search.ts).
+
+/**
+ * One row per published post, written by the search feature in the transaction
+ * of each post write. The engine's index hangs off it: on SQLite the FTS5 table
+ * post_search_fts (kept in step by triggers), on PostgreSQL a generated tsvector
+ * column `document` with a GIN index. Neither is written directly.
+ */
+export interface PostSearchTable {
+  post_id: number;
+  title: string;
+  /** The body as plain text (what readers see, not the Markdown source). */
+  body: string;
+  /** Tag names, space-separated. */
+  tags: string;
 }

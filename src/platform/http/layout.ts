@@ -54,7 +54,7 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><nav aria-label="Site"><a class="brand" href="/">${siteName}</a><span class="nav-links">!${nav}</span></nav></header>
+<header class="site"><nav aria-label="Site"><a class="brand" href="/">${siteName}</a><span class="nav-links"><form method="get" action="/search" role="search" class="site-search"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form> !${nav}</span></nav></header>
 <main id="main">
 !${flashHtml}!${opts.body}
 </main>

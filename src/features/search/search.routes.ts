@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../platform/errors.ts';
+import { sendPage } from '../../platform/http/layout.ts';
+import type { PostsService } from '../posts/index.ts';
+import { MAX_OFFSET } from './search.input.ts';
+import { searchPageHtml } from './views/search-page.ts';
+
+const PAGE_SIZE = 20;
+const LAST_PAGE = Math.floor(MAX_OFFSET / PAGE_SIZE) + 1;
+
+// Query values arrive as a string, an array (?q=a&q=b) or not at all.
+const first = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
+
+/** GET /search: the search form and, given q, the published posts that match. */
+export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsService }) {
+  const { posts } = opts;
+
+  app.get('/search', async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const q = first(query.q);
+    const page = Math.min(Math.max(/^\d{1,4}$/.test(first(query.page)) ? Number(first(query.page)) : 1, 1), LAST_PAGE);
+    // Result pages are many and thin: keep them out of search engines' indexes.
+    const head = '<meta name="robots" content="noindex">';
+    if (!q.trim()) return sendPage(request, reply, { title: 'Search', head, body: searchPageHtml({ q, results: null, prevHref: null, nextHref: null }) });
+
+    try {
+      const found = await posts.search(q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, summary: true });
+      const href = (n: number) => `/search?q=${encodeURIComponent(q)}${n > 1 ? `&page=${n}` : ''}`;
+      return sendPage(request, reply, {
+        title: `Search: ${q}`, head,
+        body: searchPageHtml({
+          q, results: found.posts, prevHref: page > 1 ? href(page - 1) : null, nextHref: found.nextOffset !== null ? href(page + 1) : null,
+        }),
+      });
+    } catch (err) {
+      // A query we can't take: the form again, as typed, with the reason.
+      if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      const message = err.errors.find((e) => e.field === 'q')?.message ?? err.message;
+      return sendPage(request, reply, {
+        title: 'Search', head, status: err.status,
+        body: searchPageHtml({ q, results: null, error: `Your search ${message}.`, prevHref: null, nextHref: null }),
+      });
+    }
+  });
+}
