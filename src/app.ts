@@ -53,6 +53,7 @@ import { feedRoutes } from './features/site/site.feeds.ts';
 import { createSocialService, favoriteHtml, followHtml } from './features/social/index.ts';
 import { socialApi } from './features/social/social.api.ts';
 import { socialRoutes } from './features/social/social.routes.ts';
+import { realworldRoutes } from './features/realworld/realworld.routes.ts';
 import { siteRoutes } from './features/site/site.routes.ts';
 
 export interface AppDeps {
@@ -271,6 +272,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(notificationsApi, { notifications, prefix: '/v1' });
     await api.register(integrationsApi, { integrations, prefix: '/v1' });
   }, { prefix: '/api' });
+  if (config.realworldPath) {
+    await app.register(realworldRoutes, { accounts, posts, comments, social, secret, corsOrigins: config.realworldCorsOrigins, prefix: config.realworldPath });
+  }
   await app.register(apiDocsRoutes);
 
   return app;

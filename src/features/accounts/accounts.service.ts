@@ -391,6 +391,13 @@ export function createAccountsService(deps: AccountsDeps) {
       return { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, avatarUrl: row.avatar_url, role: row.role, joinedAt: row.created_at };
     },
 
+    /** Public profile fields of several people at once, by id. */
+    async publicProfiles(ids: number[]): Promise<Map<number, { username: string; bio: string | null; avatarUrl: string | null }>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('users').select(['id', 'username', 'bio', 'avatar_url']).where('id', 'in', [...new Set(ids)]).execute();
+      return new Map(rows.map((r) => [r.id, { username: r.username, bio: r.bio, avatarUrl: r.avatar_url }]));
+    },
+
     async findUserId(emailOrUsername: string): Promise<number | undefined> {
       const key = emailOrUsername.trim().toLowerCase();
       const row = await db.selectFrom('users').select('id')

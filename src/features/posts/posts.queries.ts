@@ -37,6 +37,8 @@ export interface ListFilter {
   followedBy?: number;
   /** Only posts this user favourited. */
   favoritedByUsername?: string;
+  /** Leave out posts without an author (the seeded welcome post, deleted accounts' posts). */
+  withAuthor?: boolean;
   before?: Cursor;
   limit: number;
   /** Leave out body and bodyHtml (returned empty): lists that show excerpts read far less. */
@@ -126,6 +128,7 @@ function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boo
   if (f.status !== 'all') q = q.where('posts.status', '=', f.status);
   if (f.authorId !== undefined) q = q.where('posts.author_id', '=', f.authorId);
   if (f.authorUsername !== undefined) q = q.where('users.username', '=', f.authorUsername);
+  if (f.withAuthor) q = q.where('posts.author_id', 'is not', null);
   if (f.draftsOnlyBy !== undefined) {
     const me = f.draftsOnlyBy;
     q = q.where((eb) => eb.or([eb('posts.status', '=', 'published'), eb('posts.author_id', '=', me)]));

@@ -113,6 +113,8 @@ export interface ListOptions {
   followedBy?: number;
   /** Only posts favourited by the person with this username. */
   favoritedBy?: string;
+  /** Leave out posts without an author. */
+  withAuthor?: boolean;
   before?: Cursor;
   limit: number;
   /** Without body and bodyHtml (lists that show excerpts). */
@@ -214,7 +216,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async listPage(opts: Omit<ListOptions, 'status' | 'before'> & { offset: number }): Promise<{ posts: Post[]; total: number }> {
       return q.listPostsByOffset(db, {
         status: 'published', tagSlug: opts.tag, authorUsername: opts.author, followedBy: opts.followedBy,
-        favoritedByUsername: opts.favoritedBy, limit: opts.limit, summary: opts.summary,
+        favoritedByUsername: opts.favoritedBy, withAuthor: opts.withAuthor, limit: opts.limit, summary: opts.summary,
       }, opts.offset);
     },
 
