@@ -3,7 +3,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
@@ -12,6 +11,7 @@ import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
+import { securityHeadersPlugin } from './platform/http/security-headers.ts';
 import { errorsPlugin } from './platform/http/errors.ts';
 import { setSiteName } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON and form bodies are understood; anything else is a 415, not a guess.
   app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
-  await app.register(helmet, {
+  await app.register(securityHeadersPlugin, {
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
