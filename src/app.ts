@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
+import { responseCachePlugin } from './platform/http/response-cache.ts';
 import { securityHeadersPlugin } from './platform/http/security-headers.ts';
 import { errorsPlugin } from './platform/http/errors.ts';
 import { setSiteName } from './platform/http/layout.ts';
@@ -152,6 +153,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
   await app.register(cachingPlugin);
+  // Routes of other plugins can opt in with config.cacheAnonymous; these are opted in here.
+  await app.register(responseCachePlugin, { db, routes: ['GET /api/v1/posts', 'GET /api/v1/posts/:idOrSlug'] });
 
   const { mailer, events, live, queue, scheduler } = deps;
   const posts = createPostsService({ db: db.kysely, clock, events });

@@ -42,17 +42,19 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
     };
   }
 
-  app.get('/feed.xml', async (_request, reply) => {
+  // Anonymous answers are kept until the database changes (platform/http/response-cache.ts).
+  const cached = { config: { cacheAnonymous: true } };
+  app.get('/feed.xml', cached, async (_request, reply) => {
     reply.type('application/rss+xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return (await buildFeed()).rss2();
   });
 
-  app.get('/atom.xml', async (_request, reply) => {
+  app.get('/atom.xml', cached, async (_request, reply) => {
     reply.type('application/atom+xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return (await buildFeed()).atom1();
   });
 
-  app.get('/sitemap.xml', async (_request, reply) => {
+  app.get('/sitemap.xml', cached, async (_request, reply) => {
     const rows = await posts.sitemapEntries(SITEMAP_MAX - 1);
     const urls = [`<url><loc>${xmlEscape(`${siteUrl}/`)}</loc></url>`]
       .concat(rows.map((r) => `<url><loc>${xmlEscape(`${siteUrl}/posts/${r.slug}`)}</loc><lastmod>${r.updated_at}</lastmod></url>`));

@@ -13,6 +13,12 @@ export interface Db {
   dialect: Dialect;
   /** PostgreSQL only: how to open a dedicated connection (for LISTEN). */
   pgConnection?: pg.ClientConfig;
+  /**
+   * A value that changes whenever anything readable in the database may have
+   * changed (any table, any process); equal values mean nothing did. Null where
+   * there is no cheap one (PostgreSQL), which turns response caching off.
+   */
+  changeToken(): string | null;
   /** Answers whether the database takes a query; used by /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -31,8 +37,8 @@ export function openDb(opts: DbOptions): Db {
   if (opts.url.startsWith('sqlite:')) {
     const file = opts.url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const { dialect } = createNodeSqliteDialect(file);
-    return wrap(new Kysely<Database>({ dialect }), 'sqlite');
+    const { dialect, changeToken } = createNodeSqliteDialect(file);
+    return { ...wrap(new Kysely<Database>({ dialect }), 'sqlite'), changeToken };
   }
   const connection: pg.ClientConfig = {
     connectionString: opts.url,
@@ -58,6 +64,7 @@ function wrap(kysely: Kysely<Database>, dialect: Dialect): Db {
   return {
     kysely,
     dialect,
+    changeToken: () => null,
     async ping() {
       try {
         await sql`select 1`.execute(kysely);

@@ -9,7 +9,7 @@ import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely
  * query's cost, so statements are cached by their SQL text (the set of distinct
  * SQL strings an app produces is small and bounded).
  */
-export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect; raw: DatabaseSync } {
+export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect; raw: DatabaseSync; changeToken: () => string } {
   const raw = new DatabaseSync(path, { timeout: 5000 });
   // WAL lets readers run while one writer writes; synchronous=FULL makes every
   // commit durable before we answer the request that caused it.
@@ -27,7 +27,16 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
       return stmt;
     },
   };
-  return { dialect: new SqliteDialect({ database: adapted }), raw };
+  // total_changes() counts every row this connection inserted, updated or deleted
+  // (rolled back ones too, which only costs a spurious change); data_version
+  // moves whenever another connection or process commits. Both only grow, so an
+  // unchanged pair means nothing anyone could read has changed.
+  const ownChanges = raw.prepare('select total_changes()');
+  const othersCommits = raw.prepare('pragma data_version');
+  ownChanges.setReturnArrays(true);
+  othersCommits.setReturnArrays(true);
+  const changeToken = () => `${(othersCommits.get() as unknown as [number])[0]}:${(ownChanges.get() as unknown as [number])[0]}`;
+  return { dialect: new SqliteDialect({ database: adapted }), raw, changeToken };
 }
 
 function adaptStatement(stmt: StatementSync): SqliteStatement {
