@@ -244,10 +244,20 @@ function createWalSync(file: string) {
       try {
         if (statSync(file).ino === fstatSync(fd).ino) return fd;
       } catch { /* gone: reopen */ }
-      closeSync(fd);
+      closeQuietly();
     }
     fd = openSync(file, 'r+');
     return fd;
+  };
+
+  const closeQuietly = () => {
+    if (fd === null) return;
+    try {
+      closeSync(fd);
+    } catch (e) {
+      process.emitWarning(`closing the WAL file: ${(e as Error).message}`);
+    }
+    fd = null;
   };
 
   const start = () => {
@@ -275,10 +285,7 @@ function createWalSync(file: string) {
   };
 
   return {
-    close(): void {
-      if (fd !== null) closeSync(fd);
-      fd = null;
-    },
+    close: closeQuietly,
     sync(): Promise<void> {
       asked += 1;
       const n = asked;
