@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
   CompiledQuery, SelectQueryNode, SqliteDialect, SqliteDriver,
@@ -49,15 +49,16 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
   };
 
   // total_changes() counts every row this connection inserted, updated or deleted
-  // (rolled back ones too, which only costs a spurious change); data_version
-  // moves whenever another connection or process commits. Both only grow, so an
-  // unchanged pair means nothing anyone could read has changed.
+  // (rolled back ones too, which only costs a spurious change). Commits by any
+  // connection or process show in the WAL index header. Both only move forward,
+  // so an unchanged pair means nothing anyone could read has changed.
   const ownChanges = raw.prepare('select total_changes()');
-  const othersCommits = raw.prepare('pragma data_version');
   ownChanges.setReturnArrays(true);
-  othersCommits.setReturnArrays(true);
   const totalChanges = () => (ownChanges.get() as unknown as [number])[0];
-  const changeToken = () => `${(othersCommits.get() as unknown as [number])[0]}:${totalChanges()}`;
+  const walIndex = wal && walSync ? createWalIndexReader(`${path}-shm`) : null;
+  const othersCommits = raw.prepare('pragma data_version');
+  othersCommits.setReturnArrays(true);
+  const changeToken = () => `${walIndex?.header() ?? (othersCommits.get() as unknown as [number])[0]}:${totalChanges()}`;
 
   // Rows changed and committed since the last fdatasync was asked for.
   let lastDurable = totalChanges();
@@ -74,6 +75,8 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
     close: () => {
       walSync?.close();
       raw.close();
+      // Only after SQLite let go: closing any descriptor of the -shm file drops this process's locks on it.
+      walIndex?.close();
     },
   };
   const dialect = new GroupCommitDialect(shared);
@@ -293,6 +296,40 @@ function createWalSync(file: string) {
         waiting.push({ n, resolve, reject });
         start();
       });
+    },
+  };
+}
+
+/**
+ * Reads the WAL index header (the first 96 bytes of the -shm file: two copies
+ * of a 48-byte header). SQLite rewrites it on every commit by any connection
+ * (frame count, change counter, salts), and compares it the same way to learn
+ * whether its cache is stale; PRAGMA data_version answers the same question
+ * but takes a read transaction (file locks), measured at 11-20 µs a call
+ * against ~1 µs for this read. A header caught mid-update reads as changed.
+ * See https://sqlite.org/walformat.html.
+ */
+function createWalIndexReader(file: string) {
+  let fd: number | null = null;
+  let torn = 0;
+  const buf = Buffer.alloc(96);
+  return {
+    header(): string | null {
+      if (fd === null) {
+        try {
+          fd = openSync(file, 'r');
+        } catch {
+          return null;
+        }
+      }
+      if (readSync(fd, buf, 0, 96, 0) < 96) return null;
+      if (buf.compare(buf, 0, 48, 48, 96) !== 0) return `torn${torn++}`;
+      return buf.toString('base64', 0, 48);
+    },
+    /** Call only after the database connection is closed. */
+    close(): void {
+      if (fd !== null) closeSync(fd);
+      fd = null;
     },
   };
 }
