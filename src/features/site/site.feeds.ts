@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Feed } from 'feed';
+import type { Feed } from 'feed';
 import { xmlEscape } from '../../lib/html.ts';
 import type { Post, PostsService } from '../posts/index.ts';
 
@@ -12,6 +12,8 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
 
   async function buildFeed(): Promise<Feed> {
     const { posts: latest } = await posts.list(null, { limit: FEED_SIZE });
+    // Loaded on the first feed request, not at start-up (issue 6: start time and idle memory).
+    const { Feed } = await import('feed');
     const feed = new Feed({
       title: opts.siteName(),
       id: `${siteUrl}/`,
