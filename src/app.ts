@@ -5,8 +5,6 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
@@ -16,6 +14,7 @@ import { securityHeadersPlugin } from './platform/http/security-headers.ts';
 import { errorsPlugin } from './platform/http/errors.ts';
 import { setSiteName } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
+import { lazySerializerFactory, lazyValidatorCompiler } from './platform/http/schema-compilers.ts';
 import { createSessionStore } from './platform/http/sessions.ts';
 import { createSettings } from './platform/settings.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -99,16 +98,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
   });
 
-  // Bodies are validated strictly (no coercion, every failing field reported);
-  // query strings and params arrive as text, so those coerce.
-  const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-  const otherAjv = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
-  addFormats.default(bodyAjv);
-  addFormats.default(otherAjv);
-  for (const ajv of [bodyAjv, otherAjv]) ajv.addSchema(ProblemSchema);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema));
+  // Bodies are validated strictly; query strings and params coerce (see schema-compilers.ts).
+  app.setValidatorCompiler(lazyValidatorCompiler([ProblemSchema]));
   app.addSchema(ProblemSchema);
 
   app.addHook('onSend', async (request, reply) => {
