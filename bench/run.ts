@@ -57,6 +57,16 @@ function autocannon(url: string, extra: string[] = [], connections = CONNECTIONS
   });
 }
 
+/** Reads of a new URL each time (bench/read-load.ts): the path without the response cache. */
+function uncachedReads(url: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(node, [join(root, 'bench/read-load.ts'), url, String(CONNECTIONS), String(DURATION)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch { reject(new Error(`read-load output: ${out.slice(0, 300)}`)); } });
+  });
+}
+
 /** Authenticated unique writes through bench/write-load.ts. */
 function writes(url: string, token: string, connections: number, prefix: string): Promise<any> {
   return new Promise((resolve, reject) => {
@@ -145,9 +155,12 @@ async function main() {
   const htmlCeiling = await scenario('ceiling: node:http page', () => autocannon(`http://127.0.0.1:${ceilingPort}/posts`));
   const jsonCeiling = await scenario('ceiling: node:http JSON', () => autocannon(`http://127.0.0.1:${ceilingPort}/api`));
   await scenario('GET /posts', () => autocannon(`${base}/posts`), htmlCeiling.rps);
+  await scenario('GET /posts, uncached', () => uncachedReads(`${base}/posts`), htmlCeiling.rps, 'a new URL each request: queries and rendering every time');
   await scenario('GET /posts?before= (deep)', () => autocannon(`${base}/posts?before=${deepCursor}`), htmlCeiling.rps, `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`);
   await scenario('GET /posts/:slug (50 comments)', () => autocannon(`${base}/posts/${commentedSlug}`), htmlCeiling.rps);
+  await scenario('GET /posts?before= (deep), uncached', () => uncachedReads(`${base}/posts?before=${deepCursor}`), htmlCeiling.rps, 'a new URL each request');
   await scenario('GET /api/v1/posts', () => autocannon(`${base}/api/v1/posts`), jsonCeiling.rps);
+  await scenario('GET /api/v1/posts, uncached', () => uncachedReads(`${base}/api/v1/posts`), jsonCeiling.rps, 'a new URL each request');
   await scenario('GET /feed.xml', () => autocannon(`${base}/feed.xml`), htmlCeiling.rps);
   await scenario('POST /api/v1/posts', () => writes(`${base}/api/v1/posts`, token, 16, 'bench'), undefined, '16 connections; each write answered only after an fdatasync of the WAL covered it (group commit)');
   await scenario('mixed 90/10 read/write', async () => {
