@@ -100,6 +100,10 @@ async function main() {
   const { token, commentedSlug } = await seed(db.kysely, POSTS);
   const deep = await db.kysely.selectFrom('posts').select(['id', 'published_at']).where('slug', '=', `post-${Math.floor(POSTS * 0.05)}`).executeTakeFirstOrThrow();
   const deepCursor = encodeCursor({ at: deep.published_at!, id: deep.id });
+  // A live PostgreSQL has planner statistics (autovacuum analyzes); a freshly
+  // seeded one has none until autovacuum's next round, and plans a top-N sort
+  // over every published post instead of the index scan.
+  if (args.pg) await sql`analyze`.execute(db.kysely);
   await db.close();
   console.log(`seeded ${POSTS.toLocaleString('en')} posts in ${Date.now() - seedStart} ms (${args.pg ? 'PostgreSQL' : 'SQLite'})`);
 
