@@ -49,7 +49,8 @@ const PER_REQUEST = new Set(['x-request-id', 'content-length', 'set-cookie', 'da
 export const responseCachePlugin = fp(async (app: FastifyInstance, opts: ResponseCacheOptions) => {
   const { db } = opts;
   const maxEntries = opts.maxEntries ?? 1000;
-  const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  // A blog's hot set (front page, feeds, popular posts) is small; the bound counts toward RSS.
+  const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
   const optedIn = new Set(opts.routes ?? []);
   let token: string | null = null;
   let bytes = 0;
