@@ -48,12 +48,22 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
 interface Result { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; ratio?: number; peakRssMb?: number; note?: string }
 
 /** One autocannon run in its own process; returns its JSON summary. */
-function autocannon(url: string, extra: string[] = [], connections = CONNECTIONS): Promise<any> {
+function autocannon(url: string, extra: string[] = [], connections = CONNECTIONS, duration = DURATION): Promise<any> {
   return new Promise((resolve, reject) => {
-    const p = spawn(node, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(DURATION), ...extra, url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(node, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(duration), ...extra, url], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
     p.on('exit', () => { try { resolve(JSON.parse(out)); } catch (e) { reject(new Error(`autocannon output: ${out.slice(0, 300)}`)); } });
+  });
+}
+
+/** Reads of a new URL each time (bench/read-load.ts): the path without the response cache. */
+function uncachedReads(url: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(node, [join(root, 'bench/read-load.ts'), url, String(CONNECTIONS), String(DURATION)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch { reject(new Error(`read-load output: ${out.slice(0, 300)}`)); } });
   });
 }
 
@@ -70,6 +80,8 @@ function writes(url: string, token: string, connections: number, prefix: string)
 const summarize = (name: string, r: any): Result => ({
   name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx,
 });
+
+const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main() {
   // 1. A fresh, seeded database.
@@ -88,14 +100,19 @@ async function main() {
   const { token, commentedSlug } = await seed(db.kysely, POSTS);
   const deep = await db.kysely.selectFrom('posts').select(['id', 'published_at']).where('slug', '=', `post-${Math.floor(POSTS * 0.05)}`).executeTakeFirstOrThrow();
   const deepCursor = encodeCursor({ at: deep.published_at!, id: deep.id });
+  // A live PostgreSQL has planner statistics (autovacuum analyzes); a freshly
+  // seeded one has none until autovacuum's next round, and plans a top-N sort
+  // over every published post instead of the index scan.
+  if (args.pg) await sql`analyze`.execute(db.kysely);
   await db.close();
   console.log(`seeded ${POSTS.toLocaleString('en')} posts in ${Date.now() - seedStart} ms (${args.pg ? 'PostgreSQL' : 'SQLite'})`);
 
-  // 2. Inkwell as its own process: cold start and idle memory.
+  // 2. Inkwell as its own process, started exactly as `npm start` does (same Node flags): cold start and idle memory.
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const startArgs = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1);
   const started = Date.now();
-  const server: ChildProcess = spawn(node, ['src/main.ts'], {
+  const server: ChildProcess = spawn(node, startArgs, {
     cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SITE_URL: base },
   });
@@ -119,6 +136,12 @@ async function main() {
   const ceiling = spawn(node, [join(root, 'bench/ceiling.ts'), String(ceilingPort), '/posts', join(tmp, 'page.html'), 'text/html; charset=utf-8', '/api', join(tmp, 'page.json'), 'application/json; charset=utf-8'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => ceiling.stdout!.once('data', r));
 
+  // JIT warm-up, not measured: each read route once under load, so no scenario pays
+  // for compiling the code paths (and the route's schemas) the others then reuse.
+  for (const url of [`${base}/posts`, `${base}/posts?before=${deepCursor}`, `${base}/posts/${commentedSlug}`, `${base}/api/v1/posts`, `${base}/feed.xml`, `http://127.0.0.1:${ceilingPort}/posts`]) {
+    await autocannon(url, [], CONNECTIONS, smoke ? 1 : 2);
+  }
+
   const results: Result[] = [];
   async function scenario(name: string, run: () => Promise<any>, ceilingRps?: number, note?: string) {
     let peak = 0;
@@ -136,11 +159,14 @@ async function main() {
   const htmlCeiling = await scenario('ceiling: node:http page', () => autocannon(`http://127.0.0.1:${ceilingPort}/posts`));
   const jsonCeiling = await scenario('ceiling: node:http JSON', () => autocannon(`http://127.0.0.1:${ceilingPort}/api`));
   await scenario('GET /posts', () => autocannon(`${base}/posts`), htmlCeiling.rps);
+  await scenario('GET /posts, uncached', () => uncachedReads(`${base}/posts`), htmlCeiling.rps, 'a new URL each request: queries and rendering every time');
   await scenario('GET /posts?before= (deep)', () => autocannon(`${base}/posts?before=${deepCursor}`), htmlCeiling.rps, `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`);
   await scenario('GET /posts/:slug (50 comments)', () => autocannon(`${base}/posts/${commentedSlug}`), htmlCeiling.rps);
+  await scenario('GET /posts?before= (deep), uncached', () => uncachedReads(`${base}/posts?before=${deepCursor}`), htmlCeiling.rps, 'a new URL each request');
   await scenario('GET /api/v1/posts', () => autocannon(`${base}/api/v1/posts`), jsonCeiling.rps);
+  await scenario('GET /api/v1/posts, uncached', () => uncachedReads(`${base}/api/v1/posts`), jsonCeiling.rps, 'a new URL each request');
   await scenario('GET /feed.xml', () => autocannon(`${base}/feed.xml`), htmlCeiling.rps);
-  await scenario('POST /api/v1/posts', () => writes(`${base}/api/v1/posts`, token, 16, 'bench'), undefined, '16 connections; each answered write is committed (WAL, synchronous=FULL)');
+  await scenario('POST /api/v1/posts', () => writes(`${base}/api/v1/posts`, token, 16, 'bench'), undefined, '16 connections; each write answered only after an fdatasync of the WAL covered it (group commit)');
   await scenario('mixed 90/10 read/write', async () => {
     const [reads, w] = await Promise.all([autocannon(`${base}/posts`, [], 58), writes(`${base}/api/v1/posts`, token, 6, 'mixed')]);
     return {
@@ -154,7 +180,7 @@ async function main() {
   server.kill('SIGTERM');
   ceiling.kill('SIGTERM');
 
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}; load average before the run ${loadBefore}`;
   const report = { date: new Date().toISOString(), machine, database: args.pg ? 'postgres' : 'sqlite', posts: POSTS, durationSeconds: DURATION, connections: CONNECTIONS, coldStartMs, idleRssMb, peakRssMb, results };
   const md = [
     `Inkwell benchmark, ${report.date.slice(0, 10)}: ${report.database}, ${POSTS.toLocaleString('en')} posts, ${CONNECTIONS} connections, ${DURATION} s per scenario.`,

@@ -3,18 +3,18 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
+import { responseCachePlugin } from './platform/http/response-cache.ts';
+import { securityHeadersPlugin } from './platform/http/security-headers.ts';
 import { errorsPlugin } from './platform/http/errors.ts';
 import { setSiteName } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
+import { lazySerializerFactory, lazyValidatorCompiler } from './platform/http/schema-compilers.ts';
 import { createSessionStore } from './platform/http/sessions.ts';
 import { createSettings } from './platform/settings.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -103,16 +103,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
   });
 
-  // Bodies are validated strictly (no coercion, every failing field reported);
-  // query strings and params arrive as text, so those coerce.
-  const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-  const otherAjv = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
-  addFormats.default(bodyAjv);
-  addFormats.default(otherAjv);
-  for (const ajv of [bodyAjv, otherAjv]) ajv.addSchema(ProblemSchema);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema));
+  // Bodies are validated strictly; query strings and params coerce (see schema-compilers.ts).
+  app.setValidatorCompiler(lazyValidatorCompiler([ProblemSchema]));
   app.addSchema(ProblemSchema);
 
   app.addHook('onSend', async (request, reply) => {
@@ -122,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON and form bodies are understood; anything else is a 415, not a guess.
   app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
-  await app.register(helmet, {
+  await app.register(securityHeadersPlugin, {
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
@@ -157,6 +152,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
   await app.register(cachingPlugin);
+  // Routes of other plugins can opt in with config.cacheAnonymous; these are opted in here.
+  await app.register(responseCachePlugin, { db, routes: ['GET /api/v1/posts', 'GET /api/v1/posts/:idOrSlug'] });
 
   const { mailer, events, live, queue, scheduler } = deps;
   const posts = createPostsService({ db: db.kysely, clock, events });

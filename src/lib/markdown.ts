@@ -1,12 +1,26 @@
-import MarkdownIt from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
+import { createRequire } from 'node:module';
+import type MarkdownItType from 'markdown-it';
+import type sanitizeHtmlType from 'sanitize-html';
+
+// markdown-it and sanitize-html (with postcss and htmlparser2, ~100 modules) are
+// loaded on first use: a server that only reads never needs them, and they cost
+// start-up time and idle memory (issue 6).
+const require = createRequire(import.meta.url);
+let loaded: { MarkdownIt: typeof MarkdownItType; sanitizeHtml: typeof sanitizeHtmlType } | undefined;
+const libs = () => loaded ??= { MarkdownIt: require('markdown-it') as typeof MarkdownItType, sanitizeHtml: require('sanitize-html') as typeof sanitizeHtmlType };
+const sanitizeHtml = (html: string, options: sanitizeHtmlType.IOptions) => libs().sanitizeHtml(html, options);
+function lazily<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => value ??= make();
+}
 
 // Raw HTML in Markdown is shown as text (html: false), and whatever markdown-it
 // emits is sanitized again, so neither a bug in one nor a plugin added later
 // can let script, event handlers or javascript: URLs reach a page.
-const md = new MarkdownIt({ html: false, linkify: true, typographer: true });
+const md = lazily(() => new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true }));
 
-const SANITIZE: sanitizeHtml.IOptions = {
+const postLink = lazily(() => libs().sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer' }));
+const SANITIZE: sanitizeHtmlType.IOptions = {
   allowedTags: [
     'p', 'br', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code',
     'em', 'strong', 'del', 's', 'a', 'img', 'ul', 'ol', 'li',
@@ -27,14 +41,14 @@ const SANITIZE: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   transformTags: {
     // Links written by posters should not pass our page's authority to others.
-    a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer' }),
+    a: (tagName, attribs) => postLink()(tagName, attribs),
   },
 };
 SANITIZE.allowedAttributes = { ...SANITIZE.allowedAttributes, a: ['href', 'title', 'rel'] };
 
 /** Renders Markdown to HTML that is safe to put into a page as-is. */
 export function renderMarkdown(source: string): string {
-  return sanitizeHtml(md.render(source), SANITIZE);
+  return sanitizeHtml(md().render(source), SANITIZE);
 }
 
 /** Plain text of some HTML, whitespace collapsed (for excerpts and feeds). */
@@ -54,20 +68,21 @@ export function excerptOf(text: string, max = 200): string {
 }
 
 // Comments get a smaller Markdown: no headings, images, tables or rules.
-const commentMd = new MarkdownIt({ html: false, linkify: true, typographer: true })
-  .disable(['heading', 'lheading', 'image', 'table', 'hr']);
+const commentMd = lazily(() => new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true })
+  .disable(['heading', 'lheading', 'image', 'table', 'hr']));
 
-const COMMENT_SANITIZE: sanitizeHtml.IOptions = {
+const commentLink = lazily(() => libs().sanitizeHtml.simpleTransform('a', { rel: 'nofollow ugc noopener noreferrer' }));
+const COMMENT_SANITIZE: sanitizeHtmlType.IOptions = {
   allowedTags: ['p', 'br', 'em', 'strong', 'del', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a'],
   allowedAttributes: { a: ['href', 'rel'] },
   allowedSchemes: ['http', 'https', 'mailto'],
   allowProtocolRelative: false,
-  transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow ugc noopener noreferrer' }) },
+  transformTags: { a: (tagName, attribs) => commentLink()(tagName, attribs) },
 };
 
 /** Renders a comment's Markdown subset to HTML that is safe to put into a page. */
 export function renderCommentMarkdown(source: string): string {
-  return sanitizeHtml(commentMd.render(source), COMMENT_SANITIZE);
+  return sanitizeHtml(commentMd().render(source), COMMENT_SANITIZE);
 }
 
 /** How many links a piece of rendered HTML contains (for the spam guard). */

@@ -167,7 +167,10 @@ export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[];
   let q = filtered(db, f, f.summary);
   if (f.before) {
     const { at, id } = f.before;
-    q = q.where((eb) => eb.or([eb(sortCol, '<', at), eb.and([eb(sortCol, '=', at), eb('posts.id', '<', id)])]));
+    // One row-value comparison is one index range on both engines; the same test
+    // spelled with OR made SQLite walk the index from the newest post (9 ms a page
+    // 95,000 posts deep, against 0.06 ms).
+    q = q.where((eb) => eb(eb.refTuple(sortCol, 'posts.id'), '<', eb.tuple(at, id)));
   }
   const rows = await q.orderBy(sortCol, 'desc').orderBy('posts.id', 'desc').limit(f.limit + 1).execute();
   return { posts: await withTags(db, rows.slice(0, f.limit)), hasMore: rows.length > f.limit };

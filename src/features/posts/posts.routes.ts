@@ -69,8 +69,10 @@ export async function postsRoutes(app: FastifyInstance, opts: {
       }),
     });
   };
-  app.get('/', listPage);
-  app.get('/posts', listPage);
+  // Anonymous answers are kept until the database changes (platform/http/response-cache.ts).
+  const cached = { config: { cacheAnonymous: true } };
+  app.get('/', cached, listPage);
+  app.get('/posts', cached, listPage);
 
   app.get('/posts/new', async (request, reply) => {
     const user = requireUser(request);
@@ -111,7 +113,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return reply.code(303).redirect(`/posts/${post.slug}`);
   });
 
-  app.get<SlugParams>('/posts/:slug', async (request, reply) => {
+  app.get<SlugParams>('/posts/:slug', cached, async (request, reply) => {
     const post = await posts.get(request.user, request.params.slug);
     const canEdit = canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
     const below = post.status === 'published' && opts.below ? await opts.below(request, post) : '';
@@ -167,7 +169,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     throw new AppError('method_not_allowed', 'POST to a post needs a _method field of PUT or DELETE');
   });
 
-  app.get<SlugParams>('/tags/:slug', async (request, reply) => {
+  app.get<SlugParams>('/tags/:slug', cached, async (request, reply) => {
     const tag = await posts.findTag(request.params.slug);
     if (!tag) throw new AppError('not_found', 'No tag with that name');
     const { posts: page, nextCursor } = await posts.list(request.user, { tag: tag.slug, before: beforeParam(request), limit: PAGE_SIZE, summary: true });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Feed } from 'feed';
+import type { Feed } from 'feed';
 import { xmlEscape } from '../../lib/html.ts';
 import type { Post, PostsService } from '../posts/index.ts';
 
@@ -12,6 +12,8 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
 
   async function buildFeed(): Promise<Feed> {
     const { posts: latest } = await posts.list(null, { limit: FEED_SIZE });
+    // Loaded on the first feed request, not at start-up (issue 6: start time and idle memory).
+    const { Feed } = await import('feed');
     const feed = new Feed({
       title: opts.siteName(),
       id: `${siteUrl}/`,
@@ -42,17 +44,19 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
     };
   }
 
-  app.get('/feed.xml', async (_request, reply) => {
+  // Anonymous answers are kept until the database changes (platform/http/response-cache.ts).
+  const cached = { config: { cacheAnonymous: true } };
+  app.get('/feed.xml', cached, async (_request, reply) => {
     reply.type('application/rss+xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return (await buildFeed()).rss2();
   });
 
-  app.get('/atom.xml', async (_request, reply) => {
+  app.get('/atom.xml', cached, async (_request, reply) => {
     reply.type('application/atom+xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return (await buildFeed()).atom1();
   });
 
-  app.get('/sitemap.xml', async (_request, reply) => {
+  app.get('/sitemap.xml', cached, async (_request, reply) => {
     const rows = await posts.sitemapEntries(SITEMAP_MAX - 1);
     const urls = [`<url><loc>${xmlEscape(`${siteUrl}/`)}</loc></url>`]
       .concat(rows.map((r) => `<url><loc>${xmlEscape(`${siteUrl}/posts/${r.slug}`)}</loc><lastmod>${r.updated_at}</lastmod></url>`));

@@ -1,15 +1,63 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
+import { FileMigrationProvider, Migrator, PostgresAdapter, SqliteAdapter, sql, type Kysely, type MigrationProvider } from 'kysely';
 
 const folder = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
 /**
  * Brings the schema up to date. On PostgreSQL, Kysely's migrator holds an
  * advisory lock, so several instances starting at once apply each migration once.
+ * On SQLite it takes no lock at all, so the whole run happens in one
+ * BEGIN IMMEDIATE transaction: the next instance waits, then finds nothing to do.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  // Loaded before any lock is taken: holding SQLite's write lock across file reads
+  // would stall another instance in this process whose write then busy-waits.
+  const migrations = await new FileMigrationProvider({ fs, path, migrationFolder: folder }).getMigrations();
+  const provider = { getMigrations: async () => migrations };
+  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    return db.connection().execute(async (conn) => {
+      await beginImmediate(conn);
+      try {
+        const applied = await migrate(conn, provider);
+        await sql`commit`.execute(conn);
+        return applied;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+    });
+  }
+  return migrate(db, provider);
+}
+
+const SQLITE_BUSY = 5;
+
+/**
+ * Takes SQLite's write lock, waiting for it without blocking the event loop
+ * (SQLite's own busy wait sleeps in the thread, which would stall an instance
+ * in this same process that holds the lock).
+ */
+async function beginImmediate(conn: Kysely<any>): Promise<void> {
+  const until = Date.now() + 30_000;
+  await sql`pragma busy_timeout = 0`.execute(conn);
+  try {
+    for (;;) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        return;
+      } catch (e) {
+        if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY || Date.now() > until) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  } finally {
+    await sql`pragma busy_timeout = 5000`.execute(conn);
+  }
+}
+
+async function migrate(db: Kysely<any>, provider: MigrationProvider): Promise<string[]> {
   // Kysely looks for its bookkeeping tables in every schema unless told which;
   // name ours, so databases that hold several Inkwell schemas don't confuse it.
   let migrationTableSchema: string | undefined;
@@ -19,7 +67,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   }
   const migrator = new Migrator({
     db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
+    provider,
     migrationTableSchema,
   });
   const { error, results } = await migrator.migrateToLatest();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Db } from '../db/index.ts';
 
 /** A small message telling live streams that something happened; they load the details themselves. */
@@ -76,7 +77,9 @@ export async function createLiveBus(db: Db, log?: Log): Promise<LiveBus> {
   let delay = 500;
 
   async function connect(isReconnect: boolean): Promise<void> {
-    const c = new pg.Client(db.pgConnection);
+    // Only PostgreSQL has LISTEN; SQLite never loads pg.
+    const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
+    const c = new Client(db.pgConnection);
     c.on('notification', (n) => {
       if (n.channel !== channel || !n.payload) return;
       try {

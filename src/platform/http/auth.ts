@@ -29,6 +29,8 @@ declare module 'fastify' {
     flash: Flash | null;
     /** The CSRF token for forms on this page (sets an anonymous cookie if needed). */
     csrfToken(): string;
+    /** Whether csrfToken() was called: the answer is then specific to this browser. */
+    csrfIssued: boolean;
   }
   interface FastifyReply {
     /** Ends any current session and starts a new one (session id rotated at login). */
@@ -58,12 +60,14 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
   app.decorateRequest('sessionToken', null);
   app.decorateRequest('apiTokenId', null);
   app.decorateRequest('flash', null);
+  app.decorateRequest('csrfIssued', false);
   app.decorateRequest('csrfToken', function (this: FastifyRequest): string {
     throw new Error('csrfToken() is set per request');
   });
 
   app.addHook('onRequest', async (request, reply) => {
     request.csrfToken = () => {
+      request.csrfIssued = true;
       let key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
       if (!key) {
         key = randomToken();

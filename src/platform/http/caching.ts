@@ -1,18 +1,31 @@
-import type { FastifyInstance } from 'fastify';
-import etag from '@fastify/etag';
+import { hash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+
+/** A strong ETag for a body: the one-shot sha1 (no Hash object per request, unlike @fastify/etag). */
+export function strongEtag(body: string | Buffer): string {
+  return `"${hash('sha1', body, 'base64')}"`;
+}
+
+/** Whether the request's If-None-Match names this ETag (weak comparison, as RFC 9110 asks for GET). */
+export function notModified(request: FastifyRequest, etag: string): boolean {
+  const given = request.headers['if-none-match'];
+  if (!given) return false;
+  if (given === etag || given === `W/${etag}` || given === '*') return true;
+  return given.includes(',') && given.split(',').some((t) => { const s = t.trim(); return s === etag || s === `W/${etag}`; });
+}
 
 /**
  * HTTP caching that makes repeat visits cheap and never leaks a private page:
- * a strong ETag on every answer (304 on a matching If-None-Match), and
+ * a strong ETag on every successful read (304 on a matching If-None-Match), and
  * Cache-Control chosen by who asked. Anything answered to a signed-in person
  * or bearer token, or that sets a cookie, is private; anonymous reads may be
  * kept by shared caches but must be revalidated.
  */
 export const cachingPlugin = fp(async (app: FastifyInstance) => {
-  await app.register(etag, { algorithm: 'sha1', weak: false });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return payload;
+  // One synchronous hook: an async one costs a promise and a tick per request.
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p?: unknown) => void) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return done(null, payload);
     if (request.user || reply.hasHeader('set-cookie')) {
       reply.header('cache-control', request.user ? 'private, no-cache' : 'private, no-store');
     } else if (!reply.hasHeader('cache-control')) {
@@ -20,6 +33,16 @@ export const cachingPlugin = fp(async (app: FastifyInstance) => {
     }
     // Shared caches must not hand one person's answer to another.
     reply.header('vary', 'Cookie, Authorization');
-    return payload;
+    if (reply.statusCode !== 200 || !(typeof payload === 'string' || payload instanceof Buffer)) return done(null, payload);
+    let etag = reply.getHeader('etag') as string | undefined;
+    if (!etag) {
+      etag = strongEtag(payload);
+      reply.header('etag', etag);
+    }
+    if (notModified(request, etag)) {
+      reply.code(304);
+      return done(null, '');
+    }
+    done(null, payload);
   });
 }, { name: 'inkwell-caching', dependencies: ['inkwell-auth'] });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Transaction } from 'kysely';
 import type { Database, JobsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -53,13 +53,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
   /** Claims the next due job (queued and due, or running with an expired lease). */
   async function claim(): Promise<Job | undefined> {
     const now = clock.now();
-    const next = db.selectFrom('jobs').select('id')
-      .where((eb) => eb.or([
-        eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', iso(now))]),
-        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', iso(now))]),
-      ]))
-      .orderBy('run_at').orderBy('id').limit(1);
-    const row = await db.updateTable('jobs')
+    const take = (next: ReturnType<typeof due>) => db.updateTable('jobs')
       .set((eb) => ({
         status: 'running', lease_until: iso(new Date(now.getTime() + leaseMs)), locked_by: workerId,
         attempts: eb('attempts', '+', 1), updated_at: iso(now),
@@ -67,7 +61,14 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
       .where('id', '=', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
       .returningAll()
       .executeTakeFirst();
-    return row;
+    const due = (where: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>) => db.selectFrom('jobs').select('id')
+      .where(where).orderBy('run_at').orderBy('id').limit(1);
+    const queued = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', iso(now))]);
+    const expired = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'running'), eb('lease_until', '<', iso(now))]);
+    if (deps.dialect === 'postgres') return take(due((eb) => eb.or([queued(eb), expired(eb)])));
+    // SQLite answers the OR by sorting every queued job (measured: 0.5 ms a claim
+    // with a backlog of 1,500); each half alone is one search of jobs_due.
+    return await take(due(expired)) ?? await take(due(queued));
   }
 
   async function run(job: Job): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter } from 'nodemailer';
+import type Nodemailer from 'nodemailer';
 import type { Database } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -85,6 +87,8 @@ export function createMailer(deps: MailerDeps): Mailer {
       url.searchParams.set('connectionTimeout', String(Math.min(10_000, leaseMs / 4)));
       url.searchParams.set('greetingTimeout', String(Math.min(10_000, leaseMs / 4)));
       url.searchParams.set('socketTimeout', String(Math.min(30_000, leaseMs / 2)));
+      // Loaded only when SMTP is used: nodemailer is ~40 modules a server without SMTP never needs.
+      const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
       transport = nodemailer.createTransport(url.toString());
     }
     return transport;

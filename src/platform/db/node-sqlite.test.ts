@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { openDb, type Db } from './index.ts';
+
+// Group commit changes when a write is answered, never what is written.
+describe('node:sqlite driver with group commit', () => {
+  let dir: string;
+  let db: Db;
+  let other: Db;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'inkwell-sqlite-'));
+    db = openDb({ url: `sqlite:${join(dir, 'a.db')}` });
+    other = openDb({ url: `sqlite:${join(dir, 'a.db')}` });
+    await sql`create table t (id integer primary key, v text not null unique)`.execute(db.kysely);
+  });
+  after(async () => {
+    await other.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const k = () => db.kysely as any;
+
+  test('runs in WAL mode with NORMAL sync (the driver syncs the WAL itself)', async () => {
+    const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db.kysely);
+    assert.equal(mode.rows[0].journal_mode, 'wal');
+    const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(db.kysely);
+    assert.equal(sync.rows[0].synchronous, 1);
+  });
+
+  test('many concurrent transactions and single writes all commit, each visible to another connection once answered', async () => {
+    const seen: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const write = i % 2
+        ? k().transaction().execute(async (trx: any) => {
+          await trx.insertInto('t').values({ v: `a${i}` }).execute();
+          await trx.insertInto('t').values({ v: `b${i}` }).execute();
+        })
+        : k().insertInto('t').values({ v: `a${i}` }).execute();
+      seen.push(write.then(async () => {
+        const rows = await (other.kysely as any).selectFrom('t').select('v').where('v', '=', `a${i}`).execute();
+        assert.equal(rows.length, 1, `a${i} is visible once its write is answered`);
+      }));
+    }
+    await Promise.all(seen);
+    const { count } = await k().selectFrom('t').select((eb: any) => eb.fn.countAll().as('count')).executeTakeFirst();
+    assert.equal(Number(count), 300);
+  });
+
+  test('a failed transaction rolls back alone, while others in the same batch commit', async () => {
+    const results = await Promise.allSettled([
+      k().transaction().execute(async (trx: any) => { await trx.insertInto('t').values({ v: 'kept-1' }).execute(); }),
+      k().transaction().execute(async (trx: any) => {
+        await trx.insertInto('t').values({ v: 'lost' }).execute();
+        await trx.insertInto('t').values({ v: 'a0' }).execute(); // unique violation
+      }),
+      k().transaction().execute(async (trx: any) => { await trx.insertInto('t').values({ v: 'kept-2' }).execute(); }),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    const rows = await k().selectFrom('t').select('v').where('v', 'in', ['kept-1', 'lost', 'kept-2']).orderBy('v').execute();
+    assert.deepEqual(rows.map((r: any) => r.v), ['kept-1', 'kept-2']);
+  });
+
+  test('a query never runs inside another caller\'s open transaction', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const trx = k().transaction().execute(async (t: any) => {
+      await t.insertInto('t').values({ v: 'pending' }).execute();
+      await gate;
+      throw new Error('roll back');
+    });
+    const read = k().selectFrom('t').select('v').where('v', '=', 'pending').execute();
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await assert.rejects(trx, /roll back/);
+    assert.deepEqual(await read, [], 'the read waited for the transaction and saw its rollback');
+  });
+
+  test('the change token moves on every write, by this connection or another', async () => {
+    const before = db.changeToken();
+    assert.equal(db.changeToken(), before);
+    await (other.kysely as any).insertInto('t').values({ v: 'from-other' }).execute();
+    const afterOther = db.changeToken();
+    assert.notEqual(afterOther, before);
+    await k().updateTable('t').set({ v: 'from-here' }).where('v', '=', 'from-other').execute();
+    assert.notEqual(db.changeToken(), afterOther);
+  });
+});

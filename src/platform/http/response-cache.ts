@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Db } from '../db/index.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Keep this route's anonymous 200 answers in memory until the database
+     * changes. Only for answers that depend on nothing but the URL and the
+     * database (not on the time, cookies or this process's state).
+     */
+    cacheAnonymous?: boolean;
+  }
+}
+
+export interface ResponseCacheOptions {
+  db: Pick<Db, 'changeToken'>;
+  /** Routes opted in from outside their plugin, as 'GET /api/v1/posts'. */
+  routes?: string[];
+  /** Bounds, so a crawler walking every page cannot grow memory. */
+  maxEntries?: number;
+  maxBytes?: number;
+}
+
+interface Entry {
+  /** Encoded once, so a hit skips the UTF-8 encoding of the page too. */
+  body: Buffer;
+  headers: Record<string, string>;
+  bytes: number;
+}
+
+const TOKEN = Symbol('response-cache-token');
+// Set per request; never cached or replayed.
+const PER_REQUEST = new Set(['x-request-id', 'content-length', 'set-cookie', 'date']);
+
+/**
+ * An in-process cache of rendered anonymous answers that is never stale. Each
+ * lookup first reads the database's change token (db.changeToken(): on SQLite,
+ * this connection's row-change count and the commit counter of every other
+ * connection and process), and a different token empties the cache. So any
+ * committed write to any table (posts, comments, tags, favourites, settings,
+ * whatever a page reads) invalidates it, without features having to say what
+ * they changed. Where the database has no cheap token (PostgreSQL, shared by
+ * several instances) nothing is cached.
+ *
+ * Only anonymous GETs are served from it: no session, no bearer token, no flash
+ * message; answers that set a cookie or embed a CSRF token are never stored.
+ */
+export const responseCachePlugin = fp(async (app: FastifyInstance, opts: ResponseCacheOptions) => {
+  const { db } = opts;
+  const maxEntries = opts.maxEntries ?? 1000;
+  // A blog's hot set (front page, feeds, popular posts) is small; the bound counts toward RSS.
+  const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
+  const optedIn = new Set(opts.routes ?? []);
+  let token: string | null = null;
+  let bytes = 0;
+  const entries = new Map<string, Entry>();
+
+  if (optedIn.size) {
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (methods.some((m) => optedIn.has(`${m} ${route.url}`))) route.config = { ...route.config, cacheAnonymous: true };
+    });
+  }
+
+  const cacheable = (request: FastifyRequest) => request.method === 'GET' && request.routeOptions.config.cacheAnonymous === true
+    && request.user === null && request.flash === null && request.headers.authorization === undefined;
+
+  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (!cacheable(request)) return done();
+    const now = db.changeToken();
+    if (now === null) return done();
+    if (now !== token) {
+      entries.clear();
+      bytes = 0;
+      token = now;
+    }
+    const hit = entries.get(request.url);
+    if (!hit) {
+      (request as unknown as Record<symbol, string>)[TOKEN] = now;
+      return done();
+    }
+    reply.headers(hit.headers);
+    reply.code(200).send(hit.body);
+  });
+
+  // Registered after the caching plugin, so the stored headers include the ETag.
+  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p?: unknown) => void) => {
+    const at = (request as unknown as Record<symbol, string | undefined>)[TOKEN];
+    if (at === undefined || at !== token || reply.statusCode !== 200 || request.csrfIssued || reply.hasHeader('set-cookie')) return done(null, payload);
+    if (typeof payload !== 'string' && !(payload instanceof Buffer)) return done(null, payload);
+    const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    const size = body.length;
+    if (size > maxBytes / 8) return done(null, payload);
+    while (entries.size >= maxEntries || (bytes + size > maxBytes && entries.size)) {
+      const [oldest, e] = entries.entries().next().value!;
+      entries.delete(oldest);
+      bytes -= e.bytes;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (!PER_REQUEST.has(name) && value !== undefined) headers[name] = String(value);
+    }
+    entries.set(request.url, { body, headers, bytes: size });
+    bytes += size;
+    done(null, payload);
+  });
+}, { name: 'inkwell-response-cache', dependencies: ['inkwell-auth', 'inkwell-caching'] });
