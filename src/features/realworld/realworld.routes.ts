@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import { createSigner } from 'fast-jwt';
 import { AppError } from '../../platform/errors.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
-import { limit, bodyField, failureLimit } from '../../platform/http/rate-limit.ts';
+import { failureLimit, limit } from '../../platform/http/rate-limit.ts';
 import { hmac, randomToken } from '../../lib/secrets.ts';
 import { slugify } from '../../lib/slugify.ts';
 import type { AccountsService } from '../accounts/accounts.service.ts';
@@ -120,7 +120,12 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
   }
 
   // ---- users ----
-  const loginFailures = failureLimit(app, 'rw-login-failures', { max: 10, timeWindow: '15 minutes', key: (r) => bodyField('email')({ body: objectField(r.body, 'user') } as FastifyRequest) });
+  // Wrong passwords are counted per account (the email tried) as well as per address.
+  const triedEmail = (r: FastifyRequest) => {
+    const email = objectField(r.body, 'user')?.email;
+    return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : undefined;
+  };
+  const loginFailures = failureLimit(app, 'rw-login-failures', { max: 10, timeWindow: '15 minutes', key: triedEmail });
   app.post('/users/login', { preHandler: [limit(app, 'rw-login-ip', { max: 60, timeWindow: '1 minute' }), loginFailures.guard] }, async (request) => {
     const { email, password } = loginInput(request.body);
     const userId = await accounts.authenticate(email, password).catch(async (e) => {
