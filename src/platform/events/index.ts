@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { Selectable } from 'kysely';
+import type { Database, EventsTable } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
 import { createSweep } from '../loop.ts';
@@ -43,34 +44,44 @@ const DEFAULT_DELAYS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
  * with the "processed" mark, and a crashed run's lease runs out and is retried.
  */
 export function createEvents(deps: {
-  db: Kysely<Database>; clock: Clock; log?: Log; retryDelaysMs?: number[]; leaseMs?: number;
+  db: Kysely<Database>; clock: Clock; log?: Log; retryDelaysMs?: number[];
+  /** Unused: an event's claim now lives only as long as its transaction. */
+  leaseMs?: number;
   /** With a queue, each event is also a job ('event.dispatch'), so any worker process handles it. */
   queue?: Queue;
 }): Events {
   const { db, clock, log } = deps;
   const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
-  const leaseMs = deps.leaseMs ?? 60_000;
   const handlers = new Map<string, EventHandler[]>();
   const after: AfterCommit[] = [];
 
   /** Handles one event; returns false when a handler failed (it is scheduled for a retry). */
   async function handle(id: number): Promise<boolean> {
-    const now = clock.now();
-    const claimed = await db.updateTable('events')
-      .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
-      .where('id', '=', id).where('processed_at', 'is', null)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return true;
-    const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const event: DomainEvent = { id: row.id, type: row.type, payload: JSON.parse(row.payload), createdAt: row.created_at };
+    let row: Selectable<EventsTable> | undefined;
+    let event: DomainEvent | undefined;
     try {
+      // The claim, the handlers' writes and the "processed" mark are one transaction:
+      // one statement claims and reads the event, and nothing is committed (or
+      // fsynced) before the handlers have run. A run that dies rolls back, so the
+      // event is due again at once; a concurrent claim waits for this transaction
+      // (PostgreSQL's row lock, SQLite's write lock) and then finds it processed.
+      // lease_until still guards against a run of an older version holding a lease.
       await db.transaction().execute(async (trx) => {
+        const now = clock.now().toISOString();
+        row = await trx.updateTable('events')
+          .set({ processed_at: now, lease_until: null, last_error: null })
+          .where('id', '=', id).where('processed_at', 'is', null)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return;
+        event = { id: row.id, type: row.type, payload: JSON.parse(row.payload), createdAt: row.created_at };
         for (const h of handlers.get(event.type) ?? []) await h(event, trx);
-        await trx.updateTable('events').set({ processed_at: clock.now().toISOString(), lease_until: null, last_error: null })
-          .where('id', '=', id).execute();
       });
+      if (!row || !event) return true;
     } catch (e) {
+      // Failed before the claim (or reading the payload): nothing to record here.
+      if (!row) throw e;
       const attempts = row.attempts + 1;
       const giveUp = attempts > delays.length;
       const error = (e as Error).message.slice(0, 500);
@@ -78,8 +89,8 @@ export function createEvents(deps: {
         attempts, last_error: error, lease_until: null,
         processed_at: giveUp ? clock.now().toISOString() : null,
         next_attempt_at: new Date(clock.now().getTime() + (giveUp ? 0 : delays[attempts - 1])).toISOString(),
-      }).where('id', '=', id).execute();
-      log?.error({ eventId: id, type: event.type, attempts, err: error }, giveUp ? 'event handler failed for good' : 'event handler failed; will retry');
+      }).where('id', '=', id).where('processed_at', 'is', null).execute();
+      log?.error({ eventId: id, type: event?.type ?? row.type, attempts, err: error }, giveUp ? 'event handler failed for good' : 'event handler failed; will retry');
       return giveUp;
     }
     for (const fn of after) {
