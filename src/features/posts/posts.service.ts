@@ -250,14 +250,16 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         const slug = v.slug ?? await freeSlug(slugify(v.title!));
         try {
           const id = await db.transaction().execute(async (trx) => {
+            const d = derived(v.body!, v.excerpt ?? null);
             const row = await trx.insertInto('posts').values({
               author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
-              ...derived(v.body!, v.excerpt ?? null),
+              ...d,
               status, created_at: now, updated_at: now, published_at: status === 'published' ? now : null,
               publish_at: v.publishAt ?? null,
             }).returning('id').executeTakeFirstOrThrow();
-            await q.setPostTags(trx, row.id, v.tags ?? [], now);
-            await reindexPost(trx, row.id);
+            // A new post: no tags to delete, and its search entry is made from what was just written.
+            const tagNames = await q.setPostTags(trx, row.id, v.tags ?? [], now, true);
+            await reindexPost(trx, row.id, { title: v.title!, body_html: d.body_html, status, tagNames });
             if (status === 'published') await record(trx, 'post.published', { postId: row.id });
             return row.id;
           });

@@ -11,14 +11,19 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
  * Brings a post's search entry in line with the post: present (title, body
  * text, tag names) while it is published, absent otherwise (draft, scheduled,
  * deleted). Call it inside the transaction of every write to a post or its tags.
+ * `known`: the post's row and tag names (ordered by name) as this transaction
+ * just wrote them, to save reading them back.
  */
-export async function reindexPost(db: Db, postId: number): Promise<void> {
-  const post = await db.selectFrom('posts').select(['title', 'body_html', 'status']).where('id', '=', postId).executeTakeFirst();
+export async function reindexPost(
+  db: Db, postId: number,
+  known?: { title: string; body_html: string; status: string; tagNames: string[] },
+): Promise<void> {
+  const post = known ?? await db.selectFrom('posts').select(['title', 'body_html', 'status']).where('id', '=', postId).executeTakeFirst();
   if (!post || post.status !== 'published') {
     await db.deleteFrom('post_search').where('post_id', '=', postId).execute();
     return;
   }
-  const tags = await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+  const tags = known ? known.tagNames.map((name) => ({ name })) : await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id')
     .select('tags.name').where('post_tags.post_id', '=', postId).orderBy('tags.name').execute();
   const row = {
     title: indexText(post.title),

@@ -50,8 +50,11 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
 
   const iso = (d: Date) => d.toISOString();
 
-  /** Claims the next due job (queued and due, or running with an expired lease). */
-  async function claim(): Promise<Job | undefined> {
+  /**
+   * Claims the next due job (queued and due, or running with an expired lease).
+   * `expiredToo: false` looks only at queued jobs (see poll()).
+   */
+  async function claim(expiredToo = true): Promise<Job | undefined> {
     const now = clock.now();
     const take = (next: ReturnType<typeof due>) => db.updateTable('jobs')
       .set((eb) => ({
@@ -68,7 +71,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     if (deps.dialect === 'postgres') return take(due((eb) => eb.or([queued(eb), expired(eb)])));
     // SQLite answers the OR by sorting every queued job (measured: 0.5 ms a claim
     // with a backlog of 1,500); each half alone is one search of jobs_due.
-    return await take(due(expired)) ?? await take(due(queued));
+    return (expiredToo ? await take(due(expired)) : undefined) ?? await take(due(queued));
   }
 
   async function run(job: Job): Promise<void> {
@@ -100,9 +103,18 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     }
   }
 
+  // A lease runs out leaseMs after a worker died, so looking for expired ones once a
+  // second (the poll interval) is soon enough; a busy queue then claims with one
+  // statement instead of two on SQLite (measured: the empty search for expired
+  // leases was ~90 us of every job, a third of an event's background cost).
+  let expiredCheckedAt = 0;
+
   async function poll(): Promise<void> {
     while (concurrency > 0 && running.size < concurrency) {
-      const job = await claim().catch((e) => {
+      const now = Date.now();
+      const expiredToo = deps.dialect === 'postgres' || now - expiredCheckedAt >= 1000;
+      if (expiredToo) expiredCheckedAt = now;
+      const job = await claim(expiredToo).catch((e) => {
         log?.error({ err: (e as Error).message }, 'job claim failed');
         return undefined;
       });
