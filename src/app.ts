@@ -152,8 +152,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
   await app.register(cachingPlugin);
-  // Routes of other plugins can opt in with config.cacheAnonymous; these are opted in here.
-  await app.register(responseCachePlugin, { db, routes: ['GET /api/v1/posts', 'GET /api/v1/posts/:idOrSlug'] });
+  // Routes opt in with config.cacheAnonymous.
+  await app.register(responseCachePlugin, { db });
 
   const { mailer, events, live, queue, scheduler } = deps;
   const posts = createPostsService({ db: db.kysely, clock, events });

@@ -31,7 +31,9 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
   const { posts, siteUrl } = opts;
   const { present, presentAll, presentOne } = postPresenter(posts, siteUrl);
 
+  // Anonymous answers are kept until the database changes (platform/http/response-cache.ts).
   app.get('/posts', {
+    config: { cacheAnonymous: true },
     schema: {
       tags: ['posts'], summary: 'List posts',
       description: 'Newest first, with cursor pagination: pass the returned `nextCursor` as `before`. With `q`: a full-text search, best match first.',
@@ -60,6 +62,7 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
   }
 
   app.get('/posts/:idOrSlug', {
+    config: { cacheAnonymous: true },
     schema: {
       tags: ['posts'], summary: 'Get one post', params: IdOrSlugParams,
       response: { 200: PostSchema, ...problems(404) },

@@ -15,8 +15,6 @@ declare module 'fastify' {
 
 export interface ResponseCacheOptions {
   db: Pick<Db, 'changeToken'>;
-  /** Routes opted in from outside their plugin, as 'GET /api/v1/posts'. */
-  routes?: string[];
   /** Bounds, so a crawler walking every page cannot grow memory. */
   maxEntries?: number;
   maxBytes?: number;
@@ -51,17 +49,9 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
   const maxEntries = opts.maxEntries ?? 1000;
   // A blog's hot set (front page, feeds, popular posts) is small; the bound counts toward RSS.
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
-  const optedIn = new Set(opts.routes ?? []);
   let token: string | null = null;
   let bytes = 0;
   const entries = new Map<string, Entry>();
-
-  if (optedIn.size) {
-    app.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      if (methods.some((m) => optedIn.has(`${m} ${route.url}`))) route.config = { ...route.config, cacheAnonymous: true };
-    });
-  }
 
   const cacheable = (request: FastifyRequest) => request.method === 'GET' && request.routeOptions.config.cacheAnonymous === true
     && request.user === null && request.flash === null && request.headers.authorization === undefined;
