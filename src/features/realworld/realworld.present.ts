@@ -23,10 +23,14 @@ export function toUser(a: { email: string; username: string; bio: string | null;
   return { email: a.email, token, username: a.username, bio: a.bio || null, image: a.avatarUrl || null };
 }
 
+// The author's RealWorld profile, from the batch of people loaded for one answer.
+function authorProfile(author: { id: number; username: string } | null, o: { people: People; following: Set<number> }): RwProfile {
+  const id = author?.id ?? 0;
+  return toProfile(o.people.get(id) ?? { username: author?.username ?? 'ghost', bio: null, avatarUrl: null }, o.following.has(id));
+}
+
 /** An article; lists leave the body out (the spec's list items carry none). */
 export function toArticle(p: Post, o: { people: People; following: Set<number>; favorited: Set<number>; withBody: boolean }) {
-  const authorId = p.author?.id ?? 0;
-  const person = o.people.get(authorId) ?? { username: p.author?.username ?? 'ghost', bio: null, avatarUrl: null };
   return {
     slug: p.slug,
     title: p.title,
@@ -37,14 +41,12 @@ export function toArticle(p: Post, o: { people: People; following: Set<number>; 
     updatedAt: p.updatedAt,
     favorited: o.favorited.has(p.id),
     favoritesCount: p.favoritesCount,
-    author: toProfile(person, o.following.has(authorId)),
+    author: authorProfile(p.author, o),
   };
 }
 
 export function toComment(c: Comment, o: { people: People; following: Set<number> }) {
-  const authorId = c.author?.id ?? 0;
-  const person = o.people.get(authorId) ?? { username: c.author?.username ?? 'ghost', bio: null, avatarUrl: null };
-  return { id: c.id, createdAt: c.createdAt, updatedAt: c.updatedAt, body: c.body, author: toProfile(person, o.following.has(authorId)) };
+  return { id: c.id, createdAt: c.createdAt, updatedAt: c.updatedAt, body: c.body, author: authorProfile(c.author, o) };
 }
 
 /** A RealWorld error answer: a status and `{"errors":{"<key>":["<message>"]}}`. */

@@ -39,6 +39,21 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
     return post;
   }
 
+  async function followingAmong(userId: number, ids: number[]): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows = await db.selectFrom('follows').select('followee_id').where('follower_id', '=', userId).where('followee_id', 'in', ids).execute();
+    return new Set(rows.map((r) => r.followee_id));
+  }
+
+  async function relationTo(viewer: CurrentUser | null, target: { id: number; username: string }): Promise<Relation> {
+    const counts = await db.selectNoFrom((eb) => [
+      eb.selectFrom('follows').select((f) => f.fn.countAll<number | string>().as('n')).where('followee_id', '=', target.id).as('followers'),
+      eb.selectFrom('follows').select((f) => f.fn.countAll<number | string>().as('n')).where('follower_id', '=', target.id).as('following'),
+    ]).executeTakeFirstOrThrow();
+    const following = viewer ? (await followingAmong(viewer.id, [target.id])).has(target.id) : false;
+    return { username: target.username, following, followers: Number(counts.followers ?? 0), followingCount: Number(counts.following ?? 0) };
+  }
+
   const service = {
     /** The viewer starts following someone (again is a no-op); answers the new relation. */
     async follow(viewer: CurrentUser, username: string): Promise<Relation> {
@@ -52,33 +67,21 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
         if (added && events) await events.record(trx, 'user.followed', { followerId: viewer.id, followeeId: target.id });
       });
       events?.kick();
-      return service.relation(viewer, target.username);
+      return relationTo(viewer, target);
     },
 
     /** The viewer stops following someone (not following already is fine). */
     async unfollow(viewer: CurrentUser, username: string): Promise<Relation> {
       const target = await person(username);
       await db.deleteFrom('follows').where('follower_id', '=', viewer.id).where('followee_id', '=', target.id).execute();
-      return service.relation(viewer, target.username);
+      return relationTo(viewer, target);
     },
 
     /** Whether the viewer follows this person, and how many follow them and whom they follow. */
-    async relation(viewer: CurrentUser | null, username: string): Promise<Relation> {
-      const target = await person(username);
-      const counts = await db.selectNoFrom((eb) => [
-        eb.selectFrom('follows').select((f) => f.fn.countAll<number | string>().as('n')).where('followee_id', '=', target.id).as('followers'),
-        eb.selectFrom('follows').select((f) => f.fn.countAll<number | string>().as('n')).where('follower_id', '=', target.id).as('following'),
-      ]).executeTakeFirstOrThrow();
-      const following = viewer ? (await service.followingAmong(viewer.id, [target.id])).has(target.id) : false;
-      return { username: target.username, following, followers: Number(counts.followers ?? 0), followingCount: Number(counts.following ?? 0) };
-    },
+    relation: async (viewer: CurrentUser | null, username: string): Promise<Relation> => relationTo(viewer, await person(username)),
 
     /** Which of these people the user follows. */
-    async followingAmong(userId: number, ids: number[]): Promise<Set<number>> {
-      if (ids.length === 0) return new Set();
-      const rows = await db.selectFrom('follows').select('followee_id').where('follower_id', '=', userId).where('followee_id', 'in', ids).execute();
-      return new Set(rows.map((r) => r.followee_id));
-    },
+    followingAmong,
 
     /** The viewer favourites a published post (again is a no-op); answers the post with its new count. */
     async favorite(viewer: CurrentUser, idOrSlug: string | number): Promise<Post> {
