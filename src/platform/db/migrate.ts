@@ -35,25 +35,18 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 const SQLITE_BUSY = 5;
 
 /**
- * Takes SQLite's write lock, waiting for it without blocking the event loop
- * (SQLite's own busy wait sleeps in the thread, which would stall an instance
- * in this same process that holds the lock).
+ * Takes SQLite's write lock. The driver waits for it without blocking the event
+ * loop, for up to 5 s; another instance's migrations may take longer.
  */
 async function beginImmediate(conn: Kysely<any>): Promise<void> {
   const until = Date.now() + 30_000;
-  await sql`pragma busy_timeout = 0`.execute(conn);
-  try {
-    for (;;) {
-      try {
-        await sql`begin immediate`.execute(conn);
-        return;
-      } catch (e) {
-        if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY || Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+  for (;;) {
+    try {
+      await sql`begin immediate`.execute(conn);
+      return;
+    } catch (e) {
+      if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY || Date.now() > until) throw e;
     }
-  } finally {
-    await sql`pragma busy_timeout = 5000`.execute(conn);
   }
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
 import { sql } from 'kysely';
 import { openDb, type Db } from './index.ts';
 
@@ -77,6 +78,23 @@ describe('node:sqlite driver with group commit', () => {
     release();
     await assert.rejects(trx, /roll back/);
     assert.deepEqual(await read, [], 'the read waited for the transaction and saw its rollback');
+  });
+
+  test('a write waits for another connection\'s write lock without stopping the event loop', async () => {
+    const holder = new DatabaseSync(join(dir, 'a.db'));
+    holder.exec('begin immediate');
+    let ticks = 0;
+    const timer = setInterval(() => { ticks += 1; }, 5);
+    const write = k().insertInto('t').values({ v: 'after-the-lock' }).execute();
+    await new Promise((r) => setTimeout(r, 100));
+    const ticksWhileLocked = ticks;
+    holder.exec('commit');
+    holder.close();
+    await write;
+    clearInterval(timer);
+    assert.ok(ticksWhileLocked >= 5, `timers ran while the write waited (${ticksWhileLocked} ticks)`);
+    const rows = await (other.kysely as any).selectFrom('t').select('v').where('v', '=', 'after-the-lock').execute();
+    assert.equal(rows.length, 1);
   });
 
   test('the change token moves on every write, by this connection or another', async () => {

@@ -1,35 +1,56 @@
-import { closeSync, fdatasync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
   CompiledQuery, SelectQueryNode, SqliteDialect, SqliteDriver,
-  type DatabaseConnection, type Driver, type QueryResult,
+  type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings,
 } from 'kysely';
+import { createMutex, createWalIndexReader, createWalSync, type Mutex } from './wal.ts';
 
 /**
  * Kysely's SqliteDialect expects a better-sqlite3-shaped database; this is a
  * driver for node:sqlite's DatabaseSync instead, so SQLite needs no native build.
  *
- * Durability by group commit. With synchronous=FULL every commit fsyncs the WAL
- * inside the (synchronous) COMMIT, blocking the whole process for the fsync and
- * allowing one durable write per fsync: ~340 writes/s here, and a post
- * costs several commits (the post, then its event, then its job). Instead the
- * WAL runs with synchronous=NORMAL (commits are written to the WAL, not yet
- * synced) and no write is acknowledged until an fdatasync of the WAL, run on
- * libuv's thread pool, has covered it. Commits that finish while one fdatasync
- * is running share the next one, so one fsync acknowledges a whole batch and
- * the event loop never waits for the disk. SQLite itself syncs the WAL before
- * every checkpoint, as it does in NORMAL mode.
+ * One connection serves the process, one query or transaction at a time (a
+ * mutex). Two things make writes cheap without making them less durable:
  *
- * What this does not give: another request may read a committed write a few
+ * Group commit. With synchronous=FULL every commit fsyncs the WAL inside the
+ * (synchronous) COMMIT, blocking the whole process for the fsync: ~340 writes/s
+ * here. Instead the WAL runs with synchronous=NORMAL and no write is answered
+ * until an fdatasync of the WAL, run on libuv's thread pool, has covered it.
+ * Commits that finish while one fdatasync runs share the next one.
+ *
+ * Batched transactions. A COMMIT writes every page the transaction changed to
+ * the WAL (one pwrite each; ~15 pages for a new post with its indexes), and
+ * consecutive posts change mostly the same pages. So while others wait for the
+ * connection, a finished transaction is not committed on its own: the
+ * transactions that follow run in the same SQLite transaction, each inside a
+ * savepoint of its own (a failing one rolls back to its savepoint and leaves the
+ * others alone), and one COMMIT writes the pages they changed once. The batch
+ * is committed when nobody waits, or at MAX_BATCH transactions, or
+ * MAX_BATCH_MS after it began. Every transaction in it is answered only after
+ * that COMMIT and the fdatasync that covers it; if the COMMIT fails, all of them
+ * fail. A batch holds SQLite's write lock (BEGIN IMMEDIATE) from its start, so
+ * other processes writing to the same file wait for it, as they would for a
+ * transaction.
+ *
+ * What this does not give: on this connection, a read may see a write a few
  * milliseconds before it is durable (its writer is not yet answered). A power
- * cut in that window loses a write nobody was told had succeeded.
+ * cut in that window, or a failing COMMIT, loses a write nobody was told had
+ * succeeded.
  *
  * Kysely calls prepare() for every query; preparing is a large share of a small
  * query's cost, so statements are cached by their SQL text (the set of distinct
  * SQL strings an app produces is small and bounded).
  */
+const MAX_BATCH = 64;
+const MAX_BATCH_MS = 10;
+const MEMBER = 'inkwell_batch_member';
+
 export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect; raw: DatabaseSync; changeToken: () => string } {
-  const raw = new DatabaseSync(path, { timeout: 5000 });
+  // No busy timeout: SQLite's own wait for another writer's lock sleeps in this thread,
+  // stopping the whole event loop (and deadlocking with a batch of another connection
+  // in this process). The driver waits for the lock asynchronously instead.
+  const raw = new DatabaseSync(path, { timeout: 0 });
   raw.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
   const wal = (raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode === 'wal';
   // Without a WAL (":memory:", or a file system that refuses it) SQLite syncs every commit itself.
@@ -51,28 +72,85 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
   // total_changes() counts every row this connection inserted, updated or deleted
   // (rolled back ones too, which only costs a spurious change). Commits by any
   // connection or process show in the WAL index header. Both only move forward,
-  // so an unchanged pair means nothing anyone could read has changed.
+  // so an unchanged pair means nothing anyone could read has changed. A batch
+  // that failed to commit adds to `lost`: reads during the batch saw its writes.
   const ownChanges = raw.prepare('select total_changes()');
   ownChanges.setReturnArrays(true);
   const totalChanges = () => (ownChanges.get() as unknown as [number])[0];
   const walIndex = wal && walSync ? createWalIndexReader(`${path}-shm`) : null;
   const othersCommits = raw.prepare('pragma data_version');
   othersCommits.setReturnArrays(true);
-  const changeToken = () => `${walIndex?.header() ?? (othersCommits.get() as unknown as [number])[0]}:${totalChanges()}`;
+  let lost = 0;
+  const changeToken = () => `${walIndex?.header() ?? (othersCommits.get() as unknown as [number])[0]}:${totalChanges()}:${lost}`;
 
-  // Rows changed and committed since the last fdatasync was asked for.
+  const durable = (): Promise<void> => walSync?.sync() ?? Promise.resolve();
+  // Rows changed and committed outside a batch since the last fdatasync was asked for.
   let lastDurable = totalChanges();
-  const afterStatement = (): Promise<void> | undefined => {
-    if (!walSync || raw.isTransaction) return undefined;
-    const now = totalChanges();
-    if (now === lastDurable) return undefined;
-    lastDurable = now;
-    return walSync.sync();
-  };
+  let batch: Batch | null = null;
 
   const shared: Shared = {
-    raw, prepare, afterStatement, mutex: createMutex(),
-    close: () => {
+    raw, prepare, totalChanges, mutex: createMutex(),
+    get batch() {
+      return batch;
+    },
+    afterAutocommit(): Promise<void> | undefined {
+      if (raw.isTransaction) return undefined;
+      const now = totalChanges();
+      if (now === lastDurable) return undefined;
+      lastDurable = now;
+      return durable();
+    },
+    async openBatch() {
+      await whenNotBusy(() => raw.exec('BEGIN IMMEDIATE'));
+      batch = { members: [], startedAt: performance.now(), commitScheduled: false };
+    },
+    joinBatch() {
+      const b = batch!;
+      return new Promise<void>((resolve, reject) => b.members.push({ resolve, reject }));
+    },
+    endBatchIfDue(force = false) {
+      const b = batch;
+      if (!b) return;
+      if (!force && b.members.length < MAX_BATCH && performance.now() - b.startedAt < MAX_BATCH_MS) {
+        // Others waiting for the connection continue the batch. Otherwise wait one turn of the
+        // event loop: requests that arrived together run their transactions before the COMMIT.
+        if (this.mutex.waiting > 0) return;
+        if (!b.commitScheduled) {
+          b.commitScheduled = true;
+          setImmediate(() => {
+            b.commitScheduled = false;
+            if (batch === b && !this.mutex.locked) this.endBatchIfDue(true);
+            // Otherwise whoever holds the connection ends the batch when they release it.
+          });
+        }
+        return;
+      }
+      batch = null;
+      try {
+        raw.exec('COMMIT');
+      } catch (e) {
+        this.failBatch(b, e as Error);
+        return;
+      }
+      lastDurable = totalChanges();
+      return durable().then(
+        () => { for (const m of b.members) m.resolve(); },
+        (e: Error) => { for (const m of b.members) m.reject(e); },
+      );
+    },
+    failBatch(b: Batch, cause: Error) {
+      if (batch === b) batch = null;
+      lost += 1;
+      if (raw.isTransaction) {
+        try {
+          raw.exec('ROLLBACK');
+        } catch { /* SQLite already rolled back */ }
+      }
+      const e = new Error(`The database could not commit this write: ${cause.message}`, { cause });
+      for (const m of b.members) m.reject(e);
+    },
+    async close() {
+      await shared.endBatchIfDue(true);
       walSync?.close();
       raw.close();
       // Only after SQLite let go: closing any descriptor of the -shm file drops this process's locks on it.
@@ -88,43 +166,76 @@ interface Statement {
   reader: boolean;
 }
 
+interface Batch {
+  /** Finished transactions (and single writes) waiting for the batch's COMMIT and fdatasync. */
+  members: { resolve: () => void; reject: (e: Error) => void }[];
+  startedAt: number;
+  commitScheduled: boolean;
+}
+
 interface Shared {
   raw: DatabaseSync;
   prepare(sql: string): Statement;
-  /** After any statement: a promise for durability when it ended a write (a commit or an autocommit change). */
-  afterStatement(): Promise<void> | undefined;
+  totalChanges(): number;
   mutex: Mutex;
-  close(): void;
+  readonly batch: Batch | null;
+  /** After a statement outside any transaction: a promise for durability if it changed rows (or was a raw COMMIT). */
+  afterAutocommit(): Promise<void> | undefined;
+  openBatch(): Promise<void>;
+  /** A promise for the open batch's COMMIT and its fdatasync. */
+  joinBatch(): Promise<void>;
+  /** Commits the open batch unless others wait for the connection and it is still small and young; returns when it is durable. */
+  endBatchIfDue(force?: boolean): Promise<void> | undefined;
+  failBatch(batch: Batch, cause: Error): void;
+  close(): Promise<void>;
 }
 
-/** One connection, handed out to one query or one transaction at a time. */
+/** The one connection, handed to one query or one transaction at a time. */
 class Connection implements DatabaseConnection {
   readonly #shared: Shared;
   held = true;
+  /** Inside a transaction of its own (a savepoint in the batch). */
+  inTransaction = false;
 
   constructor(shared: Shared) {
     this.#shared = shared;
   }
 
-  async executeQuery<R>(compiled: CompiledQuery, opts: { thenRelease?: boolean } = {}): Promise<QueryResult<R>> {
-    const { s, reader } = this.#shared.prepare(compiled.sql);
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const shared = this.#shared;
+    const { s, reader } = shared.prepare(compiled.sql);
     const params = toSqlite(compiled.parameters);
-    let result: QueryResult<R>;
-    if (reader) {
-      result = { rows: s.all(...params) as R[] };
-    } else {
+    // A statement on its own while a batch is open runs inside the batch.
+    const batch = this.inTransaction ? null : shared.batch;
+    const before = batch ? shared.totalChanges() : 0;
+    const run = (): QueryResult<R> => {
+      if (reader) return { rows: s.all(...params) as R[] };
       const { changes, lastInsertRowid } = s.run(...params);
-      result = { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
-    }
-    const durable = this.#shared.afterStatement();
-    if (durable) {
-      // Others may use the connection (and join the next fsync) while this waits for the disk.
-      this.release();
-      await durable;
-      if (!opts.thenRelease) {
-        await this.#shared.mutex.lock();
-        this.held = true;
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    };
+    let result: QueryResult<R>;
+    try {
+      try {
+        result = run();
+      } catch (e) {
+        // Outside any transaction a statement that found the database locked had no effect: try again.
+        if (!isBusy(e) || shared.raw.isTransaction) throw e;
+        result = await whenNotBusy(run);
       }
+    } catch (e) {
+      // Most errors undo only their statement; some (a full disk, an I/O error) the whole transaction.
+      const open = shared.batch;
+      if (open && !shared.raw.isTransaction) shared.failBatch(open, e as Error);
+      throw e;
+    }
+    if (this.inTransaction) return result;
+    const wait = batch ? (shared.totalChanges() !== before ? shared.joinBatch() : undefined) : shared.afterAutocommit();
+    if (wait) {
+      // Others may use the connection (and join the same COMMIT or fdatasync) while this waits for the disk.
+      this.release();
+      await wait;
+      await shared.mutex.lock();
+      this.held = true;
     }
     return result;
   }
@@ -138,13 +249,15 @@ class Connection implements DatabaseConnection {
   release(): void {
     if (!this.held) return;
     this.held = false;
+    this.inTransaction = false;
+    this.#shared.endBatchIfDue();
     this.#shared.mutex.unlock();
   }
 }
 
 class GroupCommitDriver implements Driver {
   readonly #shared: Shared;
-  // Kysely's own driver, for its transaction and savepoint statements (they only use the connection given).
+  // Kysely's own driver, for its savepoint statements (they only use the connection given).
   readonly #statements = new SqliteDriver({ database: undefined as never });
 
   constructor(shared: Shared) {
@@ -158,17 +271,27 @@ class GroupCommitDriver implements Driver {
     return new Connection(this.#shared);
   }
 
-  beginTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#statements.beginTransaction(connection);
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    if (!this.#shared.batch) await this.#shared.openBatch();
+    this.#shared.raw.exec(`SAVEPOINT ${MEMBER}`);
+    (connection as Connection).inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    // Kysely releases the connection right after the commit: no need to take it back after the fsync.
-    await (connection as Connection).executeQuery(CompiledQuery.raw('commit'), { thenRelease: true });
+    const c = connection as Connection;
+    this.#assertBatchAlive();
+    this.#shared.raw.exec(`RELEASE ${MEMBER}`);
+    c.inTransaction = false;
+    const done = this.#shared.joinBatch();
+    // Kysely releases the connection after this returns; release it now so the batch
+    // can be committed (or others join it) while this waits for the disk.
+    c.release();
+    await done;
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#statements.rollbackTransaction(connection);
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as Connection).inTransaction = false;
+    if (this.#shared.batch && this.#shared.raw.isTransaction) this.#shared.raw.exec(`ROLLBACK TO ${MEMBER}; RELEASE ${MEMBER}`);
   }
 
   savepoint(...args: Parameters<SqliteDriver['savepoint']>): Promise<void> {
@@ -188,7 +311,16 @@ class GroupCommitDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    this.#shared.close();
+    await this.#shared.close();
+  }
+
+  // SQLite ends the whole transaction itself after some errors (a full disk, an I/O error).
+  #assertBatchAlive(): void {
+    const b = this.#shared.batch;
+    if (b && this.#shared.raw.isTransaction) return;
+    const cause = new Error('SQLite rolled back the transaction');
+    if (b) this.#shared.failBatch(b, cause);
+    throw cause;
   }
 }
 
@@ -205,133 +337,22 @@ class GroupCommitDialect extends SqliteDialect {
   }
 }
 
-interface Mutex {
-  lock(): Promise<void>;
-  unlock(): void;
-}
+const BUSY_TIMEOUT_MS = 5000;
+const SQLITE_BUSY = 5;
 
-/** A first-come, first-served lock. */
-function createMutex(): Mutex {
-  let locked = false;
-  const waiting: (() => void)[] = [];
-  return {
-    lock() {
-      if (!locked) {
-        locked = true;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    unlock() {
-      const next = waiting.shift();
-      if (next) next();
-      else locked = false;
-    },
-  };
-}
+const isBusy = (e: unknown): boolean => ((e as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY;
 
-/**
- * fdatasync of the WAL, shared: a caller is answered by the first fdatasync
- * that started after its commit. At most one runs at a time; whoever commits
- * meanwhile waits for the next, which then covers them all.
- */
-function createWalSync(file: string) {
-  let fd: number | null = null;
-  let asked = 0;
-  let running = false;
-  const waiting: { n: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-
-  // SQLite keeps the WAL file while a connection is open, but check it is still the same file.
-  const walFd = (): number => {
-    if (fd !== null) {
-      try {
-        if (statSync(file).ino === fstatSync(fd).ino) return fd;
-      } catch { /* gone: reopen */ }
-      closeQuietly();
-    }
-    fd = openSync(file, 'r+');
-    return fd;
-  };
-
-  const closeQuietly = () => {
-    if (fd === null) return;
+/** Runs fn, retrying for up to BUSY_TIMEOUT_MS while another connection holds the lock it needs. */
+async function whenNotBusy<T>(fn: () => T): Promise<T> {
+  const until = performance.now() + BUSY_TIMEOUT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
     try {
-      closeSync(fd);
+      return fn();
     } catch (e) {
-      process.emitWarning(`closing the WAL file: ${(e as Error).message}`);
+      if (!isBusy(e) || performance.now() > until) throw e;
+      await sleep(delay);
     }
-    fd = null;
-  };
-
-  const start = () => {
-    if (running || waiting.length === 0) return;
-    running = true;
-    const covers = asked;
-    let handle: number;
-    try {
-      handle = walFd();
-    } catch (e) {
-      running = false;
-      for (const w of waiting.splice(0)) w.reject(e as Error);
-      return;
-    }
-    fdatasync(handle, (err) => {
-      running = false;
-      const done = waiting.filter((w) => w.n <= covers);
-      waiting.splice(0, waiting.length, ...waiting.filter((w) => w.n > covers));
-      for (const w of done) {
-        if (err) w.reject(err);
-        else w.resolve();
-      }
-      start();
-    });
-  };
-
-  return {
-    close: closeQuietly,
-    sync(): Promise<void> {
-      asked += 1;
-      const n = asked;
-      return new Promise<void>((resolve, reject) => {
-        waiting.push({ n, resolve, reject });
-        start();
-      });
-    },
-  };
-}
-
-/**
- * Reads the WAL index header (the first 96 bytes of the -shm file: two copies
- * of a 48-byte header). SQLite rewrites it on every commit by any connection
- * (frame count, change counter, salts), and compares it the same way to learn
- * whether its cache is stale; PRAGMA data_version answers the same question
- * but takes a read transaction (file locks), measured at 11-20 µs a call
- * against ~1 µs for this read. A header caught mid-update reads as changed.
- * See https://sqlite.org/walformat.html.
- */
-function createWalIndexReader(file: string) {
-  let fd: number | null = null;
-  let torn = 0;
-  const buf = Buffer.alloc(96);
-  return {
-    header(): string | null {
-      if (fd === null) {
-        try {
-          fd = openSync(file, 'r');
-        } catch {
-          return null;
-        }
-      }
-      if (readSync(fd, buf, 0, 96, 0) < 96) return null;
-      if (buf.compare(buf, 0, 48, 48, 96) !== 0) return `torn${torn++}`;
-      return buf.toString('base64', 0, 48);
-    },
-    /** Call only after the database connection is closed. */
-    close(): void {
-      if (fd !== null) closeSync(fd);
-      fd = null;
-    },
-  };
+  }
 }
 
 // node:sqlite binds only null, numbers, bigints, strings and bytes.
