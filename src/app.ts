@@ -195,7 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     siteUrl: config.siteUrl, siteName: () => siteName, slackFromEnv: config.slackWebhookUrl, requestTimeoutMs: deps.outboundTimeoutMs,
   });
   for (const type of WEBHOOK_EVENTS) events.on(type, integrations.onEvent);
-  events.afterCommit(() => queue.kick());
+  events.afterCommit(() => queue.kickIfEnqueued());
   queue.define<{ deliveryId: string }>('webhook.deliver', { handler: (p) => integrations.deliver(p.deliveryId) });
   queue.define<{ event: string; data: Record<string, unknown> }>('slack.notify', { handler: (p) => integrations.notifySlack(p.event, p.data) });
 

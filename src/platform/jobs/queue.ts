@@ -127,6 +127,12 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     }
   }
 
+  // Set by enqueue(), so code that may or may not have enqueued (event handlers) kicks
+  // only when it did: a needless kick is a claim that finds nothing, and after every
+  // event that was one claim per published post. A kick that comes too early for a
+  // job (its transaction not yet committed) leaves it to the next poll, within a second.
+  let enqueuedSinceKick = false;
+
   function kick(): void {
     if (concurrency === 0 || polling) return;
     polling = poll().finally(() => { polling = undefined; });
@@ -141,6 +147,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
 
     /** Adds a job in the caller's transaction; returns its id, or null when the idempotency key exists. */
     async enqueue(trx: Db, type: string, payload: unknown, opts: EnqueueOptions = {}): Promise<number | null> {
+      enqueuedSinceKick = true;
       const now = clock.now();
       const delays = types.get(type)?.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
       const values = {
@@ -181,6 +188,12 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     },
 
     kick,
+    /** kick(), if this process enqueued a job since the last kick (call after the enqueuing transaction committed). */
+    kickIfEnqueued(): void {
+      if (!enqueuedSinceKick) return;
+      enqueuedSinceKick = false;
+      kick();
+    },
 
     /**
      * Stops taking jobs and waits up to graceMs for running ones; what is still
