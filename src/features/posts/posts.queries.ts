@@ -209,19 +209,19 @@ export async function slugsLike(db: Db, base: string): Promise<Set<string>> {
 
 /**
  * Replaces a post's tags, creating tags that don't exist yet. Returns the stored
- * names ordered by name, as the search index wants them. `fresh`: the post was
- * inserted in this transaction, so it has no tags to delete.
+ * tags (an existing tag keeps its name) ordered by name, as a Post lists them.
+ * `fresh`: the post was inserted in this transaction, so it has no tags to delete.
  */
-export async function setPostTags(db: Db, postId: number, tags: { name: string; slug: string }[], now: string, fresh = false): Promise<string[]> {
+export async function setPostTags(db: Db, postId: number, tags: { name: string; slug: string }[], now: string, fresh = false): Promise<Post['tags']> {
   if (!fresh) await db.deleteFrom('post_tags').where('post_id', '=', postId).execute();
   if (tags.length === 0) return [];
   await db.insertInto('tags')
     .values(tags.map((t) => ({ name: t.name, slug: t.slug, created_at: now })))
     .onConflict((oc) => oc.column('slug').doNothing())
     .execute();
-  const rows = await db.selectFrom('tags').select(['id', 'name']).where('slug', 'in', tags.map((t) => t.slug)).orderBy('name').execute();
+  const rows = await db.selectFrom('tags').select(['id', 'name', 'slug']).where('slug', 'in', tags.map((t) => t.slug)).orderBy('name').execute();
   await db.insertInto('post_tags').values(rows.map((t) => ({ post_id: postId, tag_id: t.id }))).execute();
-  return rows.map((t) => t.name);
+  return rows.map((t) => ({ name: t.name, slug: t.slug }));
 }
 
 export async function findTagBySlug(db: Db, slug: string): Promise<{ name: string; slug: string } | undefined> {
