@@ -25,6 +25,8 @@ test('accepted values', () => {
   assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).trustProxy, ['10.0.0.1', '10.1.0.0/16']);
   assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({}).timezone, 'UTC');
+  assert.equal(loadConfig({ TIMEZONE: 'Europe/Berlin' }).timezone, 'Europe/Berlin');
 });
 
 test('each bad value names its variable', () => {
@@ -38,6 +40,7 @@ test('each bad value names its variable', () => {
     [{ SESSION_SECRET: 'short' }, /^SESSION_SECRET /],
     [{ CORS_ORIGINS: 'not a url' }, /^CORS_ORIGINS /],
     [{ TRUST_PROXY: 'maybe' }, /^TRUST_PROXY /],
+    [{ TIMEZONE: 'Mars/Olympus' }, /^TIMEZONE /],
   ];
   for (const [env, re] of cases) {
     assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));

@@ -1,6 +1,6 @@
+import { createRequire } from 'node:module';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
-import { createSigner } from 'fast-jwt';
 import { AppError } from '../../platform/errors.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
 import { failureLimit, limit } from '../../platform/http/rate-limit.ts';
@@ -15,6 +15,10 @@ import { articleInput, commentBody, listParams, loginInput, objectField, registe
 import { fromAppError, fromFastifyError, notFound, RwError, toArticle, toComment, toProfile, toUser, type People } from './realworld.present.ts';
 
 const TOKEN_TTL_MS = 30 * 24 * 3600_000;
+
+// fast-jwt (with asn1.js, ~40 ms of start-up) loads when the first token is
+// signed, not with the app: most processes never serve a RealWorld login.
+const require = createRequire(import.meta.url);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -43,7 +47,14 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
   const { accounts, posts, comments, social } = opts;
   // A real JWT (front ends may read its claims), stored hashed as an API token
   // like any other, so it can be listed and revoked in /settings.
-  const sign = createSigner({ key: hmac(opts.secret, 'realworld-jwt'), algorithm: 'HS256', expiresIn: TOKEN_TTL_MS });
+  let signer: ((payload: object) => string) | undefined;
+  const sign = (payload: object) => {
+    if (!signer) {
+      const { createSigner } = require('fast-jwt') as typeof import('fast-jwt');
+      signer = createSigner({ key: hmac(opts.secret, 'realworld-jwt'), algorithm: 'HS256', expiresIn: TOKEN_TTL_MS });
+    }
+    return signer(payload);
+  };
 
   await app.register(cors, {
     origin: opts.corsOrigins.includes('*') ? '*' : opts.corsOrigins,

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv as AjvType, AnySchema, ValidateFunction } from 'ajv';
 import type AddFormats from 'ajv-formats';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
 
 // Compiling every route's schemas (Ajv for requests, fast-json-stringify for
 // responses) at start-up was ~250 ms of a 1.4 s cold start, for routes most
@@ -20,7 +20,7 @@ function once<T>(make: () => T): () => T {
  * field reported); query strings and params arrive as text, so those coerce.
  * `shared` are schemas referenced by $id.
  */
-export function lazyValidatorCompiler(shared: AnySchema[]): FastifySchemaCompiler<AnySchema> {
+function lazyValidatorCompiler(shared: AnySchema[]): FastifySchemaCompiler<AnySchema> {
   const ajvs = once(() => {
     const { Ajv } = require('ajv') as { Ajv: typeof AjvType };
     const addFormats = require('ajv-formats') as { default: typeof AddFormats.default };
@@ -44,6 +44,18 @@ export function lazyValidatorCompiler(shared: AnySchema[]): FastifySchemaCompile
     validate.errors = null as ValidateFunction['errors'];
     return validate;
   };
+}
+
+type ValidatorFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'];
+
+/**
+ * For Fastify's schemaController.compilersFactory.buildValidator: always the
+ * compiler above, as app.setValidatorCompiler() would install it. (Fastify's
+ * type describes its Ajv pool's signature; at run time it takes any compiler.)
+ */
+export function lazyValidatorFactory(shared: AnySchema[]): ValidatorFactory {
+  const compiler = lazyValidatorCompiler(shared);
+  return (() => compiler) as unknown as ValidatorFactory;
 }
 
 type FjsBuild = (schema: unknown, options: Record<string, unknown>) => (data: unknown) => string;

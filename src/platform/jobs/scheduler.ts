@@ -60,7 +60,10 @@ export function createScheduler(deps: { db: Kysely<Database>; clock: Clock; time
   return {
     /** Registers a task: a name, a cron expression (in the site's time zone) and what to do. */
     register(name: string, expression: string, run: (tickAt: Date) => Promise<void>): void {
-      schedules.push({ name, cron: new Cron(expression, { timezone: deps.timezone, paused: true }), run });
+      // For UTC, croner's fixed offset gives the same runs as the zone name without
+      // building an Intl.DateTimeFormat (time and ICU memory at start-up).
+      const zone = deps.timezone === 'UTC' ? { utcOffset: 0 } : { timezone: deps.timezone };
+      schedules.push({ name, cron: new Cron(expression, { ...zone, paused: true }), run });
     },
 
     /** Checks every schedule once; runs what is due. */
