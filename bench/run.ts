@@ -212,7 +212,9 @@ async function main() {
   }, undefined, '58 reading + 6 writing connections');
 
   const peakRssMb = rssMb(server.pid!, 'VmHWM');
-  server.kill('SIGTERM');
+  // Wait for Inkwell to finish its shutdown: dropping the schema under its last
+  // transactions can deadlock with them (seen once on PostgreSQL).
+  await new Promise((r) => { server.once('exit', r); server.kill('SIGTERM'); });
   ceiling.kill('SIGTERM');
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}; load average before the run ${loadBefore}`;
