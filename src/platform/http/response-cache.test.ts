@@ -36,6 +36,19 @@ eachDatabase('response cache: anonymous answers are never stale', (dialect) => {
     }
   });
 
+  test('the change token holds still while nothing is written, and moves on any write', async () => {
+    // Other test files may be writing to the same PostgreSQL server: wait for a quiet moment.
+    let a: string | null = null;
+    for (let i = 0; i < 50; i++) {
+      a = await t.db.changeToken();
+      if (a !== null && a === await t.db.changeToken()) break;
+      a = null;
+    }
+    assert.notEqual(a, null, 'the token is there (caching is on) and two reads in a row can agree');
+    assert.equal((await write(other, 'Moves the token')).statusCode, 201);
+    assert.notEqual(await t.db.changeToken(), a, 'a write through another instance moves it');
+  });
+
   test('a write through another instance on the same database shows at once', async () => {
     await t.app.inject({ url: '/posts' });
     await t.app.inject({ url: '/api/v1/posts/fresh-from-here' });

@@ -38,8 +38,9 @@ const PER_REQUEST = new Set(['x-request-id', 'content-length', 'set-cookie', 'da
  * connection and process), and a different token empties the cache. So any
  * committed write to any table (posts, comments, tags, favourites, settings,
  * whatever a page reads) invalidates it, without features having to say what
- * they changed. Where the database has no cheap token (PostgreSQL, shared by
- * several instances) nothing is cached.
+ * they changed. On PostgreSQL the token is the server's snapshot (one round
+ * trip, far cheaper than a page's queries), so a write through any instance
+ * empties every instance's cache before its next answer.
  *
  * Only anonymous GETs are served from it: no session, no bearer token, no flash
  * message; answers that set a cookie or embed a CSRF token are never stored.
@@ -56,10 +57,11 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
   const cacheable = (request: FastifyRequest) => request.method === 'GET' && request.routeOptions.config.cacheAnonymous === true
     && request.user === null && request.flash === null && request.headers.authorization === undefined;
 
-  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (!cacheable(request)) return done();
-    const now = db.changeToken();
-    if (now === null) return done();
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!cacheable(request)) return;
+    // Read before the handler's queries, so a stored answer is never older than its token.
+    const now = await db.changeToken();
+    if (now === null) return;
     if (now !== token) {
       entries.clear();
       bytes = 0;
@@ -68,10 +70,10 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
     const hit = entries.get(request.url);
     if (!hit) {
       (request as unknown as Record<symbol, string>)[TOKEN] = now;
-      return done();
+      return;
     }
     reply.headers(hit.headers);
-    reply.code(200).send(hit.body);
+    return reply.code(200).send(hit.body);
   });
 
   // Registered after the caching plugin, so the stored headers include the ETag.
