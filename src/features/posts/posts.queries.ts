@@ -63,7 +63,8 @@ function basePostQuery(db: Db, summary = false) {
 
 type Row = Awaited<ReturnType<ReturnType<typeof basePostQuery>['executeTakeFirstOrThrow']>>;
 
-function toPost(row: Row, tags: Post['tags']): Post {
+/** Maps a posts row (with its author's name and favourite count) to a Post. */
+export function toPost(row: Row, tags: Post['tags']): Post {
   return {
     id: row.id,
     slug: row.slug,

@@ -250,14 +250,14 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         const slug = v.slug ?? await freeSlug(slugify(v.title!));
         try {
           const d = derived(v.body!, v.excerpt ?? null);
-          const publishedAt = status === 'published' ? now : null;
+          const values = {
+            author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
+            ...d,
+            status, created_at: now, updated_at: now, published_at: status === 'published' ? now : null,
+            publish_at: v.publishAt ?? null,
+          };
           const { id, tags } = await db.transaction().execute(async (trx) => {
-            const row = await trx.insertInto('posts').values({
-              author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
-              ...d,
-              status, created_at: now, updated_at: now, published_at: publishedAt,
-              publish_at: v.publishAt ?? null,
-            }).returning('id').executeTakeFirstOrThrow();
+            const row = await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow();
             // A new post: no tags to delete, and its search entry is made from what was just written.
             const stored = await q.setPostTags(trx, row.id, v.tags ?? [], now, true);
             await reindexPost(trx, row.id, { title: v.title!, body_html: d.body_html, status, tagNames: stored.map((t) => t.name) });
@@ -265,13 +265,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             return { id: row.id, tags: stored };
           });
           events?.kick();
-          // The post as findPostById would read it back (posts.api.test.ts compares the two).
-          return {
-            id, slug, title: v.title!, body: v.body!, bodyHtml: d.body_html, excerpt: d.excerpt, customExcerpt: v.excerpt ?? null,
-            status: v.publishAt ? 'scheduled' : status,
-            author: { id: viewer.id, username: viewer.username, displayName: viewer.displayName },
-            tags, favoritesCount: 0, createdAt: now, updatedAt: now, publishedAt: v.publishAt ?? publishedAt,
-          };
+          // The row just written, mapped as findPostById would read it back (posts.api.test.ts compares the two).
+          return q.toPost({ ...values, id, username: viewer.username, display_name: viewer.displayName, favorites_count: 0 }, tags);
         } catch (e) {
           if (!isUniqueViolation(e)) throw e;
           // A given slug is the writer's choice: tell them. A derived one lost a race: pick again.
