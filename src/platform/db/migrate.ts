@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileMigrationProvider, Migrator, PostgresAdapter, SqliteAdapter, sql, type Kysely, type MigrationProvider } from 'kysely';
+import { isBusy } from './node-sqlite.ts';
 
 const folder = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
@@ -32,8 +33,6 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   return migrate(db, provider);
 }
 
-const SQLITE_BUSY = 5;
-
 /**
  * Takes SQLite's write lock. The driver waits for it without blocking the event
  * loop, for up to 5 s; another instance's migrations may take longer.
@@ -45,7 +44,7 @@ async function beginImmediate(conn: Kysely<any>): Promise<void> {
       await sql`begin immediate`.execute(conn);
       return;
     } catch (e) {
-      if (((e as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY || Date.now() > until) throw e;
+      if (!isBusy(e) || Date.now() > until) throw e;
     }
   }
 }

@@ -340,7 +340,8 @@ class GroupCommitDialect extends SqliteDialect {
 const BUSY_TIMEOUT_MS = 5000;
 const SQLITE_BUSY = 5;
 
-const isBusy = (e: unknown): boolean => ((e as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY;
+/** SQLite answered SQLITE_BUSY (any extended code): another connection holds the lock. */
+export const isBusy = (e: unknown): boolean => ((e as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY;
 
 /** Runs fn, retrying for up to BUSY_TIMEOUT_MS while another connection holds the lock it needs. */
 async function whenNotBusy<T>(fn: () => T): Promise<T> {
