@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openDb, type Db } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { AppError } from './platform/errors.ts';
+import { createInfrastructure } from './platform/infrastructure.ts';
 import { createSettings } from './platform/settings.ts';
 import { systemClock } from './lib/clock.ts';
 import { createAccountsService } from './features/accounts/index.ts';
@@ -52,11 +53,14 @@ async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 
 async function createAccount(db: Db, values: Record<string, string | undefined>, role: string) {
   await prepareDatabase(db);
-  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely) });
+  // With events, like every other sign-up: user.created reaches Slack and webhooks (a worker or server delivers it).
+  const infra = await createInfrastructure({ config: loadConfig(), db });
+  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events: infra.events });
   const email = values.email ?? '';
   const username = values.username ?? email.split('@')[0].toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30);
   const user = await accounts.createUser({ email, username, displayName: values.name, password: values.password, role: role as never });
   if (role === 'admin') await accounts.finishSetup();
+  await infra.stop();
   process.stdout.write(`Created ${role} ${user.username} (${email.toLowerCase()}).\n`);
 }
 
@@ -87,17 +91,14 @@ async function main(argv: string[]) {
         await migrateToLatest(db.kysely);
         const config = loadConfig();
         const { createCrawlService } = await import('./features/crawl/index.ts');
-        const { createMailer } = await import('./platform/mail/index.ts');
-        const { createHttpClient } = await import('./platform/http-client/index.ts');
-        const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom });
+        const infra = await createInfrastructure({ config, db });
         const siteName = (await createSettings(db.kysely).get('site_name')) ?? 'Inkwell';
         const crawl = createCrawlService({
-          db: db.kysely, clock: systemClock, mailer, site: { url: config.siteUrl, name: () => siteName },
-          http: createHttpClient({ allowPrivate: config.allowPrivateOutbound, userAgent: `Inkwell/0.1 (+${config.siteUrl})` }),
+          db: db.kysely, clock: systemClock, mailer: infra.mailer, http: infra.http, site: { url: config.siteUrl, name: () => siteName },
         });
         const summary = await crawl.run({ trigger: 'manual' });
-        await mailer.deliverDue();
-        await mailer.stop();
+        await infra.mailer.deliverDue();
+        await infra.stop();
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       });
     case 'migrate':

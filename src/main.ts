@@ -2,13 +2,7 @@ import { buildApp } from './app.ts';
 import { prepareDatabase } from './bootstrap.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDb } from './platform/db/index.ts';
-import { createMailer } from './platform/mail/index.ts';
-import { createEvents } from './platform/events/index.ts';
-import { createLiveBus } from './platform/events/live.ts';
-import { createHttpClient } from './platform/http-client/index.ts';
-import { createQueue } from './platform/jobs/queue.ts';
-import { createScheduler } from './platform/jobs/scheduler.ts';
-import { systemClock } from './lib/clock.ts';
+import { createInfrastructure } from './platform/infrastructure.ts';
 import type { FastifyInstance } from 'fastify';
 
 /** Fails start-up with one clear line and exit code 1, never a stack trace. */
@@ -44,14 +38,12 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
     warn: (o: object, m?: string) => app?.log.warn(o, m),
     error: (o: object, m?: string) => app?.log.error(o, m),
   };
-  const queue = createQueue({ db: db.kysely, clock: systemClock, dialect: db.dialect, log });
-  const mailer = createMailer({ db: db.kysely, clock: systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, log, queue });
-  const events = createEvents({ db: db.kysely, clock: systemClock, log, queue });
-  const live = await createLiveBus(db, log);
-  const scheduler = createScheduler({ db: db.kysely, clock: systemClock, timezone: config.timezone, log });
-  const http = createHttpClient({ allowPrivate: config.allowPrivateOutbound, userAgent: `Inkwell/0.1 (+${config.siteUrl})` });
   if (mode === 'worker' && config.workers === 0) config.workers = 1;
-  app = await buildApp({ config, db, mailer, events, live, queue, scheduler, http, background: true });
+  const infra = await createInfrastructure({ config, db, log });
+  app = await buildApp(infra);
+  infra.start({ workers: config.workers });
+  // Finish or release running jobs before the database goes away.
+  app.addHook('onClose', async () => { await infra.stop(); });
   if (config.allowPrivateOutbound) app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
   try {
     if (mode === 'worker') {
@@ -76,7 +68,7 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
     // Fastify stops accepting, waits for in-flight requests, then we close the database.
     const timer = setTimeout(() => die('in-flight requests did not finish within 10 s'), 10_000);
     timer.unref();
-    // Closing the app also stops the mail and event loops (onClose hooks).
+    // Closing the app also stops the background loops (the onClose hook above).
     await app!.close();
     await db.close();
     process.exit(0);

@@ -9,12 +9,12 @@ import { prepareDatabase } from '../../src/bootstrap.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDb, type Db, type Dialect } from '../../src/platform/db/index.ts';
 import { systemClock, type Clock } from '../../src/lib/clock.ts';
-import { createMailer, type Mailer } from '../../src/platform/mail/index.ts';
-import { createEvents, type Events } from '../../src/platform/events/index.ts';
-import { createLiveBus, type LiveBus } from '../../src/platform/events/live.ts';
-import { createHttpClient } from '../../src/platform/http-client/index.ts';
-import { createQueue, type Queue } from '../../src/platform/jobs/queue.ts';
-import { createScheduler, type Scheduler } from '../../src/platform/jobs/scheduler.ts';
+import type { Mailer } from '../../src/platform/mail/index.ts';
+import type { Events } from '../../src/platform/events/index.ts';
+import type { LiveBus } from '../../src/platform/events/live.ts';
+import { createInfrastructure } from '../../src/platform/infrastructure.ts';
+import type { Queue } from '../../src/platform/jobs/queue.ts';
+import type { Scheduler } from '../../src/platform/jobs/scheduler.ts';
 import type { CrawlLimits } from '../../src/features/crawl/index.ts';
 
 const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
@@ -84,27 +84,19 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   if (fresh.url) owners.set(fresh.db, { url: fresh.url, schema: fresh.schema });
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
-  // Mail goes out when a request kicks the mailer; tests call deliverDue() for retries.
-  // Jobs run when a test drains the queue (or starts workers); schedules when it ticks.
-  const queue = createQueue({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, dialect: fresh.db.dialect });
-  const mailer = createMailer({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, smtpUrl: config.smtpUrl, from: config.mailFrom, queue });
-  // Events are dispatched when a request kicks them; tests may also call dispatchDue().
-  const events = createEvents({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, queue });
-  const live = await createLiveBus(fresh.db);
-  const scheduler = createScheduler({ db: fresh.db.kysely, clock: opts.clock ?? systemClock, timezone: config.timezone });
+  // Nothing runs in the background: mail goes out when a request kicks the mailer
+  // (tests call deliverDue() for retries), events when a request kicks them (or
+  // dispatchDue()), jobs when a test drains the queue, schedules when it ticks.
   // Tests talk to receivers they start on loopback.
-  const http = createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' });
-  const app = await buildApp({ config, db: fresh.db, mailer, events, live, queue, scheduler, http, clock: opts.clock, outboundTimeoutMs: 1000, crawlLimits: opts.crawlLimits });
+  const infra = await createInfrastructure({ config, db: fresh.db, clock: opts.clock, allowPrivateOutbound: true, userAgent: 'Inkwell-test' });
+  const { mailer, events, live, queue, scheduler } = infra;
+  const app = await buildApp({ ...infra, outboundTimeoutMs: 1000, crawlLimits: opts.crawlLimits });
   await app.ready();
   return {
     app, db: fresh.db, mailer, events, live, queue, scheduler, config, setupToken,
     close: async () => {
       await app.close();
-      await queue.stop(1000);
-      await scheduler.stop();
-      await events.stop();
-      await mailer.stop();
-      await live.close();
+      await infra.stop({ jobGraceMs: 1000 });
       await fresh.drop();
     },
   };

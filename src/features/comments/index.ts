@@ -1,4 +1,40 @@
+import { html } from '../../lib/html.ts';
+import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { PostsFeature } from '../posts/index.ts';
+import { adminCommentsRoutes } from './comments.admin.ts';
+import { commentsApi } from './comments.api.ts';
+import { commentsRoutes } from './comments.routes.ts';
+import { createCommentsService, type CommentsService } from './comments.service.ts';
+import { threadHtml } from './views/thread.ts';
+
 // What other features may use from comments.
 export { createCommentsService, type CommentsService, type ThreadItem } from './comments.service.ts';
 export type { Comment } from './comments.queries.ts';
+export type { CommentCreated } from './comments.events.ts';
 export { commentHtml, threadHtml } from './views/thread.ts';
+
+/** Comments: the thread under each post, forms, moderation, and the API. */
+export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }): Feature<CommentsService> {
+  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service });
+  return {
+    service,
+    async plugin(app) {
+      deps.posts.belowPost.add(async (request, post) => {
+        const { items, count } = await service.thread(request.user, post);
+        return threadHtml(items, count, {
+          user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: ctx.clock.now().getTime(),
+        }, post.id);
+      }, 20);
+      ctx.chrome.add('nav', {
+        order: 30,
+        render: (request) => request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '',
+      });
+      ctx.chrome.adminPage({ href: '/admin/comments', name: 'Comments', description: 'The moderation queue and setting', order: 20 });
+      await app.register(commentsRoutes, { comments: service });
+      await app.register(adminCommentsRoutes, { comments: service });
+    },
+    async api(api) {
+      await api.register(commentsApi, { comments: service });
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../platform/db/schema.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
-import type { DomainEvent } from '../../platform/events/index.ts';
+import type { AnyEvent } from '../../platform/events/index.ts';
 import type { HttpClient } from '../../platform/http-client/index.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
@@ -81,14 +81,15 @@ export function createIntegrations(deps: {
   }
 
   /** What a webhook receives in `data` for an event: the thing as it is now. */
-  async function dataFor(trx: Transaction<Database>, event: DomainEvent<any>): Promise<Record<string, unknown>> {
-    const p = event.payload;
+  async function dataFor(trx: Transaction<Database>, event: AnyEvent): Promise<Record<string, unknown>> {
     if (event.type === 'user.created') {
+      const p = event.payload;
       const u = await trx.selectFrom('users').select(['id', 'username', 'display_name', 'email', 'role', 'created_at']).where('id', '=', p.userId).executeTakeFirst();
       return u ? { id: u.id, username: u.username, displayName: u.display_name, email: u.email, role: u.role, createdAt: u.created_at } : { id: p.userId };
     }
-    if (event.type === 'post.deleted') return { id: p.postId, slug: p.slug, title: p.title };
-    if (event.type.startsWith('post.')) {
+    if (event.type === 'post.deleted') return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
+    if (event.type === 'post.published' || event.type === 'post.updated') {
+      const p = event.payload;
       const post = await trx.selectFrom('posts').leftJoin('users', 'users.id', 'posts.author_id')
         .select(['posts.id', 'posts.slug', 'posts.title', 'posts.excerpt', 'posts.status', 'posts.published_at', 'posts.updated_at', 'users.username'])
         .where('posts.id', '=', p.postId).executeTakeFirst();
@@ -98,6 +99,7 @@ export function createIntegrations(deps: {
       } : { id: p.postId };
     }
     if (event.type === 'comment.created') {
+      const p = event.payload;
       const c = await trx.selectFrom('comments').innerJoin('posts', 'posts.id', 'comments.post_id').leftJoin('users', 'users.id', 'comments.author_id')
         .select(['comments.id', 'comments.body', 'comments.parent_id', 'comments.created_at', 'posts.slug', 'posts.title', 'users.username'])
         .where('comments.id', '=', p.commentId).executeTakeFirst();
@@ -106,7 +108,7 @@ export function createIntegrations(deps: {
         post: { id: p.postId, slug: c.slug, title: c.title }, url: `${deps.siteUrl}/posts/${c.slug}#comment-${c.id}`,
       } : { id: p.commentId };
     }
-    return { ...p };
+    return { ...event.payload };
   }
 
   // Inside a transaction, read through it: SQLite has one connection, and a
@@ -138,7 +140,7 @@ export function createIntegrations(deps: {
 
   const service = {
     /** Subscriber of every integration event: one job per webhook delivery, and one for Slack. */
-    async onEvent(event: DomainEvent<any>, trx: Transaction<Database>): Promise<void> {
+    async onEvent(event: AnyEvent, trx: Transaction<Database>): Promise<void> {
       const hooks = (await trx.selectFrom('webhooks').selectAll().where('active', '=', 1).execute())
         .filter((h) => h.events.split(',').includes(event.type));
       const slack = (await slackUrl(trx)) && (await slackEvents(trx)).includes(event.type);

@@ -12,23 +12,6 @@ export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment',
 export const PREFERENCES: EmailPreference[] = ['instant', 'daily', 'off'];
 const DIGEST_HOUR_UTC = 8;
 
-export interface CommentCreated {
-  commentId: number;
-  postId: number;
-  parentId: number | null;
-  authorId: number | null;
-}
-
-export interface UserFollowed {
-  followerId: number;
-  followeeId: number;
-}
-
-export interface PostFavorited {
-  userId: number;
-  postId: number;
-}
-
 export interface Notification {
   id: number;
   kind: NotificationKind;
@@ -127,7 +110,7 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
      * person once per event (a reply to your comment under your own post is
      * one notification).
      */
-    async onCommentCreated(event: DomainEvent<CommentCreated>, trx: Transaction<Database>): Promise<void> {
+    async onCommentCreated(event: DomainEvent<'comment.created'>, trx: Transaction<Database>): Promise<void> {
       const { commentId, postId, parentId, authorId } = event.payload;
       const recipients = new Map<number, NotificationKind>();
       if (parentId !== null) {
@@ -141,7 +124,7 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
     },
 
     /** Subscriber of user.followed: the person followed hears who it was. */
-    async onUserFollowed(event: DomainEvent<UserFollowed>, trx: Transaction<Database>): Promise<void> {
+    async onUserFollowed(event: DomainEvent<'user.followed'>, trx: Transaction<Database>): Promise<void> {
       const { followerId, followeeId } = event.payload;
       if (followerId === followeeId) return;
       // Unfollowing and following again must not become a way to ping someone.
@@ -152,7 +135,7 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
     },
 
     /** Subscriber of post.favorited: the post's author hears of it (not of their own favourite). */
-    async onPostFavorited(event: DomainEvent<PostFavorited>, trx: Transaction<Database>): Promise<void> {
+    async onPostFavorited(event: DomainEvent<'post.favorited'>, trx: Transaction<Database>): Promise<void> {
       const { userId, postId } = event.payload;
       const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
       if (!post?.author_id || post.author_id === userId) return;

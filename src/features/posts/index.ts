@@ -1,3 +1,52 @@
+import type { FastifyRequest } from 'fastify';
+import { html } from '../../lib/html.ts';
+import type { AppContext, Feature } from '../../platform/feature.ts';
+import { createSlot, type Slot } from '../../platform/http/slots.ts';
+import { postsApi } from './posts.api.ts';
+import type { Post } from './posts.queries.ts';
+import { postsRoutes } from './posts.routes.ts';
+import { searchRoutes } from './search/index.ts';
+import { createPostsService, type PostsService } from './posts.service.ts';
+
 // What other features may use from posts.
-export { createPostsService, type PostsService, type SearchResult } from './posts.service.ts';
+export { createPostsService, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
 export type { Post } from './posts.queries.ts';
+export { postPresenter } from './posts.api.ts';
+export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
+export { postListHtml } from './views/post-list.ts';
+export { canEditPost } from './posts.policy.ts';
+export type { PostPublished, PostUpdated, PostDeleted } from './posts.events.ts';
+
+/** The posts feature, and the places in a post page that other features fill. */
+export interface PostsFeature extends Feature<PostsService> {
+  /** Under a published post's body (favourite button, comment thread); fragments get the reader and the post. */
+  belowPost: Slot<[FastifyRequest, Post]>;
+}
+
+/** Posts: pages and forms, search, the JSON API, the scheduled-publishing schedule, and the writer's header links. */
+export function postsFeature(ctx: AppContext): PostsFeature {
+  const service = createPostsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events });
+  const belowPost = createSlot<[FastifyRequest, Post]>();
+  return {
+    service,
+    belowPost,
+    async plugin(app) {
+      ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => { await service.publishDue(); });
+      ctx.chrome.add('nav', {
+        order: 0,
+        render: () => html`<form method="get" action="/search" role="search" class="site-search"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form>`,
+      });
+      ctx.chrome.add('nav', {
+        order: 20,
+        render: (request) => request.user && request.user.role !== 'reader'
+          ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : '',
+      });
+      ctx.chrome.adminPage({ href: '/admin/posts', name: 'Posts', description: 'Everyone\'s drafts and published posts', order: 10 });
+      await app.register(postsRoutes, { posts: service, below: (request, post) => belowPost.render(request, post) });
+      await app.register(searchRoutes, { posts: service });
+    },
+    async api(api) {
+      await api.register(postsApi, { posts: service, siteUrl: ctx.site.url });
+    },
+  };
+}

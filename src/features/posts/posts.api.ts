@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
-import { decodeSearchCursor, encodeSearchCursor } from '../search/index.ts';
+import { decodeSearchCursor, encodeSearchCursor } from './search/index.ts';
 import type { Post } from './posts.queries.ts';
 import type { PostsService } from './posts.service.ts';
 import {

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { LIMITS } from './posts.service.ts';
-import { MAX_OFFSET, MAX_QUERY_LENGTH, MAX_TERMS } from '../search/index.ts';
+import { MAX_OFFSET, MAX_QUERY_LENGTH, MAX_TERMS } from './search/index.ts';
 
 // One schema drives validation, response serialization and the OpenAPI document.
 

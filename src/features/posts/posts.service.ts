@@ -3,12 +3,12 @@ import type { Database, PostStatus } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
-import type { Events } from '../../platform/events/index.ts';
+import type { EventCatalogue, Events } from '../../platform/events/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
 import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
-import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from '../search/index.ts';
+import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
 import type { Post } from './posts.queries.ts';
 import { canCreatePost, canEditPost, canManageAllPosts, canViewPost } from './posts.policy.ts';
@@ -145,7 +145,7 @@ function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
 export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events }) {
   const { db, clock, events } = deps;
   // Events travel with the change (post.published, post.updated, post.deleted).
-  const record = async (trx: Parameters<Events['record']>[0], type: string, payload: Record<string, unknown>) => {
+  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted'>(trx: Parameters<Events['record']>[0], type: K, payload: EventCatalogue[K]) => {
     if (events) await events.record(trx, type, payload);
   };
 
@@ -334,7 +334,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
 
     /**
      * Published posts matching a reader's query, best match first, each with a
-     * highlighted snippet (safe HTML); see features/search. Throws validation_failed
+     * highlighted snippet (safe HTML); see ./search. Throws validation_failed
      * (field q) for a query that is too long or has no words.
      */
     async search(query: string, opts: SearchOptions): Promise<{ posts: SearchResult[]; nextOffset: number | null }> {

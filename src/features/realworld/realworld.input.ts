@@ -1,4 +1,4 @@
-import type { PostInput } from '../posts/posts.service.ts';
+import type { PostInput } from '../posts/index.ts';
 import { blank, RwError } from './realworld.present.ts';
 
 // Request bodies come wrapped ({"user":{…}}, {"article":{…}}); these unwrap and

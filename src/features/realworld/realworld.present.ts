@@ -1,6 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
-import { TAKEN } from '../accounts/accounts.service.ts';
+import { TAKEN } from '../accounts/index.ts';
 import type { Comment } from '../comments/index.ts';
 import type { Post } from '../posts/index.ts';
 

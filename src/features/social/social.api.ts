@@ -5,9 +5,7 @@ import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
-import type { PostsService } from '../posts/index.ts';
-import { postPresenter } from '../posts/posts.api.ts';
-import { IdOrSlugParams, PostListSchema, PostSchema } from '../posts/posts.schema.ts';
+import { IdOrSlugParams, PostListSchema, PostSchema, postPresenter, type PostsService } from '../posts/index.ts';
 import type { SocialService } from './social.service.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];

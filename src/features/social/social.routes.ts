@@ -5,8 +5,7 @@ import { csrfField } from '../../platform/http/forms.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { html } from '../../lib/html.ts';
-import type { Post, PostsService } from '../posts/index.ts';
-import { postListHtml } from '../posts/views/post-list.ts';
+import { postListHtml, type Post, type PostsService } from '../posts/index.ts';
 import type { Relation, SocialService } from './social.service.ts';
 
 type UserParams = { Params: { username: string } };

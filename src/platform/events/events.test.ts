@@ -6,6 +6,14 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { createQueue } from '../jobs/queue.ts';
 import { createEvents } from './index.ts';
 
+// Events of this suite only, declared the way a feature declares its own.
+declare module './index.ts' {
+  interface EventCatalogue {
+    't.happened': { n: number };
+    't.flaky': Record<string, never>;
+  }
+}
+
 eachDatabase('domain events', (dialect) => {
   let db: Db;
   let fresh: Awaited<ReturnType<typeof freshDb>>;

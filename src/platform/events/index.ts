@@ -5,17 +5,32 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
 import { createSweep } from '../loop.ts';
 
-export interface DomainEvent<P = Record<string, unknown>> {
+/**
+ * Every event's name and payload type. The feature that produces an event
+ * declares it here by declaration merging, next to the code that records it:
+ *
+ *   declare module '../../platform/events/index.ts' {
+ *     interface EventCatalogue { 'post.published': { postId: number } }
+ *   }
+ *
+ * so record() and on() check names and payloads at compile time.
+ */
+export interface EventCatalogue {}
+export type EventName = keyof EventCatalogue & string;
+
+export interface DomainEvent<K extends EventName = EventName> {
   id: number;
-  type: string;
-  payload: P;
+  type: K;
+  payload: EventCatalogue[K];
   createdAt: string;
 }
+/** Any one event, as a union discriminated by `type` (narrow with `event.type === '…'`). */
+export type AnyEvent = { [K in EventName]: DomainEvent<K> }[EventName];
 
 /** Runs inside the transaction that marks the event processed: its writes and that mark commit together. */
-export type EventHandler = (event: DomainEvent<any>, trx: Transaction<Database>) => Promise<void>;
+export type EventHandler<K extends EventName> = (event: Extract<AnyEvent, { type: K }>, trx: Transaction<Database>) => Promise<void>;
 /** Runs after that transaction committed (live pushes, kicking the mailer); failures are only logged. */
-export type AfterCommit = (event: DomainEvent<any>) => void | Promise<void>;
+export type AfterCommit = (event: AnyEvent) => void | Promise<void>;
 
 interface Log {
   warn(o: object, m?: string): void;
@@ -24,8 +39,8 @@ interface Log {
 
 export interface Events {
   /** Records an event in the caller's transaction: it exists only if the change commits. */
-  record(trx: Kysely<Database> | Transaction<Database>, type: string, payload: Record<string, unknown>): Promise<number>;
-  on(type: string, handler: EventHandler): void;
+  record<K extends EventName>(trx: Kysely<Database> | Transaction<Database>, type: K, payload: EventCatalogue[K]): Promise<number>;
+  on<K extends EventName>(type: K, handler: EventHandler<K>): void;
   afterCommit(fn: AfterCommit): void;
   /** Handles the events that are due; returns how many it attempted. */
   dispatchDue(): Promise<number>;
@@ -54,13 +69,14 @@ export function createEvents(deps: {
 }): Events {
   const { db, clock, log } = deps;
   const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
-  const handlers = new Map<string, EventHandler[]>();
+  // Keyed by the stored name: a row's type is only a string until it meets its handlers.
+  const handlers = new Map<string, ((event: AnyEvent, trx: Transaction<Database>) => Promise<void>)[]>();
   const after: AfterCommit[] = [];
 
   /** Handles one event; returns false when a handler failed (it is scheduled for a retry). */
   async function handle(id: number): Promise<boolean> {
     let row: Selectable<EventsTable> | undefined;
-    let event: DomainEvent | undefined;
+    let event: AnyEvent | undefined;
     try {
       // The claim, the handlers' writes and the "processed" mark are one transaction:
       // one statement claims and reads the event, and nothing is committed (or
@@ -77,7 +93,8 @@ export function createEvents(deps: {
           .returningAll()
           .executeTakeFirst();
         if (!row) return;
-        event = { id: row.id, type: row.type, payload: JSON.parse(row.payload), createdAt: row.created_at };
+        // The row was written by record(), whose signature checked the payload against its type.
+        event = { id: row.id, type: row.type as EventName, payload: JSON.parse(row.payload), createdAt: row.created_at } as AnyEvent;
         for (const h of handlers.get(event.type) ?? []) await h(event, trx);
       });
       if (!row || !event) return true;
@@ -160,7 +177,9 @@ export function createEvents(deps: {
       return row.id;
     },
     on(type, handler) {
-      handlers.set(type, [...(handlers.get(type) ?? []), handler]);
+      // Called only with rows of this type (dispatch looks handlers up by event.type).
+      const forAny = handler as (event: AnyEvent, trx: Transaction<Database>) => Promise<void>;
+      handlers.set(type, [...(handlers.get(type) ?? []), forAny]);
     },
     afterCommit(fn) {
       after.push(fn);

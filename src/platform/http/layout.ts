@@ -1,14 +1,44 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { html } from '../../lib/html.ts';
 import type { AppError } from '../errors.ts';
 import { consumeFlash } from './auth.ts';
+import type { PageChrome, Region } from './slots.ts';
+
+const css = readFileSync(new URL('./assets/inkwell.css', import.meta.url), 'utf8');
+
+/** What every page shows of the blog itself. */
+export interface Site {
+  /** The public origin, e.g. https://blog.example (no trailing slash). */
+  url: string;
+  name(): string;
+}
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    /** Unread notifications of the signed-in user, for the header badge (set by the notifications feature). */
-    unreadCount: number | null;
+  interface FastifyInstance {
+    /** The page chrome's inputs: the blog's name and the header entries that features add. */
+    layout: { site: Site; chrome: PageChrome };
   }
 }
+
+/**
+ * Gives every page the site and the header navigation, and runs the entries'
+ * preloads before signed-in pages (not for the API or assets: a signed-in
+ * browser also fetches the stylesheet and live.js on every page).
+ */
+export const layoutPlugin = fp(async (app: FastifyInstance, opts: { site: Site; chrome: PageChrome }) => {
+  app.decorate('layout', { site: opts.site, chrome: opts.chrome });
+  const loads = opts.chrome.preloaders();
+  app.get('/assets/inkwell.css', async (_request, reply) => {
+    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css);
+  });
+  app.addHook('preHandler', async (request) => {
+    if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
+      for (const load of loads) await load(request);
+    }
+  });
+});
 
 export interface PageOptions {
   title: string;
@@ -19,46 +49,35 @@ export interface PageOptions {
   head?: string;
 }
 
-let siteName = 'Inkwell';
-/** Set once at start from the site settings. */
-export function setSiteName(name: string): void {
-  siteName = name;
-}
-
 /** The document around every HTML page: header, navigation, flash message, footer. */
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
-  const user = request.user;
-  const admin = user?.role === 'admin' ? html`<a href="/admin">Admin</a>` : '';
-  const moderate = user && (user.role === 'admin' || user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '';
-  const unread = request.unreadCount ?? 0;
-  const bell = user
-    ? html`<a href="/notifications">Notifications <span id="unread-badge" class="badge-count" aria-label="${unread} unread"!${unread ? '' : ' hidden'}>${unread}</span></a>`
-    : '';
-  const nav = user
-    ? html`<a href="/feed">Feed</a> !${user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''} !${moderate} !${admin} !${bell}
-        <a href="/settings">Settings</a>
-        <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out ${user.username}</button></form>`
-    : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`;
-  const csrfMeta = user ? html`<meta name="csrf-token" content="${request.csrfToken()}">` : '';
+  const { site, chrome } = request.server.layout;
+  const siteName = site.name();
+  const region = (r: Region) => {
+    let out = '';
+    for (const entry of chrome.entries(r)) {
+      const h = entry.render(request);
+      if (h) out += ` ${h}`;
+    }
+    return out;
+  };
+  const csrfMeta = request.user ? html`<meta name="csrf-token" content="${request.csrfToken()}">` : '';
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title === siteName ? siteName : `${opts.title} · ${siteName}`}</title>
-<link rel="stylesheet" href="/assets/inkwell.css">
-<script src="/assets/live.js" defer></script>
-<link rel="alternate" type="application/rss+xml" title="${siteName} (RSS)" href="/feed.xml">
-<link rel="alternate" type="application/atom+xml" title="${siteName} (Atom)" href="/atom.xml">
+<link rel="stylesheet" href="/assets/inkwell.css">!${region('head')}
 !${csrfMeta}!${opts.head ?? ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><nav aria-label="Site"><a class="brand" href="/">${siteName}</a><span class="nav-links"><form method="get" action="/search" role="search" class="site-search"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form> !${nav}</span></nav></header>
+<header class="site"><nav aria-label="Site"><a class="brand" href="/">${siteName}</a><span class="nav-links">!${region('nav')}</span></nav></header>
 <main id="main">
 !${flashHtml}!${opts.body}
 </main>
-<footer class="site"><p>${siteName} · <a href="/feed.xml">RSS</a> · <a href="/atom.xml">Atom</a> · <a href="/api/docs">API</a></p></footer>
+<footer class="site"><p>${siteName}!${region('footer')}</p></footer>
 </body>
 </html>`;
 }

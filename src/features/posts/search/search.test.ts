@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
-import { buildToken, buildUser } from '../../../test/support/factories.ts';
-import { createPostsService } from '../posts/index.ts';
-import { down, up } from '../../../migrations/2026-11-23-0006-search.ts';
+import { buildTestApp, eachDatabase, type TestApp } from '../../../../test/support/app.ts';
+import { buildToken, buildUser } from '../../../../test/support/factories.ts';
+import { createPostsService } from '../posts.service.ts';
+import { down, up } from '../../../../migrations/2026-11-23-0006-search.ts';
 
 eachDatabase('search', (dialect) => {
   let t: TestApp;

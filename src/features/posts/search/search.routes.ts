@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../platform/errors.ts';
-import { sendPage } from '../../platform/http/layout.ts';
-import type { PostsService } from '../posts/index.ts';
+import { AppError } from '../../../platform/errors.ts';
+import { sendPage } from '../../../platform/http/layout.ts';
+import type { PostsService } from '../posts.service.ts';
 import { MAX_OFFSET } from './search.input.ts';
 import { searchPageHtml } from './views/search-page.ts';
 

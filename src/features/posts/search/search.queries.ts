@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { Database } from '../../platform/db/schema.ts';
-import { htmlToText } from '../../lib/markdown.ts';
+import type { Database } from '../../../platform/db/schema.ts';
+import { htmlToText } from '../../../lib/markdown.ts';
 import { highlightHtml, indexText, MARK_CLOSE, MARK_OPEN } from './search.highlight.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;

@@ -1,6 +1,6 @@
-import { dateHtml } from '../../../lib/dates.ts';
-import { html } from '../../../lib/html.ts';
-import type { SearchResult } from '../../posts/index.ts';
+import { dateHtml } from '../../../../lib/dates.ts';
+import { html } from '../../../../lib/html.ts';
+import type { SearchResult } from '../../posts.service.ts';
 import { MAX_QUERY_LENGTH } from '../search.input.ts';
 
 export interface SearchPageOptions {

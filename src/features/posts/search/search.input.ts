@@ -1,4 +1,4 @@
-import { AppError } from '../../platform/errors.ts';
+import { AppError } from '../../../platform/errors.ts';
 
 /** Longest query accepted, in characters; longer ones are a 422 naming `q` (never silently cut). */
 export const MAX_QUERY_LENGTH = 200;
