@@ -60,8 +60,6 @@ export async function createInfrastructure(opts: {
     allowPrivate: opts.allowPrivateOutbound ?? config.allowPrivateOutbound,
     userAgent: opts.userAgent ?? `Inkwell/0.1 (+${config.siteUrl})`,
   });
-  // A job enqueued by an event's handlers starts once that handling has committed.
-  events.afterCommit(() => queue.kickIfEnqueued());
   return {
     config, db, clock, mailer, events, live, queue, scheduler, http,
     start({ workers }) {

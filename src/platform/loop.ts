@@ -1,31 +1,36 @@
 /**
- * A background sweep that never overlaps itself: run() while a run is going
- * returns that run and schedules one more after it, so a kick is never lost.
+ * A background sweep that never overlaps itself: run() while a pass is going
+ * queues one more after it (one, however many ask), so a kick is never lost.
  * Used by the mail outbox and the event dispatcher.
  */
 export function createSweep(work: () => Promise<number>, onError: (e: Error) => void) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
-  let again = false;
+  // The one pass queued behind the running one, shared by everyone who asked meanwhile.
+  let next: Promise<number> | undefined;
   let stopped = false;
 
-  function run(): Promise<number> {
-    if (stopped) return Promise.resolve(0);
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = work().catch((e) => {
+  function pass(): Promise<number> {
+    const p: Promise<number> = work().catch((e) => {
       onError(e as Error);
       return 0;
     }).finally(() => {
-      running = undefined;
-      if (again) {
-        again = false;
-        void run();
-      }
+      if (running === p) running = undefined;
     });
-    return running;
+    running = p;
+    return p;
+  }
+
+  // Always a pass that starts after the call: work recorded just before it is seen.
+  function run(): Promise<number> {
+    if (stopped) return Promise.resolve(0);
+    if (next) return next;
+    if (!running) return pass();
+    next = running.then(() => {
+      next = undefined;
+      return stopped ? 0 : pass();
+    });
+    return next;
   }
 
   return {
@@ -45,8 +50,8 @@ export function createSweep(work: () => Promise<number>, onError: (e: Error) => 
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      again = false;
       await running;
+      await next;
     },
   };
 }

@@ -166,8 +166,6 @@ export function createAccountsService(deps: AccountsDeps) {
           }
           return { id: row.id, username: row.username, verified: !!invite };
         });
-        mailer?.kick();
-        events?.kick();
         return created;
       } catch (e) {
         if (isUniqueViolation(e)) throw await takenErrors(u.email, u.username);
@@ -183,7 +181,6 @@ export function createAccountsService(deps: AccountsDeps) {
         const token = await tokens.issue(trx, 'verify', { userId });
         await mail(trx, emails.verifyEmail(site(), { email: u.email, name: u.display_name }, `${site().url}/verify/${token}`));
       });
-      mailer?.kick();
     },
 
     async verifyEmail(token: string): Promise<number> {
@@ -221,7 +218,6 @@ export function createAccountsService(deps: AccountsDeps) {
         const token = await tokens.issue(trx, 'reset', { userId: row.id });
         await mail(trx, emails.resetPassword(site(), { email: row.email, name: row.display_name }, `${site().url}/password/reset/${token}`));
       });
-      mailer?.kick();
     },
 
     /** Checks a reset link without using it up (to show the form). */
@@ -244,7 +240,6 @@ export function createAccountsService(deps: AccountsDeps) {
         await trx.deleteFrom('sessions').where('user_id', '=', u.id).execute();
         await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
       });
-      mailer?.kick();
       return u.id;
     },
 
@@ -263,7 +258,6 @@ export function createAccountsService(deps: AccountsDeps) {
         await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
       });
       await sessions?.destroyAllFor(userId, keepSession ?? undefined);
-      mailer?.kick();
     },
 
     async updateProfile(userId: number, input: ProfileInput): Promise<void> {
@@ -315,7 +309,6 @@ export function createAccountsService(deps: AccountsDeps) {
         throw e;
       }
       if (password) await sessions?.destroyAllFor(userId);
-      if (newEmail || password) mailer?.kick();
     },
 
     /** Mails a confirmation link to the new address; the change happens when it is followed. */
@@ -334,7 +327,6 @@ export function createAccountsService(deps: AccountsDeps) {
         const token = await tokens.issue(trx, 'email_change', { userId, email });
         await mail(trx, emails.confirmNewEmail(site(), { email, name: u.display_name }, `${site().url}/settings/email/${token}`));
       });
-      mailer?.kick();
     },
 
     async confirmEmailChange(token: string): Promise<number> {
@@ -350,7 +342,6 @@ export function createAccountsService(deps: AccountsDeps) {
         await mail(trx, emails.emailChanged(site(), { email: u.email, name: u.display_name }, row.email!));
         return row.userId!;
       });
-      mailer?.kick();
       return result;
     },
 
@@ -502,7 +493,6 @@ export function createAccountsService(deps: AccountsDeps) {
         const token = await tokens.issue(trx, 'invite', { email: address, role: r });
         await mail(trx, emails.invitation(site(), { email: address }, actor.display_name, r, `${site().url}/signup?invite=${token}`));
       });
-      mailer?.kick();
     },
   };
   return service;

@@ -131,7 +131,6 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
         if (status === 'published') await publishedEvent(trx, { id: row.id, postId: post.id, parentId, authorId: viewer.id });
         return row.id;
       });
-      events.kick();
       return load(id);
     },
 
@@ -254,7 +253,6 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
         await trx.updateTable('comments').set({ status: 'published', updated_at: now() }).where('id', '=', id).execute();
         await publishedEvent(trx, { id, postId: c.postId, parentId: c.parentId, authorId: c.author?.id ?? null });
       });
-      events.kick();
       return load(id);
     },
 

@@ -440,7 +440,6 @@ export function createCrawlService(deps: CrawlDeps) {
       }).where('id', '=', runId).execute();
       if (newlyBroken.length) mailed = await mailAdmins(trx, newlyBroken, counts.broken);
     });
-    if (mailed) mailer.kick();
     log?.info({ ...summary, mailed }, 'link check finished');
     if (failure !== undefined) throw failure;
     return summary;

@@ -214,7 +214,6 @@ export function createIntegrations(deps: {
           });
         }
       });
-      mailer.kick();
     },
 
     /** Job: one message to the Slack channel. */
@@ -228,7 +227,6 @@ export function createIntegrations(deps: {
     async sendSlackTest(): Promise<void> {
       if (!(await slackUrl())) throw new AppError('validation_failed', undefined, [{ field: 'slackUrl', message: 'is not set' }]);
       await queue.enqueue(db, 'slack.notify', { event: 'user.created', data: { displayName: 'Test User', email: 'test@example.com' } });
-      queue.kick();
     },
 
     async slackSettings() {
@@ -315,7 +313,6 @@ export function createIntegrations(deps: {
         }).execute();
         await queue.enqueue(trx, 'webhook.deliver', { deliveryId });
       });
-      queue.kick();
     },
   };
   return service;

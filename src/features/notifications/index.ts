@@ -38,7 +38,6 @@ export function notificationsFeature(ctx: AppContext, deps: { comments: Comments
         } else if (userIds.length) {
           await live.publish({ eventId: event.id, type: event.type, userIds });
         }
-        mailer.kick();
       });
       ctx.scheduler.register('notification-digests', '*/10 * * * *', async () => { await service.sendDigests(); });
 

@@ -247,7 +247,6 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
           if (rows.length) await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', 'in', rows.map((r) => r.id)).execute();
         });
       }
-      if (sent) mailer.kick();
       return sent;
     },
   };

@@ -5,7 +5,7 @@ import { createSlot, type Slot } from '../../platform/http/slots.ts';
 import { postsApi } from './posts.api.ts';
 import type { Post } from './posts.queries.ts';
 import { postsRoutes } from './posts.routes.ts';
-import { searchRoutes } from './search/index.ts';
+import { searchRoutes } from './search/search.routes.ts';
 import { createPostsService, type PostsService } from './posts.service.ts';
 
 // What other features may use from posts.

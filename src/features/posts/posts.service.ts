@@ -264,7 +264,6 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             if (status === 'published') await record(trx, 'post.published', { postId: row.id });
             return { id: row.id, tags: stored };
           });
-          events?.kick();
           // The row just written, mapped as findPostById would read it back (posts.api.test.ts compares the two).
           return q.toPost({ ...values, id, username: viewer.username, display_name: viewer.displayName, favorites_count: 0 }, tags);
         } catch (e) {
@@ -315,7 +314,6 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         if (isUniqueViolation(e)) throw slugTaken(slug);
         throw e;
       }
-      events?.kick();
       return (await q.findPostById(db, post.id))!;
     },
 
@@ -326,7 +324,6 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         await reindexPost(trx, post.id);
         if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
       });
-      events?.kick();
       return post;
     },
 
@@ -370,7 +367,6 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
           }
         });
       }
-      if (n) events?.kick();
       return n;
     },
 

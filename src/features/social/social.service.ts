@@ -66,7 +66,6 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
           .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing()).returning('follower_id').executeTakeFirst();
         if (added && events) await events.record(trx, 'user.followed', { followerId: viewer.id, followeeId: target.id });
       });
-      events?.kick();
       return relationTo(viewer, target);
     },
 
@@ -91,7 +90,6 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
           .onConflict((oc) => oc.columns(['user_id', 'post_id']).doNothing()).returning('post_id').executeTakeFirst();
         if (added && events) await events.record(trx, 'post.favorited', { userId: viewer.id, postId: post.id });
       });
-      events?.kick();
       return posts.get(viewer, post.id);
     },
 

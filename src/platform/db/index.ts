@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Driver, Kysely, PostgresDialect, sql } from 'kysely';
+import { withCommitHooks } from './after-commit.ts';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { createNodeSqliteDialect } from './node-sqlite.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
+export { afterCommit } from './after-commit.ts';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Db {
@@ -50,8 +52,15 @@ export function openDb(opts: DbOptions): Db {
   const pool = new (loadPg().Pool)({ ...connection, max: opts.poolSize ?? 10 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => {});
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: new HookedPostgresDialect({ pool }) });
   return { ...wrap(kysely, 'postgres'), pgConnection: connection, changeToken: pgChangeToken(kysely) };
+}
+
+/** PostgreSQL with afterCommit() work run on COMMIT. */
+class HookedPostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    return withCommitHooks(super.createDriver());
+  }
 }
 
 // pg is ~30 modules; a SQLite server never needs it.

@@ -1,3 +1,4 @@
+import { withCommitHooks } from './after-commit.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
@@ -333,7 +334,7 @@ class GroupCommitDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.#shared);
+    return withCommitHooks(new GroupCommitDriver(this.#shared));
   }
 }
 

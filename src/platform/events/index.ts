@@ -4,6 +4,7 @@ import type { Database, EventsTable } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
 import { createSweep } from '../loop.ts';
+import { afterCommit } from '../db/after-commit.ts';
 
 /**
  * Every event's name and payload type. The feature that produces an event
@@ -44,8 +45,6 @@ export interface Events {
   afterCommit(fn: AfterCommit): void;
   /** Handles the events that are due; returns how many it attempted. */
   dispatchDue(): Promise<number>;
-  /** Dispatch soon (call after the recording transaction committed). */
-  kick(): void;
   start(intervalMs?: number): void;
   stop(): Promise<void>;
 }
@@ -55,7 +54,7 @@ const BATCH = 100;
 const IN_FLIGHT = 4;
 
 /**
- * The transactional outbox (ARCHITECTURE.md, convention 8). A change records
+ * The transactional outbox (docs/architecture.md, "Events"). A change records
  * its events in its own transaction; this loop hands each event to its
  * subscribers afterwards, at least once: a handler's writes commit together
  * with the "processed" mark, and a crashed run's lease runs out and is retried.
@@ -174,6 +173,8 @@ export function createEvents(deps: {
         type, payload: JSON.stringify(payload), created_at: now, processed_at: null, next_attempt_at: now, lease_until: null, last_error: null,
       }).returning('id').executeTakeFirstOrThrow();
       if (!dispatching) await deps.queue?.enqueue(trx, 'event.dispatch', { eventId: row.id }, { idempotencyKey: `event:${row.id}` });
+      // Handed to its subscribers once the change has committed.
+      await afterCommit(trx, sweep.kick);
       return row.id;
     },
     on(type, handler) {
@@ -185,7 +186,6 @@ export function createEvents(deps: {
       after.push(fn);
     },
     dispatchDue: sweep.run,
-    kick: sweep.kick,
     /**
      * Dispatches this process's events itself (on kick()) from now on, and sweeps
      * every intervalMs for due events of any process: ones whose process died before

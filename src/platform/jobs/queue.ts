@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Transaction } from 'kysely';
 import type { Database, JobsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import { afterCommit } from '../db/after-commit.ts';
 import type { Clock } from '../../lib/clock.ts';
 
 export type Job = Selectable<JobsTable>;
@@ -127,12 +128,6 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     }
   }
 
-  // Set by enqueue(), so code that may or may not have enqueued (event handlers) kicks
-  // only when it did: a needless kick is a claim that finds nothing, and after every
-  // event that was one claim per published post. A kick that comes too early for a
-  // job (its transaction not yet committed) leaves it to the next poll, within a second.
-  let enqueuedSinceKick = false;
-
   function kick(): void {
     if (concurrency === 0 || polling) return;
     polling = poll().finally(() => { polling = undefined; });
@@ -147,7 +142,9 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
 
     /** Adds a job in the caller's transaction; returns its id, or null when the idempotency key exists. */
     async enqueue(trx: Db, type: string, payload: unknown, opts: EnqueueOptions = {}): Promise<number | null> {
-      enqueuedSinceKick = true;
+      // The job starts once its transaction has committed: a kick only then, and only
+      // for transactions that enqueued (a needless kick is a claim that finds nothing).
+      await afterCommit(trx, kick);
       const now = clock.now();
       const delays = types.get(type)?.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
       const values = {
@@ -188,12 +185,6 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     },
 
     kick,
-    /** kick(), if this process enqueued a job since the last kick (call after the enqueuing transaction committed). */
-    kickIfEnqueued(): void {
-      if (!enqueuedSinceKick) return;
-      enqueuedSinceKick = false;
-      kick();
-    },
 
     /**
      * Stops taking jobs and waits up to graceMs for running ones; what is still

@@ -15,7 +15,7 @@ interface Schedule {
 }
 
 /**
- * Cron tasks registered in code (ARCHITECTURE.md, 10). Each instance checks
+ * Cron tasks registered in code (docs/architecture.md, "Background work"). Each instance checks
  * the schedules every few seconds; a tick is claimed by inserting its
  * (name, time) row, so exactly one instance runs it. A tick missed while every
  * instance was down runs once (the latest one) at the next start.

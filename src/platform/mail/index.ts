@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
 import { createSweep } from '../loop.ts';
+import { afterCommit } from '../db/after-commit.ts';
 
 export { renderEmail, type EmailContent } from './render.ts';
 
@@ -46,8 +47,6 @@ export interface Mailer {
   send(db: Kysely<Database> | Transaction<Database>, msg: MailMessage): Promise<void>;
   /** Delivers the messages that are due; returns how many it attempted. Never throws for SMTP trouble. */
   deliverDue(): Promise<number>;
-  /** Delivers soon (after a transaction that sent mail has committed). */
-  kick(): void;
   /** Starts the background delivery loop. */
   start(intervalMs?: number): void;
   /** Stops the loop, waits for a delivery in progress, closes the SMTP connection. */
@@ -177,9 +176,10 @@ export function createMailer(deps: MailerDeps): Mailer {
       }).returning('id').executeTakeFirstOrThrow().then(async (row) => {
         await deps.queue?.enqueue(trx, 'mail.deliver', { mailId: row.id }, { idempotencyKey: `mail:${row.id}` });
       });
+      // Delivered once the message's transaction has committed (at once outside one).
+      await afterCommit(trx, sweep.kick);
     },
     deliverDue: sweep.run,
-    kick: sweep.kick,
     start: (intervalMs = 2000) => sweep.start(intervalMs),
     async stop() {
       await sweep.stop();
