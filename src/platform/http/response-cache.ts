@@ -28,8 +28,12 @@ interface Entry {
 }
 
 const TOKEN = Symbol('response-cache-token');
-// Set per request; never cached or replayed.
-const PER_REQUEST = new Set(['x-request-id', 'content-length', 'set-cookie', 'date']);
+// Set per request; never cached or replayed. CORS headers (access-control-*)
+// and Vary are set by hooks for the request at hand (one allowed origin must
+// not get another's Access-Control-Allow-Origin), so they are never stored
+// either: on a hit the live hooks have set them already, or set them after.
+const PER_REQUEST = new Set(['x-request-id', 'content-length', 'set-cookie', 'date', 'vary']);
+const perRequest = (name: string) => PER_REQUEST.has(name) || name.startsWith('access-control-');
 
 /**
  * An in-process cache of rendered anonymous answers that is never stale. Each
@@ -91,7 +95,7 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (!PER_REQUEST.has(name) && value !== undefined) headers[name] = String(value);
+      if (!perRequest(name) && value !== undefined) headers[name] = String(value);
     }
     entries.set(request.url, { body, headers, bytes: size });
     bytes += size;
