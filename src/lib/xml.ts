@@ -16,6 +16,19 @@ export function firstNonXmlChar(s: string): string | null {
   return m ? m[0] : null;
 }
 
+/**
+ * What is wrong with a piece of text that holds a character XML 1.0 does not
+ * allow, as a field error message, or null when it is fine. Such text could
+ * never appear in a feed, and has no business in a post or a profile.
+ */
+export function nonXmlCharProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const c = firstNonXmlChar(value);
+  if (c === null) return null;
+  const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `must not contain control characters or other non-text codes (found ${code}); tab, newline and carriage return are fine`;
+}
+
 /** `s` without the characters XML 1.0 does not allow. */
 export function stripNonXmlChars(s: string): string {
   return NOT_XML_CHAR.test(s) ? s.replace(NOT_XML_CHARS, '') : s;
