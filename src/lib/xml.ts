@@ -34,14 +34,14 @@ export function stripNonXmlChars(s: string): string {
   return NOT_XML_CHAR.test(s) ? s.replace(NOT_XML_CHARS, '') : s;
 }
 
-const TEXT_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 // In attributes, quotes are escaped, and so are tab, newline and carriage
 // return, which attribute-value normalization would otherwise turn into spaces.
-const ATTR_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
 
 /** Escapes text for element content (`>` too, so `]]>` never appears). */
 export function xmlText(s: string): string {
-  return stripNonXmlChars(s).replace(/[&<>]/g, (c) => TEXT_ESCAPES[c]);
+  // Bodies are large escaped HTML: three plain replaceAlls are about twice as fast as one regex with a callback.
+  return stripNonXmlChars(s).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 /** Escapes text for a double- or single-quoted attribute value. */
