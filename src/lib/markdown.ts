@@ -17,12 +17,23 @@ function lazily<T>(make: () => T): () => T {
 // Raw HTML in Markdown is shown as text (html: false), and whatever markdown-it
 // emits is sanitized again, so neither a bug in one nor a plugin added later
 // can let script, event handlers or javascript: URLs reach a page.
-const md = lazily(() => new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true }));
+const md = lazily(() => {
+  const it = new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true });
+  // The post page's title is its one <h1>, so a body's headings start at <h2>
+  // (# is h2, ## is h3, ...; h6 stays h6), which keeps the outline readers and
+  // screen readers navigate by correct.
+  it.core.ruler.push('shift_headings', (state) => {
+    for (const t of state.tokens) {
+      if (t.type === 'heading_open' || t.type === 'heading_close') t.tag = `h${Math.min(Number(t.tag.slice(1)) + 1, 6)}`;
+    }
+  });
+  return it;
+});
 
 const postLink = lazily(() => libs().sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer' }));
 const SANITIZE: sanitizeHtmlType.IOptions = {
   allowedTags: [
-    'p', 'br', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code',
+    'p', 'br', 'hr', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code',
     'em', 'strong', 'del', 's', 'a', 'img', 'ul', 'ol', 'li',
     'table', 'thead', 'tbody', 'tr', 'th', 'td', 'sup', 'sub',
   ],

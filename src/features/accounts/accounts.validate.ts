@@ -1,6 +1,7 @@
 import type { Role } from '../../platform/db/schema.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import { isCommonPassword } from '../../lib/common-passwords.ts';
+import { nonXmlCharProblem } from '../../lib/xml.ts';
 
 export const ROLES: Role[] = ['admin', 'editor', 'author', 'reader'];
 export const LIMITS = { displayName: 80, bio: 1000, avatarUrl: 500, password: 200, tokenName: 80 };
@@ -37,7 +38,9 @@ export function checkPassword(raw: unknown, errors: FieldError[], related: strin
 
 export function checkDisplayName(raw: unknown, errors: FieldError[], fallback: string): string {
   const name = (typeof raw === 'string' ? raw.trim().replace(/\s+/g, ' ') : '') || fallback;
-  if (name.length > LIMITS.displayName) errors.push({ field: 'displayName', message: `must be at most ${LIMITS.displayName} characters` });
+  const problem = nonXmlCharProblem(raw);
+  if (problem) errors.push({ field: 'displayName', message: problem });
+  else if (name.length > LIMITS.displayName) errors.push({ field: 'displayName', message: `must be at most ${LIMITS.displayName} characters` });
   return name;
 }
 
@@ -58,13 +61,17 @@ export function checkProfile(input: ProfileInput): { display_name?: string; bio?
   const out: { display_name?: string; bio?: string | null; avatar_url?: string | null } = {};
   if (input.displayName !== undefined) {
     const name = typeof input.displayName === 'string' ? input.displayName.trim().replace(/\s+/g, ' ') : '';
-    if (!name) errors.push({ field: 'displayName', message: 'cannot be blank' });
+    const problem = nonXmlCharProblem(input.displayName);
+    if (problem) errors.push({ field: 'displayName', message: problem });
+    else if (!name) errors.push({ field: 'displayName', message: 'cannot be blank' });
     else if (name.length > LIMITS.displayName) errors.push({ field: 'displayName', message: `must be at most ${LIMITS.displayName} characters` });
     out.display_name = name;
   }
   if (input.bio !== undefined) {
     const bio = typeof input.bio === 'string' ? input.bio.trim().replace(/\r\n/g, '\n') : '';
-    if (bio.length > LIMITS.bio) errors.push({ field: 'bio', message: `must be at most ${LIMITS.bio} characters` });
+    const problem = nonXmlCharProblem(input.bio);
+    if (problem) errors.push({ field: 'bio', message: problem });
+    else if (bio.length > LIMITS.bio) errors.push({ field: 'bio', message: `must be at most ${LIMITS.bio} characters` });
     out.bio = bio || null;
   }
   if (input.avatarUrl !== undefined) {
@@ -77,7 +84,7 @@ export function checkProfile(input: ProfileInput): { display_name?: string; bio?
       } catch {
         ok = false;
       }
-      if (!ok) errors.push({ field: 'avatarUrl', message: 'must be an http(s) address of an image, at most 500 characters' });
+      if (!ok || nonXmlCharProblem(url)) errors.push({ field: 'avatarUrl', message: 'must be an http(s) address of an image, at most 500 characters' });
     }
     out.avatar_url = url || null;
   }

@@ -6,6 +6,7 @@ import type { CurrentUser } from '../../platform/http/sessions.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { countLinks, renderCommentMarkdown } from '../../lib/markdown.ts';
+import { nonXmlCharProblem } from '../../lib/xml.ts';
 import type { Post, PostsService } from '../posts/index.ts';
 import * as q from './comments.queries.ts';
 import type { Comment } from './comments.queries.ts';
@@ -53,7 +54,9 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
   function checkBody(raw: unknown): { body: string; html: string } {
     const errors: FieldError[] = [];
     const body = typeof raw === 'string' ? raw.replace(/\r\n/g, '\n').trim() : '';
-    if (!body) errors.push({ field: 'body', message: 'cannot be blank' });
+    const problem = nonXmlCharProblem(raw);
+    if (problem) errors.push({ field: 'body', message: problem });
+    else if (!body) errors.push({ field: 'body', message: 'cannot be blank' });
     else if (body.length > LIMITS.body) errors.push({ field: 'body', message: `must be at most ${LIMITS.body.toLocaleString('en')} characters` });
     const html = renderCommentMarkdown(body);
     if (countLinks(html) > LIMITS.links) errors.push({ field: 'body', message: `may contain at most ${LIMITS.links} links` });

@@ -20,6 +20,14 @@ export async function liveRoutes(app: FastifyInstance, opts: {
 }) {
   const { db, live, notifications, comments } = opts;
   let open = 0;
+  // Every open stream, so shutting down can end them all: a stream never ends by
+  // itself, and Fastify's close waits for every in-flight request.
+  const streams = new Set<() => void>();
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    for (const end of streams) end();
+  });
 
   app.get<{ Querystring: { post?: string; lastEventId?: string } }>('/api/v1/events', {
     schema: { hide: true },
@@ -38,6 +46,10 @@ export async function liveRoutes(app: FastifyInstance, opts: {
     const lastHeader = request.headers['last-event-id'] ?? request.query.lastEventId;
     let lastSent = typeof lastHeader === 'string' && /^\d{1,12}$/.test(lastHeader) ? Number(lastHeader) : null;
 
+    if (closing) {
+      reply.header('retry-after', '1');
+      throw new AppError('unavailable', 'This server is shutting down; reconnect');
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -112,8 +124,18 @@ export async function liveRoutes(app: FastifyInstance, opts: {
     const unresync = live.onResync(() => enqueue(catchUp));
     enqueue(catchUp);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    // On shutdown: finish the stream cleanly and close its connection, so the
+    // client reconnects (to another instance, with Last-Event-ID) at once and
+    // this process need not wait for it.
+    const end = () => {
+      if (res.writableEnded) return;
+      res.end();
+      res.once('finish', () => res.socket?.end());
+    };
+    streams.add(end);
 
     request.raw.on('close', () => {
+      streams.delete(end);
       clearInterval(heartbeat);
       unsubscribe();
       unresync();

@@ -266,3 +266,51 @@ eachDatabase('posts API with CORS_ORIGINS', (dialect) => {
     assert.equal(get.headers['access-control-allow-origin'], undefined);
   });
 });
+
+eachDatabase('CORS with two allowed origins and the response cache', (dialect) => {
+  let t: TestApp;
+  const A = 'https://a.example', B = 'http://localhost:5173';
+  before(async () => {
+    t = await buildTestApp(dialect, { env: { CORS_ORIGINS: `${A}, ${B}`, REALWORLD_CORS_ORIGINS: `${A}, ${B}` } });
+  });
+  after(() => t.close());
+
+  const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers: { 'content-type': 'application/json', ...headers } });
+  const varies = (res: { headers: Record<string, unknown> }) => String(res.headers.vary ?? '').toLowerCase().split(/\s*,\s*/);
+
+  test('each caller gets its own Access-Control-Allow-Origin, and answers vary on Origin', async () => {
+    for (const url of ['/api/v1/posts', '/api/v1/posts/welcome-to-inkwell']) {
+      const a = await get(url, { origin: A });
+      assert.equal(a.statusCode, 200);
+      assert.equal(a.headers['access-control-allow-origin'], A);
+      assert.ok(varies(a).includes('origin'), `vary: ${a.headers.vary}`);
+      // Served from the response cache now: the second origin must not get the first one's header.
+      const b = await get(url, { origin: B });
+      assert.equal(b.statusCode, 200);
+      assert.equal(b.headers['access-control-allow-origin'], B, `${url} from the second origin`);
+      assert.ok(varies(b).includes('origin'), `vary: ${b.headers.vary}`);
+      assert.ok(varies(b).includes('cookie'), 'still varies on Cookie');
+      assert.equal(b.body, a.body);
+      const evil = await get(url, { origin: 'https://evil.example' });
+      assert.equal(evil.headers['access-control-allow-origin'], undefined);
+      const none = await get(url);
+      assert.equal(none.headers['access-control-allow-origin'], undefined);
+      assert.ok(varies(none).includes('origin'));
+      // A revalidation from the second origin: 304 with that origin's header.
+      const revalidated = await get(url, { origin: B, 'if-none-match': String(a.headers.etag) });
+      assert.equal(revalidated.statusCode, 304);
+      assert.equal(revalidated.headers['access-control-allow-origin'], B);
+      assert.ok(varies(revalidated).includes('origin'));
+    }
+  });
+
+  test('RealWorld: REALWORLD_CORS_ORIGINS answers each allowed origin with its own header, varying on Origin', async () => {
+    for (const origin of [A, B]) {
+      const res = await get('/realworld/api/tags', { origin });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['access-control-allow-origin'], origin);
+      assert.ok(varies(res).includes('origin'), `vary: ${res.headers.vary}`);
+    }
+    assert.equal((await get('/realworld/api/tags', { origin: 'https://evil.example' })).headers['access-control-allow-origin'], undefined);
+  });
+});

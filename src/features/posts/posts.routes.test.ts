@@ -78,6 +78,35 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal((await c.get('/posts/renamed')).status, 404);
   });
 
+  test('headings in a body start at <h2>: the post title stays the page\'s only <h1>', async () => {
+    const c = await loggedIn(author);
+    const body = '# Part one\n\ntext\n\n## Detail\n\n##### Five\n\n###### Six\n\nSetext\n======\n';
+    await c.get('/posts/new');
+    const created = await c.postForm('/posts', { title: 'Outline post', slug: '', body, excerpt: '', tags: '', status: 'published' });
+    assert.equal(created.status, 303);
+    const page = await new Client(t.app).get('/posts/outline-post');
+    assert.equal(page.status, 200);
+    assert.equal(page.body.match(/<h1[\s>]/g)?.length, 1, 'one <h1> on the page');
+    assert.match(page.body, /<h1>Outline post/);
+    assert.match(page.body, /<h2>Part one<\/h2>/);
+    assert.match(page.body, /<h3>Detail<\/h3>/);
+    assert.match(page.body, /<h6>Five<\/h6>/);
+    assert.match(page.body, /<h6>Six<\/h6>/, 'h6 stays h6');
+    assert.match(page.body, /<h2>Setext<\/h2>/);
+  });
+
+  test('posts stored before headings moved down get them moved down once', async () => {
+    const { up } = await import('../../../migrations/2026-11-30-0009-body-headings-from-h2.ts');
+    const c = await loggedIn(author);
+    await c.get('/posts/new');
+    await c.postForm('/posts', { title: 'Old outline', slug: '', body: 'x', excerpt: '', tags: '', status: 'published' });
+    const old = '<h1>One</h1><h2>Two</h2><h5>Five</h5><h6>Six</h6><p>&lt;h1&gt; as text</p>';
+    await t.db.kysely.updateTable('posts').set({ body_html: old }).where('slug', '=', 'old-outline').execute();
+    await up(t.db.kysely);
+    const row = await t.db.kysely.selectFrom('posts').select('body_html').where('slug', '=', 'old-outline').executeTakeFirstOrThrow();
+    assert.equal(row.body_html, '<h2>One</h2><h3>Two</h3><h6>Five</h6><h6>Six</h6><p>&lt;h1&gt; as text</p>');
+  });
+
   test('saving a draft says so, and the draft is hidden from others', async () => {
     const c = await loggedIn(author);
     await c.get('/posts/new');

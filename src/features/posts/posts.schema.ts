@@ -37,9 +37,11 @@ export const PostSchema = Type.Object({
   publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the post was first published (or, when scheduled, will be); null for a never-published draft.' }),
 }, { $id: 'Post', description: 'A blog post.' });
 
+// Text fields refuse characters XML 1.0 forbids (they would break the feeds).
+const TEXT_RULE = ' Control characters other than tab, newline and carriage return are refused (422).';
 const fields = {
-  title: Type.String({ maxLength: LIMITS.title, description: 'Plain-text title; must not be blank.' }),
-  body: Type.String({ maxLength: LIMITS.body, description: 'Markdown. Raw HTML is shown as text; links are limited to http, https and mailto.' }),
+  title: Type.String({ maxLength: LIMITS.title, description: `Plain-text title; must not be blank.${TEXT_RULE}` }),
+  body: Type.String({ maxLength: LIMITS.body, description: `Markdown. Raw HTML is shown as text; links are limited to http, https and mailto.${TEXT_RULE}` }),
   slug: Type.String({ maxLength: LIMITS.slug, description: 'URL name; lowercase letters, digits and hyphens. Derived from the title when omitted.' }),
   excerpt: Type.Union([Type.String({ maxLength: LIMITS.excerpt }), Type.Null()], { description: 'Custom excerpt; null or empty to derive it from the body.' }),
   status: Status,

@@ -7,6 +7,7 @@ import type { EventCatalogue, Events } from '../../platform/events/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
+import { nonXmlCharProblem } from '../../lib/xml.ts';
 import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
 import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
@@ -50,25 +51,36 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
   for (const f of required) {
     if (input[f] === undefined || input[f] === null) err(f, 'is required');
   }
-  if (typeof input.title === 'string') {
+  // Checked on the text as given: trimming or splitting could hide a control character.
+  const bad = new Set<string>();
+  for (const f of ['title', 'slug', 'body', 'excerpt'] as const) {
+    const problem = nonXmlCharProblem(input[f]);
+    if (problem) { err(f, problem); bad.add(f); }
+  }
+  const tagList = Array.isArray(input.tags) ? input.tags : input.tags === undefined ? [] : [input.tags];
+  for (const tag of tagList) {
+    const problem = nonXmlCharProblem(tag);
+    if (problem && !bad.has('tags')) { err('tags', problem); bad.add('tags'); }
+  }
+  if (typeof input.title === 'string' && !bad.has('title')) {
     const title = input.title.trim();
     if (!title) err('title', 'cannot be blank');
     else if (title.length > LIMITS.title) err('title', `must be at most ${LIMITS.title} characters`);
     out.title = title;
   }
-  if (typeof input.slug === 'string' && input.slug.trim() !== '') {
+  if (typeof input.slug === 'string' && input.slug.trim() !== '' && !bad.has('slug')) {
     const slug = input.slug.trim().toLowerCase();
     if (slug.length > LIMITS.slug) err('slug', `must be at most ${LIMITS.slug} characters`);
     else if (!SLUG_PATTERN.test(slug)) err('slug', 'may contain only lowercase letters, digits and single hyphens (like my-first-post)');
     else if (RESERVED_SLUGS.has(slug)) err('slug', `"${slug}" is reserved; choose another`);
     out.slug = slug;
   }
-  if (typeof input.body === 'string') {
+  if (typeof input.body === 'string' && !bad.has('body')) {
     if (!input.body.trim()) err('body', 'cannot be blank');
     else if (input.body.length > LIMITS.body) err('body', `must be at most ${LIMITS.body.toLocaleString('en')} characters`);
     out.body = input.body.replace(/\r\n/g, '\n');
   }
-  if (input.excerpt !== undefined) {
+  if (input.excerpt !== undefined && !bad.has('excerpt')) {
     const excerpt = typeof input.excerpt === 'string' ? input.excerpt.trim() : '';
     if (excerpt.length > LIMITS.excerpt) err('excerpt', `must be at most ${LIMITS.excerpt} characters`);
     out.excerpt = excerpt || null;
@@ -88,7 +100,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
       out.publishAt = null;
     }
   }
-  if (input.tags !== undefined) {
+  if (input.tags !== undefined && !bad.has('tags')) {
     const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(','))
       .map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
     const tags = new Map<string, { name: string; slug: string }>();

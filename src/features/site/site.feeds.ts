@@ -1,66 +1,132 @@
 import type { FastifyInstance } from 'fastify';
-import type { Feed } from 'feed';
-import { xmlEscape } from '../../lib/html.ts';
-import type { Post, PostsService } from '../posts/index.ts';
+import { el, xmlDocument, type XmlNode } from '../../lib/xml.ts';
+import type { PostsService } from '../posts/index.ts';
 
 const FEED_SIZE = 20;
 const SITEMAP_MAX = 50_000; // the sitemap protocol's limit for one file
+const ATOM = 'http://www.w3.org/2005/Atom';
 
-/** RSS 2.0, Atom and the sitemap, built from published posts. */
+// Sanitized post HTML quotes every attribute with double quotes (sanitize-html's output).
+const LINK_ATTR = /\s(href|src)="([^"]*)"/g;
+const HAS_SCHEME = /^[a-z][a-z\d+.-]*:/i;
+
+/**
+ * A post's HTML with relative links and images made absolute against the
+ * post's own address: a feed reader shows the body away from the site, where a
+ * relative URL points nowhere (most readers ignore xml:base).
+ */
+export function absoluteLinks(html: string, base: string): string {
+  return html.replace(LINK_ATTR, (whole, attr: string, url: string) => {
+    if (HAS_SCHEME.test(url)) return whole;
+    try {
+      return ` ${attr}="${new URL(url.replace(/&amp;/g, '&'), base).href.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"`;
+    } catch {
+      return whole;
+    }
+  });
+}
+
+/**
+ * RSS 2.0, Atom and the sitemap, built from published posts. They are written
+ * with the escaped-by-default XML writer in lib/xml.ts, so whatever a post
+ * holds (markup-like titles and tags, `]]>`, characters XML forbids) the
+ * documents stay well-formed.
+ */
 export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; siteUrl: string; siteName: () => string }) {
   const { posts, siteUrl } = opts;
+  const home = `${siteUrl}/`;
+  const description = () => `The latest posts from ${opts.siteName()}`;
 
-  async function buildFeed(): Promise<Feed> {
-    const { posts: latest } = await posts.list(null, { limit: FEED_SIZE });
-    // Loaded on the first feed request, not at start-up (issue 6: start time and idle memory).
-    const { Feed } = await import('feed');
-    const feed = new Feed({
-      title: opts.siteName(),
-      id: `${siteUrl}/`,
-      link: `${siteUrl}/`,
-      language: 'en',
-      updated: latest[0] ? new Date(latest[0].updatedAt) : new Date(0),
-      generator: 'Inkwell',
-      feedLinks: { rss: `${siteUrl}/feed.xml`, atom: `${siteUrl}/atom.xml` },
-      copyright: `© ${opts.siteName()}`,
+  async function latest() {
+    const { posts: items } = await posts.list(null, { limit: FEED_SIZE });
+    return items.map((p) => {
+      const link = `${siteUrl}/posts/${p.slug}`;
+      return {
+        post: p, link,
+        html: absoluteLinks(p.bodyHtml, link),
+        // An entry always has an author: its writer, or the site once the account is gone.
+        author: p.author?.displayName ?? opts.siteName(),
+        published: new Date(p.publishedAt ?? p.createdAt),
+      };
     });
-    for (const p of latest) feed.addItem(item(p));
-    return feed;
   }
 
-  function item(p: Post) {
-    const link = `${siteUrl}/posts/${p.slug}`;
-    return {
-      title: p.title,
-      id: link,
-      guid: link,
-      link,
-      date: new Date(p.updatedAt),
-      published: new Date(p.publishedAt ?? p.createdAt),
-      description: p.excerpt,
-      content: p.bodyHtml,
-      author: p.author ? [{ name: p.author.displayName }] : undefined,
-      category: p.tags.map((t) => ({ name: t.name, term: t.slug })),
-    };
+  function rss(items: Awaited<ReturnType<typeof latest>>): string {
+    const updated = items[0] ? new Date(items[0].post.updatedAt) : new Date(0);
+    return xmlDocument(el('rss', {
+      version: '2.0', 'xmlns:atom': ATOM, 'xmlns:content': 'http://purl.org/rss/1.0/modules/content/', 'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+    }, el('channel', null,
+      el('title', null, opts.siteName()),
+      el('link', null, home),
+      el('description', null, description()),
+      el('language', null, 'en'),
+      el('lastBuildDate', null, updated.toUTCString()),
+      el('generator', null, 'Inkwell'),
+      el('atom:link', { href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }),
+      items.map(({ post, link, html, author, published }) => el('item', null,
+        el('title', null, post.title),
+        el('link', null, link),
+        el('guid', { isPermaLink: 'true' }, link),
+        el('pubDate', null, published.toUTCString()),
+        // RSS's <author> must be an email address, and readers' addresses stay private.
+        el('dc:creator', null, author),
+        // description and content:encoded hold HTML, escaped as text.
+        el('description', null, plainToHtml(post.excerpt)),
+        el('content:encoded', null, html),
+        post.tags.map((t) => el('category', { domain: `${siteUrl}/tags/` }, t.name)),
+      )),
+    )));
+  }
+
+  function atom(items: Awaited<ReturnType<typeof latest>>): string {
+    const updated = items[0] ? new Date(items[0].post.updatedAt) : new Date(0);
+    return xmlDocument(el('feed', { xmlns: ATOM, 'xml:lang': 'en' },
+      el('id', null, home),
+      el('title', { type: 'text' }, opts.siteName()),
+      el('subtitle', { type: 'text' }, description()),
+      el('updated', null, updated.toISOString()),
+      el('link', { rel: 'alternate', type: 'text/html', href: home }),
+      el('link', { rel: 'self', type: 'application/atom+xml', href: `${siteUrl}/atom.xml` }),
+      el('generator', null, 'Inkwell'),
+      // The fallback author for the feed, as Atom asks every entry to have one.
+      el('author', null, el('name', null, opts.siteName()), el('uri', null, home)),
+      items.map(({ post, link, html, author, published }): XmlNode => el('entry', null,
+        // Titles and summaries are plain text: a title "<b>&" is those characters, not markup.
+        el('title', { type: 'text' }, post.title),
+        el('id', null, link),
+        el('link', { rel: 'alternate', type: 'text/html', href: link }),
+        el('published', null, published.toISOString()),
+        el('updated', null, new Date(post.updatedAt).toISOString()),
+        el('author', null, el('name', null, author), post.author ? el('uri', null, `${siteUrl}/@${post.author.username}`) : null),
+        el('summary', { type: 'text' }, post.excerpt),
+        el('content', { type: 'html', 'xml:base': link }, html),
+        post.tags.map((t) => el('category', { term: t.slug, label: t.name, scheme: `${siteUrl}/tags/` })),
+      )),
+    ));
   }
 
   // Anonymous answers are kept until the database changes (platform/http/response-cache.ts).
   const cached = { config: { cacheAnonymous: true } };
   app.get('/feed.xml', cached, async (_request, reply) => {
     reply.type('application/rss+xml; charset=utf-8').header('cache-control', 'public, max-age=300');
-    return (await buildFeed()).rss2();
+    return rss(await latest());
   });
 
   app.get('/atom.xml', cached, async (_request, reply) => {
     reply.type('application/atom+xml; charset=utf-8').header('cache-control', 'public, max-age=300');
-    return (await buildFeed()).atom1();
+    return atom(await latest());
   });
 
   app.get('/sitemap.xml', cached, async (_request, reply) => {
     const rows = await posts.sitemapEntries(SITEMAP_MAX - 1);
-    const urls = [`<url><loc>${xmlEscape(`${siteUrl}/`)}</loc></url>`]
-      .concat(rows.map((r) => `<url><loc>${xmlEscape(`${siteUrl}/posts/${r.slug}`)}</loc><lastmod>${r.updated_at}</lastmod></url>`));
+    const urls = [el('url', null, el('loc', null, home))]
+      .concat(rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))));
     reply.type('application/xml; charset=utf-8').header('cache-control', 'public, max-age=300');
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`;
+    return xmlDocument(el('urlset', { xmlns: 'http://www.sitemaps.org/schemas/sitemap/0.9' }, urls));
   });
+}
+
+/** Plain text as HTML (escaped), for RSS's description, which readers treat as HTML. */
+function plainToHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

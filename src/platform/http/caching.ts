@@ -15,6 +15,16 @@ export function notModified(request: FastifyRequest, etag: string): boolean {
   return given.includes(',') && given.split(',').some((t) => { const s = t.trim(); return s === etag || s === `W/${etag}`; });
 }
 
+/** A Vary header value with the given field names added once each (case-insensitively). */
+export function addVary(current: unknown, names: string): string {
+  const have = current === undefined || current === null ? [] : String(current).split(',').map((n) => n.trim()).filter(Boolean);
+  const seen = new Set(have.map((n) => n.toLowerCase()));
+  for (const n of names.split(',').map((x) => x.trim())) {
+    if (!seen.has(n.toLowerCase())) { have.push(n); seen.add(n.toLowerCase()); }
+  }
+  return have.join(', ');
+}
+
 /**
  * HTTP caching that makes repeat visits cheap and never leaks a private page:
  * a strong ETag on every successful read (304 on a matching If-None-Match), and
@@ -31,8 +41,10 @@ export const cachingPlugin = fp(async (app: FastifyInstance) => {
     } else if (!reply.hasHeader('cache-control')) {
       reply.header('cache-control', reply.statusCode < 400 ? 'public, max-age=0, must-revalidate' : 'no-store');
     }
-    // Shared caches must not hand one person's answer to another.
-    reply.header('vary', 'Cookie, Authorization');
+    // Shared caches must not hand one person's answer to another. Added to what
+    // is there, never replacing it: CORS adds Origin where an answer's headers
+    // depend on the caller's origin.
+    reply.header('vary', addVary(reply.getHeader('vary'), 'Cookie, Authorization'));
     if (reply.statusCode !== 200 || !(typeof payload === 'string' || payload instanceof Buffer)) return done(null, payload);
     let etag = reply.getHeader('etag') as string | undefined;
     if (!etag) {

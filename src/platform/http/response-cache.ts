@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/index.ts';
+import { addVary } from './caching.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,8 +29,11 @@ interface Entry {
 }
 
 const TOKEN = Symbol('response-cache-token');
-// Set per request; never cached or replayed.
+// Set per request; never cached or replayed. CORS headers (access-control-*)
+// are set by a hook for the request at hand (one allowed origin must not get
+// another's Access-Control-Allow-Origin), so they are never stored either.
 const PER_REQUEST = new Set(['x-request-id', 'content-length', 'set-cookie', 'date']);
+const perRequest = (name: string) => PER_REQUEST.has(name) || name.startsWith('access-control-');
 
 /**
  * An in-process cache of rendered anonymous answers that is never stale. Each
@@ -72,7 +76,10 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
       (request as unknown as Record<symbol, string>)[TOKEN] = now;
       return;
     }
+    // Vary is merged, not replaced: CORS set Origin on this reply already.
+    const vary = reply.getHeader('vary');
     reply.headers(hit.headers);
+    if (vary !== undefined && hit.headers.vary !== undefined) reply.header('vary', addVary(vary, hit.headers.vary));
     return reply.code(200).send(hit.body);
   });
 
@@ -91,7 +98,7 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (!PER_REQUEST.has(name) && value !== undefined) headers[name] = String(value);
+      if (!perRequest(name) && value !== undefined) headers[name] = String(value);
     }
     entries.set(request.url, { body, headers, bytes: size });
     bytes += size;
