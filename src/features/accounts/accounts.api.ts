@@ -82,7 +82,7 @@ export async function accountsApi(root: FastifyInstance, opts: { accounts: Accou
     schema: { tags: ['accounts'], summary: 'Change your password', security, body: PasswordChangeSchema, response: { 204: Type.Null({ description: 'Changed; other sessions ended.' }), ...problems(401, 403, 422) } },
   }, async (request, reply) => {
     const user = requireUser(request);
-    await accounts.changePassword(user.id, request.body.currentPassword, request.body.newPassword, request.sessionToken);
+    await accounts.changePassword(user.id, request.body.currentPassword, request.body.newPassword, { sessionToken: request.sessionToken, apiTokenId: request.apiTokenId });
     return reply.code(204).send(null);
   });
 
