@@ -3,15 +3,16 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import cors from '@fastify/cors';
 import { AppError } from '../../platform/errors.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
-import { failureLimit, limit } from '../../platform/http/rate-limit.ts';
+import { limit } from '../../platform/http/rate-limit.ts';
 import { hmac, randomToken } from '../../lib/secrets.ts';
 import { slugify } from '../../lib/slugify.ts';
 import type { AccountsService } from '../accounts/accounts.service.ts';
+import { createLoginLimiter } from '../accounts/accounts.login-limit.ts';
 import type { Comment, CommentsService } from '../comments/index.ts';
 import type { Post, PostsService } from '../posts/index.ts';
 import { canEditPost } from '../posts/posts.policy.ts';
 import type { SocialService } from '../social/index.ts';
-import { articleInput, commentBody, listParams, loginInput, objectField, registerInput, updateUserInput } from './realworld.input.ts';
+import { articleInput, commentBody, listParams, loginInput, registerInput, updateUserInput } from './realworld.input.ts';
 import { fromAppError, fromFastifyError, notFound, RwError, toArticle, toComment, toProfile, toUser, type People } from './realworld.present.ts';
 
 const TOKEN_TTL_MS = 30 * 24 * 3600_000;
@@ -131,23 +132,22 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
   }
 
   // ---- users ----
-  // Wrong passwords are counted per account (the email tried) as well as per address.
-  const triedEmail = (r: FastifyRequest) => {
-    const email = objectField(r.body, 'user')?.email;
-    return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : undefined;
-  };
-  const loginFailures = failureLimit(app, 'rw-login-failures', { max: 10, timeWindow: '15 minutes', key: triedEmail });
-  app.post('/users/login', { preHandler: [limit(app, 'rw-login-ip', { max: 60, timeWindow: '1 minute' }), loginFailures.guard] }, async (request) => {
+  // The same login limits as Inkwell's own login routes, sharing their counters.
+  const logins = createLoginLimiter(app.counters, (login) => accounts.findUserId(login));
+  app.post('/users/login', async (request, reply) => {
     const { email, password } = loginInput(request.body);
+    const attempt = await logins.begin(request, reply, email);
     const userId = await accounts.authenticate(email, password).catch(async (e) => {
-      if (e instanceof AppError && e.code === 'invalid_credentials') await loginFailures.recordFailure(request);
+      if (e instanceof AppError && e.code === 'account_suspended') await attempt.succeeded();
       throw e;
     });
+    await attempt.succeeded();
     const me = await accounts.me(userId);
     return userBody(userId, await issueToken(userId, me.username));
   });
 
-  app.post('/users', { preHandler: limit(app, 'rw-signup-ip', { max: 100, timeWindow: '1 hour' }) }, async (request, reply) => {
+  // The blog's one sign-up budget per address (shared with /signup and /api/v1/users).
+  app.post('/users', { preHandler: limit(app, 'signup-ip', { max: 20, timeWindow: '1 hour' }) }, async (request, reply) => {
     const created = await accounts.signup(registerInput(request.body), 'length');
     return reply.code(201).send(await userBody(created.id, await issueToken(created.id, created.username)));
   });
