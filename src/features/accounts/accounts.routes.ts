@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
-import { requireUser } from '../../platform/http/auth.ts';
+import { requireUser, sameSitePath } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { bodyField, limit } from '../../platform/http/rate-limit.ts';
 import { createLoginLimiter } from './accounts.login-limit.ts';
@@ -11,9 +11,9 @@ type Body = Record<string, unknown> | undefined;
 type TokenParams = { Params: { token: string } };
 const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 
-/** Only same-site paths, so a crafted ?next= can't send people elsewhere after login. */
+/** Where to go after logging in: a same-site path from ?next= (hostile values go home), or the dashboard. */
 function safeNext(raw: unknown): string {
-  return typeof raw === 'string' && /^\/(?![/\\])/.test(raw) ? raw : '/admin/posts';
+  return raw === undefined || raw === '' ? '/admin/posts' : sameSitePath(raw, '/');
 }
 
 /** Re-renders a form for the errors a person can fix; anything else propagates. */
