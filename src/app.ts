@@ -160,7 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { mailer, events, live, queue, scheduler } = deps;
   const posts = createPostsService({ db: db.kysely, clock, events });
   const accounts = createAccountsService({
-    db: db.kysely, clock, settings, mailer, events, site: { url: config.siteUrl, name: () => siteName },
+    db: db.kysely, clock, settings, mailer, events, queue, site: { url: config.siteUrl, name: () => siteName },
   });
   const comments = createCommentsService({ db: db.kysely, clock, events, settings, posts });
   const social = createSocialService({ db: db.kysely, clock, events, posts });

@@ -17,6 +17,8 @@ eachDatabase('logins end with a password change; a token cannot take the account
   before(async () => {
     smtp = await startSmtpCatcher();
     t = await buildTestApp(dialect, { env: { SMTP_URL: smtp.url, SITE_URL: 'http://blog.test' } });
+    // Reset requests are jobs, run as in a running Inkwell (two at once, so they can race).
+    t.queue.start({ concurrency: 2 });
     rw = new RealWorldClient(t);
   });
   after(async () => {

@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { Events } from '../../platform/events/index.ts';
+import type { Queue } from '../../platform/jobs/queue.ts';
 import { endLogins, type KeepLogin } from '../../platform/http/sessions.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -20,6 +21,7 @@ const SETUP_KEY = 'setup_token_hash';
 export const SIGNUP_MODES = ['open', 'invite', 'closed'] as const;
 export type SignupMode = (typeof SIGNUP_MODES)[number];
 const API_LOGIN_TTL_MS = 30 * 24 * 3600_000;
+const RESET_JOB = 'accounts.password-reset';
 
 export interface NewUser {
   email: string;
@@ -37,6 +39,8 @@ export interface AccountsDeps {
   mailer?: Mailer;
   /** Records user.created (Slack, webhooks); absent in tools that run without the app. */
   events?: Events;
+  /** Runs reset requests after the answer; without one (tools), they run at once. */
+  queue?: Queue;
   /** For links and names in mail; needed only with a mailer. */
   site?: { url: string; name: () => string };
 }
@@ -61,7 +65,7 @@ export function validateNewUser(u: Partial<NewUser>, rule: PasswordRule = 'inkwe
 
 /** Accounts: sign-up and verification, passwords, profiles, tokens, and the admin's controls. */
 export function createAccountsService(deps: AccountsDeps) {
-  const { db, clock, settings, mailer, events } = deps;
+  const { db, clock, settings, mailer, events, queue } = deps;
   const tokens = createAccountTokens(clock);
   const site = () => ({ name: deps.site?.name() ?? 'Inkwell', url: deps.site?.url ?? '' });
   const now = () => clock.now().toISOString();
@@ -233,11 +237,23 @@ export function createAccountsService(deps: AccountsDeps) {
       return row.id;
     },
 
-    /** Mails a reset link if the address has an account; answers the same either way. */
+    /**
+     * Asks for a reset link. The request only checks the address's form and
+     * queues a job, the same one whether or not the address has an account:
+     * looking the account up, issuing the link and writing the mail happen
+     * after the answer, so neither its content nor its timing tells.
+     */
     async requestPasswordReset(email: unknown): Promise<void> {
       const errors: FieldError[] = [];
       const address = checkEmail(email, errors);
       assertValid(errors);
+      if (!queue) return this.sendPasswordReset(address);
+      await db.transaction().execute((trx) => queue.enqueue(trx, RESET_JOB, { email: address }));
+      queue.kickIfEnqueued();
+    },
+
+    /** The reset job: mails a link if the address has an active account, else does nothing. */
+    async sendPasswordReset(address: string): Promise<void> {
       const row = await db.selectFrom('users').select(['id', 'email', 'display_name', 'suspended_at']).where('email', '=', address).executeTakeFirst();
       if (!row || row.suspended_at) return;
       await db.transaction().execute(async (trx) => {
@@ -549,6 +565,7 @@ export function createAccountsService(deps: AccountsDeps) {
       mailer?.kick();
     },
   };
+  queue?.define<{ email: string }>(RESET_JOB, { handler: (p) => service.sendPasswordReset(p.email) });
   return service;
 }
 
