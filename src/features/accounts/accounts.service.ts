@@ -81,12 +81,12 @@ export function createAccountsService(deps: AccountsDeps) {
     return row;
   }
 
-  async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean) {
+  async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean, via: 'realworld' | null = null) {
     const at = now();
     const row = await trx.insertInto('users').values({
       email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
       role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
-      comments_banned_at: null, created_at: at, updated_at: at,
+      comments_banned_at: null, registered_via: via, created_at: at, updated_at: at,
     }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
     if (events) await events.record(trx, 'user.created', { userId: row.id });
     return row;
@@ -166,7 +166,7 @@ export function createAccountsService(deps: AccountsDeps) {
      * verification link; invite-only blogs need an invitation for that address
      * (which proves it, so the account starts verified); closed blogs refuse.
      */
-    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }, rule: PasswordRule = 'inkwell') {
+    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }, rule: PasswordRule = 'inkwell', via: 'realworld' | null = null) {
       const mode = await this.signupMode();
       const invite = typeof input.invite === 'string' && input.invite ? input.invite : undefined;
       if (mode === 'closed' && !invite) throw new AppError('signup_closed');
@@ -185,7 +185,7 @@ export function createAccountsService(deps: AccountsDeps) {
       }, rule);
       try {
         const created = await db.transaction().execute(async (trx) => {
-          const row = await insertUser(trx, u, !!invite);
+          const row = await insertUser(trx, u, !!invite, via);
           if (invite) await tokens.consume(trx, 'invite', invite);
           else {
             const token = await tokens.issue(trx, 'verify', { userId: row.id });
@@ -431,6 +431,12 @@ export function createAccountsService(deps: AccountsDeps) {
       if (ids.length === 0) return new Map();
       const rows = await db.selectFrom('users').select(['id', 'username', 'bio', 'avatar_url']).where('id', 'in', [...new Set(ids)]).execute();
       return new Map(rows.map((r) => [r.id, { username: r.username, bio: r.bio, avatarUrl: r.avatar_url }]));
+    },
+
+    /** Whether the account was registered through the RealWorld adapter (whose protocol has no email verification). */
+    async registeredThroughRealworld(userId: number): Promise<boolean> {
+      const row = await db.selectFrom('users').select('registered_via').where('id', '=', userId).executeTakeFirst();
+      return row?.registered_via === 'realworld';
     },
 
     async findUserId(emailOrUsername: string): Promise<number | undefined> {

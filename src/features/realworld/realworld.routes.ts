@@ -83,11 +83,18 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
 
   // Only a token makes a user here; a browser's Inkwell session cookie is ignored.
   const viewerOf = (request: FastifyRequest): CurrentUser | null => (request.authVia === 'token' ? request.user : null);
+  // The RealWorld protocol has no email verification, so accounts registered
+  // through it publish and comment at once. Accounts made by Inkwell's own
+  // sign-up keep its rule: unverified, they may not publish, here either.
+  const registeredHere = new WeakSet<FastifyRequest>();
+  app.addHook('preHandler', async (request) => {
+    const v = viewerOf(request);
+    if (v && !v.verified && (await accounts.registeredThroughRealworld(v.id))) registeredHere.add(request);
+  });
   function requireViewer(request: FastifyRequest): CurrentUser {
     const v = viewerOf(request);
     if (!v) throw new RwError(401, { token: ['is missing'] });
-    // The RealWorld protocol has no email verification: its accounts publish and comment at once.
-    return { ...v, verified: true };
+    return registeredHere.has(request) ? { ...v, verified: true } : v;
   }
   const bearer = (request: FastifyRequest) => /^\S+\s+(\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
 
@@ -148,7 +155,7 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
 
   // The blog's one sign-up budget per address (shared with /signup and /api/v1/users).
   app.post('/users', { preHandler: limit(app, 'signup-ip', { max: 20, timeWindow: '1 hour' }) }, async (request, reply) => {
-    const created = await accounts.signup(registerInput(request.body), 'length');
+    const created = await accounts.signup(registerInput(request.body), 'length', 'realworld');
     return reply.code(201).send(await userBody(created.id, await issueToken(created.id, created.username)));
   });
 
