@@ -3,7 +3,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Feature } from './platform/feature.ts';
 import type { Infrastructure } from './platform/infrastructure.ts';
@@ -16,6 +15,7 @@ import { layoutPlugin } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
 import { lazySerializerFactory, lazyValidatorFactory } from './platform/http/schema-compilers.ts';
 import { createSessionStore } from './platform/http/sessions.ts';
+import { createMemoryCounterStore, rateLimitPlugin } from './platform/http/rate-limit.ts';
 import { createPageChrome } from './platform/http/slots.ts';
 import { createSettings } from './platform/settings.ts';
 import { randomToken } from './lib/secrets.ts';
@@ -88,7 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(cookie, { secret });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  await app.register(rateLimit, { global: false });
+  // Counters in memory for now; the store is the seam for sharing them between instances.
+  await app.register(rateLimitPlugin, { store: createMemoryCounterStore(clock) });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -4,7 +4,8 @@ import { Type } from 'typebox';
 import { requireUser } from '../../platform/http/auth.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import { AppError } from '../../platform/errors.ts';
-import { bodyField, failureLimit, limit } from '../../platform/http/rate-limit.ts';
+import { bodyField, limit } from '../../platform/http/rate-limit.ts';
+import { createLoginLimiter } from './accounts.login-limit.ts';
 import type { AccountsService } from './accounts.service.ts';
 import {
   AccountSchema, EmailChangeSchema, ForgotSchema, LoginSchema, PasswordChangeSchema, ProfilePatchSchema, ProfileSchema,
@@ -40,19 +41,20 @@ export async function accountsApi(root: FastifyInstance, opts: { accounts: Accou
     },
   }, async (request) => accounts.profile(request.params.username));
 
-  const accountFailures = failureLimit(app, 'api-login-failures', { max: 10, timeWindow: '15 minutes', key: bodyField('login') });
+  const logins = createLoginLimiter(app.counters, (login) => accounts.findUserId(login));
   app.post('/sessions', {
-    preHandler: [limit(app, 'login-ip', { max: 60, timeWindow: '1 minute' }), accountFailures.guard],
     schema: {
       tags: ['accounts'], summary: 'Log in (get a bearer token)', body: LoginSchema,
       description: 'Wrong password and unknown account get the same 401.',
       response: { 201: SessionSchema, ...problems(401, 403, 422, 429) },
     },
   }, async (request, reply) => {
+    const attempt = await logins.begin(request, reply, request.body.login);
     const s = await accounts.apiLogin(request.body.login, request.body.password).catch(async (e) => {
-      if (e instanceof AppError && e.code === 'invalid_credentials') await accountFailures.recordFailure(request);
+      if (e instanceof AppError && e.code === 'account_suspended') await attempt.succeeded();
       throw e;
     });
+    await attempt.succeeded();
     return reply.code(201).send({ token: s.token, expiresAt: s.expiresAt, user: await accounts.me(s.userId) });
   });
 
@@ -82,7 +84,7 @@ export async function accountsApi(root: FastifyInstance, opts: { accounts: Accou
     schema: { tags: ['accounts'], summary: 'Change your password', security, body: PasswordChangeSchema, response: { 204: Type.Null({ description: 'Changed; other sessions ended.' }), ...problems(401, 403, 422) } },
   }, async (request, reply) => {
     const user = requireUser(request);
-    await accounts.changePassword(user.id, request.body.currentPassword, request.body.newPassword, request.sessionToken);
+    await accounts.changePassword(user.id, request.body.currentPassword, request.body.newPassword, { sessionToken: request.sessionToken, apiTokenId: request.apiTokenId });
     return reply.code(204).send(null);
   });
 
@@ -131,7 +133,7 @@ export async function accountsApi(root: FastifyInstance, opts: { accounts: Accou
     preHandler: limit(app, 'reset-ip', { max: 20, timeWindow: '15 minutes' }),
     schema: { tags: ['accounts'], summary: 'Set a new password with a reset token', body: ResetSchema, response: { 204: Type.Null({ description: 'Changed; every session ended.' }), ...problems(400, 422, 429) } },
   }, async (request, reply) => {
-    await accounts.resetPassword(request.body.token, request.body.password);
+    await logins.clear(await accounts.resetPassword(request.body.token, request.body.password));
     return reply.code(204).send(null);
   });
 

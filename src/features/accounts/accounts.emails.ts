@@ -32,12 +32,30 @@ export function resetPassword(site: Site, to: To, url: string): MailMessage {
   });
 }
 
-export function passwordChanged(site: Site, to: To): MailMessage {
+/** A personal access token as the password notice lists it. */
+export interface ListedToken {
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/**
+ * The notice after a password change or reset. Logins were ended; personal
+ * access tokens were not (scripts depend on them), so they are listed with a
+ * link to revoke them all in case someone else made them.
+ */
+export function passwordChanged(site: Site, to: To, personal: ListedToken[] = [], revokeUrl?: string): MailMessage {
+  const day = (iso: string) => iso.slice(0, 10);
+  const listed = personal.map((t) => `• "${t.name}", made ${day(t.createdAt)}, ${t.lastUsedAt ? `last used ${day(t.lastUsedAt)}` : 'never used'}`);
+  const tokens = personal.length && revokeUrl
+    ? [`These personal access tokens still work: ${listed.join(' ')}`, 'If you did not make them all, revoke them with the button below (it asks you to confirm).']
+    : [];
   return message(site, to, `Your ${site.name} password was changed`, {
     siteName: site.name, siteUrl: site.url, heading: 'Your password was changed',
-    paragraphs: ['The password of your account was just changed, and your other sessions were ended.',
-      'If this was not you, reset your password now and tell the site\'s administrator.'],
-    action: { label: 'Reset my password', url: `${site.url}/password/forgot` },
+    paragraphs: ['The password of your account was just changed. Every other login was ended: browser sessions and the tokens that logins in apps handed out.',
+      ...tokens,
+      `If this was not you, reset your password now at ${site.url}/password/forgot and tell the site's administrator.`],
+    action: personal.length && revokeUrl ? { label: 'Revoke my personal access tokens', url: revokeUrl } : { label: 'Reset my password', url: `${site.url}/password/forgot` },
   });
 }
 
@@ -47,6 +65,16 @@ export function confirmNewEmail(site: Site, to: To, url: string): MailMessage {
     paragraphs: ['You asked to use this address for your account. It takes effect once you confirm it.', 'The link works for one day.'],
     action: { label: 'Use this address', url },
     footer: 'If you did not ask for this, ignore this email.',
+  });
+}
+
+/** Tells the current address that a change to another was asked for (before it takes effect). */
+export function emailChangeRequested(site: Site, to: To, newEmail: string): MailMessage {
+  return message(site, to, `A new email address was requested for your ${site.name} account`, {
+    siteName: site.name, siteUrl: site.url, heading: 'Someone asked to change your email address',
+    paragraphs: [`Someone asked to use ${newEmail} for your account instead of this address. Nothing changes until that address confirms it.`,
+      'If this was not you, reset your password now: that ends every login and cancels the change.'],
+    action: { label: 'Reset my password', url: `${site.url}/password/forgot` },
   });
 }
 

@@ -14,6 +14,8 @@ eachDatabase('sign-up, verification and password reset by email', (dialect) => {
   before(async () => {
     smtp = await startSmtpCatcher();
     t = await buildTestApp(dialect, { env: { SMTP_URL: smtp.url, SITE_URL: 'http://blog.test' }, clock });
+    // Reset requests are jobs, as in a running Inkwell.
+    t.queue.start({ concurrency: 1 });
   });
   after(async () => {
     await t.close();

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
-import { requireUser } from '../../platform/http/auth.ts';
+import { requireUser, sameSitePath } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
-import { bodyField, failureLimit, limit } from '../../platform/http/rate-limit.ts';
+import { bodyField, limit } from '../../platform/http/rate-limit.ts';
+import { createLoginLimiter } from './accounts.login-limit.ts';
 import type { AccountsService } from './accounts.service.ts';
 import { forgotHtml, loginHtml, resetHtml, setupHtml, signupHtml } from './views/forms.ts';
 
@@ -10,9 +11,9 @@ type Body = Record<string, unknown> | undefined;
 type TokenParams = { Params: { token: string } };
 const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 
-/** Only same-site paths, so a crafted ?next= can't send people elsewhere after login. */
+/** Where to go after logging in: a same-site path from ?next= (hostile values go home), or the dashboard. */
 function safeNext(raw: unknown): string {
-  return typeof raw === 'string' && /^\/(?![/\\])/.test(raw) ? raw : '/admin/posts';
+  return raw === undefined || raw === '' ? '/admin/posts' : sameSitePath(raw, '/');
 }
 
 /** Re-renders a form for the errors a person can fix; anything else propagates. */
@@ -34,18 +35,18 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return sendPage(request, reply, loginPage(request, '', next, null));
   });
 
-  const accountFailures = failureLimit(app, 'login-failures', { max: 10, timeWindow: '15 minutes', key: bodyField('login') });
-  app.post('/login', {
-    preHandler: [limit(app, 'login-ip', { max: 60, timeWindow: '1 minute' }), accountFailures.guard],
-  }, async (request, reply) => {
+  const logins = createLoginLimiter(app.counters, (login) => accounts.findUserId(login));
+  app.post('/login', async (request, reply) => {
     const body = request.body as Body;
     const next = safeNext(body?.next);
+    const attempt = await logins.begin(request, reply, str(body, 'login'));
     try {
       const userId = await accounts.authenticate(str(body, 'login'), str(body, 'password'));
+      await attempt.succeeded();
       await reply.logIn(userId);
     } catch (err) {
       const e = fieldErrors(err, ['invalid_credentials', 'account_suspended']);
-      if (e.code === 'invalid_credentials') await accountFailures.recordFailure(request);
+      if (e.code === 'account_suspended') await attempt.succeeded();
       return sendPage(request, reply, { ...loginPage(request, str(body, 'login'), next, e.message), status: e.status });
     }
     reply.setFlash('Welcome back');
@@ -171,6 +172,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     let userId: number;
     try {
       userId = await accounts.resetPassword(token, str(request.body as Body, 'password'));
+      await logins.clear(userId);
     } catch (err) {
       const e = fieldErrors(err);
       return sendPage(request, reply, { title: 'Choose a new password', status: 422, body: resetHtml({ token, errors: e.errors, csrf: request.csrfToken() }) });

@@ -1,10 +1,11 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { Database, Role, UsersTable } from '../../platform/db/schema.ts';
+import type { ApiTokenKind, Database, Role, UsersTable } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { Events } from '../../platform/events/index.ts';
-import type { SessionStore } from '../../platform/http/sessions.ts';
+import type { Queue } from '../../platform/jobs/queue.ts';
+import { endLogins, type KeepLogin } from '../../platform/http/sessions.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hashPassword, hashToken, randomToken, safeEqual, verifyPassword } from '../../lib/secrets.ts';
@@ -20,6 +21,7 @@ const SETUP_KEY = 'setup_token_hash';
 export const SIGNUP_MODES = ['open', 'invite', 'closed'] as const;
 export type SignupMode = (typeof SIGNUP_MODES)[number];
 const API_LOGIN_TTL_MS = 30 * 24 * 3600_000;
+const RESET_JOB = 'accounts.password-reset';
 
 export interface NewUser {
   email: string;
@@ -35,9 +37,10 @@ export interface AccountsDeps {
   settings: Settings;
   /** Absent only in tools that never send mail (CLI set-up paths still record it if given). */
   mailer?: Mailer;
-  sessions?: SessionStore;
   /** Records user.created (Slack, webhooks); absent in tools that run without the app. */
   events?: Events;
+  /** Runs reset requests after the answer; without one (tools), they run at once. */
+  queue?: Queue;
   /** For links and names in mail; needed only with a mailer. */
   site?: { url: string; name: () => string };
 }
@@ -62,7 +65,7 @@ export function validateNewUser(u: Partial<NewUser>, rule: PasswordRule = 'inkwe
 
 /** Accounts: sign-up and verification, passwords, profiles, tokens, and the admin's controls. */
 export function createAccountsService(deps: AccountsDeps) {
-  const { db, clock, settings, mailer, sessions, events } = deps;
+  const { db, clock, settings, mailer, events, queue } = deps;
   const tokens = createAccountTokens(clock);
   const site = () => ({ name: deps.site?.name() ?? 'Inkwell', url: deps.site?.url ?? '' });
   const now = () => clock.now().toISOString();
@@ -78,12 +81,12 @@ export function createAccountsService(deps: AccountsDeps) {
     return row;
   }
 
-  async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean) {
+  async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean, via: 'realworld' | null = null) {
     const at = now();
     const row = await trx.insertInto('users').values({
       email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
       role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
-      comments_banned_at: null, created_at: at, updated_at: at,
+      comments_banned_at: null, registered_via: via, created_at: at, updated_at: at,
     }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
     if (events) await events.record(trx, 'user.created', { userId: row.id });
     return row;
@@ -97,6 +100,30 @@ export function createAccountsService(deps: AccountsDeps) {
     if (rows.some((r) => r.email === email)) errors.push({ field: 'email', message: TAKEN.email });
     if (username && rows.some((r) => r.username === username)) errors.push({ field: 'username', message: TAKEN.username });
     return new AppError('validation_failed', undefined, errors.length ? errors : [{ field: 'email', message: TAKEN.email }]);
+  }
+
+  /**
+   * What every password change and reset does in its transaction: end every
+   * other login, and tell the owner, listing the personal access tokens that
+   * still work with a link to revoke them.
+   */
+  async function passwordChangedTrx(trx: Transaction<Database>, u: { id: number; email: string; display_name: string }, keep: KeepLogin) {
+    await endLogins(trx, u.id, keep);
+    const personal = await trx.selectFrom('api_tokens').select(['name', 'created_at', 'last_used_at'])
+      .where('user_id', '=', u.id).where('kind', '=', 'personal').orderBy('id').execute();
+    const revokeUrl = personal.length ? `${site().url}/settings/tokens/revoke/${await tokens.issue(trx, 'revoke_tokens', { userId: u.id })}` : undefined;
+    await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name },
+      personal.map((t) => ({ name: t.name, createdAt: t.created_at, lastUsedAt: t.last_used_at })), revokeUrl));
+  }
+
+  // Checks that a new address is free and mails the confirmation link to it,
+  // and a notice to the current one; the address changes once it is confirmed.
+  async function emailChangeTrx(trx: Transaction<Database>, u: { id: number; email: string; display_name: string }, email: string) {
+    const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+    if (taken) throw new AppError('validation_failed', undefined, [{ field: 'email', message: TAKEN.email }]);
+    const token = await tokens.issue(trx, 'email_change', { userId: u.id, email });
+    await mail(trx, emails.confirmNewEmail(site(), { email, name: u.display_name }, `${site().url}/settings/email/${token}`));
+    await mail(trx, emails.emailChangeRequested(site(), { email: u.email, name: u.display_name }, email));
   }
 
   const service = {
@@ -139,7 +166,7 @@ export function createAccountsService(deps: AccountsDeps) {
      * verification link; invite-only blogs need an invitation for that address
      * (which proves it, so the account starts verified); closed blogs refuse.
      */
-    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }, rule: PasswordRule = 'inkwell') {
+    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }, rule: PasswordRule = 'inkwell', via: 'realworld' | null = null) {
       const mode = await this.signupMode();
       const invite = typeof input.invite === 'string' && input.invite ? input.invite : undefined;
       if (mode === 'closed' && !invite) throw new AppError('signup_closed');
@@ -158,7 +185,7 @@ export function createAccountsService(deps: AccountsDeps) {
       }, rule);
       try {
         const created = await db.transaction().execute(async (trx) => {
-          const row = await insertUser(trx, u, !!invite);
+          const row = await insertUser(trx, u, !!invite, via);
           if (invite) await tokens.consume(trx, 'invite', invite);
           else {
             const token = await tokens.issue(trx, 'verify', { userId: row.id });
@@ -207,11 +234,22 @@ export function createAccountsService(deps: AccountsDeps) {
       return row.id;
     },
 
-    /** Mails a reset link if the address has an account; answers the same either way. */
+    /**
+     * Asks for a reset link. The request only checks the address's form and
+     * queues a job, the same one whether or not the address has an account:
+     * looking the account up, issuing the link and writing the mail happen
+     * after the answer, so neither its content nor its timing tells.
+     */
     async requestPasswordReset(email: unknown): Promise<void> {
       const errors: FieldError[] = [];
       const address = checkEmail(email, errors);
       assertValid(errors);
+      if (!queue) return this.sendPasswordReset(address);
+      await db.transaction().execute((trx) => queue.enqueue(trx, RESET_JOB, { email: address }));
+    },
+
+    /** The reset job: mails a link if the address has an active account, else does nothing. */
+    async sendPasswordReset(address: string): Promise<void> {
       const row = await db.selectFrom('users').select(['id', 'email', 'display_name', 'suspended_at']).where('email', '=', address).executeTakeFirst();
       if (!row || row.suspended_at) return;
       await db.transaction().execute(async (trx) => {
@@ -225,7 +263,10 @@ export function createAccountsService(deps: AccountsDeps) {
       await tokens.peek(db, 'reset', token);
     },
 
-    /** Sets a new password from a reset link: ends every session and tells the owner. */
+    /**
+     * Sets a new password from a reset link: ends every login (sessions and
+     * login-issued tokens), cancels a pending email change, and tells the owner.
+     */
     async resetPassword(token: string, password: unknown): Promise<number> {
       const row = await tokens.peek(db, 'reset', token);
       const u = await user(row.userId!);
@@ -237,14 +278,15 @@ export function createAccountsService(deps: AccountsDeps) {
         await tokens.consume(trx, 'reset', token);
         // Proving control of the inbox also verifies the address.
         await trx.updateTable('users').set({ password_hash: hash, updated_at: now(), email_verified_at: u.email_verified_at ?? now() }).where('id', '=', u.id).execute();
-        await trx.deleteFrom('sessions').where('user_id', '=', u.id).execute();
-        await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
+        // Whoever had the account may have asked to move it to their own address.
+        await tokens.retire(trx, 'email_change', u.id);
+        await passwordChangedTrx(trx, u, {});
       });
       return u.id;
     },
 
-    /** Changes the password (the current one is required) and ends the account's other sessions. */
-    async changePassword(userId: number, current: unknown, next: unknown, keepSession?: string | null): Promise<void> {
+    /** Changes the password (the current one is required) and ends every other login: keep names the one making the change. */
+    async changePassword(userId: number, current: unknown, next: unknown, keep: KeepLogin = {}): Promise<void> {
       const u = await user(userId);
       if (!(await verifyPassword(typeof current === 'string' ? current : '', u.password_hash))) {
         throw new AppError('validation_failed', undefined, [{ field: 'currentPassword', message: 'is not your current password' }]);
@@ -255,9 +297,8 @@ export function createAccountsService(deps: AccountsDeps) {
       const hash = await hashPassword(pw);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ password_hash: hash, updated_at: now() }).where('id', '=', userId).execute();
-        await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
+        await passwordChangedTrx(trx, u, keep);
       });
-      await sessions?.destroyAllFor(userId, keepSession ?? undefined);
     },
 
     async updateProfile(userId: number, input: ProfileInput): Promise<void> {
@@ -267,17 +308,19 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     /**
-     * Changes several account fields at once without the current password or a
-     * confirmation round trip (the RealWorld protocol's PUT /user, whose bearer
-     * token is the proof). A new address starts unverified and gets a link; a
-     * new password ends the cookie sessions and is announced by mail.
+     * Changes several account fields at once (the RealWorld protocol's PUT
+     * /user, whose bearer token is the only proof, with no current password).
+     * So that a stolen token cannot take the account: a new address only gets
+     * a confirmation link (the current one is told, and keeps the account
+     * until the new one confirms), and a new password ends every other login
+     * like any password change (keep names the token that made it).
      */
-    async updateAccount(userId: number, input: { email?: unknown; username?: unknown; password?: unknown; bio?: unknown; avatarUrl?: unknown }, rule: PasswordRule = 'inkwell'): Promise<void> {
+    async updateAccount(userId: number, input: { email?: unknown; username?: unknown; password?: unknown; bio?: unknown; avatarUrl?: unknown }, rule: PasswordRule = 'inkwell', keep: KeepLogin = {}): Promise<{ emailPending: boolean }> {
       const u = await user(userId);
       const errors: FieldError[] = [];
       const email = input.email !== undefined ? checkEmail(input.email, errors) : u.email;
       const username = input.username !== undefined ? checkUsername(input.username, errors) : u.username;
-      const password = input.password !== undefined ? checkPassword(input.password, errors, [username, email], 'password', rule === 'length') : undefined;
+      const password = input.password !== undefined ? checkPassword(input.password, errors, [username, email, u.email], 'password', rule === 'length') : undefined;
       let profile: ReturnType<typeof checkProfile> = {};
       try {
         profile = checkProfile({ bio: input.bio, avatarUrl: input.avatarUrl });
@@ -288,30 +331,26 @@ export function createAccountsService(deps: AccountsDeps) {
       assertValid(errors);
       const at = now();
       const newEmail = email !== u.email;
+      const hash = password ? await hashPassword(password) : undefined;
       try {
         await db.transaction().execute(async (trx) => {
           await trx.updateTable('users').set({
-            ...profile, email, username, updated_at: at,
+            ...profile, username, updated_at: at,
             // A display name that was just the username follows it.
             ...(username !== u.username && u.display_name === u.username ? { display_name: username } : {}),
-            ...(newEmail ? { email_verified_at: null } : {}),
-            ...(password ? { password_hash: await hashPassword(password) } : {}),
+            ...(hash ? { password_hash: hash } : {}),
           }).where('id', '=', userId).execute();
-          if (newEmail) {
-            const token = await tokens.issue(trx, 'verify', { userId });
-            await mail(trx, emails.verifyEmail(site(), { email, name: u.display_name }, `${site().url}/verify/${token}`));
-            await mail(trx, emails.emailChanged(site(), { email: u.email, name: u.display_name }, email));
-          }
-          if (password) await mail(trx, emails.passwordChanged(site(), { email, name: u.display_name }));
+          if (newEmail) await emailChangeTrx(trx, u, email);
+          if (hash) await passwordChangedTrx(trx, u, keep);
         });
       } catch (e) {
-        if (isUniqueViolation(e)) throw await takenErrors(newEmail ? email : '', username !== u.username ? username : undefined);
+        if (isUniqueViolation(e)) throw await takenErrors('', username !== u.username ? username : undefined);
         throw e;
       }
-      if (password) await sessions?.destroyAllFor(userId);
+      return { emailPending: newEmail };
     },
 
-    /** Mails a confirmation link to the new address; the change happens when it is followed. */
+    /** Mails a confirmation link to the new address and a notice to the current one; the change happens when the link is followed. */
     async requestEmailChange(userId: number, newEmail: unknown, password: unknown): Promise<void> {
       const u = await user(userId);
       const errors: FieldError[] = [];
@@ -321,12 +360,7 @@ export function createAccountsService(deps: AccountsDeps) {
         throw new AppError('validation_failed', undefined, [{ field: 'password', message: 'is not your current password' }]);
       }
       if (email === u.email) throw new AppError('validation_failed', undefined, [{ field: 'email', message: 'is already your address' }]);
-      const taken = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-      if (taken) throw new AppError('validation_failed', undefined, [{ field: 'email', message: TAKEN.email }]);
-      await db.transaction().execute(async (trx) => {
-        const token = await tokens.issue(trx, 'email_change', { userId, email });
-        await mail(trx, emails.confirmNewEmail(site(), { email, name: u.display_name }, `${site().url}/settings/email/${token}`));
-      });
+      await db.transaction().execute((trx) => emailChangeTrx(trx, u, email));
     },
 
     async confirmEmailChange(token: string): Promise<number> {
@@ -389,6 +423,12 @@ export function createAccountsService(deps: AccountsDeps) {
       return new Map(rows.map((r) => [r.id, { username: r.username, bio: r.bio, avatarUrl: r.avatar_url }]));
     },
 
+    /** Whether the account was registered through the RealWorld adapter (whose protocol has no email verification). */
+    async registeredThroughRealworld(userId: number): Promise<boolean> {
+      const row = await db.selectFrom('users').select('registered_via').where('id', '=', userId).executeTakeFirst();
+      return row?.registered_via === 'realworld';
+    },
+
     async findUserId(emailOrUsername: string): Promise<number | undefined> {
       const key = emailOrUsername.trim().toLowerCase();
       const row = await db.selectFrom('users').select('id')
@@ -418,13 +458,13 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     /** Mints a personal access token; the plain token is returned once and only its hash is kept. */
-    async createApiToken(userId: number, name: unknown, scopes: unknown, opts: { ttlMs?: number; token?: string } = {}): Promise<{ id: number; token: string }> {
+    async createApiToken(userId: number, name: unknown, scopes: unknown, opts: { ttlMs?: number; token?: string; kind?: ApiTokenKind } = {}): Promise<{ id: number; token: string }> {
       const t = checkTokenInput(name, scopes);
       // A caller may shape the token (the RealWorld adapter makes a signed JWT); it is stored hashed all the same.
       const token = opts.token ?? randomToken('iwk_');
       const at = clock.now();
       const row = await db.insertInto('api_tokens').values({
-        user_id: userId, name: t.name, token_hash: hashToken(token), scopes: t.scopes.join(' '),
+        user_id: userId, name: t.name, token_hash: hashToken(token), scopes: t.scopes.join(' '), kind: opts.kind ?? 'personal',
         created_at: at.toISOString(), last_used_at: null,
         expires_at: opts.ttlMs ? new Date(at.getTime() + opts.ttlMs).toISOString() : null,
       }).returning('id').executeTakeFirstOrThrow();
@@ -442,10 +482,28 @@ export function createAccountsService(deps: AccountsDeps) {
       if (Number(res.numDeletedRows) === 0) throw new AppError('not_found', 'No such token');
     },
 
+    /** How many personal access tokens a revoke link (from a password notice) would revoke; token_invalid if it is dead. */
+    async checkRevokeLink(token: string): Promise<{ count: number }> {
+      const row = await tokens.peek(db, 'revoke_tokens', token);
+      const n = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', row.userId!).where('kind', '=', 'personal').where('created_at', '<=', row.createdAt).executeTakeFirstOrThrow();
+      return { count: Number(n.n) };
+    },
+
+    /** Revokes the personal access tokens that existed when the notice was sent (newer ones are the owner's own). */
+    async revokeByLink(token: string): Promise<{ count: number }> {
+      return db.transaction().execute(async (trx) => {
+        const row = await tokens.consume(trx, 'revoke_tokens', token);
+        const res = await trx.deleteFrom('api_tokens')
+          .where('user_id', '=', row.userId!).where('kind', '=', 'personal').where('created_at', '<=', row.createdAt).executeTakeFirst();
+        return { count: Number(res.numDeletedRows) };
+      });
+    },
+
     /** Logs in for an API client: a bearer token (read and write) that expires in 30 days. */
     async apiLogin(login: string, password: string): Promise<{ token: string; expiresAt: string; userId: number }> {
       const userId = await this.authenticate(login, password);
-      const { token } = await this.createApiToken(userId, 'API login', ['read', 'write'], { ttlMs: API_LOGIN_TTL_MS });
+      const { token } = await this.createApiToken(userId, 'API login', ['read', 'write'], { ttlMs: API_LOGIN_TTL_MS, kind: 'login' });
       return { token, userId, expiresAt: new Date(clock.now().getTime() + API_LOGIN_TTL_MS).toISOString() };
     },
 
@@ -469,13 +527,20 @@ export function createAccountsService(deps: AccountsDeps) {
       await db.updateTable('users').set({ role: r, updated_at: now() }).where('id', '=', userId).execute();
     },
 
-    /** Suspends (ending every session and token use) or reinstates an account. */
+    /**
+     * Suspends or reinstates an account. Suspension deletes every session and
+     * API token (personal ones too), so reinstating does not bring back
+     * credentials that may have been the reason for it.
+     */
     async setSuspended(actorId: number, userId: number, suspended: boolean): Promise<void> {
       if (actorId === userId) throw new AppError('conflict', 'You cannot suspend yourself');
       await user(userId);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ suspended_at: suspended ? now() : null, updated_at: now() }).where('id', '=', userId).execute();
-        if (suspended) await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+        if (suspended) {
+          await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+          await trx.deleteFrom('api_tokens').where('user_id', '=', userId).execute();
+        }
       });
     },
 
@@ -495,6 +560,7 @@ export function createAccountsService(deps: AccountsDeps) {
       });
     },
   };
+  queue?.define<{ email: string }>(RESET_JOB, { handler: (p) => service.sendPasswordReset(p.email) });
   return service;
 }
 

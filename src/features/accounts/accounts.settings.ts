@@ -4,6 +4,7 @@ import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { AccountsService } from './accounts.service.ts';
 import { settingsHtml, type Section, type SettingsView } from './views/settings.ts';
+import { revokeTokensHtml } from './views/forms.ts';
 
 type Body = Record<string, unknown> | undefined;
 const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
@@ -64,7 +65,7 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
   app.post('/settings/password', async (request, reply) => {
     const b = request.body as Body;
     return change(request, reply, 'password', {}, async (id) => {
-      await accounts.changePassword(id, str(b, 'currentPassword'), str(b, 'newPassword'), request.sessionToken);
+      await accounts.changePassword(id, str(b, 'currentPassword'), str(b, 'newPassword'), { sessionToken: request.sessionToken });
       return 'Password changed. Your other sessions were logged out.';
     });
   });
@@ -95,6 +96,19 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
   app.post<{ Params: { id: string } }>('/settings/tokens/:id', async (request, reply) => {
     if (String((request.body as Body)?._method ?? '').toUpperCase() !== 'DELETE') throw new AppError('method_not_allowed');
     return revoke(request, reply);
+  });
+
+  // The link in a password notice: the URL is the credential (no login needed,
+  // since the person may be locked out), but only the confirmation page's POST
+  // revokes, because mail scanners and link previews fetch every GET link.
+  app.get<{ Params: { token: string } }>('/settings/tokens/revoke/:token', async (request, reply) => {
+    const { count } = await accounts.checkRevokeLink(request.params.token);
+    return sendPage(request, reply, { title: 'Revoke your tokens', body: revokeTokensHtml({ token: request.params.token, count, csrf: request.csrfToken() }) });
+  });
+  app.post<{ Params: { token: string } }>('/settings/tokens/revoke/:token', async (request, reply) => {
+    const { count } = await accounts.revokeByLink(request.params.token);
+    reply.setFlash(count === 1 ? 'One personal access token was revoked.' : `${count} personal access tokens were revoked.`);
+    return reply.code(303).redirect(request.user ? '/settings#tokens-h' : '/login');
   });
 
   app.post('/settings/delete', async (request, reply) => {

@@ -12,6 +12,7 @@ export const TOKEN_TTL_MS: Record<AccountTokenPurpose, number> = {
   reset: 3600_000,
   email_change: 24 * 3600_000,
   invite: 7 * 24 * 3600_000,
+  revoke_tokens: 7 * 24 * 3600_000,
 };
 
 export interface TokenRow {
@@ -19,6 +20,7 @@ export interface TokenRow {
   userId: number | null;
   email: string | null;
   role: Role | null;
+  createdAt: string;
 }
 
 /**
@@ -32,6 +34,10 @@ export function createAccountTokens(clock: Clock) {
       const token = randomToken();
       const now = clock.now();
       if (target.userId !== undefined) {
+        // Lock the account's row first (a no-op update, which both engines
+        // serialize): two requests at once would otherwise each retire the
+        // links they can see and both insert one, leaving two live links.
+        await db.updateTable('users').set((eb) => ({ id: eb.ref('id') })).where('id', '=', target.userId).execute();
         await db.updateTable('account_tokens').set({ used_at: now.toISOString() })
           .where('user_id', '=', target.userId).where('purpose', '=', purpose).where('used_at', 'is', null)
           .execute();
@@ -45,12 +51,19 @@ export function createAccountTokens(clock: Clock) {
 
     /** The live token's row, or token_invalid (unknown, expired or used alike). */
     async peek(db: Db, purpose: AccountTokenPurpose, token: string): Promise<TokenRow> {
-      const row = await db.selectFrom('account_tokens').select(['id', 'user_id', 'email', 'role'])
+      const row = await db.selectFrom('account_tokens').select(['id', 'user_id', 'email', 'role', 'created_at'])
         .where('token_hash', '=', hashToken(token)).where('purpose', '=', purpose)
         .where('used_at', 'is', null).where('expires_at', '>', clock.now().toISOString())
         .executeTakeFirst();
       if (!row) throw new AppError('token_invalid');
-      return { id: row.id, userId: row.user_id, email: row.email, role: row.role };
+      return { id: row.id, userId: row.user_id, email: row.email, role: row.role, createdAt: row.created_at };
+    },
+
+    /** Retires every live link of a kind for an account (a password reset cancels a pending email change). */
+    async retire(db: Db, purpose: AccountTokenPurpose, userId: number): Promise<void> {
+      await db.updateTable('account_tokens').set({ used_at: clock.now().toISOString() })
+        .where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null)
+        .execute();
     },
 
     /** Marks a token used; only one caller can win, so a link works exactly once. */

@@ -13,6 +13,7 @@ import { settingsRoutes } from './accounts.settings.ts';
 // What other features and tools may use from accounts.
 export { createAccountsService, ROLES, TAKEN, type AccountsService, type Account } from './accounts.service.ts';
 export type { UserCreated } from './accounts.events.ts';
+export { createLoginLimiter, type LoginLimiter } from './accounts.login-limit.ts';
 
 /** The accounts feature, and the place on a profile page that other features fill. */
 export interface AccountsFeature extends Feature<AccountsService> {
@@ -23,7 +24,7 @@ export interface AccountsFeature extends Feature<AccountsService> {
 /** Accounts: sign-up, login, settings, profiles, user administration, and their API. */
 export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }): AccountsFeature {
   const service = createAccountsService({
-    db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, sessions: ctx.sessions, mailer: ctx.mailer, events: ctx.events, site: ctx.site,
+    db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, mailer: ctx.mailer, events: ctx.events, queue: ctx.queue, site: ctx.site,
   });
   const profileAside = createSlot<[FastifyRequest, string]>();
   return {

@@ -86,6 +86,7 @@ export function fromAppError(e: AppError, resource = 'resource'): RwError {
     case 'not_found': return notFound(resource);
     case 'forbidden': return new RwError(403, { [resource]: ['forbidden'] });
     case 'account_suspended': return new RwError(403, { account: ['is suspended'] });
+    case 'email_unverified': return new RwError(403, { email: ['is not verified'] });
     case 'signup_closed': return new RwError(403, { registration: ['is closed'] });
     default: return new RwError(e.status, { [e.status === 429 ? 'rate' : 'request']: [e.message] });
   }

@@ -3,14 +3,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import cors from '@fastify/cors';
 import { AppError } from '../../platform/errors.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
-import { failureLimit, limit } from '../../platform/http/rate-limit.ts';
+import { limit } from '../../platform/http/rate-limit.ts';
 import { hmac, randomToken } from '../../lib/secrets.ts';
 import { slugify } from '../../lib/slugify.ts';
-import type { AccountsService } from '../accounts/index.ts';
+import { createLoginLimiter, type AccountsService } from '../accounts/index.ts';
 import type { Comment, CommentsService } from '../comments/index.ts';
 import { canEditPost, type Post, type PostsService } from '../posts/index.ts';
 import type { SocialService } from '../social/index.ts';
-import { articleInput, commentBody, listParams, loginInput, objectField, registerInput, updateUserInput } from './realworld.input.ts';
+import { articleInput, commentBody, listParams, loginInput, registerInput, updateUserInput } from './realworld.input.ts';
 import { fromAppError, fromFastifyError, notFound, RwError, toArticle, toComment, toProfile, toUser, type People } from './realworld.present.ts';
 
 const TOKEN_TTL_MS = 30 * 24 * 3600_000;
@@ -81,17 +81,24 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
 
   // Only a token makes a user here; a browser's Inkwell session cookie is ignored.
   const viewerOf = (request: FastifyRequest): CurrentUser | null => (request.authVia === 'token' ? request.user : null);
+  // The RealWorld protocol has no email verification, so accounts registered
+  // through it publish and comment at once. Accounts made by Inkwell's own
+  // sign-up keep its rule: unverified, they may not publish, here either.
+  const registeredHere = new WeakSet<FastifyRequest>();
+  app.addHook('preHandler', async (request) => {
+    const v = viewerOf(request);
+    if (v && !v.verified && (await accounts.registeredThroughRealworld(v.id))) registeredHere.add(request);
+  });
   function requireViewer(request: FastifyRequest): CurrentUser {
     const v = viewerOf(request);
     if (!v) throw new RwError(401, { token: ['is missing'] });
-    // The RealWorld protocol has no email verification: its accounts publish and comment at once.
-    return { ...v, verified: true };
+    return registeredHere.has(request) ? { ...v, verified: true } : v;
   }
   const bearer = (request: FastifyRequest) => /^\S+\s+(\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
 
   async function issueToken(userId: number, username: string): Promise<string> {
     const jwt = sign({ sub: String(userId), username, jti: randomToken() });
-    await accounts.createApiToken(userId, 'RealWorld login', ['read', 'write'], { ttlMs: TOKEN_TTL_MS, token: jwt });
+    await accounts.createApiToken(userId, 'RealWorld login', ['read', 'write'], { ttlMs: TOKEN_TTL_MS, token: jwt, kind: 'login' });
     return jwt;
   }
   const userBody = async (userId: number, token: string) => ({ user: toUser(await accounts.me(userId), token) });
@@ -130,24 +137,23 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
   }
 
   // ---- users ----
-  // Wrong passwords are counted per account (the email tried) as well as per address.
-  const triedEmail = (r: FastifyRequest) => {
-    const email = objectField(r.body, 'user')?.email;
-    return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : undefined;
-  };
-  const loginFailures = failureLimit(app, 'rw-login-failures', { max: 10, timeWindow: '15 minutes', key: triedEmail });
-  app.post('/users/login', { preHandler: [limit(app, 'rw-login-ip', { max: 60, timeWindow: '1 minute' }), loginFailures.guard] }, async (request) => {
+  // The same login limits as Inkwell's own login routes, sharing their counters.
+  const logins = createLoginLimiter(app.counters, (login) => accounts.findUserId(login));
+  app.post('/users/login', async (request, reply) => {
     const { email, password } = loginInput(request.body);
+    const attempt = await logins.begin(request, reply, email);
     const userId = await accounts.authenticate(email, password).catch(async (e) => {
-      if (e instanceof AppError && e.code === 'invalid_credentials') await loginFailures.recordFailure(request);
+      if (e instanceof AppError && e.code === 'account_suspended') await attempt.succeeded();
       throw e;
     });
+    await attempt.succeeded();
     const me = await accounts.me(userId);
     return userBody(userId, await issueToken(userId, me.username));
   });
 
-  app.post('/users', { preHandler: limit(app, 'rw-signup-ip', { max: 100, timeWindow: '1 hour' }) }, async (request, reply) => {
-    const created = await accounts.signup(registerInput(request.body), 'length');
+  // The blog's one sign-up budget per address (shared with /signup and /api/v1/users).
+  app.post('/users', { preHandler: limit(app, 'signup-ip', { max: 20, timeWindow: '1 hour' }) }, async (request, reply) => {
+    const created = await accounts.signup(registerInput(request.body), 'length', 'realworld');
     return reply.code(201).send(await userBody(created.id, await issueToken(created.id, created.username)));
   });
 
@@ -158,7 +164,8 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
 
   app.put('/user', async (request) => {
     const viewer = requireViewer(request);
-    await accounts.updateAccount(viewer.id, updateUserInput(request.body), 'length');
+    // A new email waits for confirmation from that address: the answer still shows the current one.
+    await accounts.updateAccount(viewer.id, updateUserInput(request.body), 'length', { apiTokenId: request.apiTokenId });
     return userBody(viewer.id, bearer(request));
   });
 

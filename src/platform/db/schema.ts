@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 // The one Database type every feature queries against. Timestamps are ISO-8601
 // strings in UTC on both engines (text on SQLite, timestamptz read back as ISO
@@ -21,6 +21,8 @@ export interface UsersTable {
   suspended_at: string | null;
   /** Banned from commenting by a moderator. */
   comments_banned_at: string | null;
+  /** 'realworld' for accounts registered through the RealWorld adapter (which has no email verification); else null. */
+  registered_via: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -42,7 +44,11 @@ export interface ApiTokensTable {
   last_used_at: string | null;
   /** Tokens minted by API login expire; personal tokens don't (null). */
   expires_at: string | null;
+  /** 'login' for tokens a login handed out (ended by a password change), 'personal' for those made by hand. */
+  kind: ColumnType<ApiTokenKind, ApiTokenKind | undefined, ApiTokenKind>;
 }
+
+export type ApiTokenKind = 'personal' | 'login';
 
 export interface PostsTable {
   id: Generated<number>;
@@ -73,7 +79,7 @@ export interface PostTagsTable {
   tag_id: number;
 }
 
-export type AccountTokenPurpose = 'verify' | 'reset' | 'email_change' | 'invite';
+export type AccountTokenPurpose = 'verify' | 'reset' | 'email_change' | 'invite' | 'revoke_tokens';
 
 /** One-time links mailed to people: verification, password reset, email change, invitation. */
 export interface AccountTokensTable {

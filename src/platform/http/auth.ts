@@ -181,3 +181,29 @@ export function requireAdmin(request: FastifyRequest, forbidden = 'Only admins m
   if (user.role !== 'admin') throw new AppError('forbidden', forbidden);
   return user;
 }
+
+// Any origin will do to resolve against: only the path of a same-origin result is kept.
+const BASE = new URL('http://inkwell.invalid');
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A redirect target taken from the request (?next=) as a path on this site,
+ * or the fallback. The value is resolved the way a browser would resolve it
+ * against the site's origin and kept only when it stays on that origin, so
+ * "//evil", "/\\evil", "https://evil", "javascript:" and "/..//evil" all fall
+ * back. Control characters are refused before parsing: browsers drop tabs and
+ * newlines ("/\t/evil" is "//evil" to them), and a CR or LF cannot go into a
+ * Location header at all. The answer is the parsed, percent-encoded form.
+ */
+export function sameSitePath(raw: unknown, fallback = '/'): string {
+  if (typeof raw !== 'string' || raw.length > 2000 || !raw.startsWith('/') || CONTROL.test(raw)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw, BASE);
+  } catch {
+    return fallback;
+  }
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (url.origin !== BASE.origin || !path.startsWith('/') || /^\/[\/\\]/.test(path)) return fallback;
+  return path;
+}

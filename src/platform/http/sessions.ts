@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, Role } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
@@ -20,6 +20,29 @@ const userColumns = ['users.id', 'users.username', 'users.display_name', 'users.
 
 function toCurrentUser(row: { id: number; username: string; display_name: string; email: string; role: Role; email_verified_at: string | null }): CurrentUser {
   return { id: row.id, username: row.username, displayName: row.display_name, email: row.email, role: row.role, verified: row.email_verified_at !== null };
+}
+
+/** Which login survives endLogins: the one that made the change. */
+export interface KeepLogin {
+  /** A browser session's token. */
+  sessionToken?: string | null;
+  /** The id of a login-issued bearer token (API or RealWorld login). */
+  apiTokenId?: number | null;
+}
+
+/**
+ * Ends every login of a user: browser sessions and the bearer tokens that
+ * logins handed out, except the one named in keep. Personal access tokens
+ * (made by hand) stay. Runs in the caller's transaction, so a password
+ * change and the end of the old logins commit together.
+ */
+export async function endLogins(db: Kysely<Database> | Transaction<Database>, userId: number, keep: KeepLogin = {}): Promise<void> {
+  let sessions = db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (keep.sessionToken) sessions = sessions.where('id_hash', '!=', hashToken(keep.sessionToken));
+  await sessions.execute();
+  let tokens = db.deleteFrom('api_tokens').where('user_id', '=', userId).where('kind', '=', 'login');
+  if (keep.apiTokenId) tokens = tokens.where('id', '!=', keep.apiTokenId);
+  await tokens.execute();
 }
 
 /**
@@ -57,13 +80,6 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
 
     async destroy(token: string): Promise<void> {
       await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute();
-    },
-
-    /** Ends every session of a user, except the one whose token is given. */
-    async destroyAllFor(userId: number, exceptToken?: string): Promise<void> {
-      let q = db.deleteFrom('sessions').where('user_id', '=', userId);
-      if (exceptToken) q = q.where('id_hash', '!=', hashToken(exceptToken));
-      await q.execute();
     },
 
     /** Looks up a personal access token; records its use at most once a minute. */

@@ -71,3 +71,13 @@ export function resetHtml(opts: { token: string; errors: FieldError[]; csrf: str
   <div class="actions"><button type="submit">Set password</button></div>
 </form>`;
 }
+
+/** The confirmation page behind a password notice's revoke link: only its POST button revokes (mail scanners fetch links). */
+export function revokeTokensHtml(opts: { token: string; count: number; csrf: string }): string {
+  return html`<h1>Revoke your personal access tokens</h1>
+<p>${opts.count === 1 ? 'One personal access token' : `${opts.count} personal access tokens`} made before your password changed still ${opts.count === 1 ? 'works' : 'work'}. Revoke ${opts.count === 1 ? 'it' : 'them all'} if you did not make ${opts.count === 1 ? 'it' : 'them'} or no longer use ${opts.count === 1 ? 'it' : 'them'}: scripts using ${opts.count === 1 ? 'it' : 'them'} will stop working.</p>
+<form class="stacked" method="post" action="/settings/tokens/revoke/${opts.token}">
+  !${csrfField(opts.csrf)}
+  <div class="actions"><button type="submit">Revoke ${opts.count === 1 ? 'it' : 'them all'}</button></div>
+</form>`;
+}
