@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
+import { bodyPlugin } from './platform/http/body.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
 import { securityHeadersPlugin } from './platform/http/security-headers.ts';
@@ -115,9 +116,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  // Only JSON and form bodies are understood; anything else is a 415, not a guess.
-  app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
+  await app.register(bodyPlugin);
   await app.register(securityHeadersPlugin, {
     contentSecurityPolicy: {
       useDefaults: true,

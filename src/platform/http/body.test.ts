@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
+import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
+import { apiRequest, listenOnLoopback } from '../../../test/support/request.ts';
+import { MAX_JSON_DEPTH } from './body.ts';
+
+const RW = '/realworld/api';
+const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+eachDatabase('request bodies', (dialect) => {
+  let t: TestApp;
+  let ann: TestUser, bob: TestUser;
+  let annToken: string, bobToken: string;
+
+  before(async () => {
+    t = await buildTestApp(dialect);
+    [ann, bob] = await Promise.all([buildUser(t, { role: 'author' }), buildUser(t, { role: 'author' })]);
+    [annToken, bobToken] = await Promise.all([buildToken(t, ann), buildToken(t, bob)]);
+  });
+  after(() => t.close());
+
+  const api = (method: string, url: string, token?: string, body?: unknown, headers?: Record<string, string>) =>
+    apiRequest(t.app, method, url, { token, body, headers });
+
+  async function publish(token: string, title: string) {
+    const res = await api('POST', '/api/v1/posts', token, { title, body: 'Some text.', status: 'published' });
+    assert.equal(res.statusCode, 201, res.body);
+    return res.json() as { id: number; slug: string };
+  }
+
+  test('/api/v1: body-less requests that say application/json favourite, follow and delete', async () => {
+    const post = await publish(annToken, 'Body-less favourites');
+    // Every request here carries Content-Type: application/json and no body, as axios and generated clients send them.
+    const fav = await api('PUT', `/api/v1/posts/${post.id}/favorite`, bobToken);
+    assert.equal(fav.statusCode, 200, fav.body);
+    assert.equal(fav.json().favoritesCount, 1);
+    const unfav = await api('DELETE', `/api/v1/posts/${post.id}/favorite`, bobToken);
+    assert.equal(unfav.statusCode, 200, unfav.body);
+    assert.equal(unfav.json().favoritesCount, 0);
+    const follow = await api('PUT', `/api/v1/users/${ann.username}/follow`, bobToken);
+    assert.equal(follow.statusCode, 200, follow.body);
+    const unfollow = await api('DELETE', `/api/v1/users/${ann.username}/follow`, bobToken);
+    assert.equal(unfollow.statusCode, 200, unfollow.body);
+    const comment = await api('POST', `/api/v1/posts/${post.id}/comments`, bobToken, { body: 'Nice one.' });
+    assert.equal(comment.statusCode, 201, comment.body);
+    const delComment = await api('DELETE', `/api/v1/comments/${comment.json().id}`, bobToken);
+    assert.equal(delComment.statusCode, 204, delComment.body);
+    const delPost = await api('DELETE', `/api/v1/posts/${post.id}`, annToken);
+    assert.equal(delPost.statusCode, 204, delPost.body);
+    // A route that needs a body still says which field is missing.
+    const empty = await api('POST', '/api/v1/posts', annToken);
+    assert.equal(empty.statusCode, 422, empty.body);
+    assert.equal(empty.json().errors[0].field, 'body');
+  });
+
+  test('/api/v1: a non-empty body that is not JSON is a 400 naming the body', async () => {
+    for (const text of ['{"title":', 'not json', ' ,']) {
+      const res = await api('POST', '/api/v1/posts', annToken, text);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+      assert.equal(res.json().code, 'malformed_json');
+      assert.deepEqual(res.json().errors, [{ field: 'body', message: 'is not valid JSON' }]);
+    }
+  });
+
+  test('RealWorld: body-less requests that say application/json favourite, follow and delete', async () => {
+    const rw = (method: string, path: string, token?: string, body?: unknown) => apiRequest(t.app, method, `${RW}${path}`, { token, scheme: 'Token', body });
+    const users = [];
+    for (const name of [`rwa${process.pid}`, `rwb${process.pid}`]) {
+      const res = await rw('POST', '/users', undefined, { user: { username: name, email: `${name}@example.test`, password: 'Tr0ub4dor&3-body' } });
+      assert.equal(res.statusCode, 201, res.body);
+      users.push(res.json().user as { username: string; token: string });
+    }
+    const [a, b] = users;
+    const created = await rw('POST', '/articles', a.token, { article: { title: `Body-less ${process.pid}`, description: 'd', body: 'b' } });
+    assert.equal(created.statusCode, 201, created.body);
+    const slug = created.json().article.slug as string;
+    for (const [method, path, token, status] of [
+      ['POST', `/articles/${slug}/favorite`, b.token, 200],
+      ['DELETE', `/articles/${slug}/favorite`, b.token, 200],
+      ['POST', `/profiles/${a.username}/follow`, b.token, 200],
+      ['DELETE', `/profiles/${a.username}/follow`, b.token, 200],
+    ] as const) {
+      const res = await rw(method, path, token);
+      assert.equal(res.statusCode, status, `${method} ${path}: ${res.body}`);
+    }
+    const comment = await rw('POST', `/articles/${slug}/comments`, b.token, { comment: { body: 'Hi' } });
+    assert.equal(comment.statusCode, 201, comment.body);
+    assert.equal((await rw('DELETE', `/articles/${slug}/comments/${comment.json().comment.id}`, b.token)).statusCode, 204);
+    assert.equal((await rw('DELETE', `/articles/${slug}`, a.token)).statusCode, 204);
+    // Not JSON at all: RealWorld's 422, naming the body.
+    const bad = await rw('POST', '/articles', a.token, '{"article":');
+    assert.equal(bad.statusCode, 422, bad.body);
+    assert.deepEqual(bad.json(), { errors: { body: ['is not valid JSON'] } });
+  });
+
+  test('nesting deeper than the bound is refused while parsing, on both APIs', async () => {
+    for (const depth of [MAX_JSON_DEPTH + 1, 10_000, 100_000]) {
+      const v1 = await api('POST', '/api/v1/posts', undefined, `{"title":${deep(depth)}}`);
+      assert.equal(v1.statusCode, 400, v1.body);
+      assert.deepEqual(v1.json().errors, [{ field: 'body', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }]);
+      const rw = await apiRequest(t.app, 'POST', `${RW}/users/login`, { body: `{"user":${deep(depth)}}` });
+      assert.equal(rw.statusCode, 422, rw.body);
+      assert.deepEqual(rw.json(), { errors: { body: [`nests deeper than ${MAX_JSON_DEPTH} levels`] } });
+    }
+    // Brackets inside strings are text, not nesting.
+    const text = await api('POST', '/api/v1/posts', annToken, { title: 'Brackets', body: '['.repeat(10_000) + '\\"{' });
+    assert.equal(text.statusCode, 201, text.body);
+    // NUL characters are still refused, in JSON and in forms, naming the body.
+    const nul = await api('POST', '/api/v1/posts', annToken, { title: 'a', body: 'b\u0000', tags: [['x']] });
+    assert.equal(nul.statusCode, 400, nul.body);
+    assert.equal(nul.json().errors[0].field, 'body');
+    const form = await t.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'login=a%00&password=b' });
+    assert.equal(form.statusCode, 400);
+  });
+
+  test('/healthz answers while many anonymous, deeply nested 1 MiB bodies arrive', async () => {
+    const base = await listenOnLoopback(t.app);
+    // Valid JSON of the largest size accepted, nested as deep as it goes.
+    const body = deep(512 * 1024 - 8);
+    const statuses: number[] = [];
+    const flood = Array.from({ length: 50 }, (_, i) => fetch(`${base}${i % 2 ? `${RW}/users` : '/api/v1/posts'}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body,
+    }).then(async (res) => { statuses.push(res.status); await res.arrayBuffer(); }));
+    // While they arrive, the server still answers its health check.
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    await Promise.all(flood);
+    assert.deepEqual([...new Set(statuses)].sort(), [400, 422]);
+  });
+});
