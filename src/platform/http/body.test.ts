@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { apiRequest, listenOnLoopback } from '../../../test/support/request.ts';
+import { startServerProcess, type ServerProcess } from '../../../test/support/server-process.ts';
 import { MAX_JSON_DEPTH } from './body.ts';
 
 const RW = '/realworld/api';
@@ -131,3 +136,77 @@ eachDatabase('request bodies', (dialect) => {
     assert.deepEqual([...new Set(statuses)].sort(), [400, 422]);
   });
 });
+
+eachDatabase('answers before the body is read', (dialect) => {
+  // The server runs in its own process, as in production: a client sharing its
+  // event loop reads the answer before the server's reset arrives, hiding the bug.
+  let server: ServerProcess;
+  let base: string;
+
+  before(async () => {
+    server = await startServerProcess(dialect);
+    base = server.base;
+  });
+  after(() => server.stop());
+
+  // 12 MiB: far past the 1 MiB limit, well inside what is read and discarded.
+  const big = Buffer.alloc(12 * 1024 * 1024, 'a');
+
+  test("Node's fetch reads the 413 for a 12 MiB body, every time", async () => {
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${base}/api/v1/posts`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: big,
+      });
+      assert.equal(res.status, 413);
+      assert.match(String(res.headers.get('content-type')), /^application\/problem\+json/);
+      assert.equal((await res.json()).code, 'payload_too_large');
+    }
+  });
+
+  test('the same holds for every early answer: wrong type, unknown route, no credentials, RealWorld', async () => {
+    const cases: [string, string, Record<string, string>, number][] = [
+      ['POST', '/api/v1/posts', { 'content-type': 'text/plain' }, 415],
+      ['POST', '/api/v1/nowhere', { 'content-type': 'application/octet-stream' }, 404],
+      ['DELETE', '/api/v1/posts/1', { 'content-type': 'application/json' }, 413],
+      ['POST', `${RW}/articles`, { 'content-type': 'application/json' }, 413],
+      ['POST', '/login', { 'content-type': 'application/x-www-form-urlencoded' }, 413],
+    ];
+    for (let i = 0; i < 3; i++) {
+      for (const [method, path, headers, status] of cases) {
+        const res = await fetch(`${base}${path}`, { method, headers, body: big });
+        assert.equal(res.status, status, `${method} ${path}`);
+        await res.arrayBuffer();
+      }
+    }
+  });
+
+  test('curl reads the 413 too', { skip: spawnSync('curl', ['--version']).status !== 0 && 'curl is not installed' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inkwell-413-'));
+    const file = join(dir, 'big.json');
+    writeFileSync(file, big);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const out = await run('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'content-type: application/json',
+          '--data-binary', `@${file}`, `${base}/api/v1/posts`]);
+        assert.equal(out.code, 0, out.stderr);
+        const lines = out.stdout.trim().split('\n');
+        assert.equal(lines.at(-1), '413');
+        assert.equal(JSON.parse(lines.slice(0, -1).join('\n')).code, 'payload_too_large');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// spawnSync would block the event loop the server under test runs on.
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
