@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import type { Db } from './platform/db/index.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { bodyPlugin } from './platform/http/body.ts';
+import { openapiProblemsPlugin } from './platform/http/openapi-problems.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
 import { securityHeadersPlugin } from './platform/http/security-headers.ts';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(errorsPlugin);
   await app.register(bodyPlugin);
+  await app.register(openapiProblemsPlugin);
   await app.register(securityHeadersPlugin, {
     contentSecurityPolicy: {
       useDefaults: true,

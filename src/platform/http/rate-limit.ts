@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 
+/** Marks a preHandler that can answer 429, so the API document lists that status for its routes. */
+export const RATE_LIMITED = Symbol('rate-limited');
+
+function marked<F extends object>(fn: F): F {
+  return Object.assign(fn, { [RATE_LIMITED]: true });
+}
+
 export interface LimitOptions {
   /** Requests allowed per window. */
   max: number;
@@ -19,7 +26,7 @@ export function limit(app: FastifyInstance, name: string, opts: LimitOptions) {
   // createRateLimit asks its keyGenerator for the key; hand it the one computed here.
   const keys = new WeakMap<FastifyRequest, string>();
   const check = app.createRateLimit({ max: opts.max, timeWindow: opts.timeWindow, keyGenerator: (r: FastifyRequest) => keys.get(r)! });
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return marked(async (request: FastifyRequest, reply: FastifyReply) => {
     const key = opts.key ? opts.key(request) : request.ip;
     if (key === undefined) return;
     keys.set(request, `${name}:${key}`);
@@ -28,7 +35,7 @@ export function limit(app: FastifyInstance, name: string, opts: LimitOptions) {
       reply.header('retry-after', String(result.ttlInSeconds));
       throw new AppError('rate_limited', `Too many attempts; try again in ${result.ttlInSeconds} seconds`);
     }
-  };
+  });
 }
 
 /** The lower-cased value of a body field, to limit attempts per account. */
@@ -53,14 +60,14 @@ export function failureLimit(app: FastifyInstance, name: string, opts: Required<
     return key;
   };
   return {
-    guard: async (request: FastifyRequest, reply: FastifyReply) => {
+    guard: marked(async (request: FastifyRequest, reply: FastifyReply) => {
       if (keyOf(request) === undefined) return;
       const result = await check(request, { increment: false });
       if (!result.isAllowed && result.remaining === 0) {
         reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)));
         throw new AppError('rate_limited', `Too many failed attempts; try again in ${Math.max(1, result.ttlInSeconds)} seconds`);
       }
-    },
+    }),
     async recordFailure(request: FastifyRequest): Promise<void> {
       if (keyOf(request) !== undefined) await check(request);
     },
