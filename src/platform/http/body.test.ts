@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { apiRequest, listenOnLoopback } from '../../../test/support/request.ts';
+import { launchChromium, skipBrowser } from '../../../test/support/chromium.ts';
 import { startServerProcess, type ServerProcess } from '../../../test/support/server-process.ts';
 import { MAX_JSON_DEPTH } from './body.ts';
 
@@ -177,6 +178,29 @@ eachDatabase('answers before the body is read', (dialect) => {
         assert.equal(res.status, status, `${method} ${path}`);
         await res.arrayBuffer();
       }
+    }
+  });
+
+  test('Chromium reads the 413 too', { skip: skipBrowser }, async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/healthz`);
+      const statuses = await page.evaluate(async (size) => {
+        const out: (number | string)[] = [];
+        for (let i = 0; i < 3; i++) {
+          try {
+            const res = await fetch('/api/v1/posts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(size).fill(97) });
+            out.push(`${res.status} ${(await res.json()).code}`);
+          } catch (e) {
+            out.push(String(e));
+          }
+        }
+        return out;
+      }, big.length);
+      assert.deepEqual(statuses, Array(3).fill('413 payload_too_large'));
+    } finally {
+      await browser.close();
     }
   });
 
