@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
@@ -9,7 +10,7 @@ import { buildToken, buildUser, type TestUser } from '../../../test/support/fact
 import { apiRequest, listenOnLoopback } from '../../../test/support/request.ts';
 import { launchChromium, skipBrowser } from '../../../test/support/chromium.ts';
 import { startServerProcess, type ServerProcess } from '../../../test/support/server-process.ts';
-import { MAX_JSON_DEPTH } from './body.ts';
+import { MAX_DISCARD_BYTES, MAX_JSON_DEPTH } from './body.ts';
 
 const RW = '/realworld/api';
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -168,6 +169,7 @@ eachDatabase('answers before the body is read', (dialect) => {
     const cases: [string, string, Record<string, string>, number][] = [
       ['POST', '/api/v1/posts', { 'content-type': 'text/plain' }, 415],
       ['POST', '/api/v1/nowhere', { 'content-type': 'application/octet-stream' }, 404],
+      ['POST', '/api/v1/posts', { 'content-type': 'application/json', authorization: 'Bearer revoked-or-unknown' }, 401],
       ['DELETE', '/api/v1/posts/1', { 'content-type': 'application/json' }, 413],
       ['POST', `${RW}/articles`, { 'content-type': 'application/json' }, 413],
       ['POST', '/login', { 'content-type': 'application/x-www-form-urlencoded' }, 413],
@@ -179,6 +181,28 @@ eachDatabase('answers before the body is read', (dialect) => {
         await res.arrayBuffer();
       }
     }
+  });
+
+  test('an endless body is read only up to the bound, then the connection is closed', async () => {
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {});
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.once('connect', () => {
+      socket.write('POST /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n');
+      const pump = () => {
+        while (!socket.destroyed && sent < 1024 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    await closed;
+    // What the server read is bounded by MAX_DISCARD_BYTES; the rest was socket buffers.
+    assert.ok(sent < MAX_DISCARD_BYTES + 32 * 1024 * 1024, `the client got to send ${sent} bytes`);
   });
 
   test('Chromium reads the 413 too', { skip: skipBrowser }, async () => {
