@@ -10,10 +10,28 @@ import { buildToken, buildUser, type TestUser } from '../../../test/support/fact
 import { apiRequest, listenOnLoopback } from '../../../test/support/request.ts';
 import { launchChromium, skipBrowser } from '../../../test/support/chromium.ts';
 import { startServerProcess, type ServerProcess } from '../../../test/support/server-process.ts';
-import { MAX_DISCARD_BYTES, MAX_JSON_DEPTH } from './body.ts';
+import { containsNul, jsonNestsDeeper, MAX_DISCARD_BYTES, MAX_JSON_DEPTH } from './body.ts';
 
 const RW = '/realworld/api';
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+test('nesting is measured in one pass, ignoring brackets inside strings and escaped quotes', () => {
+  const cases: [string, number, boolean][] = [
+    ['[[[]]]', 3, false], ['[[[[]]]]', 3, true], ['{"a":"[[[[[["}', 1, false], ['{"a":"\\\\"}', 1, false],
+    ['{"a":"\\"[[[["}', 1, false], ['{"a":"\\\\", "b":[[[]]]}', 2, true], ['["\\\\\\"[[[", [[]]]', 2, true],
+  ];
+  for (const [text, max, deeper] of cases) {
+    JSON.parse(text); // each case is valid JSON
+    assert.equal(jsonNestsDeeper(text, max), deeper, text);
+  }
+  assert.equal(jsonNestsDeeper(deep(1_000_000), MAX_JSON_DEPTH), true);
+  // The NUL walk is iterative: no depth overflows it.
+  let nested: unknown = 'end\u0000';
+  for (let i = 0; i < 200_000; i++) nested = [nested];
+  assert.equal(containsNul(nested), true);
+  assert.equal(containsNul({ a: ['b', { c: 'd' }] }), false);
+  assert.equal(containsNul({ 'k\u0000': 1 }), true);
+});
 
 eachDatabase('request bodies', (dialect) => {
   let t: TestApp;

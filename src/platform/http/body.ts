@@ -18,14 +18,20 @@ export const MAX_DISCARD_BYTES = 32 * 1024 * 1024;
 /** A JSON text's nesting depth exceeds `max`: one pass over the text, no recursion. */
 export function jsonNestsDeeper(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
+    if (c === 34) {
+      // Skip the string: jump to its closing quote, one not escaped by an odd run of backslashes.
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end === -1) return false; // unterminated: the parser refuses it
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 92) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+      i = end;
+    } else if (c === 123 || c === 91) {
       if (++depth > max) return true;
     } else if (c === 125 || c === 93) depth--;
   }
@@ -53,8 +59,7 @@ export function containsNul(value: unknown): boolean {
   return false;
 }
 
-const bodyError = (code: 'bad_request' | 'malformed_json', message: string) =>
-  new AppError(code, `The request body ${message}`, [{ field: 'body', message }]);
+const bodyError = (message: string) => new AppError('bad_request', `The request body ${message}`, [{ field: 'body', message }]);
 
 /** A request that announced a body (Content-Length above 0, or chunked) the server has not read to its end. */
 function hasUnreadBody(request: FastifyRequest): boolean {
@@ -95,9 +100,8 @@ function discardBody(request: FastifyRequest, limit: number): Promise<boolean> {
   });
 }
 
-export const bodyPlugin = fp(async (app: FastifyInstance, opts: { discardLimit?: number }) => {
-  const discardLimit = opts.discardLimit ?? MAX_DISCARD_BYTES;
-
+/** Reads request bodies for every route: JSON and forms, bounded, and drained before early answers. */
+export const bodyPlugin = fp(async (app: FastifyInstance) => {
   // Only JSON and form bodies are understood; anything else is a 415, not a guess.
   app.removeContentTypeParser('text/plain');
 
@@ -114,7 +118,7 @@ export const bodyPlugin = fp(async (app: FastifyInstance, opts: { discardLimit?:
       return;
     }
     if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
-      done(bodyError('bad_request', `nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      done(bodyError(`nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;
     }
     parseJson(request, text, done);
@@ -122,7 +126,7 @@ export const bodyPlugin = fp(async (app: FastifyInstance, opts: { discardLimit?:
 
   app.addHook('preValidation', async (request) => {
     if (/%00/.test(request.url)) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
-    if (containsNul(request.body)) throw bodyError('bad_request', 'may not contain NUL (\\u0000) characters');
+    if (containsNul(request.body)) throw bodyError('may not contain NUL (\\u0000) characters');
   });
 
   // An answer sent before the body was read (too large, wrong type, not
@@ -132,7 +136,7 @@ export const bodyPlugin = fp(async (app: FastifyInstance, opts: { discardLimit?:
   // thrown away first, up to a bound; past it the connection is closed.
   app.addHook('onSend', async (request, reply) => {
     if (!hasUnreadBody(request)) return;
-    if (!(await discardBody(request, discardLimit))) reply.header('connection', 'close');
+    if (!(await discardBody(request, MAX_DISCARD_BYTES))) reply.header('connection', 'close');
   });
 
   // Live event streams stay open for hours, sending a heartbeat now and then;
