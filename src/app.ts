@@ -7,6 +7,8 @@ import swagger from '@fastify/swagger';
 import type { Feature } from './platform/feature.ts';
 import type { Infrastructure } from './platform/infrastructure.ts';
 import { authPlugin } from './platform/http/auth.ts';
+import { bodyPlugin } from './platform/http/body.ts';
+import { openapiProblemsPlugin } from './platform/http/openapi-problems.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
 import { securityHeadersPlugin } from './platform/http/security-headers.ts';
@@ -52,6 +54,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: 1024 * 1024,
+    // A client that sends its headers and then trickles (or never finishes) the
+    // body would hold a connection forever. Node checks request deadlines on an
+    // interval (30 s by default), so short timeouts get a finer check.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
     // A hop count trusts that many proxies in front of us (proxy-addr's hop index).
     trustProxy: typeof config.trustProxy === 'number' ? ((_addr: string, hop: number) => hop < (config.trustProxy as number)) : config.trustProxy,
     requestIdHeader: false,
@@ -72,9 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  // Only JSON and form bodies are understood; anything else is a 415, not a guess.
-  app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
+  await app.register(bodyPlugin);
+  await app.register(openapiProblemsPlugin);
   await app.register(securityHeadersPlugin, {
     contentSecurityPolicy: {
       useDefaults: true,

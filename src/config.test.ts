@@ -27,6 +27,10 @@ test('accepted values', () => {
   assert.equal(loadConfig({}).trustProxy, false);
   assert.equal(loadConfig({}).timezone, 'UTC');
   assert.equal(loadConfig({ TIMEZONE: 'Europe/Berlin' }).timezone, 'Europe/Berlin');
+  assert.equal(loadConfig({}).requestTimeoutMs, 60_000);
+  assert.equal(loadConfig({}).connectionTimeoutMs, 60_000);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '2500' }).requestTimeoutMs, 5000);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '2500' }).connectionTimeoutMs, 2500);
 });
 
 test('each bad value names its variable', () => {
@@ -37,6 +41,8 @@ test('each bad value names its variable', () => {
     [{ SITE_URL: 'blog.example.com' }, /^SITE_URL /],
     [{ SITE_URL: 'ftp://blog.example.com' }, /^SITE_URL /],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
+    [{ REQUEST_TIMEOUT_MS: '0' }, /^REQUEST_TIMEOUT_MS /],
+    [{ CONNECTION_TIMEOUT_MS: '30s' }, /^CONNECTION_TIMEOUT_MS /],
     [{ SESSION_SECRET: 'short' }, /^SESSION_SECRET /],
     [{ CORS_ORIGINS: 'not a url' }, /^CORS_ORIGINS /],
     [{ TRUST_PROXY: 'maybe' }, /^TRUST_PROXY /],

@@ -29,6 +29,10 @@ export interface Config {
   realworldPath: string | null;
   /** Origins allowed to call the RealWorld adapter from a browser; ['*'] allows any. */
   realworldCorsOrigins: string[];
+  /** The most time a client has to send a whole request, headers and body (Fastify's requestTimeout). */
+  requestTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed (Fastify's connectionTimeout); live event streams are exempt. */
+  connectionTimeoutMs: number;
 }
 
 /** A bad environment value: main.ts prints the message alone and exits 1. */
@@ -62,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realworldPath: parseMountPath('REALWORLD_PATH', env.REALWORLD_PATH, '/realworld/api'),
     // The adapter authenticates by header only (no cookies), so any origin is safe by default.
     realworldCorsOrigins: env.REALWORLD_CORS_ORIGINS === undefined ? ['*'] : parseCors(env.REALWORLD_CORS_ORIGINS, 'REALWORLD_CORS_ORIGINS'),
+    requestTimeoutMs: parseCount('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 60_000),
+    connectionTimeoutMs: parseCount('CONNECTION_TIMEOUT_MS', env.CONNECTION_TIMEOUT_MS, 60_000),
   };
 }
 

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 eachDatabase('comments', (dialect) => {
   let t: TestApp;
@@ -31,9 +32,8 @@ eachDatabase('comments', (dialect) => {
     }
     return c;
   }
-  const api = (u: TestUser | null, method: string, url: string, body?: unknown) => t.app.inject({
-    method: method as 'GET', url, payload: body as object, headers: u ? { authorization: `Bearer ${tokens.get(u.id)}` } : {},
-  });
+  const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
+    apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   let n = 0;
   async function newPost(status = 'published') {
     n += 1;

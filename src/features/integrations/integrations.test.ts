@@ -6,6 +6,7 @@ import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 interface Received { headers: http.IncomingHttpHeaders; body: string }
 
@@ -61,8 +62,7 @@ eachDatabase('Slack and webhooks', (dialect) => {
     await smtp.stop();
   });
 
-  const api = (method: string, url: string, body?: unknown, token = adminToken) =>
-    t.app.inject({ method: method as 'POST', url, payload: body as object, headers: { authorization: `Bearer ${token}` } });
+  const api = (method: string, url: string, body?: unknown, token = adminToken) => apiRequest(t.app, method, url, { token, body });
   async function settle() {
     for (let i = 0; i < 5; i++) {
       await t.events.dispatchDue();

@@ -5,6 +5,7 @@ import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { linkIn, rawHeader, startSmtpCatcher, type Received, type SmtpCatcher } from '../../../test/support/smtp.ts';
 import { createEvents } from '../../platform/events/index.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 eachDatabase('notifications', (dialect) => {
   let t: TestApp;
@@ -25,9 +26,8 @@ eachDatabase('notifications', (dialect) => {
     await smtp.stop();
   });
 
-  const api = (u: TestUser | null, method: string, url: string, body?: unknown) => t.app.inject({
-    method: method as 'GET', url, payload: body as object, headers: u ? { authorization: `Bearer ${tokens.get(u.id)}` } : {},
-  });
+  const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
+    apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   async function settle() {
     // Hand events to their subscribers, then deliver the mail they wrote.
     while (await t.events.dispatchDue() > 0) { /* until drained */ }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 eachDatabase('posts JSON API', (dialect) => {
   let t: TestApp;
@@ -18,11 +19,7 @@ eachDatabase('posts JSON API', (dialect) => {
   after(() => t.close());
 
   const call = (method: string, url: string, token?: string, body?: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({
-      method: method as 'GET', url,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+    apiRequest(t.app, method, url, { token, body, headers });
 
   test('a created post is answered exactly as it reads back', async () => {
     const writer = await buildToken(t, await buildUser(t, { role: 'author' }));

@@ -88,7 +88,12 @@ export function fromAppError(e: AppError, resource = 'resource'): RwError {
     case 'account_suspended': return new RwError(403, { account: ['is suspended'] });
     case 'email_unverified': return new RwError(403, { email: ['is not verified'] });
     case 'signup_closed': return new RwError(403, { registration: ['is closed'] });
-    default: return new RwError(e.status, { [e.status === 429 ? 'rate' : 'request']: [e.message] });
+    default: {
+      // A body the platform refused while reading it (too deep, NUL characters): RealWorld's 422 naming the body.
+      const body = e.errors.filter((f) => f.field === 'body').map((f) => f.message);
+      if (body.length && e.status === 400) return new RwError(422, { body });
+      return new RwError(e.status, { [e.status === 429 ? 'rate' : 'request']: [e.message] });
+    }
   }
 }
 

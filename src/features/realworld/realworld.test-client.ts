@@ -4,6 +4,7 @@
 // the adapter, so it imports nothing from it.
 import assert from 'node:assert/strict';
 import type { TestApp } from '../../../test/support/app.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 /** Where buildApp mounts the adapter. */
 export const BASE = '/realworld/api';
@@ -133,7 +134,7 @@ export function assertComment(c: unknown): asserts c is Comment {
 
 export interface CallOptions {
   token?: string;
-  /** A JSON body (sent as application/json); a string is sent as is. */
+  /** A JSON body; a string is sent as is. Every request says application/json unless headers say otherwise. */
   body?: unknown;
   headers?: Record<string, string>;
   /** The client address (request.ip). */
@@ -161,17 +162,8 @@ export class RealWorldClient {
 
   /** One request to `${BASE}${path}`. */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<RwResponse> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.token !== undefined) headers.authorization = `Token ${opts.token}`;
-    let payload: string | undefined;
-    if (opts.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    }
-    const res = await this.t.app.inject({
-      method: method as 'GET', url: `${BASE}${path}`, headers, payload,
-      ...(opts.ip ? { remoteAddress: opts.ip } : {}),
-    });
+    // Content-Type: application/json on every request, body or not, as Conduit front ends send it.
+    const res = await apiRequest(this.t.app, method, `${BASE}${path}`, { token: opts.token, scheme: 'Token', body: opts.body, headers: opts.headers, ip: opts.ip });
     let body: any;
     try {
       body = res.body ? JSON.parse(res.body) : undefined;

@@ -4,6 +4,7 @@ import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 eachDatabase('follows, favourites and the personal feed', (dialect) => {
   let t: TestApp;
@@ -22,9 +23,8 @@ eachDatabase('follows, favourites and the personal feed', (dialect) => {
     await smtp.stop();
   });
 
-  const api = (u: TestUser | null, method: string, url: string, body?: unknown) => t.app.inject({
-    method: method as 'GET', url, payload: body as object, headers: u ? { authorization: `Bearer ${tokens.get(u.id)}` } : {},
-  });
+  const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
+    apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   async function settle() {
     while (await t.events.dispatchDue() > 0) { /* until drained */ }
     while (await t.mailer.deliverDue() > 0) { /* until drained */ }

@@ -22,6 +22,7 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as FastifyError & { validation?: unknown[]; validationContext?: string };
   if (e.validation) return new AppError('validation_failed', undefined, fieldErrorsFromAjv(e.validation as AjvError[], e.validationContext));
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new AppError('malformed_json', undefined, [{ field: 'body', message: 'is not valid JSON' }]);
   if (e.code && FASTIFY_CODES[e.code]) return new AppError(FASTIFY_CODES[e.code]);
   if (e.statusCode === 429) return new AppError('rate_limited', e.message);
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
@@ -73,20 +74,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
   return reply.code(err.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
 }
 
-// PostgreSQL cannot store NUL in text, and no legitimate input contains it.
-function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (value && typeof value === 'object') return Object.values(value).some(hasNul);
-  return false;
-}
-
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
-  app.addHook('preValidation', async (request) => {
-    if (/%00/.test(request.url) || hasNul(request.body)) {
-      throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
-    }
-  });
-
   app.setErrorHandler((error, request, reply) => {
     const err = toAppError(error);
     if (err.status >= 500) request.log.error({ err: error }, 'request failed');

@@ -15,8 +15,9 @@ export const ProblemSchema = Type.Object({
 }, { $id: 'Problem', description: 'An error (application/problem+json).' });
 
 const WHY: Record<number, string> = {
-  400: 'Malformed JSON or a bad cursor', 401: 'No or invalid credentials', 403: 'Not allowed (role, ownership, token scope or CSRF)',
-  404: 'No such post', 409: 'The slug is taken', 413: 'Body over 1 MiB', 415: 'Body is not JSON',
+  400: 'Malformed JSON, JSON nested too deeply, NUL characters, or a bad cursor; `errors` names the body', 401: 'No or invalid credentials',
+  403: 'Not allowed (role, ownership, token scope or CSRF)',
+  404: 'Not found', 409: 'Conflict: the slug or name is taken', 413: 'Body over 1 MiB', 415: 'Body is neither JSON nor a form',
   422: 'Invalid or unknown fields; `errors` lists each one', 429: 'Rate limited; see Retry-After',
 };
 

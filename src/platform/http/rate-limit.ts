@@ -84,6 +84,14 @@ export function refuse(reply: FastifyReply, c: Count, message = 'Too many attemp
   throw new AppError('rate_limited', `${message}; try again in ${seconds} seconds`);
 }
 
+/** Marks a preHandler that can answer 429, so the API document lists that status for its routes. */
+export const RATE_LIMITED = Symbol('rate-limited');
+
+/** Marks fn as able to answer 429 (see RATE_LIMITED). */
+export function markRateLimited<F extends object>(fn: F): F {
+  return Object.assign(fn, { [RATE_LIMITED]: true });
+}
+
 export interface LimitOptions {
   /** Requests allowed per window. */
   max: number;
@@ -101,12 +109,12 @@ export interface LimitOptions {
  */
 export function limit(app: FastifyInstance, name: string, opts: LimitOptions) {
   const ms = windowMs(opts.timeWindow);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return markRateLimited(async (request: FastifyRequest, reply: FastifyReply) => {
     const key = opts.key ? opts.key(request) : request.ip;
     if (key === undefined) return;
     const c = await app.counters.hit(`${name}:${key}`, ms);
     if (c.count > opts.max) refuse(reply, c);
-  };
+  });
 }
 
 /** The lower-cased value of a body field, to limit attempts per account. */

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
+import { apiRequest } from '../../../test/support/request.ts';
 
 // The cache must never be observable: every assertion here is about freshness.
 eachDatabase('response cache: anonymous answers are never stale', (dialect) => {
@@ -10,9 +11,7 @@ eachDatabase('response cache: anonymous answers are never stale', (dialect) => {
   let other: TestApp;
   let author: TestUser;
   let token: string;
-  const write = (app: TestApp, title: string) => app.app.inject({
-    method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { title, body: `Body of ${title}`, status: 'published' },
-  });
+  const write = (app: TestApp, title: string) => apiRequest(app.app, 'POST', '/api/v1/posts', { token, body: { title, body: `Body of ${title}`, status: 'published' } });
   before(async () => {
     t = await buildTestApp(dialect);
     other = await buildTestApp(dialect, { sameDbAs: t });

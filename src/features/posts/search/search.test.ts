@@ -4,6 +4,7 @@ import { buildTestApp, eachDatabase, type TestApp } from '../../../../test/suppo
 import { buildToken, buildUser } from '../../../../test/support/factories.ts';
 import { createPostsService } from '../posts.service.ts';
 import { down, up } from '../../../../migrations/2026-11-23-0006-search.ts';
+import { apiRequest } from '../../../../test/support/request.ts';
 
 eachDatabase('search', (dialect) => {
   let t: TestApp;
@@ -17,11 +18,7 @@ eachDatabase('search', (dialect) => {
   });
   after(() => t.close());
 
-  const api = (method: string, url: string, body?: unknown) => t.app.inject({
-    method: method as 'GET', url,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    payload: body ? JSON.stringify(body) : undefined,
-  });
+  const api = (method: string, url: string, body?: unknown) => apiRequest(t.app, method, url, { token, body });
   const publish = async (fields: Record<string, unknown>) => {
     const res = await api('POST', '/api/v1/posts', { status: 'published', ...fields });
     assert.equal(res.statusCode, 201, res.body);
