@@ -126,6 +126,11 @@ export const bodyPlugin = fp(async (app: FastifyInstance) => {
 
   app.addHook('preValidation', async (request) => {
     if (/%00/.test(request.url)) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
+    // No body where every field is optional is an empty object (POST
+    // /notifications/read with nothing marks all read); where a field is
+    // required, the schema's 422 names the body.
+    const schema = request.routeOptions.schema?.body as { type?: string; required?: string[] } | undefined;
+    if (request.body === undefined && schema?.type === 'object' && !schema.required?.length) request.body = {};
     if (containsNul(request.body)) throw bodyError('may not contain NUL (\\u0000) characters');
   });
 
