@@ -55,6 +55,7 @@ import { socialApi } from './features/social/social.api.ts';
 import { socialRoutes } from './features/social/social.routes.ts';
 import { realworldRoutes } from './features/realworld/realworld.routes.ts';
 import { siteRoutes } from './features/site/site.routes.ts';
+import { mediaFeature } from './features/media/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -122,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
-        'img-src': ["'self'", 'data:', 'https:'],
+        'img-src': ["'self'", 'data:', 'https:', ...(config.media.publicUrl ? [new URL(config.media.publicUrl).origin] : [])],
         'form-action': ["'self'"],
         'upgrade-insecure-requests': https ? [] : null,
       },
@@ -253,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(crawlRoutes, { crawl });
   await app.register(liveRoutes, { db: db.kysely, live, notifications, comments, maxStreams: config.liveMaxStreams });
   await app.register(feedRoutes, { posts, siteUrl: config.siteUrl, siteName: () => siteName });
+  await app.register(mediaFeature, { db: db.kysely, config, queue, scheduler, clock });
   await app.register(async (api) => {
     if (config.corsOrigins.length) {
       await api.register(cors, {
