@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../../lib/clock.ts';
 import { mediaApi } from './media.api.ts';
 import { limitSharp } from './media.images.ts';
 import { mediaRoutes } from './media.routes.ts';
-import { createMediaService, type MediaService } from './media.service.ts';
+import { createMediaService } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
 
 // What other parts of Inkwell may use from media.
@@ -18,13 +18,6 @@ export { createMediaStorage, type MediaStorage } from './media.storage.ts';
 
 /** When unused uploads are removed (cron, site time zone): daily at 03:30. */
 export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The media service, for features that use images (posts, galleries, avatars). */
-    media: MediaService;
-  }
-}
 
 export interface MediaPluginOptions {
   db: Kysely<Database>;
@@ -43,7 +36,6 @@ export async function mediaFeature(app: FastifyInstance, opts: MediaPluginOption
   limitSharp();
   const storage = createMediaStorage(config.media);
   const media = createMediaService({ db: opts.db, storage, queue, clock: opts.clock ?? systemClock, config: config.media, siteUrl: config.siteUrl });
-  app.decorate('media', media);
 
   queue.define<{ id: string }>('media.variants', { handler: (p) => media.makeVariants(p.id) });
   scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => { await media.removeUnused(); });

@@ -54,8 +54,8 @@ export function createGate(n: number) {
 export async function sniff(path: string): Promise<keyof typeof ACCEPTED> {
   const found = await fileTypeFromFile(path);
   if (found && ACCEPTED[found.mime]) return found.mime;
-  if (!found) {
-    // file-type does not detect text formats; SVG is the one people try.
+  if (!found || found.mime === 'application/xml') {
+    // SVG is XML text (file-type says at most "XML"); it is the one people try.
     const fh = await open(path, 'r');
     const head = Buffer.alloc(1024);
     const { bytesRead } = await fh.read(head, 0, 1024, 0).finally(() => fh.close());
