@@ -42,6 +42,6 @@ export async function mediaFeature(app: FastifyInstance, opts: MediaPluginOption
 
   // Limits are given per request in receiveUpload; multipart is only parsed there.
   await app.register(multipart);
-  await app.register(mediaRoutes, { media, storage, maxBytes: config.media.maxBytes });
+  await app.register(mediaRoutes, { media, storage, maxBytes: config.media.maxBytes, siteUrl: config.siteUrl });
   await app.register(mediaApi, { media, maxBytes: config.media.maxBytes, prefix: '/api/v1' });
 }

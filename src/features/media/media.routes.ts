@@ -35,7 +35,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /** GET /media/:key (the stored files) and the /admin/media library page. */
-export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaService; storage: MediaStorage; maxBytes: number }) {
+export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaService; storage: MediaStorage; maxBytes: number; siteUrl: string }) {
   const { media, storage } = opts;
 
   app.get<{ Params: { key: string } }>('/media/:key', {
@@ -84,7 +84,7 @@ export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaServ
     const page = await media.list({ limit: 60, before: typeof (request.query as { before?: unknown }).before === 'string' ? (request.query as { before: string }).before : undefined });
     return sendPage(request, reply, {
       title: 'Media', status: form.status,
-      body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form),
+      body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form, opts.siteUrl),
     });
   }
 
@@ -133,17 +133,20 @@ export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaServ
 }
 
 function thumbOf(m: Media): string {
-  const small = m.variants.filter((v) => v.format === 'webp' || v.format === 'jpeg' || v.format === 'png');
+  const small = m.variants.filter((v) => v.format === 'webp' || v.format === 'jpeg' || v.format === 'png' || v.format === 'gif');
   return (small.find((v) => v.width >= 320) ?? small[0])?.url ?? m.url;
 }
 
+/** Our own media URLs as paths, so pages work on whatever host and port they are reached at. */
+const onPage = (url: string, siteUrl: string) => (url.startsWith(`${siteUrl}/media/`) ? url.slice(siteUrl.length) : url);
+
 /** The library page: the upload form, then every image with its alt text and a delete button. */
-function libraryHtml(items: Media[], next: string | null, user: CurrentUser, csrf: string, maxBytes: number, form: { error?: string; alt?: string }): string {
+function libraryHtml(items: Media[], next: string | null, user: CurrentUser, csrf: string, maxBytes: number, form: { error?: string; alt?: string }, siteUrl: string): string {
   const grid = items.length
     ? html`<ul class="media-grid" id="media">!${items.map((m) => {
       const mine = canManageMedia(user, m.uploader?.id ?? null);
       return html`<li id="media-${m.id}"><figure>
-  <a href="${m.url}"><img src="${thumbOf(m)}" width="${m.width}" height="${m.height}" alt="${m.alt}" loading="lazy" style="max-width:100%;height:auto"></a>
+  <a href="${onPage(m.url, siteUrl)}"><img src="${onPage(thumbOf(m), siteUrl)}" width="${m.width}" height="${m.height}" alt="${m.alt}" loading="lazy" style="max-width:100%;height:auto"></a>
   <figcaption>${m.originalName} · ${m.width}×${m.height} · ${formatBytes(m.bytes)}!${m.uploader ? html` · ${m.uploader.username}` : ''}!${m.variantsReady ? '' : ' · variants pending'}</figcaption>
 </figure>
 !${mine ? html`<form method="post" action="/admin/media/${m.id}">!${csrfField(csrf)}
