@@ -226,6 +226,14 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.equal(safeName('..'), 'upload');
   });
 
+  test('a Display P3 image is converted to sRGB and says so', async () => {
+    const p3 = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).withIccProfile('p3').jpeg().toBuffer();
+    assert.match(String((await exifr.parse(p3, { icc: true }))?.ProfileDescription), /P3/);
+    const m = (await upload(form([{ name: 'p3.jpg', data: p3 }]))).json();
+    const served = (await get(mediaPath(m.url))).rawPayload;
+    assert.equal((await exifr.parse(served, { icc: true }))?.ProfileDescription, 'sRGB');
+  });
+
   test('an animated GIF stays animated: as animated WebP and as GIF', async () => {
     const res = await upload(form([{ name: 'anim.gif', data: await animatedGif() }]));
     assert.equal(res.statusCode, 201, res.body);
