@@ -452,6 +452,10 @@ eachDatabase('media with MEDIA_PUBLIC_URL', (dialect: Dialect) => {
     const img = /img-src ([^;]+)/.exec(csp)![1].split(' ');
     assert.deepEqual(img, ["'self'", 'data:', 'https:', 'http://cdn.example.test']);
     assert.doesNotMatch(csp, /script-src[^;]*cdn\.example\.test/);
+
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    assert.ok(doc.paths['/api/v1/media'].post && doc.paths['/api/v1/media'].get, 'in the OpenAPI document');
+    assert.ok(doc.paths['/api/v1/media/{id}'].patch && doc.paths['/api/v1/media/{id}'].delete);
   });
 });
 
