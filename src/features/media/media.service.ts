@@ -314,10 +314,13 @@ async function hasAlpha(path: string): Promise<boolean> {
 function postsMentioning(db: Kysely<Database>): MediaReferenceSource {
   return async (ids) => {
     const out = new Map<string, MediaUse[]>();
+    if (!ids.length) return out;
+    // One pass over the posts for the whole batch. Ids are [A-Za-z0-9]: no LIKE wildcards to escape.
+    const posts = await db.selectFrom('posts').select(['title', 'slug', 'body'])
+      .where((eb) => eb.or(ids.map((id) => eb('body', 'like', `%${id}%`)))).execute();
     for (const id of ids) {
-      // Ids are [A-Za-z0-9]; no LIKE wildcards to escape.
-      const posts = await db.selectFrom('posts').select(['title', 'slug']).where('body', 'like', `%${id}%`).limit(5).execute();
-      if (posts.length) out.set(id, posts.map((p) => ({ kind: 'post', title: p.title, url: `/posts/${p.slug}` })));
+      const uses = posts.filter((p) => p.body.includes(id)).map((p) => ({ kind: 'post', title: p.title, url: `/posts/${p.slug}` }));
+      if (uses.length) out.set(id, uses);
     }
     return out;
   };

@@ -226,6 +226,24 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.equal(safeName('..'), 'upload');
   });
 
+  test('each accepted type is read from its bytes, whatever the name says, and kept in its format', async () => {
+    const base = () => sharp({ create: { width: 90, height: 60, channels: 3, background: '#123456' } });
+    const samples: [string, Buffer][] = [
+      ['image/webp', await base().webp().toBuffer()],
+      ['image/avif', await base().avif().toBuffer()],
+      ['image/gif', await base().gif().toBuffer()],
+      ['image/png', await base().png().toBuffer()],
+    ];
+    for (const [mime, data] of samples) {
+      const res = await upload(form([{ name: 'misnamed.jpg', data, type: 'image/jpeg' }]));
+      assert.equal(res.statusCode, 201, `${mime}: ${res.body}`);
+      assert.equal(res.json().mime, mime);
+      assert.deepEqual([res.json().width, res.json().height], [90, 60]);
+      const served = await get(mediaPath(res.json().url));
+      assert.equal(served.headers['content-type'], mime);
+    }
+  });
+
   test('a Display P3 image is converted to sRGB and says so', async () => {
     const p3 = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).withIccProfile('p3').jpeg().toBuffer();
     assert.match(String((await exifr.parse(p3, { icc: true }))?.ProfileDescription), /P3/);
