@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
@@ -43,5 +44,18 @@ export async function mediaFeature(app: FastifyInstance, opts: MediaPluginOption
   // Limits are given per request in receiveUpload; multipart is only parsed there.
   await app.register(multipart);
   await app.register(mediaRoutes, { media, storage, maxBytes: config.media.maxBytes, siteUrl: config.siteUrl });
-  await app.register(mediaApi, { media, maxBytes: config.media.maxBytes, prefix: '/api/v1' });
+  await app.register(async (api) => {
+    // The same CORS as the rest of /api (app.ts registers it in the /api scope,
+    // which this feature's routes are not inside).
+    if (config.corsOrigins.length) {
+      await api.register(cors, {
+        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id'],
+        exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'],
+        maxAge: 600,
+      });
+    }
+    await api.register(mediaApi, { media, maxBytes: config.media.maxBytes });
+  }, { prefix: '/api/v1' });
 }

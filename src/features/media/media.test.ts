@@ -451,7 +451,7 @@ eachDatabase('media with MEDIA_PUBLIC_URL', (dialect: Dialect) => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'inkwell-media-cdn-'));
-    t = await buildTestApp(dialect, { env: { MEDIA_DIR: dir, MEDIA_PUBLIC_URL: 'http://cdn.example.test/m' } });
+    t = await buildTestApp(dialect, { env: { MEDIA_DIR: dir, MEDIA_PUBLIC_URL: 'http://cdn.example.test/m', CORS_ORIGINS: 'https://app.example.test' } });
   });
   after(async () => {
     await t.close();
@@ -470,6 +470,14 @@ eachDatabase('media with MEDIA_PUBLIC_URL', (dialect: Dialect) => {
     const img = /img-src ([^;]+)/.exec(csp)![1].split(' ');
     assert.deepEqual(img, ["'self'", 'data:', 'https:', 'http://cdn.example.test']);
     assert.doesNotMatch(csp, /script-src[^;]*cdn\.example\.test/);
+
+    // A front end on another origin may upload, as with the rest of /api.
+    const preflight = await t.app.inject({
+      method: 'OPTIONS', url: '/api/v1/media',
+      headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(preflight.statusCode, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.test');
 
     const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
     assert.ok(doc.paths['/api/v1/media'].post && doc.paths['/api/v1/media'].get, 'in the OpenAPI document');
