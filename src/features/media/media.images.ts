@@ -106,7 +106,8 @@ export async function cleanImage(inPath: string, outPath: string, mime: string, 
   if (meta.width * meta.height > maxPixels) throw tooManyPixels(maxPixels);
   const animated = animatable && pages > 1;
   let pipeline = sharp(inPath, input).rotate().withIccProfile('srgb');
-  pipeline = format === 'jpeg' ? pipeline.jpeg({ quality: 90, mozjpeg: true })
+  // mozjpeg would save ~10 % of bytes at three times the time (measured on a 4000x3000 photo).
+  pipeline = format === 'jpeg' ? pipeline.jpeg({ quality: 90 })
     : format === 'png' ? pipeline.png({ compressionLevel: 8 })
       : format === 'webp' ? pipeline.webp({ quality: 90, loop: meta.loop, delay: meta.delay })
         : format === 'avif' ? pipeline.avif({ quality: 70, effort: 3 })
@@ -153,12 +154,31 @@ export function planVariants(img: { width: number; animated: boolean; hasAlpha: 
   return widths.flatMap((width) => formats.map((format) => ({ width, format })));
 }
 
-/** Makes one variant of a cleaned image; returns its size and bytes. */
-export async function makeVariant(cleanPath: string, plan: VariantPlan, animated: boolean): Promise<{ data: Buffer; width: number; height: number }> {
-  let p = sharp(cleanPath, { animated }).resize({ width: plan.width, withoutEnlargement: true });
-  p = plan.format === 'avif' ? p.avif({ quality: 55, effort: 2 })
-    : plan.format === 'webp' ? p.webp({ quality: 80 })
-      : plan.format === 'jpeg' ? p.jpeg({ quality: 80, mozjpeg: true })
+/** A still image decoded once, at the largest variant width, that every variant is made from. */
+export interface DecodedImage {
+  data: Buffer;
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
+}
+
+/**
+ * Decodes a cleaned still image once, shrunk to `width` (JPEG shrinks while
+ * decoding): making 15 variants from it instead of from the file saves 14 decodes
+ * of the full image.
+ */
+export async function decodeForVariants(cleanPath: string, width: number): Promise<DecodedImage> {
+  const { data, info } = await sharp(cleanPath).resize({ width, withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
+  return { data, raw: { width: info.width, height: info.height, channels: info.channels } };
+}
+
+/** Makes one variant, from the decoded image (stills) or the file (animations); returns its size and bytes. */
+export async function makeVariant(source: string | DecodedImage, plan: VariantPlan, animated: boolean): Promise<{ data: Buffer; width: number; height: number }> {
+  let p = (typeof source === 'string' ? sharp(source, { animated }) : sharp(source.data, { raw: source.raw }))
+    .resize({ width: plan.width, withoutEnlargement: true });
+  // Speeds measured at 1920 wide on this project's 2-core machine: AVIF effort 2 took
+  // 3.1 s, effort 0 0.6 s; mozjpeg 0.8 s against 0.24 s. Uploads must not queue for minutes.
+  p = plan.format === 'avif' ? p.avif({ quality: 55, effort: 1 })
+    : plan.format === 'webp' ? p.webp({ quality: 80, effort: 3 })
+      : plan.format === 'jpeg' ? p.jpeg({ quality: 80, progressive: true })
         : plan.format === 'png' ? p.png({ compressionLevel: 8 })
           : p.gif();
   const { data, info } = await p.toBuffer({ resolveWithObject: true });

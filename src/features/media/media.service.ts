@@ -11,7 +11,7 @@ import type { CurrentUser } from '../../platform/http/sessions.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
 import type { Clock } from '../../lib/clock.ts';
 import {
-  ACCEPTED, cleanImage, createGate, EXT_OF_FORMAT, makeVariant, placeholderOf, planVariants, sha256File, sniff,
+  ACCEPTED, cleanImage, createGate, decodeForVariants, EXT_OF_FORMAT, makeVariant, placeholderOf, planVariants, sha256File, sniff,
 } from './media.images.ts';
 import { canManageMedia } from './media.policy.ts';
 import type { MediaStorage } from './media.storage.ts';
@@ -206,9 +206,10 @@ export function createMediaService(deps: MediaDeps) {
         const cleanPath = join(work, row.storage_key);
         await writeFile(cleanPath, master.stream);
         const plan = planVariants({ width: row.width, animated: !!row.animated, hasAlpha: row.mime !== 'image/jpeg' && await hasAlpha(cleanPath) });
-        for (const p of plan) {
-          if (have.has(`${p.width}:${p.format}`)) continue;
-          const out = await gate(() => makeVariant(cleanPath, p, !!row.animated));
+        const todo = plan.filter((p) => !have.has(`${p.width}:${p.format}`));
+        const source = row.animated || !todo.length ? cleanPath : await gate(() => decodeForVariants(cleanPath, Math.max(...todo.map((p) => p.width))));
+        for (const p of todo) {
+          const out = await gate(() => makeVariant(source, p, !!row.animated));
           const hash = createHash('sha256').update(out.data).digest('hex').slice(0, 16);
           const key = `${id}-${p.width}w-${hash}.${EXT_OF_FORMAT[p.format]}`;
           const tmp = join(work, key);
