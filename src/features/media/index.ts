@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../../lib/clock.ts';
 import { mediaApi } from './media.api.ts';
 import { limitSharp } from './media.images.ts';
 import { mediaRoutes } from './media.routes.ts';
-import { createMediaService } from './media.service.ts';
+import { createMediaService, type MediaReferenceSource } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
 
 // What other parts of Inkwell may use from media.
@@ -26,6 +26,12 @@ export interface MediaPluginOptions {
   queue: Queue;
   scheduler: Scheduler;
   clock?: Clock;
+  /**
+   * Where other features use images (galleries, featured images, avatars), so a used
+   * image is neither deleted nor cleaned up. Posts that show an image by its URL
+   * are always counted (see createMediaService).
+   */
+  references?: MediaReferenceSource[];
 }
 
 /**
@@ -37,6 +43,7 @@ export async function mediaFeature(app: FastifyInstance, opts: MediaPluginOption
   limitSharp();
   const storage = createMediaStorage(config.media);
   const media = createMediaService({ db: opts.db, storage, queue, clock: opts.clock ?? systemClock, config: config.media, siteUrl: config.siteUrl });
+  for (const source of opts.references ?? []) media.addReferenceSource(source);
 
   queue.define<{ id: string }>('media.variants', { handler: (p) => media.makeVariants(p.id) });
   scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => { await media.removeUnused(); });
