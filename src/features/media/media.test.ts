@@ -10,6 +10,8 @@ import type { Dialect } from '../../platform/db/index.ts';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
+import { createAccountsService } from '../accounts/index.ts';
+import { createSettings } from '../../platform/settings.ts';
 import { parseRange } from './media.routes.ts';
 import { createMediaService, safeName } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
@@ -314,6 +316,22 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.ok(keys.every((k) => !filesIn(dir).includes(k)), 'every file of it is gone');
     assert.equal((await get(mediaPath(mine.url))).statusCode, 404);
     assert.equal((await t.db.kysely.selectFrom('media_variants').select('storage_key').where('media_id', '=', mine.id).execute()).length, 0);
+  });
+
+  test('a feature that declares a use keeps the image from deletion; a deleted account leaves its images without an uploader', async () => {
+    const writer = await buildUser(t, { role: 'author' });
+    const writerToken = await buildToken(t, writer);
+    const m = (await upload(form([{ name: 'g.png', data: await png(16, 16) }]), writerToken)).json();
+    const svc = service();
+    svc.addReferenceSource(async (ids) => new Map(ids.filter((id) => id === m.id).map((id) => [id, [{ kind: 'gallery', title: 'Summer', url: '/galleries/summer' }]])));
+    const owner = { id: writer.id, username: writer.username, displayName: '', email: writer.email, role: 'author' as const, verified: true };
+    await assert.rejects(svc.delete(owner, m.id), /gallery "Summer" \(\/galleries\/summer\)/);
+
+    const accounts = createAccountsService({ db: t.db.kysely, clock, settings: createSettings(t.db.kysely) });
+    await accounts.deleteAccount(writer.id, writer.password);
+    const after = (await get(`/api/v1/media/${m.id}`)).json();
+    assert.equal(after.uploader, null);
+    assert.equal((await get(mediaPath(after.url))).statusCode, 200);
   });
 
   test('the schedule removes unused uploads older than a week, and keeps used and recent ones', async () => {
