@@ -27,6 +27,7 @@ import { apiDocsFeature } from './features/api-docs/index.ts';
 import { commentsFeature } from './features/comments/index.ts';
 import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
+import { mediaFeature } from './features/media/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
 import { postsFeature } from './features/posts/index.ts';
 import { realworldFeature } from './features/realworld/index.ts';
@@ -91,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
-        'img-src': ["'self'", 'data:', 'https:'],
+        'img-src': ["'self'", 'data:', 'https:', ...(config.media.publicUrl ? [new URL(config.media.publicUrl).origin] : [])],
         'form-action': ["'self'"],
         'upgrade-insecure-requests': https ? [] : null,
       },
@@ -141,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts,
     adminMailFeature(ctx),
     posts,
+    mediaFeature(ctx),
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

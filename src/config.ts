@@ -33,6 +33,35 @@ export interface Config {
   requestTimeoutMs: number;
   /** A connection with no traffic either way for this long is closed (Fastify's connectionTimeout); live event streams are exempt. */
   connectionTimeoutMs: number;
+  /** Uploaded images: where they are stored, how they are served, and the limits on uploads. */
+  media: MediaConfig;
+}
+
+/** Media storage and upload limits (README, "Media"). */
+export interface MediaConfig {
+  /** The local directory for media files (used when no S3 bucket is set). */
+  dir: string;
+  /** S3-compatible object storage; null keeps media on the local disk. */
+  s3: {
+    bucket: string;
+    endpoint: string | undefined;
+    region: string;
+    /** Unset: the SDK's own chain (environment, instance role). */
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    /** Path-style URLs (http://host/bucket/key), which MinIO and most self-hosted servers need. */
+    forcePathStyle: boolean;
+  } | null;
+  /** Media URLs start here (a CDN or the bucket) instead of this site's /media/. */
+  publicUrl: string | null;
+  /** Largest accepted upload, in bytes. */
+  maxBytes: number;
+  /** Largest accepted image, in pixels (width x height), against decompression bombs. */
+  maxPixels: number;
+  /** Storage per account in bytes (admins exempt); null is no quota. */
+  quotaBytes: number | null;
+  /** Keep the uploaded file as sent (never served) next to the cleaned copy. */
+  keepOriginals: boolean;
 }
 
 /** A bad environment value: main.ts prints the message alone and exits 1. */
@@ -68,7 +97,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realworldCorsOrigins: env.REALWORLD_CORS_ORIGINS === undefined ? ['*'] : parseCors(env.REALWORLD_CORS_ORIGINS, 'REALWORLD_CORS_ORIGINS'),
     requestTimeoutMs: parseCount('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 60_000),
     connectionTimeoutMs: parseCount('CONNECTION_TIMEOUT_MS', env.CONNECTION_TIMEOUT_MS, 60_000),
+    media: parseMedia(env, databaseUrl),
   };
+}
+
+function parseMedia(env: NodeJS.ProcessEnv, databaseUrl: string): MediaConfig {
+  // Next to the SQLite file by default, so one directory holds the whole blog.
+  const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
+  const besideDb = sqlitePath && sqlitePath !== ':memory:' ? sqlitePath.replace(/[^/\\]*$/, '') || './' : './data/';
+  const dir = env.MEDIA_DIR?.trim() || `${besideDb}media`;
+  const bucket = env.MEDIA_S3_BUCKET?.trim();
+  let s3: MediaConfig['s3'] = null;
+  if (bucket) {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new ConfigError(`MEDIA_S3_BUCKET must be a bucket name (3-63 lower-case letters, digits, dots, hyphens); got "${bucket}"`);
+    }
+    const endpoint = env.MEDIA_S3_ENDPOINT?.trim() || undefined;
+    if (endpoint) parseHttpUrl('MEDIA_S3_ENDPOINT', endpoint);
+    const accessKeyId = env.MEDIA_S3_ACCESS_KEY_ID || undefined;
+    const secretAccessKey = env.MEDIA_S3_SECRET_ACCESS_KEY || undefined;
+    if (!accessKeyId !== !secretAccessKey) {
+      throw new ConfigError('MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY must be set together (or both unset, to use the SDK\'s own credentials)');
+    }
+    s3 = {
+      bucket, endpoint, region: env.MEDIA_S3_REGION?.trim() || 'us-east-1', accessKeyId, secretAccessKey,
+      forcePathStyle: env.MEDIA_S3_FORCE_PATH_STYLE === undefined ? !!endpoint : parseFlag('MEDIA_S3_FORCE_PATH_STYLE', env.MEDIA_S3_FORCE_PATH_STYLE),
+    };
+  } else if (env.MEDIA_S3_ENDPOINT) {
+    throw new ConfigError('MEDIA_S3_ENDPOINT is set but MEDIA_S3_BUCKET is not; set both to store media in S3');
+  }
+  const publicUrl = env.MEDIA_PUBLIC_URL?.trim() ? parseHttpUrl('MEDIA_PUBLIC_URL', env.MEDIA_PUBLIC_URL.trim()).replace(/\/+$/, '') : null;
+  const quotaMb = env.MEDIA_QUOTA_MB === undefined || env.MEDIA_QUOTA_MB === '' || env.MEDIA_QUOTA_MB === '0' ? null : parseCount('MEDIA_QUOTA_MB', env.MEDIA_QUOTA_MB, 0);
+  return {
+    dir, s3, publicUrl,
+    maxBytes: parseBytes('MEDIA_MAX_BYTES', env.MEDIA_MAX_BYTES, 20 * 1024 * 1024),
+    maxPixels: parseCount('MEDIA_MAX_MEGAPIXELS', env.MEDIA_MAX_MEGAPIXELS, 50) * 1_000_000,
+    quotaBytes: quotaMb === null ? null : quotaMb * 1024 * 1024,
+    keepOriginals: parseFlag('MEDIA_KEEP_ORIGINALS', env.MEDIA_KEEP_ORIGINALS),
+  };
+}
+
+function parseBytes(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,12}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${name} must be a number of bytes (at least 1); got "${raw}"`);
+  return Number(raw);
+}
+
+function parseHttpUrl(name: string, raw: string): string {
+  try {
+    const u = new URL(raw);
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash) return u.origin + u.pathname;
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(`${name} must be an http(s) URL such as https://media.example.com; got "${raw}"`);
 }
 
 function parseTimezone(raw: string | undefined): string {

@@ -352,6 +352,56 @@ export interface Database {
   follows: FollowsTable;
   favorites: FavoritesTable;
   post_search: PostSearchTable;
+  media: MediaTable;
+  media_variants: MediaVariantsTable;
+}
+
+// Media (migrations/2026-11-30-0011-media.ts).
+
+/** One uploaded image, stored cleaned: metadata removed, orientation applied. */
+export interface MediaTable {
+  /** A random URL-safe id (the API's id). */
+  id: string;
+  /** The uploader; null once their account is deleted. */
+  owner_id: number | null;
+  /** The file name as uploaded, reduced to its last part (never a path). */
+  original_name: string;
+  /** The type sniffed from the bytes: image/jpeg, image/png, image/webp, image/avif or image/gif. */
+  mime: string;
+  /** Size of the stored (cleaned) image. */
+  bytes: number;
+  /** Size in pixels after the EXIF orientation was applied. */
+  width: number;
+  height: number;
+  /** 1 for an animated GIF or WebP, 0 otherwise. */
+  animated: number;
+  /** SHA-256 (hex) of the stored image. */
+  hash: string;
+  /** Where the cleaned image is stored (content-hashed). */
+  storage_key: string;
+  /** The upload as sent, kept only with MEDIA_KEEP_ORIGINALS=1; never served. */
+  original_key: string | null;
+  alt: string;
+  caption: string;
+  credit: string;
+  /** A thumbhash (base64): a tiny blurred preview shown while the image loads. */
+  placeholder: string | null;
+  /** When the background job finished making the variants; null until then. */
+  variants_ready_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One resized copy of a media image in one format. */
+export interface MediaVariantsTable {
+  media_id: string;
+  width: number;
+  height: number;
+  /** avif, webp, jpeg, png or gif. */
+  format: string;
+  storage_key: string;
+  bytes: number;
+  created_at: string;
 }
 
 // Full-text search (migrations/2026-11-23-0006-search.ts).

@@ -1,0 +1,49 @@
+import multipart from '@fastify/multipart';
+import { html } from '../../lib/html.ts';
+import type { AppContext, Feature } from '../../platform/feature.ts';
+import { mediaApi } from './media.api.ts';
+import { limitSharp } from './media.images.ts';
+import { mediaRoutes } from './media.routes.ts';
+import { createMediaService, type MediaReferenceSource, type MediaService } from './media.service.ts';
+import { createMediaStorage } from './media.storage.ts';
+
+// What other parts of Inkwell may use from media.
+export { createMediaService, type Media, type MediaService, type MediaUse, type MediaReferenceSource, type MediaVariant } from './media.service.ts';
+export { createMediaStorage, type MediaStorage } from './media.storage.ts';
+
+/** When unused uploads are removed (cron, site time zone): daily at 03:30. */
+export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
+
+/**
+ * Image uploads, their variants and the library: /media/:key, /admin/media,
+ * /api/v1/media, the variants job and the clean-up schedule. Other features
+ * declare where they use images with service.addReferenceSource() (galleries,
+ * featured images, avatars), so a used image is neither deleted nor cleaned up;
+ * posts that show an image by its URL always count.
+ */
+export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenceSource[] } = {}): Feature<MediaService> {
+  const { config, queue, scheduler } = ctx;
+  limitSharp();
+  const storage = createMediaStorage(config.media);
+  const service = createMediaService({ db: ctx.db.kysely, storage, queue, clock: ctx.clock, config: config.media, siteUrl: config.siteUrl });
+  for (const source of opts.references ?? []) service.addReferenceSource(source);
+  return {
+    service,
+    async plugin(app) {
+      queue.define<{ id: string }>('media.variants', { handler: (p) => service.makeVariants(p.id) });
+      scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => { await service.removeUnused(); });
+      ctx.chrome.add('nav', {
+        order: 25,
+        render: (request) => request.user && request.user.role !== 'reader' ? html`<a href="/admin/media">Media</a>` : '',
+      });
+      ctx.chrome.adminPage({ href: '/admin/media', name: 'Media', description: 'Uploaded images: alt text, where each is used, delete', order: 15 });
+      // Limits are given per request in receiveUpload; multipart is only parsed there.
+      await app.register(multipart);
+      await app.register(mediaRoutes, { media: service, storage, maxBytes: config.media.maxBytes, siteUrl: config.siteUrl });
+    },
+    async api(api) {
+      await api.register(multipart);
+      await api.register(mediaApi, { media: service, maxBytes: config.media.maxBytes });
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { html } from '../../lib/html.ts';
+import { AppError } from '../../platform/errors.ts';
+import { requireUser } from '../../platform/http/auth.ts';
+import { csrfField } from '../../platform/http/forms.ts';
+import { sendPage } from '../../platform/http/layout.ts';
+import type { CurrentUser } from '../../platform/http/sessions.ts';
+import { canManageMedia, canUploadMedia } from './media.policy.ts';
+import { LIMITS, type Media, type MediaService } from './media.service.ts';
+import { contentTypeOf, type MediaStorage } from './media.storage.ts';
+import { formatBytes, receiveUpload } from './media.upload.ts';
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Parses a single-range `Range: bytes=...` header against a size: a range, 'unsatisfiable', or null (serve it all). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // Several ranges, or another unit: answering with the whole file is allowed (RFC 9110, 14.2).
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number, end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return null;
+  }
+  if (start >= size || size === 0) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** GET /media/:key (the stored files) and the /admin/media library page. */
+export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaService; storage: MediaStorage; maxBytes: number; siteUrl: string }) {
+  const { media, storage } = opts;
+
+  app.get<{ Params: { key: string } }>('/media/:key', {
+    // After the shared caching hook: a stored file is the same for everyone and never changes.
+    onSend: async (_request, reply, payload) => {
+      if (reply.statusCode < 400) {
+        reply.header('cache-control', IMMUTABLE);
+        reply.removeHeader('vary');
+      }
+      return payload;
+    },
+  }, async (request, reply) => {
+    const { key } = request.params;
+    const found = KEY.test(key) ? await media.lookupKey(key) : null;
+    if (!found) throw new AppError('not_found', 'No such media file');
+    // Keys are content-hashed, so the key names the bytes.
+    const etag = `"${key.replace(/\.[a-z0-9]+$/, '')}"`;
+    reply.header('etag', etag).header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff')
+      .header('content-type', contentTypeOf(key));
+    const inm = request.headers['if-none-match'];
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+      return reply.code(304).send();
+    }
+    const ifRange = request.headers['if-range'];
+    const range = ifRange && ifRange !== etag ? null : parseRange(request.headers.range, found.bytes);
+    if (range === 'unsatisfiable') {
+      return reply.code(416).header('content-range', `bytes */${found.bytes}`).type('text/plain').send('Range Not Satisfiable');
+    }
+    const got = await storage.get(key, range ?? undefined);
+    if (!got) throw new AppError('not_found', 'No such media file');
+    if (range) {
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${got.bytes}`).header('content-length', range.end - range.start + 1);
+    } else {
+      reply.header('content-length', got.bytes);
+    }
+    return reply.send(got.stream);
+  });
+
+  function requireWriter(request: FastifyRequest): CurrentUser {
+    const user = requireUser(request);
+    if (!canUploadMedia(user)) throw new AppError('forbidden', 'Only authors, editors and admins use the media library');
+    return user;
+  }
+
+  async function showLibrary(request: FastifyRequest, reply: FastifyReply, user: CurrentUser, form: { error?: string; alt?: string; status?: number } = {}) {
+    const page = await media.list({ limit: 60, before: typeof (request.query as { before?: unknown }).before === 'string' ? (request.query as { before: string }).before : undefined });
+    return sendPage(request, reply, {
+      title: 'Media', status: form.status,
+      body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form, opts.siteUrl),
+    });
+  }
+
+  app.get('/admin/media', async (request, reply) => showLibrary(request, reply, requireWriter(request)));
+
+  app.post('/admin/media', { config: { csrf: false } }, async (request, reply) => {
+    const user = requireWriter(request);
+    let upload;
+    try {
+      upload = await receiveUpload(request, opts.maxBytes);
+    } catch (e) {
+      if (e instanceof AppError && e.code !== 'csrf_failed') return showLibrary(request, reply, user, { error: e.message, status: e.status });
+      throw e;
+    }
+    try {
+      const m = await media.upload(user, upload);
+      if (upload.fields.alt) await media.update(user, m.id, { alt: upload.fields.alt });
+      reply.setFlash(`Uploaded ${m.originalName}.`);
+      return reply.code(303).redirect('/admin/media');
+    } catch (e) {
+      if (e instanceof AppError) return showLibrary(request, reply, user, { error: e.message, alt: upload.fields.alt, status: e.status });
+      throw e;
+    } finally {
+      await upload.discard();
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: { alt?: string } }>('/admin/media/:id', async (request, reply) => {
+    const user = requireWriter(request);
+    await media.update(user, request.params.id, { alt: typeof request.body?.alt === 'string' ? request.body.alt : '' });
+    reply.setFlash('Alt text saved.');
+    return reply.code(303).redirect('/admin/media');
+  });
+
+  app.post<{ Params: { id: string } }>('/admin/media/:id/delete', async (request, reply) => {
+    const user = requireWriter(request);
+    try {
+      await media.delete(user, request.params.id);
+      reply.setFlash('Image deleted.');
+    } catch (e) {
+      if (!(e instanceof AppError) || e.code !== 'conflict') throw e;
+      reply.setFlash(e.message, 'error');
+    }
+    return reply.code(303).redirect('/admin/media');
+  });
+}
+
+function thumbOf(m: Media): string {
+  const small = m.variants.filter((v) => v.format === 'webp' || v.format === 'jpeg' || v.format === 'png' || v.format === 'gif');
+  return (small.find((v) => v.width >= 320) ?? small[0])?.url ?? m.url;
+}
+
+/** Our own media URLs as paths, so pages work on whatever host and port they are reached at. */
+const onPage = (url: string, siteUrl: string) => (url.startsWith(`${siteUrl}/media/`) ? url.slice(siteUrl.length) : url);
+
+/** The library page: the upload form, then every image with its alt text and a delete button. */
+function libraryHtml(items: Media[], next: string | null, user: CurrentUser, csrf: string, maxBytes: number, form: { error?: string; alt?: string }, siteUrl: string): string {
+  const grid = items.length
+    ? html`<ul class="media-grid" id="media">!${items.map((m) => {
+      const mine = canManageMedia(user, m.uploader?.id ?? null);
+      return html`<li id="media-${m.id}"><figure>
+  <a href="${onPage(m.url, siteUrl)}"><img src="${onPage(thumbOf(m), siteUrl)}" width="${m.width}" height="${m.height}" alt="${m.alt}" loading="lazy" style="max-width:100%;height:auto"></a>
+  <figcaption>${m.originalName} · ${m.width}×${m.height} · ${formatBytes(m.bytes)}!${m.uploader ? html` · ${m.uploader.username}` : ''}!${m.variantsReady ? '' : ' · variants pending'}</figcaption>
+</figure>
+!${mine ? html`<form method="post" action="/admin/media/${m.id}">!${csrfField(csrf)}
+  <label for="alt-${m.id}">Alt text</label>
+  <input id="alt-${m.id}" name="alt" value="${m.alt}" maxlength="${LIMITS.alt}">
+  <button type="submit">Save</button></form>
+<form method="post" action="/admin/media/${m.id}/delete" class="inline">!${csrfField(csrf)}<button type="submit">Delete</button></form>` : html`<p>Alt text: ${m.alt || '(none)'}</p>`}
+</li>`;
+    })}</ul>!${next ? html`<p><a href="/admin/media?before=${next}">Older images</a></p>` : ''}`
+    : html`<p>No images yet.</p>`;
+  return html`<h1>Media</h1>
+<section aria-labelledby="upload-h"><h2 id="upload-h">Upload an image</h2>
+!${form.error ? html`<p class="flash flash-error" role="alert" id="upload-error">${form.error}</p>` : ''}
+<form method="post" action="/admin/media" enctype="multipart/form-data">
+  !${csrfField(csrf)}
+  <div><label for="file">Image <span class="hint" id="file-hint">JPEG, PNG, WebP, AVIF or GIF, at most ${formatBytes(maxBytes)}. Location and camera data are removed.</span></label>
+  <input type="file" id="file" name="file" accept="image/jpeg,image/png,image/webp,image/avif,image/gif" required aria-describedby="file-hint"></div>
+  <div><label for="alt">Alt text <span class="hint">What the image shows, for people who cannot see it.</span></label>
+  <input id="alt" name="alt" value="${form.alt ?? ''}" maxlength="${LIMITS.alt}"></div>
+  <button type="submit">Upload</button>
+</form></section>
+<section aria-labelledby="library-h"><h2 id="library-h">Library</h2>
+!${grid}</section>`;
+}

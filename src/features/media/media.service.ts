@@ -1,0 +1,337 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely, Selectable } from 'kysely';
+import sharp from 'sharp';
+import type { MediaConfig } from '../../config.ts';
+import type { Database, MediaTable, MediaVariantsTable } from '../../platform/db/schema.ts';
+import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
+import type { CurrentUser } from '../../platform/http/sessions.ts';
+import type { Queue } from '../../platform/jobs/queue.ts';
+import type { Clock } from '../../lib/clock.ts';
+import {
+  ACCEPTED, cleanImage, createGate, decodeForVariants, EXT_OF_FORMAT, makeVariant, placeholderOf, planVariants, sha256File, sniff,
+} from './media.images.ts';
+import { canManageMedia } from './media.policy.ts';
+import type { MediaStorage } from './media.storage.ts';
+
+/** One responsive copy of an image, as the API shows it. */
+export interface MediaVariant {
+  url: string;
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** An uploaded image, as pages and the API show it. */
+export interface Media {
+  id: string;
+  url: string;
+  mime: string;
+  width: number;
+  height: number;
+  bytes: number;
+  animated: boolean;
+  originalName: string;
+  alt: string;
+  caption: string;
+  credit: string;
+  placeholder: string | null;
+  uploader: { id: number; username: string } | null;
+  variants: MediaVariant[];
+  variantsReady: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Where an image is used (a post, a gallery, an avatar), for the "still in use" message. */
+export interface MediaUse {
+  kind: string;
+  title: string;
+  url: string;
+}
+
+/**
+ * A feature that can use images tells media where they are used, so deleting a
+ * used image is refused and the clean-up keeps it. Given a batch of ids, it
+ * answers the uses of those that are used.
+ */
+export type MediaReferenceSource = (ids: string[]) => Promise<Map<string, MediaUse[]>>;
+
+export const LIMITS = { alt: 1000, caption: 2000, credit: 300, name: 200 };
+
+/** How long an upload may stay unused before the clean-up removes it. */
+export const UNUSED_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+type Row = Selectable<MediaTable> & { username: string | null };
+
+/** A file name as sent, reduced to its last part: no directories, no control characters. */
+export function safeName(raw: string | undefined): string {
+  const last = (raw ?? '').split(/[/\\]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = last.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim().slice(0, LIMITS.name);
+  return clean || 'upload';
+}
+
+export interface MediaDeps {
+  db: Kysely<Database>;
+  storage: MediaStorage;
+  queue: Queue;
+  clock: Clock;
+  config: MediaConfig;
+  /** This site's base URL: media is served from `${siteUrl}/media/` unless MEDIA_PUBLIC_URL is set. */
+  siteUrl: string;
+}
+
+/** Uploads, the library, variants and clean-up. */
+export function createMediaService(deps: MediaDeps) {
+  const { db, storage, queue, clock, config } = deps;
+  const references: MediaReferenceSource[] = [];
+  // Two images at once per process: each is already one libvips thread (limitSharp).
+  const gate = createGate(2);
+  const iso = () => clock.now().toISOString();
+  const urlOf = (key: string) => storage.publicUrl(key) ?? `${deps.siteUrl}/media/${key}`;
+
+  const select = () => db.selectFrom('media').leftJoin('users', 'users.id', 'media.owner_id').selectAll('media').select('users.username');
+
+  async function present(rows: Row[]): Promise<Media[]> {
+    if (!rows.length) return [];
+    const variants = await db.selectFrom('media_variants').selectAll().where('media_id', 'in', rows.map((r) => r.id))
+      .orderBy('media_id').orderBy('width').orderBy('format').execute();
+    const byMedia = new Map<string, Selectable<MediaVariantsTable>[]>();
+    for (const v of variants) byMedia.set(v.media_id, [...(byMedia.get(v.media_id) ?? []), v]);
+    return rows.map((r) => ({
+      id: r.id, url: urlOf(r.storage_key), mime: r.mime, width: r.width, height: r.height, bytes: Number(r.bytes), animated: !!r.animated,
+      originalName: r.original_name, alt: r.alt, caption: r.caption, credit: r.credit, placeholder: r.placeholder,
+      uploader: r.owner_id !== null && r.username !== null ? { id: r.owner_id, username: r.username } : null,
+      variants: (byMedia.get(r.id) ?? []).map((v) => ({ url: urlOf(v.storage_key), width: v.width, height: v.height, format: v.format })),
+      variantsReady: r.variants_ready_at !== null,
+      createdAt: r.created_at, updatedAt: r.updated_at,
+    }));
+  }
+
+  async function load(id: string): Promise<Row> {
+    const row = await select().where('media.id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'No media with this id');
+    return row;
+  }
+
+  async function usesOf(ids: string[]): Promise<Map<string, MediaUse[]>> {
+    const all = new Map<string, MediaUse[]>();
+    for (const source of references) {
+      for (const [id, uses] of await source(ids)) all.set(id, [...(all.get(id) ?? []), ...uses]);
+    }
+    return all;
+  }
+
+  /** Removes the rows first, then the files: a file without a row is only garbage, a row without a file is a broken image. */
+  async function remove(row: Selectable<MediaTable>): Promise<void> {
+    const variants = await db.selectFrom('media_variants').select('storage_key').where('media_id', '=', row.id).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('media_variants').where('media_id', '=', row.id).execute();
+      await trx.deleteFrom('media').where('id', '=', row.id).execute();
+    });
+    for (const key of [row.storage_key, row.original_key, ...variants.map((v) => v.storage_key)]) {
+      if (key) await storage.delete(key);
+    }
+  }
+
+  const service = {
+    /** Registers where images are used (posts, galleries, avatars); see MediaReferenceSource. */
+    addReferenceSource(source: MediaReferenceSource): void {
+      references.push(source);
+    },
+
+    /**
+     * Stores an uploaded file (already on disk, in a temporary file the caller
+     * removes): sniffs, checks and cleans it, stores the cleaned copy, records
+     * it and queues its variants. Stores nothing when anything fails.
+     */
+    async upload(user: CurrentUser, file: { path: string; bytes: number; name: string | undefined }): Promise<Media> {
+      if (file.bytes === 0) throw new AppError('validation_failed', 'The file is empty', [{ field: 'file', message: 'is empty' }]);
+      const mime = await sniff(file.path);
+      const work = await mkdtemp(join(tmpdir(), 'inkwell-clean-'));
+      const stored: string[] = [];
+      try {
+        const ext = ACCEPTED[mime].ext;
+        const cleanPath = join(work, `clean.${ext}`);
+        const img = await gate(() => cleanImage(file.path, cleanPath, mime, config.maxPixels));
+        if (config.quotaBytes !== null && user.role !== 'admin') {
+          const used = await db.selectFrom('media').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('used'))
+            .where('owner_id', '=', user.id).executeTakeFirstOrThrow();
+          if (Number(used.used) + img.bytes > config.quotaBytes) {
+            throw new AppError('payload_too_large',
+              `This upload would take you over your storage quota of ${Math.round(config.quotaBytes / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(Number(used.used) / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`);
+          }
+        }
+        const placeholder = await gate(() => placeholderOf(cleanPath));
+        const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
+        const key = `${id}-${img.hash.slice(0, 16)}.${ext}`;
+        await storage.put(key, { path: cleanPath }, mime);
+        stored.push(key);
+        let originalKey: string | null = null;
+        if (config.keepOriginals) {
+          originalKey = `originals/${id}-${(await sha256File(file.path)).slice(0, 16)}.${ext}`;
+          await storage.put(originalKey, { path: file.path }, mime);
+          stored.push(originalKey);
+        }
+        const now = iso();
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('media').values({
+            id, owner_id: user.id, original_name: safeName(file.name), mime, bytes: img.bytes, width: img.width, height: img.height,
+            animated: img.animated ? 1 : 0, hash: img.hash, storage_key: key, original_key: originalKey,
+            alt: '', caption: '', credit: '', placeholder, variants_ready_at: null, created_at: now, updated_at: now,
+          }).execute();
+          await queue.enqueue(trx, 'media.variants', { id });
+        });
+        stored.length = 0;
+        return (await present([await load(id)]))[0];
+      } finally {
+        for (const key of stored) await storage.delete(key).catch(() => {});
+        await rm(work, { recursive: true, force: true });
+      }
+    },
+
+    /** Makes the variants an image still lacks (idempotent: a retried job makes only what is missing). */
+    async makeVariants(id: string): Promise<void> {
+      const row = await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return;
+      const have = new Set((await db.selectFrom('media_variants').select(['width', 'format']).where('media_id', '=', id).execute()).map((v) => `${v.width}:${v.format}`));
+      const master = await storage.get(row.storage_key);
+      if (!master) throw new Error(`media ${id}: stored file ${row.storage_key} is missing`);
+      const work = await mkdtemp(join(tmpdir(), 'inkwell-variants-'));
+      try {
+        const cleanPath = join(work, row.storage_key);
+        await writeFile(cleanPath, master.stream);
+        const plan = planVariants({ width: row.width, animated: !!row.animated, hasAlpha: row.mime !== 'image/jpeg' && await hasAlpha(cleanPath) });
+        const todo = plan.filter((p) => !have.has(`${p.width}:${p.format}`));
+        const source = row.animated || !todo.length ? cleanPath : await gate(() => decodeForVariants(cleanPath, Math.max(...todo.map((p) => p.width))));
+        for (const p of todo) {
+          const out = await gate(() => makeVariant(source, p, !!row.animated));
+          const hash = createHash('sha256').update(out.data).digest('hex').slice(0, 16);
+          const key = `${id}-${p.width}w-${hash}.${EXT_OF_FORMAT[p.format]}`;
+          const tmp = join(work, key);
+          await writeFile(tmp, out.data);
+          await storage.put(key, { path: tmp }, `image/${p.format}`);
+          await db.insertInto('media_variants').values({
+            media_id: id, width: out.width, height: out.height, format: p.format, storage_key: key, bytes: out.data.length, created_at: iso(),
+          }).onConflict((oc) => oc.doNothing()).execute();
+          await rm(tmp, { force: true });
+        }
+        await db.updateTable('media').set({ variants_ready_at: iso() }).where('id', '=', id).execute();
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    },
+
+    /** One image, with its variants. */
+    async get(id: string): Promise<Media> {
+      return (await present([await load(id)]))[0];
+    },
+
+    /** The library, newest first, optionally one uploader's (by username), with a cursor for the next page. */
+    async list(opts: { uploader?: string; before?: string; limit: number }): Promise<{ items: Media[]; nextCursor: string | null }> {
+      let q = select().orderBy('media.created_at', 'desc').orderBy('media.id', 'desc').limit(opts.limit + 1);
+      if (opts.uploader !== undefined) q = q.where('users.username', '=', opts.uploader);
+      if (opts.before !== undefined) {
+        const c = decodeMediaCursor(opts.before);
+        if (!c) throw new AppError('bad_request', 'before is not a cursor returned by this API', [{ field: 'before', message: 'is not a valid cursor' }]);
+        q = q.where((eb) => eb.or([eb('media.created_at', '<', c.at), eb.and([eb('media.created_at', '=', c.at), eb('media.id', '<', c.id)])]));
+      }
+      const rows = await q.execute();
+      const more = rows.length > opts.limit;
+      const page = rows.slice(0, opts.limit);
+      const last = page[page.length - 1];
+      return { items: await present(page), nextCursor: more && last ? encodeMediaCursor(last.created_at, last.id) : null };
+    },
+
+    /** Changes alt text, caption or credit (the uploader, editors and admins). */
+    async update(user: CurrentUser, id: string, patch: { alt?: string; caption?: string; credit?: string }): Promise<Media> {
+      const row = await load(id);
+      if (!canManageMedia(user, row.owner_id)) throw new AppError('forbidden', 'Only the uploader, editors and admins may change this image');
+      const errors: FieldError[] = [];
+      for (const f of ['alt', 'caption', 'credit'] as const) {
+        const v = patch[f];
+        if (v !== undefined && v.length > LIMITS[f]) errors.push({ field: f, message: `must be at most ${LIMITS[f]} characters` });
+      }
+      assertValid(errors);
+      const set: Partial<Record<'alt' | 'caption' | 'credit', string>> = {};
+      for (const f of ['alt', 'caption', 'credit'] as const) if (patch[f] !== undefined) set[f] = patch[f]!.trim();
+      await db.updateTable('media').set({ ...set, updated_at: iso() }).where('id', '=', id).execute();
+      return service.get(id);
+    },
+
+    /** Deletes an image and all its files; refused (409, listing where) while something uses it. */
+    async delete(user: CurrentUser, id: string): Promise<void> {
+      const row = await load(id);
+      if (!canManageMedia(user, row.owner_id)) throw new AppError('forbidden', 'Only the uploader, editors and admins may delete this image');
+      const uses = (await usesOf([id])).get(id) ?? [];
+      if (uses.length) {
+        throw new AppError('conflict', `This image is still used in: ${uses.map((u) => `${u.kind} "${u.title}" (${u.url})`).join(', ')}. Remove it there first.`);
+      }
+      await remove(row);
+    },
+
+    /** The row behind a served key (the cleaned image or a variant), for /media/:key. */
+    async lookupKey(key: string): Promise<{ bytes: number } | null> {
+      const m = await db.selectFrom('media').select('bytes').where('storage_key', '=', key).executeTakeFirst()
+        ?? await db.selectFrom('media_variants').select('bytes').where('storage_key', '=', key).executeTakeFirst();
+      return m ? { bytes: Number(m.bytes) } : null;
+    },
+
+    /** Removes uploads older than a week that nothing uses; returns how many. */
+    async removeUnused(): Promise<number> {
+      const cutoff = new Date(clock.now().getTime() - UNUSED_AFTER_MS).toISOString();
+      let removed = 0;
+      let after = '';
+      for (;;) {
+        const batch = await db.selectFrom('media').selectAll().where('created_at', '<', cutoff).where('id', '>', after).orderBy('id').limit(100).execute();
+        if (!batch.length) break;
+        after = batch[batch.length - 1].id;
+        const uses = await usesOf(batch.map((r) => r.id));
+        for (const row of batch) {
+          if ((uses.get(row.id) ?? []).length) continue;
+          await remove(row);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+  // Until posts declare their images, an image pasted into a post by its URL counts as used.
+  service.addReferenceSource(postsMentioning(db));
+  return service;
+}
+
+export type MediaService = ReturnType<typeof createMediaService>;
+
+async function hasAlpha(path: string): Promise<boolean> {
+  return (await sharp(path).metadata()).hasAlpha ?? false;
+}
+
+/** Posts whose Markdown mentions an image's id (every URL of an image contains it). */
+function postsMentioning(db: Kysely<Database>): MediaReferenceSource {
+  return async (ids) => {
+    const out = new Map<string, MediaUse[]>();
+    if (!ids.length) return out;
+    // One pass over the posts for the whole batch. Ids are [A-Za-z0-9]: no LIKE wildcards to escape.
+    const posts = await db.selectFrom('posts').select(['title', 'slug', 'body'])
+      .where((eb) => eb.or(ids.map((id) => eb('body', 'like', `%${id}%`)))).execute();
+    for (const id of ids) {
+      const uses = posts.filter((p) => p.body.includes(id)).map((p) => ({ kind: 'post', title: p.title, url: `/posts/${p.slug}` }));
+      if (uses.length) out.set(id, uses);
+    }
+    return out;
+  };
+}
+
+function encodeMediaCursor(at: string, id: string): string {
+  return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+
+function decodeMediaCursor(raw: string): { at: string; id: string } | null {
+  if (raw.length > 100) return null;
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)\|([A-Za-z0-9]{1,40})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
+  return m ? { at: m[1], id: m[2] } : null;
+}
