@@ -154,6 +154,32 @@ eachDatabase('Slack and webhooks', (dialect) => {
     await smtp.waitFor((m) => m.to.includes(admin.email) && /webhook was disabled/.test(m.subject));
   });
 
+  test('a bad Slack URL shows the form again: the message as HTML, the input kept, nothing saved', async () => {
+    const ad = new Client(t.app);
+    await ad.login(admin.username, admin.password);
+    await ad.get('/admin/integrations');
+    const bad = 'ftp://hooks.example.test/<b>nope</b>';
+    const res = await ad.postForm('/admin/integrations/slack', { slackUrl: bad, slackEvents: 'post.published' });
+    assert.equal(res.status, 422);
+    assert.doesNotMatch(res.body, /&lt;(ul|li)&gt;/, 'no escaped list markup');
+    assert.match(res.body, /<form class="stacked" method="post" action="\/admin\/integrations\/slack">/, 'the form, not an error page');
+    assert.match(res.body, /<div class="error-summary" role="alert">[\s\S]*<li><a href="#slackUrl">Slack webhook URL must be the https:\/\/ incoming-webhook URL/);
+    assert.match(res.body, /<input type="text" id="slackUrl" name="slackUrl" aria-invalid="true"[^>]* value="ftp:\/\/hooks\.example\.test\/&#60;b&#62;nope&#60;\/b&#62;">/, 'what was typed is kept (escaped)');
+    assert.match(res.body, /value="post\.published" checked/);
+    assert.doesNotMatch(res.body, /value="user\.created" checked/);
+    assert.doesNotMatch((await ad.get('/admin/integrations')).body, /nope/, 'nothing was saved');
+  });
+
+  test('an error page with field errors lists them as HTML', async () => {
+    const u = new Client(t.app);
+    await u.login(admin.username, admin.password);
+    await u.get('/settings/notifications');
+    const res = await u.postForm('/settings/notifications', { comment_on_post: 'weekly' });
+    assert.equal(res.status, 422);
+    assert.match(res.body, /<ul><li>comment_on_post: [^<]+<\/li><\/ul>/);
+    assert.doesNotMatch(res.body, /&lt;(ul|li)&gt;/);
+  });
+
   test('Slack: a message for each sign-up; Slack down never touches the sign-up', async () => {
     const c = new Client(t.app);
     await c.get('/admin/integrations');
