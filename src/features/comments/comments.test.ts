@@ -233,6 +233,20 @@ eachDatabase('comments', (dialect) => {
     assert.equal((await api(ann, 'PATCH', `/api/v1/comments/${(await comment(ann, post.id, 'open mode')).id}`, { body: 'open mode, edited' })).json().status, 'published', 'open mode publishes edits at once');
   });
 
+  test('the reply form quotes only a published comment of the post it is on', async () => {
+    const open = await newPost();
+    const secret = await newPost();
+    const hidden = await comment(ann, secret.id, 'words under a post that goes back to draft');
+    assert.equal((await api(writer, 'PATCH', `/api/v1/posts/${secret.id}`, { status: 'draft' })).statusCode, 200);
+    const b = await as(bob);
+    const res = await b.get(`/posts/${open.slug}/comments/new?parent=${hidden.id}`);
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(res.body, /goes back to draft/, 'no quote from a post that is not public');
+    assert.doesNotMatch(res.body, /<h1>Reply to /, 'nor the name of its author');
+    const own = await comment(cat, open.id, 'a fair question');
+    assert.match((await b.get(`/posts/${open.slug}/comments/new?parent=${own.id}`)).body, /a fair question/, 'a comment of this post is quoted');
+  });
+
   test('the honeypot quietly files bot comments as spam', async () => {
     const post = await newPost();
     const c = await as(cat);
