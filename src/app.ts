@@ -160,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const posts = createPostsService({ db: db.kysely, clock, events });
   const accounts = createAccountsService({
     db: db.kysely, clock, settings, sessions, mailer, events, site: { url: config.siteUrl, name: () => siteName },
+    passwordHashCost: config.passwordHashCost,
   });
   const comments = createCommentsService({ db: db.kysely, clock, events, settings, posts });
   const social = createSocialService({ db: db.kysely, clock, events, posts });

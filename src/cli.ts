@@ -71,7 +71,7 @@ async function createAccount(db: Db, values: Record<string, string | undefined>,
   // recording one also enqueues its dispatch, which the running server or worker picks up.
   const queue = createQueue({ db: db.kysely, clock: systemClock, dialect: db.dialect });
   const events = createEvents({ db: db.kysely, clock: systemClock, queue });
-  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events });
+  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events, passwordHashCost: loadConfig().passwordHashCost });
   const email = values.email ?? '';
   const username = values.username ?? await freeUsername(db, email);
   if (username === undefined) fail(`cannot make a free username from "${email}"; pass one with --username`);

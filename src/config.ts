@@ -29,10 +29,14 @@ export interface Config {
   realworldPath: string | null;
   /** Origins allowed to call the RealWorld adapter from a browser; ['*'] allows any. */
   realworldCorsOrigins: string[];
+  /** scrypt cost of new password hashes as log2(N): 15 in production; tests lower it for speed. */
+  passwordHashCost: number;
 }
 
 /** A bad environment value: main.ts prints the message alone and exits 1. */
 export class ConfigError extends Error {}
+
+import { DEFAULT_PASSWORD_HASH_COST } from './lib/secrets.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -62,7 +66,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realworldPath: parseMountPath('REALWORLD_PATH', env.REALWORLD_PATH, '/realworld/api'),
     // The adapter authenticates by header only (no cookies), so any origin is safe by default.
     realworldCorsOrigins: env.REALWORLD_CORS_ORIGINS === undefined ? ['*'] : parseCors(env.REALWORLD_CORS_ORIGINS, 'REALWORLD_CORS_ORIGINS'),
+    passwordHashCost: parseHashCost(env.PASSWORD_HASH_COST),
   };
+}
+
+// log2 of scrypt's N. 15 is OWASP's floor; lower values exist for test suites, where
+// thousands of hashes at full cost take minutes. Hashes record their own cost, so
+// raising it later still verifies the old ones.
+function parseHashCost(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_PASSWORD_HASH_COST;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 10 || Number(raw) > 20) {
+    throw new ConfigError(`PASSWORD_HASH_COST must be a whole number from 10 to 20 (log2 of scrypt's N; default ${DEFAULT_PASSWORD_HASH_COST}); got "${raw}"`);
+  }
+  return Number(raw);
 }
 
 function parseTimezone(raw: string | undefined): string {

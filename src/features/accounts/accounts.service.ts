@@ -40,6 +40,8 @@ export interface AccountsDeps {
   events?: Events;
   /** For links and names in mail; needed only with a mailer. */
   site?: { url: string; name: () => string };
+  /** scrypt cost of new password hashes, log2(N) (config PASSWORD_HASH_COST; default 15). */
+  passwordHashCost?: number;
 }
 
 /** What a taken email or username is reported as (clients may map it to 409). */
@@ -81,7 +83,7 @@ export function createAccountsService(deps: AccountsDeps) {
   async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean) {
     const at = now();
     const row = await trx.insertInto('users').values({
-      email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
+      email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password, deps.passwordHashCost),
       role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
       comments_banned_at: null, created_at: at, updated_at: at,
     }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
@@ -204,7 +206,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const key = login.trim().toLowerCase();
       const row = await db.selectFrom('users').select(['id', 'password_hash', 'suspended_at'])
         .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)])).executeTakeFirst();
-      const ok = await verifyPassword(password, row?.password_hash ?? null);
+      const ok = await verifyPassword(password, row?.password_hash ?? null, deps.passwordHashCost);
       if (!row || !ok) throw new AppError('invalid_credentials');
       if (row.suspended_at) throw new AppError('account_suspended', 'This account is suspended; contact the site\'s administrator');
       return row.id;
@@ -236,7 +238,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const errors: FieldError[] = [];
       const pw = checkPassword(password, errors, [u.username, u.email]);
       assertValid(errors);
-      const hash = await hashPassword(pw);
+      const hash = await hashPassword(pw, deps.passwordHashCost);
       await db.transaction().execute(async (trx) => {
         await tokens.consume(trx, 'reset', token);
         // Proving control of the inbox also verifies the address.
@@ -257,7 +259,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const errors: FieldError[] = [];
       const pw = checkPassword(next, errors, [u.username, u.email], 'newPassword');
       assertValid(errors);
-      const hash = await hashPassword(pw);
+      const hash = await hashPassword(pw, deps.passwordHashCost);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ password_hash: hash, updated_at: now() }).where('id', '=', userId).execute();
         await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name }));
@@ -301,7 +303,7 @@ export function createAccountsService(deps: AccountsDeps) {
             // A display name that was just the username follows it.
             ...(username !== u.username && u.display_name === u.username ? { display_name: username } : {}),
             ...(newEmail ? { email_verified_at: null } : {}),
-            ...(password ? { password_hash: await hashPassword(password) } : {}),
+            ...(password ? { password_hash: await hashPassword(password, deps.passwordHashCost) } : {}),
           }).where('id', '=', userId).execute();
           if (newEmail) {
             const token = await tokens.issue(trx, 'verify', { userId });
