@@ -105,7 +105,7 @@ eachDatabase('Slack and webhooks', (dialect) => {
     let mode: 'down' | 'slow' | 'ok' = 'down';
     hook.answerWith((_q, res) => {
       if (mode === 'down') res.writeHead(500).end('nope');
-      else if (mode === 'slow') setTimeout(() => { if (!res.destroyed) res.writeHead(200).end('late'); }, 3000);
+      else if (mode === 'slow') { /* never answers: only the client's deadline ends it */ }
       else res.writeHead(200).end('thanks');
     });
     await api('PATCH', '/api/v1/webhooks/1', { events: ['post.published'] });
@@ -196,10 +196,9 @@ eachDatabase('Slack and webhooks', (dialect) => {
     assert.match(msg.text, /New user: \*newperson\* \(new\.person@example\.test\) signed up/);
 
     slack.answerWith((_q, res) => res.writeHead(503).end('slack is down'));
-    const started = Date.now();
     const second = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { email: 'another@example.test', username: 'another', password: 'a good long password' } });
     assert.equal(second.statusCode, 201);
-    assert.ok(Date.now() - started < 2000, 'the sign-up did not wait for Slack');
+    assert.equal(slack.got.length, 1, 'the sign-up answered before anything was sent to Slack: it did not wait for it');
     await settle();
     const job = await t.db.kysely.selectFrom('jobs').selectAll().where('type', '=', 'slack.notify').orderBy('id', 'desc').executeTakeFirstOrThrow();
     assert.equal(job.status, 'queued', 'it will be retried');
