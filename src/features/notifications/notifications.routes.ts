@@ -121,9 +121,15 @@ function parseFormFields(request: FastifyRequest, payload: NodeJS.ReadableStream
     done(Object.assign(new Error(`bad multipart/form-data body: ${(e as Error).message}`), { statusCode: 400 }));
     return;
   }
+  let answered = false;
+  const answer = (err: Error | null) => {
+    if (answered) return;
+    answered = true;
+    done(err, err ? undefined : fields);
+  };
   form.on('field', (name: string, value: string) => { fields[name] = value; });
   form.on('file', (_name: string, stream: NodeJS.ReadableStream) => { stream.resume(); });
-  form.on('error', (e: Error) => done(Object.assign(new Error(`bad multipart/form-data body: ${e.message}`), { statusCode: 400 })));
-  form.on('finish', () => done(null, fields));
+  form.on('error', (e: Error) => answer(Object.assign(new Error(`bad multipart/form-data body: ${e.message}`), { statusCode: 400 })));
+  form.on('finish', () => answer(null));
   payload.pipe(form);
 }
