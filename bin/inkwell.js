@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The package bin. Needs a Node that runs TypeScript (22.18+ / 24); `npm run inkwell`
-// always uses the project's pinned Node 24.
+// The package bin. Needs Node 24 (package.json engines), which runs TypeScript;
+// `npm run inkwell` always uses the project's pinned Node 24.
 //
 // Plain JavaScript on purpose: it turns on Node's compile cache before any .ts file
 // loads, so later starts reuse the type-stripped, compiled modules from disk instead

@@ -51,17 +51,42 @@ async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
+// A username from the email's local part ("Jane.Doe@…" -> "jane_doe"), made long enough
+// and, when taken, numbered ("jane_doe_2"); undefined when no such name is free.
+async function freeUsername(db: Db, email: string): Promise<string | undefined> {
+  let base = (email.split('@')[0] ?? '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+  if (base.length < 2) base = base ? `${base}_user` : 'user';
+  for (let n = 1; n <= 50; n++) {
+    const candidate = n === 1 ? base : `${base}_${n}`;
+    const taken = await db.kysely.selectFrom('users').select('id').where('username', '=', candidate).executeTakeFirst();
+    if (!taken) return candidate;
+  }
+  return undefined;
+}
+
 async function createAccount(db: Db, values: Record<string, string | undefined>, role: string) {
   await prepareDatabase(db);
-  // With events, like every other sign-up: user.created reaches Slack and webhooks (a worker or server delivers it).
-  const infra = await createInfrastructure({ config: loadConfig(), db });
-  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events: infra.events });
+  // The same events as any other sign-up (user.created: Slack, webhooks). With the queue,
+  // recording one also enqueues its dispatch, which the running server or worker picks up.
+  const config = loadConfig();
+  const infra = await createInfrastructure({ config, db });
+  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events: infra.events, passwordHashCost: config.passwordHashCost });
   const email = values.email ?? '';
-  const username = values.username ?? email.split('@')[0].toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30);
-  const user = await accounts.createUser({ email, username, displayName: values.name, password: values.password, role: role as never });
-  if (role === 'admin') await accounts.finishSetup();
-  await infra.stop();
-  process.stdout.write(`Created ${role} ${user.username} (${email.toLowerCase()}).\n`);
+  const username = values.username ?? await freeUsername(db, email);
+  if (username === undefined) fail(`cannot make a free username from "${email}"; pass one with --username`);
+  try {
+    const user = await accounts.createUser({ email, username, displayName: values.name, password: values.password, role: role as never });
+    if (role === 'admin') await accounts.finishSetup();
+    process.stdout.write(`Created ${role} ${user.username} (${email.toLowerCase()}).\n`);
+  } catch (e) {
+    // A derived name that turned out invalid is ours to explain, not the person's to guess.
+    if (!values.username && e instanceof AppError && e.errors.some((x) => x.field === 'username')) {
+      fail(`${e.errors.map((x) => `${x.field} ${x.message}`).join('; ')} (the username "${username}" came from the email; pass one with --username)`);
+    }
+    throw e;
+  } finally {
+    await infra.stop();
+  }
 }
 
 async function main(argv: string[]) {

@@ -56,3 +56,12 @@ test('each bad value names its variable', () => {
 test('a database password is never echoed', () => {
   assert.throws(() => loadConfig({ DATABASE_URL: 'postgresx://user:hunter2@db/x' }), (e: Error) => !e.message.includes('hunter2'));
 });
+
+test('PASSWORD_HASH_COST: 15 by default, 10 to 20 when set, anything else named', () => {
+  assert.equal(loadConfig({}).passwordHashCost, 15);
+  assert.equal(loadConfig({ PASSWORD_HASH_COST: '10' }).passwordHashCost, 10);
+  assert.equal(loadConfig({ PASSWORD_HASH_COST: '17' }).passwordHashCost, 17);
+  for (const bad of ['9', '21', 'low', '1e1', '-15']) {
+    assert.throws(() => loadConfig({ PASSWORD_HASH_COST: bad }), (e: Error) => e instanceof ConfigError && /^PASSWORD_HASH_COST must be/.test(e.message), bad);
+  }
+});

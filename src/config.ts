@@ -35,6 +35,8 @@ export interface Config {
   connectionTimeoutMs: number;
   /** Uploaded images: where they are stored, how they are served, and the limits on uploads. */
   media: MediaConfig;
+  /** scrypt cost of new password hashes as log2(N): 15 in production; tests lower it for speed. */
+  passwordHashCost: number;
 }
 
 /** Media storage and upload limits (README, "Media"). */
@@ -67,6 +69,8 @@ export interface MediaConfig {
 /** A bad environment value: main.ts prints the message alone and exits 1. */
 export class ConfigError extends Error {}
 
+import { DEFAULT_PASSWORD_HASH_COST } from './lib/secrets.ts';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the configuration; throws ConfigError naming the variable. */
@@ -98,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: parseCount('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 60_000),
     connectionTimeoutMs: parseCount('CONNECTION_TIMEOUT_MS', env.CONNECTION_TIMEOUT_MS, 60_000),
     media: parseMedia(env, databaseUrl),
+    passwordHashCost: parseHashCost(env.PASSWORD_HASH_COST),
   };
 }
 
@@ -151,6 +156,18 @@ function parseHttpUrl(name: string, raw: string): string {
     // fall through
   }
   throw new ConfigError(`${name} must be an http(s) URL such as https://media.example.com; got "${raw}"`);
+}
+
+
+// log2 of scrypt's N. 15 is OWASP's floor; lower values exist for test suites, where
+// thousands of hashes at full cost take minutes. Hashes record their own cost, so
+// raising it later still verifies the old ones.
+function parseHashCost(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_PASSWORD_HASH_COST;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 10 || Number(raw) > 20) {
+    throw new ConfigError(`PASSWORD_HASH_COST must be a whole number from 10 to 20 (log2 of scrypt's N; default ${DEFAULT_PASSWORD_HASH_COST}); got "${raw}"`);
+  }
+  return Number(raw);
 }
 
 function parseTimezone(raw: string | undefined): string {

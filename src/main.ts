@@ -45,15 +45,20 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
   // Finish or release running jobs before the database goes away.
   app.addHook('onClose', async () => { await infra.stop(); });
   if (config.allowPrivateOutbound) app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
+  // Every background timer is unref()'d so tests and the CLI can exit; a worker has no
+  // listening socket, so this one timer is what keeps it running until a signal.
+  let keepAlive: NodeJS.Timeout | undefined;
   try {
     if (mode === 'worker') {
       await app.ready();
+      keepAlive = setInterval(() => {}, 1 << 30);
       app.log.info({ workers: config.workers }, 'worker started: running jobs and schedules, serving no HTTP');
     } else {
       await app.listen({ port: config.port, host: config.host });
     }
   } catch (e) {
     await db.close().catch(() => {});
+    if (mode === 'worker') die(`cannot start the worker (${(e as Error).message})`);
     die(`cannot listen on ${config.host}:${config.port} (${(e as Error).message}); set PORT or HOST`);
   }
   if (setupToken && mode === 'server') {
@@ -71,6 +76,7 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
     // Closing the app also stops the background loops (the onClose hook above).
     await app!.close();
     await db.close();
+    clearInterval(keepAlive);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -4,22 +4,26 @@ import { promisify } from 'node:util';
 const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 
 // scrypt with N=2^15, r=8, p=1 (OWASP's floor for scrypt); ~32 MiB and tens of ms per hash.
-const N = 32768, R = 8, P = 1, KEYLEN = 32;
+// The cost (log2 N) is configurable (PASSWORD_HASH_COST) so test suites can hash cheaply.
+/** log2 of scrypt's N for new hashes unless configured otherwise. */
+export const DEFAULT_PASSWORD_HASH_COST = 15;
+const R = 8, P = 1, KEYLEN = 32;
 const MAXMEM = 64 * 1024 * 1024;
 
-/** Hashes a password for storage: `scrypt$N$r$p$salt$hash`. */
-export async function hashPassword(password: string): Promise<string> {
+/** Hashes a password for storage: `scrypt$N$r$p$salt$hash`; `cost` is log2(N). */
+export async function hashPassword(password: string, cost = DEFAULT_PASSWORD_HASH_COST): Promise<string> {
+  const N = 2 ** cost;
   const salt = randomBytes(16);
   const key = await scryptAsync(password.normalize('NFKC'), salt, KEYLEN, { N, r: R, p: P, maxmem: MAXMEM });
   return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-/** Checks a password against a stored hash in constant time. */
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+/** Checks a password against a stored hash in constant time; `cost` prices the check when there is no hash. */
+export async function verifyPassword(password: string, stored: string | null, cost = DEFAULT_PASSWORD_HASH_COST): Promise<boolean> {
   const parts = (stored ?? '').split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') {
     // Spend the same time as a real check, so timing doesn't reveal a missing account.
-    await scryptAsync(password, Buffer.alloc(16), KEYLEN, { N, r: R, p: P, maxmem: MAXMEM });
+    await scryptAsync(password, Buffer.alloc(16), KEYLEN, { N: 2 ** cost, r: R, p: P, maxmem: MAXMEM });
     return false;
   }
   const [, n, r, p, salt, hash] = parts;

@@ -24,7 +24,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
     const check = () => {
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]); }
@@ -59,7 +59,7 @@ eachDatabase('the real server process', (dialect) => {
 
   test('first start: migrations, welcome post, setup link; then CLI, writes that survive kill -9, and a clean SIGTERM', async () => {
     server = await startServer(env);
-    for (let i = 0; i < 50 && !/setup\?token=/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !/setup\?token=/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(server.output(), /\/setup\?token=[\w-]{20,}/);
     const home = await fetch(`${server.url}/posts`);
     assert.equal(home.status, 200);

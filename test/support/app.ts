@@ -82,7 +82,8 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   // sameDbAs: a second instance on the first one's database (its own connection pool), like a second server.
   const fresh: { db: Db; drop(): Promise<void>; url?: string; schema?: string } = opts.sameDbAs ? await secondConnection(opts.sameDbAs.db) : await freshDb(dialect);
   if (fresh.url) owners.set(fresh.db, { url: fresh.url, schema: fresh.schema });
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env });
+  // The cheapest password hash cost: a suite hashes hundreds of passwords.
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', PASSWORD_HASH_COST: '10', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
   // Nothing runs in the background: mail goes out when a request kicks the mailer
   // (tests call deliverDue() for retries), events when a request kicks them (or

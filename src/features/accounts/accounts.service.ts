@@ -43,6 +43,8 @@ export interface AccountsDeps {
   queue?: Queue;
   /** For links and names in mail; needed only with a mailer. */
   site?: { url: string; name: () => string };
+  /** scrypt cost of new password hashes, log2(N) (config PASSWORD_HASH_COST; default 15). */
+  passwordHashCost?: number;
 }
 
 /** What a taken email or username is reported as (clients may map it to 409). */
@@ -84,7 +86,7 @@ export function createAccountsService(deps: AccountsDeps) {
   async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean, via: 'realworld' | null = null) {
     const at = now();
     const row = await trx.insertInto('users').values({
-      email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password),
+      email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password, deps.passwordHashCost),
       role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
       comments_banned_at: null, registered_via: via, created_at: at, updated_at: at,
     }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
@@ -228,7 +230,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const key = login.trim().toLowerCase();
       const row = await db.selectFrom('users').select(['id', 'password_hash', 'suspended_at'])
         .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)])).executeTakeFirst();
-      const ok = await verifyPassword(password, row?.password_hash ?? null);
+      const ok = await verifyPassword(password, row?.password_hash ?? null, deps.passwordHashCost);
       if (!row || !ok) throw new AppError('invalid_credentials');
       if (row.suspended_at) throw new AppError('account_suspended', 'This account is suspended; contact the site\'s administrator');
       return row.id;
@@ -273,7 +275,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const errors: FieldError[] = [];
       const pw = checkPassword(password, errors, [u.username, u.email]);
       assertValid(errors);
-      const hash = await hashPassword(pw);
+      const hash = await hashPassword(pw, deps.passwordHashCost);
       await db.transaction().execute(async (trx) => {
         await tokens.consume(trx, 'reset', token);
         // Proving control of the inbox also verifies the address.
@@ -294,7 +296,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const errors: FieldError[] = [];
       const pw = checkPassword(next, errors, [u.username, u.email], 'newPassword');
       assertValid(errors);
-      const hash = await hashPassword(pw);
+      const hash = await hashPassword(pw, deps.passwordHashCost);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ password_hash: hash, updated_at: now() }).where('id', '=', userId).execute();
         await passwordChangedTrx(trx, u, keep);
@@ -331,7 +333,7 @@ export function createAccountsService(deps: AccountsDeps) {
       assertValid(errors);
       const at = now();
       const newEmail = email !== u.email;
-      const hash = password ? await hashPassword(password) : undefined;
+      const hash = password ? await hashPassword(password, deps.passwordHashCost) : undefined;
       try {
         await db.transaction().execute(async (trx) => {
           await trx.updateTable('users').set({

@@ -25,6 +25,7 @@ export interface AccountsFeature extends Feature<AccountsService> {
 export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }): AccountsFeature {
   const service = createAccountsService({
     db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, mailer: ctx.mailer, events: ctx.events, queue: ctx.queue, site: ctx.site,
+    passwordHashCost: ctx.config.passwordHashCost,
   });
   const profileAside = createSlot<[FastifyRequest, string]>();
   return {

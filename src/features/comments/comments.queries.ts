@@ -66,6 +66,7 @@ export async function countRecentBy(db: Db, userId: number, since: string): Prom
   return Number(row.n);
 }
 
-export async function hasPublishedComment(db: Db, userId: number): Promise<boolean> {
-  return !!(await db.selectFrom('comments').select('id').where('author_id', '=', userId).where('status', '=', 'published').limit(1).executeTakeFirst());
+export async function hasPublishedComment(db: Db, userId: number, exceptId?: number): Promise<boolean> {
+  return !!(await db.selectFrom('comments').select('id').where('author_id', '=', userId).where('status', '=', 'published')
+    .$if(exceptId !== undefined, (qb) => qb.where('id', '!=', exceptId!)).limit(1).executeTakeFirst());
 }

@@ -25,13 +25,16 @@ export async function commentsRoutes(app: FastifyInstance, opts: { comments: Com
 
   /** A page of its own for a comment form: replying, or fixing what was refused. */
   async function formPage(request: FastifyRequest, reply: FastifyReply, post: Post, values: { body: string; parentId: number | null }, errors: AppError['errors'], status = 200) {
-    const parent = values.parentId ? await comments.get(values.parentId).catch(() => undefined) : undefined;
+    // Only a published comment under this (published) post is quoted: an id from elsewhere
+    // could be under a post that is a draft again.
+    const found = values.parentId ? await comments.get(values.parentId).catch(() => undefined) : undefined;
+    const parent = found && found.postId === post.id && found.status === 'published' ? found : undefined;
     const heading = parent ? `Reply to ${parent.author?.displayName ?? 'a comment'}` : `Comment on “${post.title}”`;
     return sendPage(request, reply, {
       title: heading, status,
       body: html`<h1>${heading}</h1>
 <p>On <a href="/posts/${post.slug}">${post.title}</a></p>
-!${parent && parent.status === 'published' ? quoted(parent) : ''}
+!${parent ? quoted(parent) : ''}
 !${commentFormHtml({ action: `/posts/${post.slug}/comments`, csrf: request.csrfToken(), values, errors, label: parent ? 'Your reply' : 'Your comment' })}`,
     });
   }

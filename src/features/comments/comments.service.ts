@@ -68,6 +68,17 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
     await events.record(trx, 'comment.created', { commentId: c.id, postId: c.postId, parentId: c.parentId, authorId: c.authorId });
   }
 
+  // Whether new text from this person is published at once or held for a moderator,
+  // by the site's moderation mode. `editing` is a comment being rewritten: its own
+  // approval does not vouch for the new text.
+  async function moderated(viewer: CurrentUser, postAuthorId: number | undefined, editing?: number): Promise<'published' | 'held'> {
+    if (isModerator(viewer) || postAuthorId === viewer.id) return 'published';
+    const mode = await service.moderationMode();
+    if (mode === 'open') return 'published';
+    if (mode === 'all-held') return 'held';
+    return (await q.hasPublishedComment(db, viewer.id, editing)) ? 'published' : 'held';
+  }
+
   const service = {
     async moderationMode(): Promise<ModerationMode> {
       const v = await settings.get('comment_moderation');
@@ -118,13 +129,8 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
         throw new AppError('rate_limited', 'You are commenting too fast; wait a minute and try again');
       }
 
-      const trusted = isModerator(viewer) || post.author?.id === viewer.id;
-      const mode = await this.moderationMode();
       const honeypot = typeof input.website === 'string' && input.website.trim() !== '';
-      const status = honeypot ? 'spam'
-        : trusted || mode === 'open' ? 'published'
-          : mode === 'all-held' ? 'held'
-            : (await q.hasPublishedComment(db, viewer.id)) ? 'published' : 'held';
+      const status = honeypot ? 'spam' : await moderated(viewer, post.author?.id);
 
       const id = await db.transaction().execute(async (trx) => {
         const row = await trx.insertInto('comments').values({
@@ -204,7 +210,7 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
 
     get: load,
 
-    /** Authors may edit their comment for 15 minutes. */
+    /** Authors may edit their comment for 15 minutes; the new text is moderated like a new comment. */
     async edit(viewer: CurrentUser | null, id: number, input: CommentInput): Promise<Comment> {
       if (!viewer) throw new AppError('unauthenticated', 'Log in to edit comments');
       const c = await load(id);
@@ -214,7 +220,10 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
         throw new AppError('forbidden', 'Comments can be edited for 15 minutes after posting');
       }
       const { body, html } = checkBody(input.body);
-      await db.updateTable('comments').set({ body, body_html: html, edited_at: now(), updated_at: now() }).where('id', '=', id).execute();
+      // An edit is new text: it goes through the same moderation as a new comment, so an
+      // approved comment cannot be rewritten into something no moderator saw.
+      const status = c.status === 'published' ? await moderated(viewer, (await posts.get(viewer, c.postId).catch(() => null))?.author?.id, id) : c.status;
+      await db.updateTable('comments').set({ body, body_html: html, status, edited_at: now(), updated_at: now() }).where('id', '=', id).execute();
       return load(id);
     },
 

@@ -201,6 +201,52 @@ eachDatabase('comments', (dialect) => {
     await ed.postForm('/admin/comments/mode', { mode: 'open' });
   });
 
+  test('an edit is moderated like a new comment: an approved comment cannot be rewritten past the moderators', async () => {
+    const ed = await as(editor);
+    await ed.get('/admin/comments');
+    assert.equal((await ed.postForm('/admin/comments/mode', { mode: 'all-held' })).status, 303);
+    const post = await newPost();
+    const c = await comment(bob, post.id, 'a kind and approved remark');
+    assert.equal(c.status, 'held');
+    await ed.get('/admin/comments');
+    assert.equal((await ed.postForm(`/admin/comments/${c.id}/approve`, {})).status, 303);
+    assert.match((await new Client(t.app).get(`/posts/${post.slug}`)).body, /a kind and approved remark/);
+
+    const edited = await api(bob, 'PATCH', `/api/v1/comments/${c.id}`, { body: 'now an advert for pills' });
+    assert.equal(edited.statusCode, 200, edited.body);
+    assert.equal(edited.json().status, 'held', 'the new text waits for a moderator');
+    const anon = (await new Client(t.app).get(`/posts/${post.slug}`)).body;
+    assert.doesNotMatch(anon, /advert for pills/);
+    assert.match((await ed.get('/admin/comments')).body, /now an advert for pills/, 'it is in the moderation queue');
+
+    // The same under "first comments held": a newcomer's only approved comment vouches for no new text.
+    await ed.postForm('/admin/comments/mode', { mode: 'first-time-held' });
+    const newcomer = await buildUser(t, { role: 'reader' });
+    tokens.set(newcomer.id, await buildToken(t, newcomer));
+    const first = await comment(newcomer, post.id, 'hello, first time here');
+    await ed.get('/admin/comments');
+    await ed.postForm(`/admin/comments/${first.id}/approve`, {});
+    assert.equal((await api(newcomer, 'PATCH', `/api/v1/comments/${first.id}`, { body: 'visit my shop' })).json().status, 'held');
+
+    await ed.get('/admin/comments');
+    await ed.postForm('/admin/comments/mode', { mode: 'open' });
+    assert.equal((await api(ann, 'PATCH', `/api/v1/comments/${(await comment(ann, post.id, 'open mode')).id}`, { body: 'open mode, edited' })).json().status, 'published', 'open mode publishes edits at once');
+  });
+
+  test('the reply form quotes only a published comment of the post it is on', async () => {
+    const open = await newPost();
+    const secret = await newPost();
+    const hidden = await comment(ann, secret.id, 'words under a post that goes back to draft');
+    assert.equal((await api(writer, 'PATCH', `/api/v1/posts/${secret.id}`, { status: 'draft' })).statusCode, 200);
+    const b = await as(bob);
+    const res = await b.get(`/posts/${open.slug}/comments/new?parent=${hidden.id}`);
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(res.body, /goes back to draft/, 'no quote from a post that is not public');
+    assert.doesNotMatch(res.body, /<h1>Reply to /, 'nor the name of its author');
+    const own = await comment(cat, open.id, 'a fair question');
+    assert.match((await b.get(`/posts/${open.slug}/comments/new?parent=${own.id}`)).body, /a fair question/, 'a comment of this post is quoted');
+  });
+
   test('the honeypot quietly files bot comments as spam', async () => {
     const post = await newPost();
     const c = await as(cat);

@@ -3,7 +3,7 @@ import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireAdmin } from '../../platform/http/auth.ts';
-import { csrfField, errorSummaryHtml, fieldHtml } from '../../platform/http/forms.ts';
+import { csrfField, errorSummaryHtml, fieldHtml, valueOf, type FormState } from '../../platform/http/forms.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
 import { WEBHOOK_EVENTS, type Integrations } from './integrations.service.ts';
@@ -20,23 +20,30 @@ const list = (v: unknown) => (v === undefined ? [] : ([] as unknown[]).concat(v)
 export async function integrationsRoutes(app: FastifyInstance, opts: { integrations: Integrations; queue: Queue }) {
   const { integrations, queue } = opts;
 
-  app.get('/admin/integrations', async (request, reply) => {
-    requireAdmin(request, 'Only admins manage integrations');
+  async function integrationsPage(request: FastifyRequest, state?: FormState) {
     const s = await integrations.slackSettings();
     const csrf = request.csrfToken();
+    const errors = state?.errors ?? [];
+    const events = state ? list(state.values.slackEvents) : s.events;
     const body = html`<h1>Integrations</h1>
 <section aria-labelledby="slack-h"><h2 id="slack-h">Slack</h2>
 <p>Paste an <a href="https://api.slack.com/messaging/webhooks">incoming-webhook URL</a>: every new sign-up posts a message to that channel.${s.fromEnv ? ' (Now set by SLACK_WEBHOOK_URL.)' : ''}</p>
+!${errorSummaryHtml(errors, { slackUrl: 'Slack webhook URL', slackEvents: 'Events' })}
 <form class="stacked" method="post" action="/admin/integrations/slack">!${csrfField(csrf)}
-!${fieldHtml({ name: 'slackUrl', label: 'Slack webhook URL', value: s.url, errors: [], attrs: 'inputmode="url"' })}
-<fieldset><legend>Post to Slack on</legend>!${(['user.created', 'post.published', 'comment.created'] as const).map((e) => html`<label><input type="checkbox" name="slackEvents" value="${e}"!${s.events.includes(e) ? ' checked' : ''}> ${e}</label><br>`)}</fieldset>
+!${fieldHtml({ name: 'slackUrl', label: 'Slack webhook URL', value: valueOf(state?.values, 'slackUrl') ?? s.url, errors, attrs: 'inputmode="url"' })}
+<fieldset><legend>Post to Slack on</legend>!${(['user.created', 'post.published', 'comment.created'] as const).map((e) => html`<label><input type="checkbox" name="slackEvents" value="${e}"!${events.includes(e) ? ' checked' : ''}> ${e}</label><br>`)}</fieldset>
 <div class="actions"><button type="submit">Save</button></div></form>
 <form method="post" action="/admin/integrations/slack/test">!${csrfField(csrf)}<button class="link" type="submit">Send a test message</button></form>
 </section>`;
-    return sendPage(request, reply, { title: 'Integrations', body });
+    return { title: 'Integrations', body };
+  }
+
+  app.get('/admin/integrations', async (request, reply) => {
+    requireAdmin(request, 'Only admins manage integrations');
+    return sendPage(request, reply, await integrationsPage(request));
   });
 
-  app.post('/admin/integrations/slack', async (request, reply) => {
+  app.post('/admin/integrations/slack', { config: { formPage: integrationsPage } }, async (request, reply) => {
     requireAdmin(request, 'Only admins manage integrations');
     const b = request.body as Body;
     await integrations.setSlack({ url: b?.slackUrl, events: list(b?.slackEvents) });

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Busboy } from '@fastify/busboy';
 import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 import type { NotificationKind } from '../../platform/db/schema.ts';
@@ -65,24 +66,70 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
     return reply.code(303).redirect('/settings/notifications');
   });
 
-  // One click from the email, no login needed: the link itself is the credential, used once.
+  // No login needed: the link itself is the credential, used once. Mail security
+  // scanners fetch (GET/HEAD) every link in a message, so GET only shows a button;
+  // only the POST it sends, or a mail client's RFC 8058 one-click POST, unsubscribes.
   app.get<{ Params: { token: string } }>('/unsubscribe/:token', async (request, reply) => {
-    const { kind } = await notifications.unsubscribe(request.params.token);
-    const what = kind === 'all' ? 'all notification emails' : `“${KIND_LABELS[kind as NotificationKind]}”`;
+    const { kind } = await notifications.unsubscribeKind(request.params.token);
+    reply.header('cache-control', 'no-store');
     return sendPage(request, reply, {
-      title: 'Unsubscribed',
-      body: html`<h1>You're unsubscribed</h1><p>You will no longer get ${what} by email. You can change this any time in your <a href="/settings/notifications">email preferences</a>.</p>`,
+      title: 'Unsubscribe',
+      body: html`<h1>Unsubscribe</h1><p>Stop getting ${whatOf(kind)} by email?</p>
+<form method="post" action="/unsubscribe/${request.params.token}"><button type="submit">Unsubscribe</button></form>`,
     });
   });
 
-  // RFC 8058: mail clients POST "List-Unsubscribe=One-Click" here, without cookies or a CSRF token.
-  app.post<{ Params: { token: string } }>('/unsubscribe/:token', { config: { csrf: false } }, async (request, reply) => {
-    try {
-      await notifications.unsubscribe(request.params.token);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'token_invalid') return reply.code(400).type('text/plain; charset=utf-8').send('This unsubscribe link is invalid or was already used.\n');
-      throw err;
-    }
-    return reply.type('text/plain; charset=utf-8').send('Unsubscribed.\n');
+  await app.register(async (scope) => {
+    // RFC 8058 lets mail clients send the one-click body as multipart/form-data; only
+    // this route takes it, so the parser stays inside this scope.
+    if (scope.hasContentTypeParser('multipart/form-data')) scope.removeContentTypeParser('multipart/form-data');
+    scope.addContentTypeParser('multipart/form-data', { bodyLimit: 64 * 1024 }, parseFormFields);
+
+    // No CSRF token by design: mail clients POST "List-Unsubscribe=One-Click" here
+    // cross-site and without cookies (RFC 8058). The signed, single-use token in the
+    // URL is the authority, so a forged request can do nothing a token holder couldn't.
+    scope.post<{ Params: { token: string } }>('/unsubscribe/:token', { config: { csrf: false } }, async (request, reply) => {
+      const oneClick = (request.body as Body)?.['List-Unsubscribe'] === 'One-Click';
+      let kind: NotificationKind | 'all';
+      try {
+        ({ kind } = await notifications.unsubscribe(request.params.token));
+      } catch (err) {
+        if (oneClick && err instanceof AppError && err.code === 'token_invalid') return reply.code(400).type('text/plain; charset=utf-8').send('This unsubscribe link is invalid or was already used.\n');
+        throw err;
+      }
+      if (oneClick) return reply.type('text/plain; charset=utf-8').send('Unsubscribed.\n');
+      return sendPage(request, reply, {
+        title: 'Unsubscribed',
+        body: html`<h1>You're unsubscribed</h1><p>You will no longer get ${whatOf(kind)} by email. You can change this any time in your <a href="/settings/notifications">email preferences</a>.</p>`,
+      });
+    });
   });
+}
+
+function whatOf(kind: NotificationKind | 'all'): string {
+  return kind === 'all' ? 'all notification emails' : `“${KIND_LABELS[kind]}”`;
+}
+
+/** The text fields of a multipart/form-data body (files are read and dropped). */
+function parseFormFields(request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void {
+  const fields: Record<string, string> = {};
+  let form: InstanceType<typeof Busboy>;
+  try {
+    form = new Busboy({ headers: request.headers as never, limits: { fields: 20, fieldSize: 1024, files: 0 } });
+  } catch (e) {
+    // A missing or bad boundary.
+    done(Object.assign(new Error(`bad multipart/form-data body: ${(e as Error).message}`), { statusCode: 400 }));
+    return;
+  }
+  let answered = false;
+  const answer = (err: Error | null) => {
+    if (answered) return;
+    answered = true;
+    done(err, err ? undefined : fields);
+  };
+  form.on('field', (name: string, value: string) => { fields[name] = value; });
+  form.on('file', (_name: string, stream: NodeJS.ReadableStream) => { stream.resume(); });
+  form.on('error', (e: Error) => answer(Object.assign(new Error(`bad multipart/form-data body: ${e.message}`), { statusCode: 400 })));
+  form.on('finish', () => answer(null));
+  payload.pipe(form);
 }

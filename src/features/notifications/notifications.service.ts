@@ -202,6 +202,13 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       }
     },
 
+    /** What an unsubscribe token would turn off, changing nothing (the confirmation page); token_invalid if spent or unknown. */
+    async unsubscribeKind(token: string): Promise<{ kind: NotificationKind | 'all' }> {
+      const row = await db.selectFrom('unsubscribe_tokens').select(['kind', 'used_at']).where('token_hash', '=', hashToken(token)).executeTakeFirst();
+      if (!row || row.used_at) throw new AppError('token_invalid', 'This unsubscribe link is invalid or was already used');
+      return { kind: row.kind };
+    },
+
     /** One-click unsubscribe (no login): the token works once and names its person and kind. */
     async unsubscribe(token: string): Promise<{ kind: NotificationKind | 'all' }> {
       return db.transaction().execute(async (trx) => {

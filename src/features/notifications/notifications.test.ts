@@ -127,32 +127,56 @@ eachDatabase('notifications', (dialect) => {
     assert.match((await c.get('/notifications')).body, /id="unread-badge"[^>]*hidden>0</);
   });
 
-  test('unsubscribe: one click, no login, works once, cannot be forged; RFC 8058 POST too', async () => {
+  test('unsubscribe: no login, works once, cannot be forged; link scanners (GET, HEAD) change nothing; RFC 8058 POST too', async () => {
     const post = (await api(ann, 'POST', '/api/v1/posts', { title: 'Unsubscribe me', body: 'x', status: 'published' })).json();
     await comment(bob, post.id, 'ping one');
     const mail: Received = await smtp.waitFor((m) => m.to.includes(ann.email) && /Unsubscribe me/.test(m.subject));
     const link = new URL(linkIn(mail, '/unsubscribe/'));
+    const pref = async () => (await api(ann, 'GET', '/api/v1/me/notification-preferences')).json().comment_on_post;
     assert.equal((await new Client(t.app).get(`${link.pathname}x`)).status, 400, 'a tampered token does nothing');
-    const res = await new Client(t.app).get(link.pathname);
-    assert.equal(res.status, 200);
-    assert.match(res.body, /You're unsubscribed/);
+
+    // A mail security scanner fetches every link, with HEAD and GET: nothing changes.
+    assert.equal((await t.app.inject({ method: 'HEAD', url: link.pathname })).statusCode, 200);
+    const browser = new Client(t.app);
+    const page = await browser.get(link.pathname);
+    assert.equal(page.status, 200);
+    assert.equal(await pref(), 'instant', 'GET and HEAD do not unsubscribe');
+    const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
+    assert.equal(action, link.pathname, 'the page offers one button that POSTs to the link');
+
+    // The person clicks the button.
+    const done = await browser.request('POST', action!, { form: {} });
+    assert.equal(done.status, 200);
+    assert.match(done.body, /You're unsubscribed/);
+    assert.equal(await pref(), 'off');
     assert.equal((await new Client(t.app).get(link.pathname)).status, 400, 'the link works once');
-    assert.equal((await api(ann, 'GET', '/api/v1/me/notification-preferences')).json().comment_on_post, 'off');
+    assert.equal((await browser.request('POST', action!, { form: {} })).status, 400, 'the link works once');
 
     const count = inbox(ann).length;
     await comment(cat, post.id, 'ping two');
     assert.equal(inbox(ann).length, count, 'no email after unsubscribing');
     assert.ok((await list(ann)).notifications.some((n: { excerpt: string }) => /ping two/.test(n.excerpt)), 'still notified in the app');
 
-    await api(ann, 'PUT', '/api/v1/me/notification-preferences', { comment_on_post: 'instant' });
-    await comment(bob, post.id, 'ping three');
-    const third = await smtp.waitFor((m) => m.to.includes(ann.email) && /Unsubscribe me/.test(m.subject) && /ping three/.test(m.text));
-    const oneClick = await t.app.inject({
-      method: 'POST', url: new URL(linkIn(third, '/unsubscribe/')).pathname,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click',
-    });
-    assert.equal(oneClick.statusCode, 200);
-    assert.equal((await api(ann, 'GET', '/api/v1/me/notification-preferences')).json().comment_on_post, 'off');
+    // RFC 8058 one-click, cross-site and without cookies or a CSRF token, in both body encodings.
+    const oneClickForm = new FormData();
+    oneClickForm.set('List-Unsubscribe', 'One-Click');
+    const multipart = new Response(oneClickForm);
+    const encodings = [
+      { 'content-type': 'application/x-www-form-urlencoded', payload: Buffer.from('List-Unsubscribe=One-Click') },
+      { 'content-type': multipart.headers.get('content-type')!, payload: Buffer.from(await multipart.arrayBuffer()) },
+    ];
+    for (const [i, enc] of encodings.entries()) {
+      await api(ann, 'PUT', '/api/v1/me/notification-preferences', { comment_on_post: 'instant' });
+      await comment(bob, post.id, `ping three ${i}`);
+      const third = await smtp.waitFor((m) => m.to.includes(ann.email) && /Unsubscribe me/.test(m.subject) && m.text.includes(`ping three ${i}`));
+      const url = new URL(linkIn(third, '/unsubscribe/')).pathname;
+      const oneClick = await t.app.inject({ method: 'POST', url, headers: { 'content-type': enc['content-type'], origin: 'https://mail.example.com' }, payload: enc.payload });
+      assert.equal(oneClick.statusCode, 200, `${enc['content-type']}: ${oneClick.body}`);
+      assert.equal(oneClick.body, 'Unsubscribed.\n');
+      assert.equal(await pref(), 'off', enc['content-type']);
+    }
+    const broken = await t.app.inject({ method: 'POST', url: link.pathname, headers: { 'content-type': 'multipart/form-data' }, payload: 'x' });
+    assert.equal(broken.statusCode, 400, 'a multipart body without a boundary is a 400, not a 500');
     assert.equal((await api(ann, 'PUT', '/api/v1/me/notification-preferences', { comment_on_post: 'weekly' })).statusCode, 422);
     await api(ann, 'PUT', '/api/v1/me/notification-preferences', { comment_on_post: 'instant' });
   });

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Database, PostStatus } from '../../platform/db/schema.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 
@@ -195,9 +195,16 @@ export async function favoritedAmong(db: Db, userId: number, postIds: number[]):
   return new Set(rows.map((r) => r.post_id));
 }
 
-/** Every tag in use or not, alphabetical. */
+// A tag is public once a published post carries it: tags used only by drafts and
+// scheduled posts would give away what is being written.
+const onPublishedPost = (eb: ExpressionBuilder<Database, 'tags'>) => eb.exists(
+  eb.selectFrom('post_tags').innerJoin('posts', 'posts.id', 'post_tags.post_id').select('post_tags.post_id')
+    .whereRef('post_tags.tag_id', '=', 'tags.id').where('posts.status', '=', 'published'),
+);
+
+/** Tags on at least one published post, by name. */
 export async function allTags(db: Db): Promise<{ name: string; slug: string }[]> {
-  return db.selectFrom('tags').select(['name', 'slug']).orderBy('name').orderBy('slug').execute();
+  return db.selectFrom('tags').select(['name', 'slug']).where(onPublishedPost).orderBy('name').orderBy('slug').execute();
 }
 
 /** Slugs equal to `base` or `base-N`, to pick the next free one. */
@@ -226,7 +233,7 @@ export async function setPostTags(db: Db, postId: number, tags: { name: string; 
 }
 
 export async function findTagBySlug(db: Db, slug: string): Promise<{ name: string; slug: string } | undefined> {
-  return db.selectFrom('tags').select(['name', 'slug']).where('slug', '=', slug).executeTakeFirst();
+  return db.selectFrom('tags').select(['name', 'slug']).where('slug', '=', slug).where(onPublishedPost).executeTakeFirst();
 }
 
 /** Slugs and change dates of published posts, newest first (for the sitemap). */

@@ -44,7 +44,7 @@ eachDatabase('RealWorld API: articles, feed and favourites', (dialect) => {
     assert.deepEqual(sorted(a.tagList), sorted(tags));
     assert.equal(a.favorited, false);
     assert.equal(a.favoritesCount, 0);
-    assert.deepEqual(a.author, { username: u.username, bio: null, image: null, following: false });
+    assert.deepEqual(a.author, { username: u.username, bio: '', image: '', following: false });
     assert.equal(encodeURIComponent(a.slug), a.slug, 'the slug can go into a URL as is');
     const created = assertDate(a.createdAt).getTime();
     assert.ok(Math.abs(created - before) < 60_000, `createdAt is now: ${a.createdAt}`);
@@ -62,7 +62,7 @@ eachDatabase('RealWorld API: articles, feed and favourites', (dialect) => {
       assert.equal(time(got.updatedAt), time(a.updatedAt));
       assert.equal(got.favorited, false);
       assert.equal(got.favoritesCount, 0);
-      assert.deepEqual(got.author, { username: u.username, bio: null, image: null, following: false });
+      assert.deepEqual(got.author, { username: u.username, bio: '', image: '', following: false });
     }
 
     const untagged = await rw.createArticle(u.token, { title: `No tags ${n}` });

@@ -33,7 +33,7 @@ eachDatabase('RealWorld API: comments and tags', (dialect) => {
     const c = res.body.comment;
     assertComment(c);
     assert.equal(c.body, 'Thank you so much!');
-    assert.deepEqual(c.author, { username: reader.username, bio: null, image: null, following: false });
+    assert.deepEqual(c.author, { username: reader.username, bio: '', image: '', following: false });
     assert.ok(Math.abs(assertDate(c.createdAt).getTime() - before) < 60_000, `createdAt is now: ${c.createdAt}`);
     assert.ok(new Date(c.updatedAt).getTime() >= new Date(c.createdAt).getTime());
 

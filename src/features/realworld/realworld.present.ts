@@ -6,21 +6,23 @@ import type { Post } from '../posts/index.ts';
 
 // The RealWorld (Conduit) shapes, and RealWorld's error format, from Inkwell's own values.
 
+// bio and image are always strings ("" when unset), never null: front ends put them
+// straight into text and <img src>, and the spec's examples are strings.
 export interface RwProfile {
   username: string;
-  bio: string | null;
-  image: string | null;
+  bio: string;
+  image: string;
   following: boolean;
 }
 
 export type People = Map<number, { username: string; bio: string | null; avatarUrl: string | null }>;
 
 export function toProfile(p: { username: string; bio: string | null; avatarUrl: string | null }, following: boolean): RwProfile {
-  return { username: p.username, bio: p.bio || null, image: p.avatarUrl || null, following };
+  return { username: p.username, bio: p.bio ?? '', image: p.avatarUrl ?? '', following };
 }
 
 export function toUser(a: { email: string; username: string; bio: string | null; avatarUrl: string | null }, token: string) {
-  return { email: a.email, token, username: a.username, bio: a.bio || null, image: a.avatarUrl || null };
+  return { email: a.email, token, username: a.username, bio: a.bio ?? '', image: a.avatarUrl ?? '' };
 }
 
 // The author's RealWorld profile, from the batch of people loaded for one answer.

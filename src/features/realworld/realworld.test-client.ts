@@ -22,14 +22,14 @@ export interface RwUser {
   username: string;
   password: string;
   token: string;
-  bio: string | null;
-  image: string | null;
+  bio: string;
+  image: string;
 }
 
 export interface Profile {
   username: string;
-  bio: string | null;
-  image: string | null;
+  bio: string;
+  image: string;
   following: boolean;
 }
 
@@ -100,8 +100,8 @@ export function assertProfile(p: unknown, username?: string): asserts p is Profi
   const o = p as Record<string, unknown>;
   assert.equal(typeof o.username, 'string');
   if (username !== undefined) assert.equal(o.username, username);
-  assert.ok(o.bio === null || typeof o.bio === 'string', 'bio is a string or null');
-  assert.ok(o.image === null || typeof o.image === 'string', 'image is a string or null');
+  assert.equal(typeof o.bio, 'string', 'bio is a string, never null');
+  assert.equal(typeof o.image, 'string', 'image is a string, never null');
   assert.equal(typeof o.following, 'boolean', 'following is a boolean');
 }
 

@@ -18,7 +18,7 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
   });
   after(() => t.close());
 
-  test('registration answers 201 with {"user":…}, bio and image null, and a token that works', async () => {
+  test('registration answers 201 with {"user":…}, bio and image empty strings (never null), and a token that works', async () => {
     const username = `reg${uniq()}`;
     const email = `${username}@example.test`;
     const res = await rw.registerRaw({ username, email, password: 'a-long-Passw0rd!' });
@@ -27,8 +27,8 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
     const user = res.body.user;
     assert.equal(user.username, username);
     assert.equal(user.email, email);
-    assert.equal(user.bio, null);
-    assert.equal(user.image, null);
+    assert.equal(user.bio, '');
+    assert.equal(user.image, '');
     assert.equal(typeof user.token, 'string');
     assert.ok(user.token.length > 0);
 
@@ -36,8 +36,8 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
     assert.equal(me.status, 200, me.text);
     assert.equal(me.body.user.username, username);
     assert.equal(me.body.user.email, email);
-    assert.equal(me.body.user.bio, null);
-    assert.equal(me.body.user.image, null);
+    assert.equal(me.body.user.bio, '');
+    assert.equal(me.body.user.image, '');
     assert.equal(typeof me.body.user.token, 'string');
   });
 
@@ -47,8 +47,8 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.body.user.username, u.username);
     assert.equal(ok.body.user.email, u.email);
-    assert.equal(ok.body.user.bio, null);
-    assert.equal(ok.body.user.image, null);
+    assert.equal(ok.body.user.bio, '');
+    assert.equal(ok.body.user.image, '');
     const me = await rw.get('/user', ok.body.user.token);
     assert.equal(me.status, 200, me.text);
     assert.equal(me.body.user.username, u.username);
@@ -91,7 +91,7 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
     assert.equal((await rw.registerRaw(good)).status, 201);
   });
 
-  test('PUT /user updates bio, image and username (email once confirmed); "" comes back as null', async () => {
+  test('PUT /user updates bio, image and username (email once confirmed); "" comes back as "" (never null)', async () => {
     const u = await rw.register();
     const image = 'https://images.example.test/me.png';
     const res = await rw.call('PUT', '/user', { token: u.token, body: { user: { bio: 'I write things.', image } } });
@@ -112,11 +112,11 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
 
     const cleared = await rw.call('PUT', '/user', { token, body: { user: { bio: '', image: '' } } });
     assert.equal(cleared.status, 200, cleared.text);
-    assert.equal(cleared.body.user.bio, null);
-    assert.equal(cleared.body.user.image, null);
+    assert.equal(cleared.body.user.bio, '');
+    assert.equal(cleared.body.user.image, '');
     const again = (await rw.get('/user', cleared.body.user.token)).body.user;
-    assert.equal(again.bio, null);
-    assert.equal(again.image, null);
+    assert.equal(again.bio, '');
+    assert.equal(again.image, '');
 
     const n = uniq();
     const renamed = await rw.call('PUT', '/user', { token: cleared.body.user.token, body: { user: { username: `nu${n}`, email: `nu${n}@example.test` } } });
@@ -209,7 +209,7 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
     const anon = await rw.get(`/profiles/${star.username}`);
     assert.equal(anon.status, 200, anon.text);
     assertProfile(anon.body.profile, star.username);
-    assert.deepEqual(anon.body.profile, { username: star.username, bio: null, image: null, following: false });
+    assert.deepEqual(anon.body.profile, { username: star.username, bio: '', image: '', following: false });
     assert.equal((await rw.get(`/profiles/${star.username}`, fan.token)).body.profile.following, false);
 
     const unknown = await rw.get(`/profiles/nobody${uniq()}`);
@@ -219,7 +219,7 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
 
     const followed = await rw.call('POST', `/profiles/${star.username}/follow`, { token: fan.token });
     assert.equal(followed.status, 200, followed.text);
-    assert.deepEqual(followed.body.profile, { username: star.username, bio: null, image: null, following: true });
+    assert.deepEqual(followed.body.profile, { username: star.username, bio: '', image: '', following: true });
     assert.equal((await rw.get(`/profiles/${star.username}`, fan.token)).body.profile.following, true);
     assert.equal((await rw.get(`/profiles/${star.username}`)).body.profile.following, false, 'anonymous viewers follow nobody');
     assert.equal((await rw.get(`/profiles/${fan.username}`, star.token)).body.profile.following, false, 'following is one way');
@@ -228,7 +228,7 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
 
     const unfollowed = await rw.call('DELETE', `/profiles/${star.username}/follow`, { token: fan.token });
     assert.equal(unfollowed.status, 200, unfollowed.text);
-    assert.deepEqual(unfollowed.body.profile, { username: star.username, bio: null, image: null, following: false });
+    assert.deepEqual(unfollowed.body.profile, { username: star.username, bio: '', image: '', following: false });
     assert.equal((await rw.get(`/profiles/${star.username}`, fan.token)).body.profile.following, false);
     const twice = await rw.call('DELETE', `/profiles/${star.username}/follow`, { token: fan.token });
     assert.equal(twice.status, 200, twice.text);

@@ -81,13 +81,17 @@ describe('node:sqlite driver with group commit', () => {
   });
 
   test('a write waits for another connection\'s write lock without stopping the event loop', async () => {
-    const holder = new DatabaseSync(join(dir, 'a.db'));
+    // A busy timeout: the driver may still be finishing the last test's commit.
+    const holder = new DatabaseSync(join(dir, 'a.db'), { timeout: 30_000 });
     holder.exec('begin immediate');
     let ticks = 0;
     const timer = setInterval(() => { ticks += 1; }, 5);
-    const write = k().insertInto('t').values({ v: 'after-the-lock' }).execute();
-    await new Promise((r) => setTimeout(r, 100));
+    let written = false;
+    const write = k().insertInto('t').values({ v: 'after-the-lock' }).execute().then(() => { written = true; });
+    // A write that blocked the event loop would never let these ticks happen.
+    while (ticks < 5) await new Promise((r) => setTimeout(r, 5));
     const ticksWhileLocked = ticks;
+    assert.equal(written, false, 'the write is still waiting for the lock');
     holder.exec('commit');
     holder.close();
     await write;

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
-import { errorPage } from './layout.ts';
+import { submittedValues } from './forms.ts';
+import { errorPage, sendPage } from './layout.ts';
 
 /** JSON API requests get problem+json; everything else gets an HTML page. */
 export function wantsJson(request: FastifyRequest): boolean {
@@ -75,7 +76,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
 }
 
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const err = toAppError(error);
     if (err.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: err.code }, err.message);
@@ -83,6 +84,12 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     // A page that needs a login sends the visitor to log in, then back here.
     if (err.code === 'unauthenticated' && request.method === 'GET') {
       return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
+    }
+    // A refused form comes back as the form, with its messages and the input kept.
+    const formPage = request.routeOptions.config?.formPage;
+    if (err.code === 'validation_failed' && formPage) {
+      const page = await formPage(request, { errors: err.errors, values: submittedValues(request.body) });
+      return sendPage(request, reply, { ...page, status: err.status });
     }
     return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
   });

@@ -1,5 +1,41 @@
+import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { FieldError } from '../errors.ts';
+import type { PageOptions } from './layout.ts';
+
+/** What a form page needs to show a refused submission again: the problems and the input. */
+export interface FormState {
+  errors: FieldError[];
+  values: Record<string, string | string[]>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * On a form POST route: renders the form page again. When the route throws
+     * validation_failed, the error handler answers 422 with this page, showing the
+     * field errors and keeping what was typed, instead of a bare error page.
+     */
+    formPage?: (request: FastifyRequest, state: FormState) => PageOptions | Promise<PageOptions>;
+  }
+}
+
+/** The submitted form fields as strings, without the CSRF token or any password. */
+export function submittedValues(body: unknown): FormState['values'] {
+  const out: FormState['values'] = {};
+  if (!body || typeof body !== 'object') return out;
+  for (const [k, v] of Object.entries(body)) {
+    if (k === '_csrf' || /password/i.test(k)) continue;
+    out[k] = Array.isArray(v) ? v.map(String) : String(v ?? '');
+  }
+  return out;
+}
+
+/** One submitted value as a string (the first, if the field came several times). */
+export function valueOf(values: FormState['values'] | undefined, name: string): string | undefined {
+  const v = values?.[name];
+  return Array.isArray(v) ? v[0] : v;
+}
 
 // Accessible form pieces: every input has a label, a hint and its error tied to
 // it with aria-describedby, and a summary at the top links to each problem.

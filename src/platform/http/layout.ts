@@ -97,7 +97,7 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, opts: Pag
 /** The page for an error that was not handled closer to where it happened. */
 export function errorPage(request: FastifyRequest, err: AppError): string {
   const body = html`<section class="error"><h1>${err.status} · ${titleFor(err.status)}</h1><p>${err.message}</p>
-${err.errors.length ? html`<ul>!${err.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''}
+!${err.errors.length ? html`<ul>!${err.errors.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>` : ''}
 <p><a href="/">Back to the front page</a></p></section>`;
   return documentHtml(request, { title: titleFor(err.status), body }, '');
 }
