@@ -54,7 +54,11 @@ async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 // A username from the email's local part ("Jane.Doe@…" -> "jane_doe"), made long enough
 // and, when taken, numbered ("jane_doe_2"); undefined when no such name is free.
 async function freeUsername(db: Db, email: string): Promise<string | undefined> {
-  let base = (email.split('@')[0] ?? '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+  let base = (email.split('@')[0] ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 24);
   if (base.length < 2) base = base ? `${base}_user` : 'user';
   for (let n = 1; n <= 50; n++) {
     const candidate = n === 1 ? base : `${base}_${n}`;
@@ -70,9 +74,15 @@ async function createAccount(db: Db, values: Record<string, string | undefined>,
   // recording one also enqueues its dispatch, which the running server or worker picks up.
   const config = loadConfig();
   const infra = await createInfrastructure({ config, db });
-  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events: infra.events, passwordHashCost: config.passwordHashCost });
+  const accounts = createAccountsService({
+    db: db.kysely,
+    clock: systemClock,
+    settings: createSettings(db.kysely),
+    events: infra.events,
+    passwordHashCost: config.passwordHashCost,
+  });
   const email = values.email ?? '';
-  const username = values.username ?? await freeUsername(db, email);
+  const username = values.username ?? (await freeUsername(db, email));
   if (username === undefined) fail(`cannot make a free username from "${email}"; pass one with --username`);
   try {
     const user = await accounts.createUser({ email, username, displayName: values.name, password: values.password, role: role as never });
@@ -91,14 +101,20 @@ async function createAccount(db: Db, values: Record<string, string | undefined>,
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
-  const parse = () => parseArgs({
-    args: rest,
-    options: {
-      email: { type: 'string' }, password: { type: 'string' }, username: { type: 'string' }, name: { type: 'string' },
-      role: { type: 'string' }, user: { type: 'string' }, scopes: { type: 'string' },
-    },
-    strict: true,
-  }).values;
+  const parse = () =>
+    parseArgs({
+      args: rest,
+      options: {
+        email: { type: 'string' },
+        password: { type: 'string' },
+        username: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string' },
+        user: { type: 'string' },
+        scopes: { type: 'string' },
+      },
+      strict: true,
+    }).values;
 
   switch (command) {
     case undefined:
@@ -119,7 +135,11 @@ async function main(argv: string[]) {
         const infra = await createInfrastructure({ config, db });
         const siteName = (await createSettings(db.kysely).get('site_name')) ?? 'Inkwell';
         const crawl = createCrawlService({
-          db: db.kysely, clock: systemClock, mailer: infra.mailer, http: infra.http, site: { url: config.siteUrl, name: () => siteName },
+          db: db.kysely,
+          clock: systemClock,
+          mailer: infra.mailer,
+          http: infra.http,
+          site: { url: config.siteUrl, name: () => siteName },
         });
         const summary = await crawl.run({ trigger: 'manual' });
         await infra.mailer.deliverDue();
@@ -145,7 +165,10 @@ async function main(argv: string[]) {
         const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely) });
         const id = await accounts.findUserId(v.user!);
         if (id === undefined) fail(`no user with email or username "${v.user}"`);
-        const scopes = (v.scopes ?? 'read,write').split(',').map((s) => s.trim()).filter(Boolean);
+        const scopes = (v.scopes ?? 'read,write')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const { token } = await accounts.createApiToken(id, v.name ?? 'CLI token', scopes);
         process.stdout.write(`${token}\n`);
         process.stderr.write('Keep this token safe: it is shown only once. Send it as "Authorization: Bearer <token>".\n');

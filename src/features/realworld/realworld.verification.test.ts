@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
-import { RealWorldClient, uniq } from './realworld.test-client.ts';
+import { RealWorldClient, uniq } from '../../../test/support/realworld-client.ts';
 
 eachDatabase('RealWorld API and email verification', (dialect) => {
   let t: TestApp;
@@ -18,7 +18,7 @@ eachDatabase('RealWorld API and email verification', (dialect) => {
 
   const article = { article: { title: 'Hello', description: 'd', body: 'b' } };
 
-  test('an unverified Inkwell account cannot publish or comment through RealWorld until it confirms; RealWorld\'s own accounts can', async () => {
+  test("an unverified Inkwell account cannot publish or comment through RealWorld until it confirms; RealWorld's own accounts can", async () => {
     const name = `iw${uniq()}`;
     const email = `${name}@example.test`;
     const password = 'a long passphrase';

@@ -1,4 +1,5 @@
 import type { DatabaseConnection, Driver, Kysely, TransactionSettings } from 'kysely';
+import type { Database } from './schema.ts';
 
 // Work waiting for a transaction's COMMIT, by the connection the transaction
 // runs on (Kysely gives each transaction a connection of its own).
@@ -12,7 +13,7 @@ const waiting = new WeakMap<DatabaseConnection, Set<() => void>>();
  * remembering to kick anything. The same fn added twice in one transaction
  * runs once.
  */
-export async function afterCommit(db: Kysely<any>, fn: () => void): Promise<void> {
+export async function afterCommit(db: Kysely<Database>, fn: () => void): Promise<void> {
   if (!db.isTransaction) {
     fn();
     return;
@@ -20,7 +21,7 @@ export async function afterCommit(db: Kysely<any>, fn: () => void): Promise<void
   // A transaction's executor provides exactly its own connection.
   await db.getExecutor().provideConnection(async (connection) => {
     let set = waiting.get(connection);
-    if (!set) waiting.set(connection, set = new Set());
+    if (!set) waiting.set(connection, (set = new Set()));
     set.add(fn);
   });
 }

@@ -75,27 +75,30 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
   return reply.code(err.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
 }
 
-export const errorsPlugin = fp(async (app: FastifyInstance) => {
-  app.setErrorHandler(async (error, request, reply) => {
-    const err = toAppError(error);
-    if (err.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: err.code }, err.message);
-    if (wantsJson(request)) return sendProblem(request, reply, err);
-    // A page that needs a login sends the visitor to log in, then back here.
-    if (err.code === 'unauthenticated' && request.method === 'GET') {
-      return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
-    }
-    // A refused form comes back as the form, with its messages and the input kept.
-    const formPage = request.routeOptions.config?.formPage;
-    if (err.code === 'validation_failed' && formPage) {
-      const page = await formPage(request, { errors: err.errors, values: submittedValues(request.body) });
-      return sendPage(request, reply, { ...page, status: err.status });
-    }
-    return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const err = new AppError('not_found', `Nothing lives at ${request.method} ${request.url.split('?')[0]}`);
-    if (wantsJson(request)) return sendProblem(request, reply, err);
-    return reply.code(404).type('text/html; charset=utf-8').send(errorPage(request, err));
-  });
-}, { name: 'inkwell-errors' });
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler(async (error, request, reply) => {
+      const err = toAppError(error);
+      if (err.status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ code: err.code }, err.message);
+      if (wantsJson(request)) return sendProblem(request, reply, err);
+      // A page that needs a login sends the visitor to log in, then back here.
+      if (err.code === 'unauthenticated' && request.method === 'GET') {
+        return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
+      }
+      // A refused form comes back as the form, with its messages and the input kept.
+      const formPage = request.routeOptions.config?.formPage;
+      if (err.code === 'validation_failed' && formPage) {
+        const page = await formPage(request, { errors: err.errors, values: submittedValues(request.body) });
+        return sendPage(request, reply, { ...page, status: err.status });
+      }
+      return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
+    });
+    app.setNotFoundHandler((request, reply) => {
+      const err = new AppError('not_found', `Nothing lives at ${request.method} ${request.url.split('?')[0]}`);
+      if (wantsJson(request)) return sendProblem(request, reply, err);
+      return reply.code(404).type('text/html; charset=utf-8').send(errorPage(request, err));
+    });
+  },
+  { name: 'inkwell-errors' },
+);

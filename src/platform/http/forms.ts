@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { FieldError } from '../errors.ts';
 import type { PageOptions } from './layout.ts';
@@ -32,7 +31,7 @@ export function submittedValues(body: unknown): FormState['values'] {
 }
 
 /** One submitted value as a string (the first, if the field came several times). */
-export function valueOf(values: FormState['values'] | undefined, name: string): string | undefined {
+export function submittedValue(values: FormState['values'] | undefined, name: string): string | undefined {
   const v = values?.[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -63,9 +62,8 @@ export function fieldHtml(o: FieldOptions): string {
   const messages = o.errors.filter((e) => e.field === o.name).map((e) => e.message);
   const ids = [o.hint ? `${id}-hint` : '', messages.length ? `${id}-error` : ''].filter(Boolean).join(' ');
   const common = html`id="${id}" name="${o.name}" aria-invalid="${messages.length ? 'true' : 'false'}"!${ids ? html` aria-describedby="${ids}"` : ''} !${o.attrs ?? ''}`;
-  const input = o.type === 'textarea'
-    ? html`<textarea !${common}>${o.value}</textarea>`
-    : html`<input type="${o.type ?? 'text'}" !${common} value="${o.value}">`;
+  const input =
+    o.type === 'textarea' ? html`<textarea !${common}>${o.value}</textarea>` : html`<input type="${o.type ?? 'text'}" !${common} value="${o.value}">`;
   return html`<div>
   <label for="${id}">${o.label}!${o.hint ? html` <span class="hint" id="${id}-hint">${o.hint}</span>` : ''}</label>
   !${input}

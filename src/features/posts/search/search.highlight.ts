@@ -9,7 +9,7 @@ export const MARK_OPEN = '\uE000';
 export const MARK_CLOSE = '\uE001';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 /** Text as it goes into the index: without the match markers (or NUL, which PostgreSQL refuses). */
 export function indexText(text: string): string {
@@ -27,7 +27,7 @@ export function highlightHtml(marked: string): string {
     } else if (part === MARK_CLOSE) {
       if (open) out += '</mark>';
       open = false;
-    } else out += escape(part);
+    } else out += escapeHtml(part);
   }
   return open ? `${out}</mark>` : out;
 }

@@ -3,8 +3,8 @@
 // over app.inject(). Written from the spec (../shared/realworld/openapi.yml), not from
 // the adapter, so it imports nothing from it.
 import assert from 'node:assert/strict';
-import type { TestApp } from '../../../test/support/app.ts';
-import { apiRequest } from '../../../test/support/request.ts';
+import type { TestApp } from './app.ts';
+import { apiRequest } from './request.ts';
 
 /** Where buildApp mounts the adapter. */
 export const BASE = '/realworld/api';
@@ -163,7 +163,13 @@ export class RealWorldClient {
   /** One request to `${BASE}${path}`. */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<RwResponse> {
     // Content-Type: application/json on every request, body or not, as Conduit front ends send it.
-    const res = await apiRequest(this.t.app, method, `${BASE}${path}`, { token: opts.token, scheme: 'Token', body: opts.body, headers: opts.headers, ip: opts.ip });
+    const res = await apiRequest(this.t.app, method, `${BASE}${path}`, {
+      token: opts.token,
+      scheme: 'Token',
+      body: opts.body,
+      headers: opts.headers,
+      ip: opts.ip,
+    });
     let body: any;
     try {
       body = res.body ? JSON.parse(res.body) : undefined;
