@@ -9,36 +9,32 @@ const notice = pgUrl()
   : 'PostgreSQL: SKIPPED. INKWELL_TEST_DATABASE_URL is not set, so suites run on SQLite only.\n' +
     '            Set it (e.g. INKWELL_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.';
 
-// A schema is named inkwell_t_<pid>_<random> after the test process that made it.
-function ownerAlive(schema: string): boolean {
-  const pid = Number(/^inkwell_t_(\d+)_/.exec(schema)?.[1]);
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+// A schema is named inkwell_t_<run>_<random> (see freshDb in test/support/app.ts),
+// where <run> is the minute this run started, in base 36, and a random tag. A run
+// drops its own schemas when it ends, and those of runs that started more than a
+// day ago (killed before they could clean up). Process ids would not do: runs in
+// other containers or PID namespaces may share the database and look dead.
+const RUN = `${Math.floor(Date.now() / 60_000).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+process.env.INKWELL_TEST_RUN = RUN;
+
+function stale(schema: string): boolean {
+  const minute = Number.parseInt(/^inkwell_t_([0-9a-z]+?)[0-9a-z]{4}_/.exec(schema)?.[1] ?? '', 36);
+  return !Number.isFinite(minute) || Date.now() / 60_000 - minute > 24 * 60;
 }
 
-/**
- * Drops the schemas test runs leave in the test database (see freshDb in
- * test/support/app.ts), except those of test processes still running: another
- * run on this machine may share the database.
- */
-async function dropTestSchemas(url: string): Promise<void> {
+async function dropTestSchemas(url: string, which: (schema: string) => boolean): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const { rows } = await client.query(`select nspname from pg_namespace where nspname like 'inkwell\\_t\\_%'`);
-  for (const r of rows) if (!ownerAlive(r.nspname)) await client.query(`drop schema if exists "${r.nspname}" cascade`);
+  for (const r of rows) if (which(r.nspname)) await client.query(`drop schema if exists "${r.nspname}" cascade`);
   await client.end();
 }
 
 console.log(notice);
-if (pgUrl()) await dropTestSchemas(pgUrl()!);
+if (pgUrl()) await dropTestSchemas(pgUrl()!, stale);
 const args = ['--test', '--test-concurrency=2', '--test-timeout=120000', ...process.argv.slice(2)];
 if (process.argv.length <= 2) args.push('src/**/*.test.ts', 'test/**/*.test.ts');
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
-if (pgUrl()) await dropTestSchemas(pgUrl()!);
+if (pgUrl()) await dropTestSchemas(pgUrl()!, (schema) => schema.startsWith(`inkwell_t_${RUN}_`) || stale(schema));
 console.log(notice);
 process.exit(result.status ?? 1);

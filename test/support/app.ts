@@ -47,7 +47,8 @@ export async function freshDb(dialect: Dialect): Promise<{ db: Db; url: string; 
       },
     };
   }
-  const schema = `inkwell_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  // Named after the run (test/run.ts), which drops it when the run ends.
+  const schema = `inkwell_t_${process.env.INKWELL_TEST_RUN ?? 'norun'}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = openDb({ url: PG_URL!, poolSize: 1 });
   await sql`create schema ${sql.id(schema)}`.execute(admin.kysely);
   await admin.close();
