@@ -17,6 +17,7 @@ import { ProblemSchema } from './platform/http/problem.schema.ts';
 import { lazySerializerFactory, lazyValidatorFactory } from './platform/http/schema-compilers.ts';
 import { createSessionStore } from './platform/http/sessions.ts';
 import { createPageChrome } from './platform/http/slots.ts';
+import { createNotFoundFallbacks } from './platform/http/not-found.ts';
 import { createSettings } from './platform/settings.ts';
 import { randomToken } from './lib/secrets.ts';
 import { accountsFeature } from './features/accounts/index.ts';
@@ -27,6 +28,7 @@ import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
 import { postsFeature } from './features/posts/index.ts';
+import { redirectsFeature } from './features/redirects/index.ts';
 import { realworldFeature } from './features/realworld/index.ts';
 import { siteFeature } from './features/site/index.ts';
 import { socialFeature } from './features/social/index.ts';
@@ -74,7 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Only JSON and form bodies are understood; anything else is a 415, not a guess.
   app.removeContentTypeParser('text/plain');
-  await app.register(errorsPlugin);
+  const notFound = createNotFoundFallbacks();
+  await app.register(errorsPlugin, { notFound });
   await app.register(securityHeadersPlugin, {
     contentSecurityPolicy: {
       useDefaults: true,
@@ -118,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The features, each given what it uses and nothing more; their order is the
   // order of their header entries' registration only, never of their behaviour.
-  const ctx = { ...deps, settings, sessions, site, chrome, secret };
+  const ctx = { ...deps, settings, sessions, site, chrome, notFound, secret };
   const posts = postsFeature(ctx);
   const accounts = accountsFeature(ctx, { posts: posts.service });
   const comments = commentsFeature(ctx, { posts });
@@ -133,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     notificationsFeature(ctx, { comments: comments.service }),
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
+    redirectsFeature(ctx),
     realworldFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service, social: social.service }),
     apiDocsFeature(ctx),
   ];
