@@ -23,6 +23,7 @@ Commands:
                                 Create an account with any role
   create-token --user EMAIL_OR_USERNAME [--name N] [--scopes read,write]
                                 Mint a personal API token; it is printed once
+  import wordpress FILE.xml     Import a WordPress export (WXR): posts, pages, comments, authors, tags, old addresses
   --help                        Show this help
 
 The database is the one DATABASE_URL names (default: SQLite at ./data/inkwell.db).`;
@@ -64,6 +65,59 @@ async function createAccount(db: Db, values: Record<string, string | undefined>,
   process.stdout.write(`Created ${role} ${user.username} (${email.toLowerCase()}).\n`);
 }
 
+// A progress bar on a terminal; nothing when output goes to a file or a pipe.
+function progressBar(label: string) {
+  if (!process.stderr.isTTY) return { update: () => {}, end: () => {} };
+  let last = 0;
+  return {
+    update(done: number, total: number) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const width = 30;
+      const filled = total ? Math.round((done / total) * width) : 0;
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    },
+    end: () => process.stderr.write('\n'),
+  };
+}
+
+async function importFile(format: string | undefined, file: string | undefined) {
+  if (format !== 'wordpress') fail('import needs a format and a file: import wordpress FILE.xml');
+  if (!file) fail(`import ${format} needs a file`);
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(file)) fail(`no file at ${file}`);
+  return withDb(async (db) => {
+    await prepareDatabase(db);
+    const config = loadConfig();
+    const infra = await createInfrastructure({ config, db });
+    const { createPostsService } = await import('./features/posts/index.ts');
+    const { createCommentsService } = await import('./features/comments/index.ts');
+    const { createRedirectsService } = await import('./features/redirects/index.ts');
+    const { createMovingService, reportText, ImportRefused } = await import('./features/moving/index.ts');
+    const settings = createSettings(db.kysely);
+    const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
+    const moving = createMovingService({
+      db: db.kysely, clock: systemClock, posts,
+      comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
+      accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
+      redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
+    });
+    const bar = progressBar('Importing');
+    try {
+      const report = await moving.importWordPress(file, { onProgress: bar.update });
+      bar.end();
+      process.stdout.write(`${reportText(report)}\n`);
+    } catch (e) {
+      bar.end();
+      if (e instanceof ImportRefused) fail(`${file} was not imported: ${e.message}. Nothing was changed.`);
+      throw e;
+    } finally {
+      await infra.stop();
+    }
+  });
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   const parse = () => parseArgs({
@@ -101,6 +155,8 @@ async function main(argv: string[]) {
         await infra.stop();
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       });
+    case 'import':
+      return importFile(rest[0], rest[1]);
     case 'migrate':
       return withDb(async (db) => {
         const applied = await migrateToLatest(db.kysely);

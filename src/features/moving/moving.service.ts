@@ -1,0 +1,251 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../platform/db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { slugify } from '../../lib/slugify.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import type { CommentsService } from '../comments/index.ts';
+import type { PostsService } from '../posts/index.ts';
+import type { RedirectsService } from '../redirects/index.ts';
+import { readWxr, type WxrAuthor, type WxrItem } from './wordpress.reader.ts';
+import { autop, createConverter, wordpressToMarkdown, type ContentNotes } from './wordpress.content.ts';
+
+/** Imported, updated (found from an earlier run) and skipped, for one kind of thing. */
+export interface Count { imported: number; updated: number; skipped: number }
+
+/** What an import did, for the CLI and /admin/import. */
+export interface ImportReport {
+  format: 'wordpress' | 'ghost';
+  counts: { posts: Count; pages: Count; comments: Count; authors: Count; tags: Count; redirects: Count };
+  /** Accounts made for authors not found by email: they have no password until they reset it. */
+  createdAuthors: { username: string; email: string }[];
+  /** Inkwell has no pages yet: they are imported as posts with this tag. */
+  pagesTaggedAs: string;
+  /** Images still served from the old site (featured images and images in content). */
+  imagesNotYetImported: number;
+  /** Shortcodes kept as text, by name, with how often they occur. */
+  unknownShortcodes: Record<string, number>;
+  warnings: { item: string; message: string }[];
+  elapsedMs: number;
+}
+
+export interface ImportOptions {
+  /** Called as items are written: how many so far, of how many. */
+  onProgress?(done: number, total: number): void;
+}
+
+const PAGE_TAG = 'page';
+const MAX_WARNINGS = 1000;
+const count = (): Count => ({ imported: 0, updated: 0, skipped: 0 });
+
+/** WordPress's "YYYY-MM-DD HH:MM:SS" (GMT) as ISO 8601; null for its zero date and garbage. */
+export function wpDate(s: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(s.trim());
+  if (!m || m[1] === '0000') return null;
+  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+/** The path of an address on the old site, or null. */
+function oldPath(link: string): string | null {
+  try {
+    const u = new URL(link);
+    return u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}
+
+/** Moving in: WordPress (and later Ghost) imports, idempotent by the source's identity. */
+export function createMovingService(deps: {
+  db: Kysely<Database>; clock: Clock; posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService;
+}) {
+  const { db, clock, posts, comments, accounts, redirects } = deps;
+
+  async function recorded(source: string, kind: string, sourceId: string): Promise<number | undefined> {
+    return (await db.selectFrom('imported_items').select('target_id').where('source', '=', source).where('kind', '=', kind).where('source_id', '=', sourceId).executeTakeFirst())?.target_id;
+  }
+  async function record(source: string, kind: string, sourceId: string, targetId: number): Promise<void> {
+    const now = clock.now().toISOString();
+    await db.insertInto('imported_items').values({ source, kind, source_id: sourceId, target_id: targetId, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.columns(['source', 'kind', 'source_id']).doUpdateSet({ target_id: targetId, updated_at: now })).execute();
+  }
+
+  return {
+    /**
+     * Imports a WordPress export (WXR 1.1/1.2). The whole file is read once to
+     * check it (and to learn its attachments) before anything is written, so a
+     * broken or hostile file imports nothing (ImportRefused); then once more to
+     * write. Running it again updates what it brought in before.
+     */
+    async importWordPress(path: string, opts: ImportOptions = {}): Promise<ImportReport> {
+      const started = performance.now();
+      const report: ImportReport = {
+        format: 'wordpress',
+        counts: { posts: count(), pages: count(), comments: count(), authors: count(), tags: count(), redirects: count() },
+        createdAuthors: [], pagesTaggedAs: PAGE_TAG, imagesNotYetImported: 0, unknownShortcodes: {}, warnings: [], elapsedMs: 0,
+      };
+      const warn = (item: string, message: string) => { if (report.warnings.length < MAX_WARNINGS) report.warnings.push({ item, message }); };
+
+      // Pass 1: check the whole file; learn authors and attachments (small), count the work.
+      const authors: WxrAuthor[] = [];
+      const attachments = new Map<string, string>();
+      let total = 0;
+      await readWxr(path, {
+        author: (a) => { authors.push(a); },
+        item: (i) => {
+          if (i.postType === 'attachment' && i.postId && i.attachmentUrl) attachments.set(i.postId, i.attachmentUrl);
+          if (i.postType === 'post' || i.postType === 'page') total += 1;
+        },
+      });
+
+      // Authors: matched by email, or made (without a password).
+      const byLogin = new Map<string, number>();
+      for (const a of authors) {
+        const email = a.email.trim().toLowerCase();
+        if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+          warn(`author ${a.login}`, 'has no usable email address; their posts are imported without an author');
+          report.counts.authors.skipped += 1;
+          continue;
+        }
+        const known = await accounts.idByEmail(email);
+        if (known !== undefined) {
+          byLogin.set(a.login, known);
+          report.counts.authors.updated += 1;
+          continue;
+        }
+        const made = await accounts.createImportedAuthor({ email, username: a.login, displayName: a.displayName || a.login });
+        byLogin.set(a.login, made.id);
+        report.createdAuthors.push({ username: made.username, email });
+        report.counts.authors.imported += 1;
+      }
+
+      // Pass 2: write posts, pages and their comments.
+      const td = createConverter();
+      const tags = new Map<string, { domain: string; nicename: string; slug: string }>();
+      const shortcodes = new Map<string, number>();
+      let done = 0;
+      const point = async (from: string | null, to: string) => {
+        if (!from) return;
+        const before = await redirects.lookup(from);
+        await redirects.point(db, from, to, 'import');
+        if (!before) report.counts.redirects.imported += 1;
+        else if (before.location !== to) report.counts.redirects.updated += 1;
+      };
+
+      async function writeItem(i: WxrItem): Promise<void> {
+        const kind = i.postType === 'page' ? 'pages' : 'posts';
+        const label = `${i.postType} ${i.postId} "${i.title.slice(0, 60)}"`;
+        const counts = report.counts[kind];
+        const status = i.status === 'publish' ? 'published'
+          : i.status === 'future' ? 'scheduled'
+          : i.status === 'draft' || i.status === 'pending' || i.status === 'private' || i.status === 'auto-draft' ? 'draft' : null;
+        if (!status || i.status === 'auto-draft') { counts.skipped += 1; return; }
+        if (i.status === 'private') warn(label, 'was private; imported as a draft');
+        const sourceId = i.guid || `post-${i.postId}`;
+        const notes: ContentNotes = { images: [], unknownShortcodes: shortcodes };
+        let body = wordpressToMarkdown(td, i.content, attachments, notes);
+        const featured = i.meta._thumbnail_id ? attachments.get(i.meta._thumbnail_id.trim()) : undefined;
+        // Inkwell has no featured-image field: the image opens the body.
+        if (featured) { body = `![](${featured})\n\n${body}`; notes.images.push(featured); }
+        // Where downloading into the media library plugs in: notes.images lists every
+        // old URL in this post; download each, then rewrite `body` before it is written.
+        report.imagesNotYetImported += notes.images.length;
+        if (!body.trim()) body = '(empty)';
+        const published = wpDate(i.dateGmt) ?? wpDate(i.date) ?? clock.now().toISOString();
+        let postStatus: 'published' | 'draft' | 'scheduled' = status;
+        if (status === 'scheduled' && Date.parse(published) <= clock.now().getTime()) {
+          postStatus = 'published';
+          warn(label, 'was scheduled for a time that has passed; imported as published');
+        }
+        const termNames: string[] = [];
+        for (const t of i.terms) {
+          if (t.domain !== 'category' && t.domain !== 'post_tag') continue;
+          if (t.domain === 'category' && t.nicename === 'uncategorized') continue;
+          const slug = slugify(t.name, 40);
+          if (!slug) { warn(label, `the ${t.domain === 'category' ? 'category' : 'tag'} "${t.name}" has no letters Inkwell can put in an address; left out`); continue; }
+          termNames.push(t.name);
+          tags.set(`${t.domain}:${t.nicename}`, { domain: t.domain, nicename: t.nicename, slug });
+        }
+        if (i.postType === 'page') termNames.push(PAGE_TAG);
+        let sourceSlug = i.postName;
+        try { sourceSlug = decodeURIComponent(i.postName); } catch { /* kept as given */ }
+        const wanted = slugify(sourceSlug, 100) || slugify(i.title, 100) || `${i.postType}-${i.postId}`;
+        const existing = await recorded('wordpress', 'post', sourceId);
+        const id = existing !== undefined && await posts.exists(existing) ? existing : undefined;
+        const post = await posts.writeImported({
+          authorId: byLogin.get(i.creator) ?? null, title: i.title || '(untitled)', slug: wanted, body, excerpt: i.excerpt ? i.excerpt.slice(0, 500) : null,
+          status: postStatus, createdAt: published, updatedAt: wpDate(i.modifiedGmt) ?? published, publishedAt: published, tags: termNames,
+        }, id);
+        await record('wordpress', 'post', sourceId, post.id);
+        if (id === undefined) counts.imported += 1; else counts.updated += 1;
+        if (sourceSlug && post.slug !== sourceSlug.toLowerCase()) warn(label, `its address name "${sourceSlug}" became "${post.slug}"; the old address redirects`);
+
+        if (post.status === 'published') {
+          const to = `/posts/${post.slug}`;
+          const path = oldPath(i.link);
+          if (path && path !== '/') await point(path, to);
+          if (i.postId) await point(i.postType === 'page' ? `/?page_id=${i.postId}` : `/?p=${i.postId}`, to);
+        }
+
+        // Comments: parents before replies (WordPress numbers them in order of writing).
+        const wpToOurs = new Map<string, number>();
+        const ordered = [...i.comments].sort((a, b) => Number(a.id) - Number(b.id));
+        for (const c of ordered) {
+          const cLabel = `comment ${c.id} on ${label}`;
+          const cStatus = c.approved === '1' ? 'published' : c.approved === '0' ? 'held' : null;
+          if (!cStatus || (c.type && c.type !== 'comment')) { report.counts.comments.skipped += 1; continue; }
+          const parentId = c.parent && c.parent !== '0' ? wpToOurs.get(c.parent) ?? null : null;
+          if (c.parent && c.parent !== '0' && parentId === null) warn(cLabel, 'replies to a comment that was not imported; shown as a top-level comment');
+          // A member's comment (WordPress user id set) belongs to their account here, found by email; a guest keeps their name.
+          const authorId = c.userId && c.userId !== '0' && c.authorEmail ? await accounts.idByEmail(c.authorEmail) ?? null : null;
+          const cSource = `${sourceId}#${c.id}`;
+          const prev = await recorded('wordpress', 'comment', cSource);
+          const prevId = prev !== undefined && await comments.exists(prev) ? prev : undefined;
+          const cid = await comments.writeImported({
+            postId: post.id, parentId, authorId, authorName: c.author || 'Anonymous',
+            body: td.turndown(autop(c.content)) || c.content,
+            status: cStatus, createdAt: wpDate(c.dateGmt) ?? wpDate(c.date) ?? published,
+          }, prevId);
+          await record('wordpress', 'comment', cSource, cid);
+          wpToOurs.set(c.id, cid);
+          if (prevId === undefined) report.counts.comments.imported += 1; else report.counts.comments.updated += 1;
+        }
+      }
+
+      await readWxr(path, {
+        item: async (i) => {
+          if (i.postType !== 'post' && i.postType !== 'page') return;
+          await writeItem(i);
+          done += 1;
+          opts.onProgress?.(done, total);
+        },
+      });
+
+      for (const t of tags.values()) {
+        await point(t.domain === 'category' ? `/category/${t.nicename}` : `/tag/${t.nicename}`, `/tags/${t.slug}`);
+      }
+      report.counts.tags.imported = new Set([...tags.values()].map((t) => t.slug)).size;
+      report.unknownShortcodes = Object.fromEntries(shortcodes);
+      report.elapsedMs = Math.round(performance.now() - started);
+      return report;
+    },
+  };
+}
+
+export type MovingService = ReturnType<typeof createMovingService>;
+
+/** The report as plain text (the CLI prints it; the admin page shows it in <pre>). */
+export function reportText(r: ImportReport): string {
+  const line = (name: string, c: Count) => `  ${name.padEnd(10)} ${String(c.imported).padStart(6)} imported ${String(c.updated).padStart(6)} updated ${String(c.skipped).padStart(6)} skipped`;
+  const out = [
+    `Import from ${r.format === 'wordpress' ? 'WordPress' : 'Ghost'} finished in ${(r.elapsedMs / 1000).toFixed(1)} s.`,
+    ...(['posts', 'pages', 'comments', 'authors', 'tags', 'redirects'] as const).map((k) => line(k, r.counts[k])),
+    `Pages: Inkwell has no pages yet, so they are posts tagged "${r.pagesTaggedAs}".`,
+    `Images not yet imported: ${r.imagesNotYetImported} (they are still served from the old site).`,
+  ];
+  if (r.createdAuthors.length) out.push('New author accounts (no password: each sets one with "Forgot password"):', ...r.createdAuthors.map((a) => `  ${a.username} <${a.email}>`));
+  const sc = Object.entries(r.unknownShortcodes);
+  if (sc.length) out.push(`Unknown shortcodes kept as text: ${sc.map(([k, v]) => `[${k}] ×${v}`).join(', ')}`);
+  if (r.warnings.length) out.push(`Warnings (${r.warnings.length}):`, ...r.warnings.map((w) => `  ${w.item}: ${w.message}`));
+  return out.join('\n');
+}
