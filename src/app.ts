@@ -28,6 +28,7 @@ import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
 import { postsFeature } from './features/posts/index.ts';
+import { movingFeature } from './features/moving/index.ts';
 import { redirectsFeature } from './features/redirects/index.ts';
 import { realworldFeature } from './features/realworld/index.ts';
 import { siteFeature } from './features/site/index.ts';
@@ -126,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const accounts = accountsFeature(ctx, { posts: posts.service });
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
+  const redirects = redirectsFeature(ctx);
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service }),
     accounts,
@@ -136,7 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     notificationsFeature(ctx, { comments: comments.service }),
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
-    redirectsFeature(ctx),
+    redirects,
+    movingFeature(ctx, { posts: posts.service, comments: comments.service, accounts: accounts.service, redirects: redirects.service }),
     realworldFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service, social: social.service }),
     apiDocsFeature(ctx),
   ];

@@ -66,6 +66,20 @@ export function expandShortcodes(content: string, attachments: Map<string, strin
 export function createConverter(): TurndownService {
   const td = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '*', hr: '---' });
   td.remove(['script', 'style', 'noscript']);
+  // "- item", not Turndown's "-   item": what people write by hand, and what markdown-it reads the same.
+  td.addRule('list-item', {
+    filter: 'li',
+    replacement: (content, node, options) => {
+      const parent = node.parentNode as HTMLElement | null;
+      let prefix = `${options.bulletListMarker} `;
+      if (parent?.nodeName === 'OL') {
+        const start = Number(parent.getAttribute('start') ?? 1);
+        prefix = `${start + Array.prototype.indexOf.call(parent.children, node)}. `;
+      }
+      const body = content.replace(/^\n+/, '').replace(/\n+$/, '\n').replace(/\n/gm, `\n${' '.repeat(prefix.length)}`);
+      return prefix + body + (node.nextSibling && !/\n$/.test(body) ? '\n' : '');
+    },
+  });
   td.addRule('figure', {
     filter: 'figure',
     replacement: (content) => `\n\n${content.trim()}\n\n`,
