@@ -3,7 +3,16 @@ import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMovingService, type MovingService } from './moving.service.ts';
+import { createImportRuns } from './moving.jobs.ts';
+import { movingRoutes } from './moving.routes.ts';
+
+// Uploads wait here for their job. With several instances, the job may run on
+// another one: they then need this directory shared (or use the CLI).
+const UPLOAD_DIR = join(tmpdir(), 'inkwell-imports');
+const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
 // What other features (and the CLI) may use from moving.
 export { createMovingService, reportText, type ImportReport, type MovingService } from './moving.service.ts';
@@ -12,5 +21,12 @@ export { ImportRefused } from './moving.errors.ts';
 /** Moving in and out: imports from WordPress (and, to come, Ghost), export, backups. */
 export function movingFeature(ctx: AppContext, deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService }): Feature<MovingService> {
   const service = createMovingService({ db: ctx.db.kysely, clock: ctx.clock, ...deps });
-  return { service };
+  return {
+    service,
+    async plugin(app) {
+      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving: service });
+      ctx.chrome.adminPage({ href: '/admin/import', name: 'Import', description: 'Bring a blog over from WordPress', order: 90 });
+      await app.register(movingRoutes, { runs, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
+    },
+  };
 }
