@@ -24,6 +24,7 @@ Commands:
   create-token --user EMAIL_OR_USERNAME [--name N] [--scopes read,write]
                                 Mint a personal API token; it is printed once
   import wordpress FILE.xml     Import a WordPress export (WXR): posts, pages, comments, authors, tags, old addresses
+  import ghost FILE.json        Import a Ghost export: posts, pages, tags, authors, old addresses
   --help                        Show this help
 
 The database is the one DATABASE_URL names (default: SQLite at ./data/inkwell.db).`;
@@ -83,7 +84,7 @@ function progressBar(label: string) {
 }
 
 async function importFile(format: string | undefined, file: string | undefined) {
-  if (format !== 'wordpress') fail('import needs a format and a file: import wordpress FILE.xml');
+  if (format !== 'wordpress' && format !== 'ghost') fail('import needs a format and a file: import wordpress FILE.xml, or import ghost FILE.json');
   if (!file) fail(`import ${format} needs a file`);
   const { existsSync } = await import('node:fs');
   if (!existsSync(file)) fail(`no file at ${file}`);
@@ -105,7 +106,7 @@ async function importFile(format: string | undefined, file: string | undefined) 
     });
     const bar = progressBar('Importing');
     try {
-      const report = await moving.importWordPress(file, { onProgress: bar.update });
+      const report = format === 'ghost' ? await moving.importGhost(file, { onProgress: bar.update }) : await moving.importWordPress(file, { onProgress: bar.update });
       bar.end();
       process.stdout.write(`${reportText(report)}\n`);
     } catch (e) {

@@ -25,7 +25,7 @@ export function movingFeature(ctx: AppContext, deps: { posts: PostsService; comm
     service,
     async plugin(app) {
       const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving: service });
-      ctx.chrome.adminPage({ href: '/admin/import', name: 'Import', description: 'Bring a blog over from WordPress', order: 90 });
+      ctx.chrome.adminPage({ href: '/admin/import', name: 'Import', description: 'Bring a blog over from WordPress or Ghost', order: 90 });
       await app.register(movingRoutes, { runs, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
     },
   };

@@ -33,7 +33,8 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
       await db.updateTable('import_runs').set({ state: 'running' }).where('id', '=', runId).execute();
       let last = 0;
       try {
-        const report = await moving.importWordPress(path, {
+        const importer = run.format === 'ghost' ? moving.importGhost : moving.importWordPress;
+        const report = await importer(path, {
           onProgress: (done) => {
             // A row write per 50 items: progress without slowing the import.
             if (done - last >= 50) { last = done; void db.updateTable('import_runs').set({ progress: done }).where('id', '=', runId).execute(); }

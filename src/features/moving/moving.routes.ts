@@ -37,12 +37,12 @@ export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRun
   async function page(request: Parameters<typeof requireAdmin>[0], errors: AppError['errors'] = []) {
     const list = await runs.recent(20);
     return html`<h1>Import</h1>
-<p>Bring a blog over from WordPress: in its dashboard, <em>Tools → Export → All content</em> gives the file to upload here.
+<p>Bring a blog over from WordPress (in its dashboard, <em>Tools → Export → All content</em>) or Ghost (<em>Settings → Labs → Export your content</em>).
 Posts, pages (as posts tagged <code>page</code>), comments, authors, categories and tags come over; old addresses redirect to the new ones. Importing the same file again updates what it brought in.</p>
 !${errorSummaryHtml(errors, { file: 'File', format: 'Format' })}
 <form class="stacked" method="post" action="/admin/import" enctype="multipart/form-data">!${csrfField(request.csrfToken())}
-<div><label for="format">From</label> <select id="format" name="format"><option value="wordpress">WordPress (WXR export, .xml)</option></select></div>
-<div><label for="file">Export file</label> <input type="file" id="file" name="file" accept=".xml,application/xml,text/xml" required></div>
+<div><label for="format">From</label> <select id="format" name="format"><option value="wordpress">WordPress (WXR export, .xml)</option><option value="ghost">Ghost (JSON export, .json)</option></select></div>
+<div><label for="file">Export file</label> <input type="file" id="file" name="file" accept=".xml,.json,application/xml,text/xml,application/json" required></div>
 <div class="actions"><button type="submit">Import</button></div></form>
 <h2>Imports</h2>
 !${list.length ? html`<table class="dash"><thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col" class="opt">Started</th></tr></thead><tbody>
@@ -72,10 +72,11 @@ Posts, pages (as posts tagged <code>page</code>), comments, authors, categories 
     const b = request.body as Record<string, unknown> | undefined;
     const upload = b?.file as { path: string; name: string } | undefined;
     const errors: AppError['errors'] = [];
-    if (b?.format !== 'wordpress') errors.push({ field: 'format', message: 'must be WordPress' });
+    const format = b?.format;
+    if (format !== 'wordpress' && format !== 'ghost') errors.push({ field: 'format', message: 'must be WordPress or Ghost' });
     if (!upload || typeof upload !== 'object' || !upload.path) errors.push({ field: 'file', message: 'is required: choose the export file' });
     if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors) });
-    const id = await runs.start({ format: 'wordpress', fileName: upload!.name || 'export.xml', path: upload!.path, userId: user.id });
+    const id = await runs.start({ format: String(format), fileName: upload!.name || 'export', path: upload!.path, userId: user.id });
     return reply.code(303).redirect(`/admin/import/${id}`);
   });
 

@@ -6,8 +6,11 @@ import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { ImportRefused } from './moving.errors.ts';
+import { lexicalToHtml, mobiledocToHtml } from './ghost.content.ts';
 import { readWxr, type WxrAuthor, type WxrItem } from './wordpress.reader.ts';
-import { autop, createConverter, wordpressToMarkdown, type ContentNotes } from './wordpress.content.ts';
+import { autop, createConverter, htmlToMarkdown, wordpressToMarkdown, type ContentNotes } from './wordpress.content.ts';
 
 /** Imported, updated (found from an earlier run) and skipped, for one kind of thing. */
 export interface Count { imported: number; updated: number; skipped: number }
@@ -229,10 +232,127 @@ export function createMovingService(deps: {
       report.elapsedMs = Math.round(performance.now() - started);
       return report;
     },
+
+    /**
+     * Imports a Ghost export (JSON): posts and pages from their HTML (or their
+     * lexical/mobiledoc document), tags, authors, feature images, dates,
+     * status, slugs. Checked whole before anything is written.
+     */
+    async importGhost(path: string, opts: ImportOptions = {}): Promise<ImportReport> {
+      const started = performance.now();
+      const data = await readGhost(path);
+      const report: ImportReport = {
+        format: 'ghost',
+        counts: { posts: count(), pages: count(), comments: count(), authors: count(), tags: count(), redirects: count() },
+        createdAuthors: [], pagesTaggedAs: PAGE_TAG, imagesNotYetImported: 0, unknownShortcodes: {}, warnings: [], elapsedMs: 0,
+      };
+      const warn = (item: string, message: string) => { if (report.warnings.length < MAX_WARNINGS) report.warnings.push({ item, message }); };
+      const userIds = new Map<string, number>();
+      for (const u of data.users) {
+        const email = String(u.email ?? '').trim().toLowerCase();
+        if (!/^[^\s@]+@[^\s@]+$/.test(email)) { warn(`author ${u.slug ?? u.id}`, 'has no usable email address; their posts are imported without an author'); report.counts.authors.skipped += 1; continue; }
+        const known = await accounts.idByEmail(email);
+        if (known !== undefined) { userIds.set(String(u.id), known); report.counts.authors.updated += 1; continue; }
+        const made = await accounts.createImportedAuthor({ email, username: String(u.slug ?? email.split('@')[0]), displayName: String(u.name ?? u.slug ?? '') });
+        userIds.set(String(u.id), made.id);
+        report.createdAuthors.push({ username: made.username, email });
+        report.counts.authors.imported += 1;
+      }
+      const tagsById = new Map(data.tags.map((t) => [String(t.id), t]));
+      const tagsOf = new Map<string, string[]>();
+      for (const pt of data.postsTags) {
+        const t = tagsById.get(String(pt.tag_id));
+        // Ghost's internal tags (#hash) organise the theme, not the reader's topics.
+        if (t && !String(t.name ?? '').startsWith('#')) tagsOf.set(String(pt.post_id), [...(tagsOf.get(String(pt.post_id)) ?? []), String(t.name)]);
+      }
+      const authorOf = new Map<string, string>();
+      for (const pa of [...data.postsAuthors].sort((a, b) => Number(b.sort_order ?? 0) - Number(a.sort_order ?? 0))) authorOf.set(String(pa.post_id), String(pa.author_id));
+      const td = createConverter();
+      const tagSlugs = new Set<string>();
+      let done = 0;
+      for (const p of data.posts) {
+        const kind = p.type === 'page' || p.page === true || p.page === 1 ? 'pages' : 'posts';
+        const label = `${kind === 'pages' ? 'page' : 'post'} ${p.id} "${String(p.title ?? '').slice(0, 60)}"`;
+        const status = p.status === 'published' ? 'published' : p.status === 'scheduled' ? 'scheduled' : p.status === 'draft' ? 'draft' : null;
+        if (!status) { report.counts[kind].skipped += 1; warn(label, `has status "${p.status}"; skipped`); continue; }
+        const unknown = new Set<string>();
+        const html = typeof p.html === 'string' && p.html.trim() ? p.html
+          : typeof p.lexical === 'string' && p.lexical ? lexicalToHtml(p.lexical, unknown)
+          : typeof p.mobiledoc === 'string' && p.mobiledoc ? mobiledocToHtml(p.mobiledoc, unknown) : '';
+        for (const u of unknown) warn(label, `${u} could not be rendered; left out`);
+        const notes: ContentNotes = { images: [], unknownShortcodes: new Map() };
+        let body = htmlToMarkdown(td, html, notes);
+        if (typeof p.feature_image === 'string' && p.feature_image) {
+          // Ghost writes its own image URLs as __GHOST_URL__/content/images/…
+          const src = p.feature_image;
+          body = `![](${src})\n\n${body}`;
+          notes.images.push(src);
+        }
+        // Where downloading into the media library plugs in (as for WordPress): notes.images.
+        report.imagesNotYetImported += notes.images.length;
+        if (notes.images.some((u) => u.startsWith('__GHOST_URL__'))) warn(label, 'has images on the old Ghost site (__GHOST_URL__); they will not show until the media import exists');
+        if (!body.trim()) body = '(empty)';
+        const created = isoOr(p.created_at, clock.now().toISOString());
+        const published = isoOr(p.published_at, created);
+        const tags = [...(tagsOf.get(String(p.id)) ?? [])];
+        if (kind === 'pages') tags.push(PAGE_TAG);
+        for (const t of tags) { const s = slugify(t, 40); if (s) tagSlugs.add(s); }
+        const sourceId = String(p.uuid ?? p.id);
+        const existing = await recorded('ghost', 'post', sourceId);
+        const id = existing !== undefined && await posts.exists(existing) ? existing : undefined;
+        const author = userIds.get(authorOf.get(String(p.id)) ?? String(p.author_id ?? p.created_by ?? '')) ?? null;
+        let postStatus: 'published' | 'draft' | 'scheduled' = status;
+        if (status === 'scheduled' && Date.parse(published) <= clock.now().getTime()) { postStatus = 'published'; warn(label, 'was scheduled for a time that has passed; imported as published'); }
+        const post = await posts.writeImported({
+          authorId: author, title: String(p.title ?? '') || '(untitled)', slug: String(p.slug ?? ''), body,
+          excerpt: typeof p.custom_excerpt === 'string' && p.custom_excerpt ? p.custom_excerpt.slice(0, 500) : null,
+          status: postStatus, createdAt: created, updatedAt: isoOr(p.updated_at, created), publishedAt: published, tags,
+        }, id);
+        await record('ghost', 'post', sourceId, post.id);
+        if (id === undefined) report.counts[kind].imported += 1; else report.counts[kind].updated += 1;
+        // Ghost's addresses are /slug/: they lead to the post's new one.
+        if (post.status === 'published' && p.slug) {
+          const before = await redirects.lookup(`/${p.slug}`);
+          await redirects.point(db, `/${p.slug}`, `/posts/${post.slug}`, 'import');
+          if (!before) report.counts.redirects.imported += 1;
+        }
+        done += 1;
+        opts.onProgress?.(done, data.posts.length);
+      }
+      for (const t of data.tags) if (t.slug && !String(t.name ?? '').startsWith('#')) {
+        const s = slugify(String(t.name ?? t.slug), 40);
+        if (s) await redirects.point(db, `/tag/${t.slug}`, `/tags/${s}`, 'import');
+      }
+      report.counts.tags.imported = tagSlugs.size;
+      report.elapsedMs = Math.round(performance.now() - started);
+      return report;
+    },
   };
 }
 
 export type MovingService = ReturnType<typeof createMovingService>;
+
+// A Ghost export is one JSON document (read whole, unlike WXR): bigger than this is refused.
+const MAX_GHOST_BYTES = 256 * 1024 * 1024;
+
+/** Reads and checks a Ghost export; ImportRefused for anything else. */
+async function readGhost(path: string): Promise<{ posts: any[]; tags: any[]; users: any[]; postsTags: any[]; postsAuthors: any[] }> {
+  const size = (await stat(path)).size;
+  if (size > MAX_GHOST_BYTES) throw new ImportRefused(`the file is ${Math.round(size / 1024 / 1024)} MB; a Ghost export larger than ${MAX_GHOST_BYTES / 1024 / 1024} MB is refused`);
+  let doc: any;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new ImportRefused(`the file is not JSON: ${(e as Error).message}`);
+  }
+  // Ghost wraps the data in db[0] (and older versions in data directly).
+  const data = doc?.db?.[0]?.data ?? doc?.data;
+  if (!data || typeof data !== 'object' || !Array.isArray(data.posts)) throw new ImportRefused('this is not a Ghost export: no db[0].data.posts');
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
+  return { posts: list(data.posts), tags: list(data.tags), users: list(data.users), postsTags: list(data.posts_tags), postsAuthors: list(data.posts_authors) };
+}
+
+const isoOr = (v: unknown, fallback: string) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fallback);
 
 /** The report as plain text (the CLI prints it; the admin page shows it in <pre>). */
 export function reportText(r: ImportReport): string {

@@ -93,6 +93,12 @@ export function createConverter(): TurndownService {
     filter: (node) => node.nodeName === 'PRE' && !node.querySelector('code'),
     replacement: (_content, node) => `\n\n\`\`\`\n${(node.textContent ?? '').replace(/\n$/, '')}\n\`\`\`\n\n`,
   });
+  // Rules added later win (Turndown tries them newest first): this one must follow bare-pre.
+  // Ghost's Markdown cards are Markdown already: kept as written.
+  td.addRule('markdown-card', {
+    filter: (node) => node.nodeName === 'PRE' && node.getAttribute('data-markdown') === '1',
+    replacement: (_content, node) => `\n\n${(node.textContent ?? '').trim()}\n\n`,
+  });
   // Embeds (YouTube and friends) become a link to what they showed.
   td.addRule('iframe', {
     filter: 'iframe',
@@ -108,7 +114,12 @@ export function createConverter(): TurndownService {
 export function wordpressToMarkdown(td: TurndownService, content: string, attachments: Map<string, string>, notes: ContentNotes): string {
   // Block editor comments carry settings, never content.
   const stripped = content.replace(/<!--\s*\/?wp:[\s\S]*?-->/g, '');
-  const html = autop(expandShortcodes(stripped, attachments, notes));
-  for (const m of html.matchAll(/<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']/gi)) if (/^https?:/i.test(m[1])) notes.images.push(m[1]);
+  return htmlToMarkdown(td, autop(expandShortcodes(stripped, attachments, notes)), notes);
+}
+
+/** Well-formed HTML (Ghost's) as Markdown, counting its images. */
+export function htmlToMarkdown(td: TurndownService, html: string, notes: ContentNotes): string {
+  // Every image not inline (data:) still lives on the old site.
+  for (const m of html.matchAll(/<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']/gi)) if (!/^data:/i.test(m[1])) notes.images.push(m[1]);
   return td.turndown(html).trim();
 }
