@@ -25,6 +25,8 @@ Commands:
                                 Mint a personal API token; it is printed once
   import wordpress FILE.xml     Import a WordPress export (WXR): posts, pages, comments, authors, tags, old addresses
   import ghost FILE.json        Import a Ghost export: posts, pages, tags, authors, old addresses
+  import inkwell FILE.tar.gz    Import an Inkwell export archive (see export)
+  export FILE.tar.gz            Export the whole blog: inkwell.json and one Markdown file per post
   --help                        Show this help
 
 The database is the one DATABASE_URL names (default: SQLite at ./data/inkwell.db).`;
@@ -83,8 +85,40 @@ function progressBar(label: string) {
   };
 }
 
+// The services moving in and out uses, on the CLI's database.
+async function movingServices(db: Db) {
+  const config = loadConfig();
+  const infra = await createInfrastructure({ config, db });
+  const { createPostsService } = await import('./features/posts/index.ts');
+  const { createCommentsService } = await import('./features/comments/index.ts');
+  const { createRedirectsService } = await import('./features/redirects/index.ts');
+  const { createExporter } = await import('./features/moving/index.ts');
+  const settings = createSettings(db.kysely);
+  const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
+  const deps = {
+    db: db.kysely, clock: systemClock, posts,
+    comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
+    accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
+    redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
+  };
+  return { infra, deps, exporter: createExporter({ ...deps, settings, site: { url: config.siteUrl } }) };
+}
+
+async function exportFile(file: string | undefined) {
+  if (!file) fail('export needs a file name: export blog.tar.gz');
+  return withDb(async (db) => {
+    await migrateToLatest(db.kysely);
+    const { infra, exporter } = await movingServices(db);
+    const { createWriteStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    await pipeline(await exporter.exportArchive(), createWriteStream(file));
+    await infra.stop();
+    process.stdout.write(`Exported to ${file}.\n`);
+  });
+}
+
 async function importFile(format: string | undefined, file: string | undefined) {
-  if (format !== 'wordpress' && format !== 'ghost') fail('import needs a format and a file: import wordpress FILE.xml, or import ghost FILE.json');
+  if (format !== 'wordpress' && format !== 'ghost' && format !== 'inkwell') fail('import needs a format and a file: import wordpress FILE.xml, import ghost FILE.json or import inkwell FILE.tar.gz');
   if (!file) fail(`import ${format} needs a file`);
   const { existsSync } = await import('node:fs');
   if (!existsSync(file)) fail(`no file at ${file}`);
@@ -106,6 +140,13 @@ async function importFile(format: string | undefined, file: string | undefined) 
     });
     const bar = progressBar('Importing');
     try {
+      if (format === 'inkwell') {
+        const { exporter } = await movingServices(db);
+        const r = await exporter.importArchive(file);
+        bar.end();
+        process.stdout.write(`Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts).map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`).join('\n')}\n`);
+        return;
+      }
       const report = format === 'ghost' ? await moving.importGhost(file, { onProgress: bar.update }) : await moving.importWordPress(file, { onProgress: bar.update });
       bar.end();
       process.stdout.write(`${reportText(report)}\n`);
@@ -158,6 +199,8 @@ async function main(argv: string[]) {
       });
     case 'import':
       return importFile(rest[0], rest[1]);
+    case 'export':
+      return exportFile(rest[0]);
     case 'migrate':
       return withDb(async (db) => {
         const applied = await migrateToLatest(db.kysely);

@@ -122,7 +122,7 @@ export function createAccountsService(deps: AccountsDeps) {
      * no user.created event (moving a blog in announces nobody). The username is
      * made unique with a number.
      */
-    async createImportedAuthor(input: { email: string; username: string; displayName: string }): Promise<{ id: number; username: string }> {
+    async createImportedAuthor(input: { email: string; username: string; displayName: string; role?: Role; bio?: string | null }): Promise<{ id: number; username: string }> {
       const base = input.username.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^_+|_+$/g, '').slice(0, 24).padEnd(2, '_') || 'author';
       for (let n = 1; ; n++) {
         const username = n === 1 ? base : `${base}_${n}`;
@@ -130,7 +130,7 @@ export function createAccountsService(deps: AccountsDeps) {
         try {
           return await db.insertInto('users').values({
             email: input.email.toLowerCase(), username, display_name: input.displayName.slice(0, 60) || username, password_hash: null,
-            role: 'author', bio: null, avatar_url: null, email_verified_at: null, suspended_at: null, comments_banned_at: null, created_at: at, updated_at: at,
+            role: input.role ?? 'author', bio: input.bio ?? null, avatar_url: null, email_verified_at: null, suspended_at: null, comments_banned_at: null, created_at: at, updated_at: at,
           }).returning(['id', 'username']).executeTakeFirstOrThrow();
         } catch (e) {
           if (!isUniqueViolation(e) || n > 50) throw e;

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { createMovingService, type MovingService } from './moving.service.ts';
 import { createImportRuns } from './moving.jobs.ts';
 import { movingRoutes } from './moving.routes.ts';
+import { createExporter, type Exporter } from './moving.export.ts';
+import { exportApi, exportRoutes } from './moving.export-routes.ts';
 
 // Uploads wait here for their job. With several instances, the job may run on
 // another one: they then need this directory shared (or use the CLI).
@@ -17,16 +19,24 @@ const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 // What other features (and the CLI) may use from moving.
 export { createMovingService, reportText, type ImportReport, type MovingService } from './moving.service.ts';
 export { ImportRefused } from './moving.errors.ts';
+export { createExporter, EXPORT_VERSION, type Exporter } from './moving.export.ts';
 
 /** Moving in and out: imports from WordPress (and, to come, Ghost), export, backups. */
-export function movingFeature(ctx: AppContext, deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService }): Feature<MovingService> {
-  const service = createMovingService({ db: ctx.db.kysely, clock: ctx.clock, ...deps });
+export function movingFeature(ctx: AppContext, deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService }): Feature<MovingService & { exporter: Exporter }> {
+  const moving = createMovingService({ db: ctx.db.kysely, clock: ctx.clock, ...deps });
+  const exporter = createExporter({ db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, site: ctx.site, ...deps });
+  const service = { ...moving, exporter };
   return {
     service,
     async plugin(app) {
-      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving: service });
+      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving });
       ctx.chrome.adminPage({ href: '/admin/import', name: 'Import', description: 'Bring a blog over from WordPress or Ghost', order: 90 });
+      ctx.chrome.adminPage({ href: '/admin/export', name: 'Export', description: 'Download the whole blog as one archive', order: 91 });
       await app.register(movingRoutes, { runs, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
+      await app.register(exportRoutes, { exporter, siteName: ctx.site.name });
+    },
+    async api(api) {
+      await api.register(exportApi, { exporter, siteName: ctx.site.name });
     },
   };
 }
