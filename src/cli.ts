@@ -27,6 +27,8 @@ Commands:
   import ghost FILE.json        Import a Ghost export: posts, pages, tags, authors, old addresses
   import inkwell FILE.tar.gz    Import an Inkwell export archive (see export)
   export FILE.tar.gz            Export the whole blog: inkwell.json and one Markdown file per post
+  backup FILE                   Copy the SQLite database while the server runs (PostgreSQL: prints the pg_dump to run)
+  restore FILE [--force]        Restore a backup into an empty SQLite database (--force replaces a blog; stop the server first)
   --help                        Show this help
 
 The database is the one DATABASE_URL names (default: SQLite at ./data/inkwell.db).`;
@@ -117,6 +119,33 @@ async function exportFile(file: string | undefined) {
   });
 }
 
+async function backupOrRestore(command: 'backup' | 'restore', file: string, force: boolean) {
+  const { BackupError, backupSqlite, postgresAdvice, restoreSqlite, sqliteFile } = await import('./features/moving/index.ts');
+  let url: string;
+  try {
+    url = loadConfig().databaseUrl;
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  const dbFile = sqliteFile(url);
+  if (!dbFile) {
+    return withDb(async (db) => fail(`${command} works on SQLite only.\n${await postgresAdvice(db.kysely)}`));
+  }
+  try {
+    if (command === 'backup') {
+      const { bytes } = await backupSqlite(dbFile, file);
+      process.stdout.write(`Backed up ${dbFile} to ${file} (${(bytes / 1024 / 1024).toFixed(1)} MB).\n`);
+    } else {
+      await restoreSqlite(file, dbFile, { force });
+      process.stdout.write(`Restored ${file} into ${dbFile}. Start the server: it applies any newer migrations.\n`);
+    }
+  } catch (e) {
+    if (e instanceof BackupError) fail(`${command} failed: ${e.message}`);
+    throw e;
+  }
+}
+
 async function importFile(format: string | undefined, file: string | undefined) {
   if (format !== 'wordpress' && format !== 'ghost' && format !== 'inkwell') fail('import needs a format and a file: import wordpress FILE.xml, import ghost FILE.json or import inkwell FILE.tar.gz');
   if (!file) fail(`import ${format} needs a file`);
@@ -201,6 +230,12 @@ async function main(argv: string[]) {
       return importFile(rest[0], rest[1]);
     case 'export':
       return exportFile(rest[0]);
+    case 'backup':
+    case 'restore': {
+      const { values, positionals } = parseArgs({ args: rest, options: { force: { type: 'boolean' } }, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) fail(`${command} needs one file: ${command} FILE`);
+      return backupOrRestore(command, positionals[0], !!values.force);
+    }
     case 'migrate':
       return withDb(async (db) => {
         const applied = await migrateToLatest(db.kysely);

@@ -29,6 +29,10 @@ export interface Config {
   realworldPath: string | null;
   /** Origins allowed to call the RealWorld adapter from a browser; ['*'] allows any. */
   realworldCorsOrigins: string[];
+  /** Where the nightly SQLite backup goes; null turns it off (the default). */
+  backupDir: string | null;
+  /** How many nightly backups to keep. */
+  backupKeep: number;
 }
 
 /** A bad environment value: main.ts prints the message alone and exits 1. */
@@ -62,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realworldPath: parseMountPath('REALWORLD_PATH', env.REALWORLD_PATH, '/realworld/api'),
     // The adapter authenticates by header only (no cookies), so any origin is safe by default.
     realworldCorsOrigins: env.REALWORLD_CORS_ORIGINS === undefined ? ['*'] : parseCors(env.REALWORLD_CORS_ORIGINS, 'REALWORLD_CORS_ORIGINS'),
+    backupDir: env.BACKUP_DIR?.trim() || null,
+    backupKeep: parseCount('BACKUP_KEEP', env.BACKUP_KEEP, 7),
   };
 }
 
