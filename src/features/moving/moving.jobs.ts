@@ -45,6 +45,11 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
         await db.updateTable('import_runs').set({ state: 'succeeded', progress: total, report: JSON.stringify(report), finished_at: now() }).where('id', '=', runId).execute();
         rmSync(path, { force: true });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          // Another instance took the upload, or the temporary directory was cleaned: say so rather than retry for ever.
+          await db.updateTable('import_runs').set({ state: 'failed', error: 'The uploaded file is gone from this server (it is kept in the temporary directory of the instance that received it). Upload it again, or import it with the command line.', finished_at: now() }).where('id', '=', runId).execute();
+          return;
+        }
         if (!(e instanceof ImportRefused)) throw e;
         await db.updateTable('import_runs').set({ state: 'failed', error: `The file was refused: ${e.message}.`, finished_at: now() }).where('id', '=', runId).execute();
         rmSync(path, { force: true });
