@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
@@ -69,6 +69,18 @@ eachDatabase('/admin/import', (dialect) => {
     assert.match(page.body, /refused: the file declares a DOCTYPE/);
     assert.match(page.body, /Nothing was imported/);
     assert.equal(await postCount(), before);
+  });
+
+  test('an upload that is gone when the job runs fails with the reason, not retried for ever', async () => {
+    const c = await loggedIn();
+    const res = await upload(c, { _csrf: c.csrf(), format: 'wordpress' }, { name: 'gone.xml', text: readFileSync(FIXTURE, 'utf8') });
+    assert.equal(res.statusCode, 303);
+    const job = await t.db.kysely.selectFrom('jobs').select('payload').where('type', '=', 'moving.import').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    rmSync(JSON.parse(job.payload).path);
+    await t.queue.drain();
+    const page = await c.get(res.headers.location as string);
+    assert.match(page.body, /State: <strong>failed<\/strong>/);
+    assert.match(page.body, /uploaded file is gone/);
   });
 
   test('no file, no CSRF token, a claimed 2 GB body, a non-admin: refused with a clear answer', async () => {
