@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { openDb } from '../src/platform/db/index.ts';
 import { prepareDatabase } from '../src/bootstrap.ts';
 import { loadConfig } from '../src/config.ts';
@@ -58,8 +59,13 @@ async function generate(): Promise<void> {
 
 await generate();
 const url = args.pg ?? `sqlite:${join(tmp, 'bench.db')}`;
-const db = openDb({ url, schema: args.pg ? `inkwell_bench_import_${process.pid}` : undefined });
-if (args.pg) await (await import('kysely')).sql`create schema if not exists ${(await import('kysely')).sql.id(`inkwell_bench_import_${process.pid}`)}`.execute(openDb({ url, poolSize: 1 }).kysely);
+const schema = args.pg ? `inkwell_bench_import_${process.pid}` : undefined;
+if (schema) {
+  const admin = openDb({ url, poolSize: 1 });
+  await sql`create schema ${sql.id(schema)}`.execute(admin.kysely);
+  await admin.close();
+}
+const db = openDb({ url, schema });
 await prepareDatabase(db);
 const infra = await createInfrastructure({ config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' }), db });
 const settings = createSettings(db.kysely);
@@ -80,5 +86,6 @@ process.stdout.write(`${JSON.stringify({
   comments: report.counts.comments.imported, peakRssMb: Math.round(peakMb), rssBeforeImportMb: Math.round(rssBefore / 1024), node: process.version,
 }, null, 2)}\n`);
 await infra.stop();
+if (schema) await sql`drop schema ${sql.id(schema)} cascade`.execute(db.kysely);
 await db.close();
 rmSync(tmp, { recursive: true, force: true });

@@ -416,7 +416,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
      * unique, and no events are recorded, so moving a blog in sends no webhooks
      * or notifications for years of old posts.
      */
-    async writeImported(input: ImportedPost, id?: number): Promise<Post> {
+    async writeImported(input: ImportedPost, id?: number, attempt = 0): Promise<Post> {
       const base = slugify(input.slug, LIMITS.slug) || slugify(input.title, LIMITS.slug);
       const slug = await freeSlug(base, id);
       const status: PostStatus = input.status === 'published' ? 'published' : 'draft';
@@ -433,15 +433,21 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         published_at: status === 'published' ? input.publishedAt ?? input.createdAt : null,
         publish_at: input.status === 'scheduled' ? input.publishedAt : null,
       };
-      const postId = await db.transaction().execute(async (trx) => {
-        let postId = id;
-        if (postId === undefined) postId = (await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow()).id;
-        else await trx.updateTable('posts').set(values).where('id', '=', postId).execute();
-        await q.setPostTags(trx, postId, [...names.values()], input.updatedAt, id === undefined);
-        await reindexPost(trx, postId);
-        return postId;
-      });
-      return (await q.findPostById(db, postId))!;
+      try {
+        const postId = await db.transaction().execute(async (trx) => {
+          let postId = id;
+          if (postId === undefined) postId = (await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow()).id;
+          else await trx.updateTable('posts').set(values).where('id', '=', postId).execute();
+          await q.setPostTags(trx, postId, [...names.values()], input.updatedAt, id === undefined);
+          await reindexPost(trx, postId);
+          return postId;
+        });
+        return (await q.findPostById(db, postId))!;
+      } catch (e) {
+        // Imports write several posts at once: two may pick the same free slug; the loser picks again.
+        if (!isUniqueViolation(e) || attempt >= 5) throw e;
+        return this.writeImported(input, id, attempt + 1);
+      }
     },
 
     /** Whether a post with this id still exists (an import's record may outlive it). */
