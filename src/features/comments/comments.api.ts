@@ -13,7 +13,8 @@ export const CommentSchema = Type.Object({
   parentId: Type.Union([Type.Integer(), Type.Null()], { description: 'The comment it answers, or null.' }),
   depth: Type.Integer({ description: 'Nesting level as drawn (0–2); deeper replies are drawn at 2 with inReplyTo.' }),
   inReplyTo: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()], { description: 'Whom a flattened reply answers.' }),
-  author: Type.Union([Type.Object({ id: Type.Integer(), username: Type.String(), displayName: Type.String() }), Type.Null()], { description: 'Null for deleted comments and former members.' }),
+  author: Type.Union([Type.Object({ id: Type.Integer(), username: Type.String(), displayName: Type.String() }), Type.Null()], { description: 'Null for deleted comments, former members and guests.' }),
+  authorName: Type.Union([Type.String(), Type.Null()], { description: 'The name a guest gave (comments imported from another blog); null for members.' }),
   body: Type.String({ description: 'Markdown source (empty for placeholders).' }),
   bodyHtml: Type.String({ description: 'Sanitized HTML.' }),
   status: Type.Enum(['published', 'held', 'spam', 'hidden', 'deleted'], { description: 'held: awaiting a moderator; hidden/deleted: placeholders kept for their replies.' }),
@@ -28,7 +29,7 @@ const Body = Type.String({ maxLength: LIMITS.body, description: `Markdown subset
 function present(c: Comment, item?: Pick<ThreadItem, 'depth' | 'inReplyTo'>) {
   return {
     id: c.id, postId: c.postId, parentId: c.parentId, depth: item?.depth ?? 0, inReplyTo: item?.inReplyTo ?? null,
-    author: c.author, body: c.body, bodyHtml: c.bodyHtml, status: c.status, createdAt: c.createdAt, editedAt: c.editedAt,
+    author: c.author, authorName: c.authorName, body: c.body, bodyHtml: c.bodyHtml, status: c.status, createdAt: c.createdAt, editedAt: c.editedAt,
   };
 }
 

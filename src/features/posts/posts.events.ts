@@ -6,11 +6,14 @@ export interface PostPublished { postId: number }
 export interface PostUpdated { postId: number }
 /** A published post was deleted; what subscribers may still need to name it. */
 export interface PostDeleted { postId: number; slug: string; title: string }
+/** A published post's slug changed: its old address should lead to the new one. */
+export interface PostSlugChanged { postId: number; from: string; to: string }
 
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {
     'post.published': PostPublished;
     'post.updated': PostUpdated;
     'post.deleted': PostDeleted;
+    'post.slug_changed': PostSlugChanged;
   }
 }
