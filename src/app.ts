@@ -19,6 +19,7 @@ import { lazySerializerFactory, lazyValidatorFactory } from './platform/http/sch
 import { createSessionStore } from './platform/http/sessions.ts';
 import { createMemoryCounterStore, rateLimitPlugin } from './platform/http/rate-limit.ts';
 import { createPageChrome } from './platform/http/slots.ts';
+import { createNotFoundFallbacks } from './platform/http/not-found.ts';
 import { createSettings } from './platform/settings.ts';
 import { randomToken } from './lib/secrets.ts';
 import { accountsFeature } from './features/accounts/index.ts';
@@ -30,6 +31,8 @@ import { integrationsFeature } from './features/integrations/index.ts';
 import { mediaFeature } from './features/media/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
 import { postsFeature } from './features/posts/index.ts';
+import { movingFeature } from './features/moving/index.ts';
+import { redirectsFeature } from './features/redirects/index.ts';
 import { realworldFeature } from './features/realworld/index.ts';
 import { siteFeature } from './features/site/index.ts';
 import { socialFeature } from './features/social/index.ts';
@@ -85,7 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(errorsPlugin);
+  const notFound = createNotFoundFallbacks();
+  await app.register(errorsPlugin, { notFound });
   await app.register(bodyPlugin);
   await app.register(openapiProblemsPlugin);
   await app.register(securityHeadersPlugin, {
@@ -137,11 +141,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The features, each given what it uses and nothing more; their order is the
   // order of their header entries' registration only, never of their behaviour.
-  const ctx = { ...deps, settings, sessions, site, chrome, secret };
+  const ctx = { ...deps, settings, sessions, site, chrome, notFound, secret };
   const posts = postsFeature(ctx);
   const accounts = accountsFeature(ctx, { posts: posts.service });
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
+  const redirects = redirectsFeature(ctx);
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service }),
     accounts,
@@ -153,6 +158,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     notificationsFeature(ctx, { comments: comments.service }),
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
+    redirects,
+    movingFeature(ctx, { posts: posts.service, comments: comments.service, accounts: accounts.service, redirects: redirects.service }),
     realworldFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service, social: social.service }),
     apiDocsFeature(ctx),
   ];

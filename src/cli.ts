@@ -23,6 +23,12 @@ Commands:
                                 Create an account with any role
   create-token --user EMAIL_OR_USERNAME [--name N] [--scopes read,write]
                                 Mint a personal API token; it is printed once
+  import wordpress FILE.xml     Import a WordPress export (WXR): posts, pages, comments, authors, tags, old addresses
+  import ghost FILE.json        Import a Ghost export: posts, pages, tags, authors, old addresses
+  import inkwell FILE.tar.gz    Import an Inkwell export archive (see export)
+  export FILE.tar.gz            Export the whole blog: inkwell.json and one Markdown file per post
+  backup FILE                   Copy the SQLite database while the server runs (PostgreSQL: prints the pg_dump to run)
+  restore FILE [--force]        Restore a backup into an empty SQLite database (--force replaces a blog; stop the server first)
   --help                        Show this help
 
 The database is the one DATABASE_URL names (default: SQLite at ./data/inkwell.db).`;
@@ -99,6 +105,135 @@ async function createAccount(db: Db, values: Record<string, string | undefined>,
   }
 }
 
+// A progress bar on a terminal; nothing when output goes to a file or a pipe.
+function progressBar(label: string) {
+  if (!process.stderr.isTTY) return { update: () => {}, end: () => {} };
+  let last = 0;
+  return {
+    update(done: number, total: number) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const width = 30;
+      const filled = total ? Math.round((done / total) * width) : 0;
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+    },
+    end: () => process.stderr.write('\n'),
+  };
+}
+
+// The services moving in and out uses, on the CLI's database.
+async function movingServices(db: Db) {
+  const config = loadConfig();
+  const infra = await createInfrastructure({ config, db });
+  const { createPostsService } = await import('./features/posts/index.ts');
+  const { createCommentsService } = await import('./features/comments/index.ts');
+  const { createRedirectsService } = await import('./features/redirects/index.ts');
+  const { createExporter } = await import('./features/moving/index.ts');
+  const settings = createSettings(db.kysely);
+  const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
+  const deps = {
+    db: db.kysely,
+    clock: systemClock,
+    posts,
+    comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
+    accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
+    redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
+  };
+  return { infra, deps, exporter: createExporter({ ...deps, settings, site: { url: config.siteUrl } }) };
+}
+
+async function exportFile(file: string | undefined) {
+  if (!file) fail('export needs a file name: export blog.tar.gz');
+  return withDb(async (db) => {
+    await migrateToLatest(db.kysely);
+    const { infra, exporter } = await movingServices(db);
+    const { createWriteStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    await pipeline(await exporter.exportArchive(), createWriteStream(file));
+    await infra.stop();
+    process.stdout.write(`Exported to ${file}.\n`);
+  });
+}
+
+async function backupOrRestore(command: 'backup' | 'restore', file: string, force: boolean) {
+  const { BackupError, backupSqlite, postgresAdvice, restoreSqlite, sqliteFile } = await import('./features/moving/index.ts');
+  let url: string;
+  try {
+    url = loadConfig().databaseUrl;
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  const dbFile = sqliteFile(url);
+  if (!dbFile) {
+    return withDb(async (db) => fail(`${command} works on SQLite only.\n${await postgresAdvice(db.kysely)}`));
+  }
+  try {
+    if (command === 'backup') {
+      const { bytes } = await backupSqlite(dbFile, file);
+      process.stdout.write(`Backed up ${dbFile} to ${file} (${(bytes / 1024 / 1024).toFixed(1)} MB).\n`);
+    } else {
+      await restoreSqlite(file, dbFile, { force });
+      process.stdout.write(`Restored ${file} into ${dbFile}. Start the server: it applies any newer migrations.\n`);
+    }
+  } catch (e) {
+    if (e instanceof BackupError) fail(`${command} failed: ${e.message}`);
+    throw e;
+  }
+}
+
+async function importFile(format: string | undefined, file: string | undefined) {
+  if (format !== 'wordpress' && format !== 'ghost' && format !== 'inkwell')
+    fail('import needs a format and a file: import wordpress FILE.xml, import ghost FILE.json or import inkwell FILE.tar.gz');
+  if (!file) fail(`import ${format} needs a file`);
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(file)) fail(`no file at ${file}`);
+  return withDb(async (db) => {
+    await prepareDatabase(db);
+    const config = loadConfig();
+    const infra = await createInfrastructure({ config, db });
+    const { createPostsService } = await import('./features/posts/index.ts');
+    const { createCommentsService } = await import('./features/comments/index.ts');
+    const { createRedirectsService } = await import('./features/redirects/index.ts');
+    const { createMovingService, reportText, ImportRefused } = await import('./features/moving/index.ts');
+    const settings = createSettings(db.kysely);
+    const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
+    const moving = createMovingService({
+      db: db.kysely,
+      clock: systemClock,
+      posts,
+      comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
+      accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
+      redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
+    });
+    const bar = progressBar('Importing');
+    try {
+      if (format === 'inkwell') {
+        const { exporter } = await movingServices(db);
+        const r = await exporter.importArchive(file);
+        bar.end();
+        process.stdout.write(
+          `Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts)
+            .map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`)
+            .join('\n')}\n`,
+        );
+        return;
+      }
+      const report =
+        format === 'ghost' ? await moving.importGhost(file, { onProgress: bar.update }) : await moving.importWordPress(file, { onProgress: bar.update });
+      bar.end();
+      process.stdout.write(`${reportText(report)}\n`);
+    } catch (e) {
+      bar.end();
+      if (e instanceof ImportRefused) fail(`${file} was not imported: ${e.message}. Nothing was changed.`);
+      throw e;
+    } finally {
+      await infra.stop();
+    }
+  });
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   const parse = () =>
@@ -146,6 +281,16 @@ async function main(argv: string[]) {
         await infra.stop();
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       });
+    case 'import':
+      return importFile(rest[0], rest[1]);
+    case 'export':
+      return exportFile(rest[0]);
+    case 'backup':
+    case 'restore': {
+      const { values, positionals } = parseArgs({ args: rest, options: { force: { type: 'boolean' } }, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) fail(`${command} needs one file: ${command} FILE`);
+      return backupOrRestore(command, positionals[0], !!values.force);
+    }
     case 'migrate':
       return withDb(async (db) => {
         const applied = await migrateToLatest(db.kysely);

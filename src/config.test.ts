@@ -35,6 +35,11 @@ test('accepted values', () => {
   assert.equal(loadConfig({}).connectionTimeoutMs, 60_000);
   assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '2500' }).requestTimeoutMs, 5000);
   assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '2500' }).connectionTimeoutMs, 2500);
+  // Nightly backups are off unless BACKUP_DIR is set; seven are kept unless told otherwise.
+  assert.equal(loadConfig({}).backupDir, null);
+  assert.equal(loadConfig({}).backupKeep, 7);
+  assert.equal(loadConfig({ BACKUP_DIR: '/var/backups/inkwell', BACKUP_KEEP: '30' }).backupDir, '/var/backups/inkwell');
+  assert.equal(loadConfig({ BACKUP_DIR: '/var/backups/inkwell', BACKUP_KEEP: '30' }).backupKeep, 30);
 });
 
 test('each bad value names its variable', () => {
@@ -51,6 +56,8 @@ test('each bad value names its variable', () => {
     [{ CORS_ORIGINS: 'not a url' }, /^CORS_ORIGINS /],
     [{ TRUST_PROXY: 'maybe' }, /^TRUST_PROXY /],
     [{ TIMEZONE: 'Mars/Olympus' }, /^TIMEZONE /],
+    [{ BACKUP_KEEP: '0' }, /^BACKUP_KEEP /],
+    [{ BACKUP_KEEP: 'all' }, /^BACKUP_KEEP /],
   ];
   for (const [env, re] of cases) {
     assert.throws(

@@ -37,6 +37,10 @@ export interface Config {
   media: MediaConfig;
   /** scrypt cost of new password hashes as log2(N): 15 in production; tests lower it for speed. */
   passwordHashCost: number;
+  /** Where the nightly SQLite backup goes; null turns it off (the default). */
+  backupDir: string | null;
+  /** How many nightly backups to keep. */
+  backupKeep: number;
 }
 
 /** Media storage and upload limits (README, "Media"). */
@@ -110,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionTimeoutMs: parseCount('CONNECTION_TIMEOUT_MS', env.CONNECTION_TIMEOUT_MS, 60_000),
     media: parseMedia(env, databaseUrl),
     passwordHashCost: parseHashCost(env.PASSWORD_HASH_COST),
+    backupDir: env.BACKUP_DIR?.trim() || null,
+    backupKeep: parseCount('BACKUP_KEEP', env.BACKUP_KEEP, 7),
   };
 }
 

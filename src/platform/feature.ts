@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Infrastructure } from './infrastructure.ts';
 import type { Site } from './http/layout.ts';
 import type { PageChrome } from './http/slots.ts';
+import type { NotFoundFallbacks } from './http/not-found.ts';
 import type { SessionStore } from './http/sessions.ts';
 import type { Settings } from './settings.ts';
 
@@ -12,6 +13,8 @@ export interface AppContext extends Infrastructure {
   site: Site;
   /** The page chrome's extension points: header entries, <head> links, footer links, admin pages. */
   chrome: PageChrome;
+  /** Asked before a page answers 404 (redirects from old addresses). */
+  notFound: NotFoundFallbacks;
   /** The app secret (cookies, sealed settings, signed tokens). */
   secret: string;
   /** How long webhook and Slack receivers may take (tests shorten it). */

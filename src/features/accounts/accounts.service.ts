@@ -181,6 +181,61 @@ export function createAccountsService(deps: AccountsDeps) {
       }
     },
 
+    /**
+     * An author brought in by an import: no usable password (they choose one
+     * through "forgot password" on their own address), not yet verified, and
+     * no user.created event (moving a blog in announces nobody). The username is
+     * made unique with a number.
+     */
+    async createImportedAuthor(input: {
+      email: string;
+      username: string;
+      displayName: string;
+      role?: Role;
+      bio?: string | null;
+    }): Promise<{ id: number; username: string }> {
+      const base =
+        input.username
+          .toLowerCase()
+          .replace(/[^a-z0-9_]/g, '_')
+          .replace(/^_+|_+$/g, '')
+          .slice(0, 24)
+          .padEnd(2, '_') || 'author';
+      for (let n = 1; ; n++) {
+        const username = n === 1 ? base : `${base}_${n}`;
+        const at = now();
+        try {
+          return await db
+            .insertInto('users')
+            .values({
+              email: input.email.toLowerCase(),
+              username,
+              display_name: input.displayName.slice(0, 60) || username,
+              password_hash: null,
+              role: input.role ?? 'author',
+              bio: input.bio ?? null,
+              avatar_url: null,
+              email_verified_at: null,
+              suspended_at: null,
+              comments_banned_at: null,
+              created_at: at,
+              updated_at: at,
+            })
+            .returning(['id', 'username'])
+            .executeTakeFirstOrThrow();
+        } catch (e) {
+          if (!isUniqueViolation(e) || n > 50) throw e;
+          const taken = await db.selectFrom('users').select(['id', 'username']).where('email', '=', input.email.toLowerCase()).executeTakeFirst();
+          if (taken) return taken;
+        }
+      }
+    },
+
+    /** The id of the account with this email address, if any. */
+    async idByEmail(email: string): Promise<number | undefined> {
+      return (await db.selectFrom('users').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst())?.id;
+    },
+
     async signupMode(): Promise<SignupMode> {
       const v = await settings.get('signup_mode');
       return SIGNUP_MODES.includes(v as SignupMode) ? (v as SignupMode) : 'open';

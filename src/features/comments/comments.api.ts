@@ -15,8 +15,9 @@ export const CommentSchema = Type.Object(
     depth: Type.Integer({ description: 'Nesting level as drawn (0–2); deeper replies are drawn at 2 with inReplyTo.' }),
     inReplyTo: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()], { description: 'Whom a flattened reply answers.' }),
     author: Type.Union([Type.Object({ id: Type.Integer(), username: Type.String(), displayName: Type.String() }), Type.Null()], {
-      description: 'Null for deleted comments and former members.',
+      description: 'Null for deleted comments, former members and guests.',
     }),
+    authorName: Type.Union([Type.String(), Type.Null()], { description: 'The name a guest gave (comments imported from another blog); null for members.' }),
     body: Type.String({ description: 'Markdown source (empty for placeholders).' }),
     bodyHtml: Type.String({ description: 'Sanitized HTML.' }),
     status: Type.Enum(['published', 'held', 'spam', 'hidden', 'deleted'], {
@@ -40,6 +41,7 @@ function present(c: Comment, item?: Pick<ThreadItem, 'depth' | 'inReplyTo'>) {
     depth: item?.depth ?? 0,
     inReplyTo: item?.inReplyTo ?? null,
     author: c.author,
+    authorName: c.authorName,
     body: c.body,
     bodyHtml: c.bodyHtml,
     status: c.status,

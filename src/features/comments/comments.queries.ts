@@ -9,6 +9,8 @@ export interface Comment {
   postId: number;
   parentId: number | null;
   author: { id: number; username: string; displayName: string } | null;
+  /** The name a guest commenter gave (imported comments); null for members. */
+  authorName: string | null;
   body: string;
   bodyHtml: string;
   status: CommentStatus;
@@ -32,6 +34,7 @@ function base(db: Db) {
       'comments.created_at',
       'comments.updated_at',
       'comments.edited_at',
+      'comments.author_name',
       'users.username',
       'users.display_name',
     ]);
@@ -45,6 +48,7 @@ function toComment(r: Row): Comment {
     postId: r.post_id,
     parentId: r.parent_id,
     author: r.author_id !== null && r.username !== null ? { id: r.author_id, username: r.username, displayName: r.display_name ?? r.username } : null,
+    authorName: r.author_name,
     body: r.body,
     bodyHtml: r.body_html,
     status: r.status,

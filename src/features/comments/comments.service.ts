@@ -41,6 +41,18 @@ export interface ThreadItem {
 export const MAX_DEPTH = 2; // 0, 1, 2: three levels drawn; deeper replies flatten into level 2
 
 /** Comments under posts: writing (with spam guard and moderation), threads, and moderators' tools. */
+/** A comment as an import writes it. */
+export interface ImportedComment {
+  postId: number;
+  parentId: number | null;
+  authorId: number | null;
+  /** Shown for a guest (authorId null). */
+  authorName: string;
+  body: string;
+  status: 'published' | 'held';
+  createdAt: string;
+}
+
 export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock; events: Events; settings: Settings; posts: PostsService }) {
   const { db, clock, events, settings, posts } = deps;
   const now = () => clock.now().toISOString();
@@ -153,6 +165,35 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       });
       return load(id);
     },
+
+    /**
+     * Writes a comment brought in by an import (new, or over the one `id` names):
+     * its date, status, thread and guest name as the source had them, no events
+     * (years-old comments notify nobody). The body is Markdown.
+     */
+    async writeImported(c: ImportedComment, id?: number): Promise<number> {
+      const body = c.body.replace(/\r\n/g, '\n').trim() || '…';
+      const values = {
+        post_id: c.postId,
+        parent_id: c.parentId,
+        author_id: c.authorId,
+        author_name: c.authorId === null ? c.authorName.slice(0, 100) : null,
+        body,
+        body_html: renderCommentMarkdown(body),
+        status: c.status,
+        created_at: c.createdAt,
+        updated_at: c.createdAt,
+        edited_at: null,
+      };
+      if (id !== undefined) {
+        await db.updateTable('comments').set(values).where('id', '=', id).execute();
+        return id;
+      }
+      return (await db.insertInto('comments').values(values).returning('id').executeTakeFirstOrThrow()).id;
+    },
+
+    /** Whether a comment with this id still exists (an import's record may outlive it). */
+    exists: async (id: number) => (await db.selectFrom('comments').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
 
     /** The thread under a post, as the viewer may see it. */
     async thread(viewer: CurrentUser | null, post: Pick<Post, 'id' | 'author'>): Promise<{ items: ThreadItem[]; count: number }> {

@@ -8,7 +8,7 @@ import { createCommentsService, type CommentsService } from './comments.service.
 import { threadHtml } from './views/thread.ts';
 
 // What other features may use from comments.
-export { createCommentsService, type CommentsService, type ThreadItem } from './comments.service.ts';
+export { createCommentsService, type CommentsService, type ImportedComment, type ThreadItem } from './comments.service.ts';
 export type { Comment } from './comments.queries.ts';
 export type { CommentCreated } from './comments.events.ts';
 export { commentHtml, threadHtml } from './views/thread.ts';

@@ -9,13 +9,13 @@ import { searchRoutes } from './search/search.routes.ts';
 import { createPostsService, type PostsService } from './posts.service.ts';
 
 // What other features may use from posts.
-export { createPostsService, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
+export { createPostsService, type ImportedPost, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
 export type { Post } from './posts.queries.ts';
 export { postPresenter } from './posts.api.ts';
 export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
-export type { PostPublished, PostUpdated, PostDeleted } from './posts.events.ts';
+export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from './posts.events.ts';
 
 /** The posts feature, and the places in a post page that other features fill. */
 export interface PostsFeature extends Feature<PostsService> {

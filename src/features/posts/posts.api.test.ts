@@ -278,6 +278,46 @@ eachDatabase('posts JSON API', (dialect) => {
     const res = await call('OPTIONS', '/api/v1/posts', undefined, undefined, { origin: 'https://app.example', 'access-control-request-method': 'POST' });
     assert.equal(res.headers['access-control-allow-origin'], undefined);
   });
+  test('editors and admins keep a past publishedAt (imports keep their dates); authors are told they may not', async () => {
+    const at = '2019-05-06T09:30:00.000Z';
+    const created = await call('POST', '/api/v1/posts', editorToken, { title: 'From 2019', body: 'Old news', status: 'published', publishedAt: at });
+    assert.equal(created.statusCode, 201);
+    assert.equal(created.json().publishedAt, at);
+    assert.equal((await call('GET', `/api/v1/posts/${created.json().id}`)).json().publishedAt, at);
+    // Changing the date of a published post, and publishing a draft with a date.
+    const moved = await call('PATCH', `/api/v1/posts/${created.json().id}`, editorToken, { status: 'published', publishedAt: '2018-01-01T00:00:00Z' });
+    assert.equal(moved.json().publishedAt, '2018-01-01T00:00:00.000Z');
+    const draft = (await call('POST', '/api/v1/posts', editorToken, { title: 'Draft from 2017', body: 'x' })).json();
+    const put = await call('PUT', `/api/v1/posts/${draft.id}`, editorToken, {
+      title: 'Draft from 2017',
+      body: 'x',
+      status: 'published',
+      publishedAt: '2017-03-04T05:06:07Z',
+    });
+    assert.equal(put.json().publishedAt, '2017-03-04T05:06:07.000Z');
+
+    const byAuthor = await call('POST', '/api/v1/posts', authorToken, { title: 'Backdated', body: 'x', status: 'published', publishedAt: at });
+    assert.equal(byAuthor.statusCode, 403);
+    assert.equal(byAuthor.json().errors[0].field, 'publishedAt');
+    // An author sending back the date their post already has (a whole post round-tripped) is fine.
+    const own = (await call('POST', '/api/v1/posts', authorToken, { title: 'Mine', body: 'x', status: 'published' })).json();
+    const roundTrip = await call('PUT', `/api/v1/posts/${own.id}`, authorToken, {
+      title: 'Mine, edited',
+      body: 'x',
+      status: 'published',
+      publishedAt: own.publishedAt,
+    });
+    assert.equal(roundTrip.statusCode, 200);
+    assert.equal(roundTrip.json().publishedAt, own.publishedAt);
+    const future = await call('POST', '/api/v1/posts', editorToken, {
+      title: 'Future',
+      body: 'x',
+      status: 'published',
+      publishedAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    assert.equal(future.statusCode, 422);
+    assert.equal(future.json().errors[0].field, 'publishedAt');
+  });
 });
 
 eachDatabase('posts API with CORS_ORIGINS', (dialect) => {

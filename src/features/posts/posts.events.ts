@@ -14,11 +14,18 @@ export interface PostDeleted {
   slug: string;
   title: string;
 }
+/** A published post's slug changed: its old address should lead to the new one. */
+export interface PostSlugChanged {
+  postId: number;
+  from: string;
+  to: string;
+}
 
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {
     'post.published': PostPublished;
     'post.updated': PostUpdated;
     'post.deleted': PostDeleted;
+    'post.slug_changed': PostSlugChanged;
   }
 }

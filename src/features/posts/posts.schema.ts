@@ -57,7 +57,11 @@ const fields = {
   excerpt: Type.Union([Type.String({ maxLength: LIMITS.excerpt }), Type.Null()], { description: 'Custom excerpt; null or empty to derive it from the body.' }),
   status: Status,
   tags: Type.Array(Type.String({ maxLength: LIMITS.tag }), { maxItems: LIMITS.tags, description: 'Tag names; new tags are created as needed.' }),
-  publishedAt: Type.String({ format: 'date-time', description: 'With status "scheduled": when the post goes live (in the future).' }),
+  publishedAt: Type.String({
+    format: 'date-time',
+    description:
+      'With status "scheduled": when the post goes live (in the future). With status "published", from editors and admins: a past publication date (imports keep their dates); a future one is a 422.',
+  }),
 };
 
 export const PostCreateSchema = Type.Object(

@@ -21,7 +21,7 @@ export interface PostInput {
   body?: string;
   excerpt?: string | null;
   status?: string;
-  /** With status "scheduled": when the post goes live (ISO 8601, in the future). */
+  /** With status "scheduled": when the post goes live (ISO 8601, in the future). With "published", from editors and admins: a past publication date. */
   publishedAt?: string | null;
   /** A list of names, or one comma-separated string (as an HTML form sends it). */
   tags?: string[] | string;
@@ -39,6 +39,8 @@ interface Normalized {
   status?: PostStatus;
   /** Set for a scheduled post (status stays draft until then). */
   publishAt?: string | null;
+  /** A past publication date given with status published (only editors and admins may set it). */
+  backdate?: string;
   tags?: { name: string; slug: string }[];
 }
 
@@ -101,7 +103,17 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
         out.publishAt = new Date(at).toISOString();
       }
     } else if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft", "published" or "scheduled"');
-    else {
+    else if (input.status === 'published' && typeof input.publishedAt === 'string') {
+      // A moved-in post keeps its date; a future one would go live now under a false date.
+      const at = Date.parse(input.publishedAt);
+      if (Number.isNaN(at)) err('publishedAt', 'must be a date and time like 2019-05-06T09:00:00Z');
+      else if (at > now.getTime()) err('publishedAt', 'must be in the past for a published post; use status "scheduled" for a future date');
+      else {
+        out.status = 'published';
+        out.publishAt = null;
+        out.backdate = new Date(at).toISOString();
+      }
+    } else {
       out.status = input.status;
       out.publishAt = null;
     }
@@ -151,6 +163,31 @@ export interface SearchOptions {
 /** A search result: the post, and a snippet of its body with the matches in <mark> (safe HTML). */
 export type SearchResult = Post & { highlight: string };
 
+// Only editors and admins may say a post was published earlier than it was (imports through the API).
+// A client that sends back the date the post already has (a whole post round-tripped) changes nothing.
+function assertMayBackdate(viewer: CurrentUser, v: Normalized, current: string | null = null): void {
+  if (v.backdate && v.backdate !== current && !canManageAllPosts(viewer)) {
+    throw new AppError('forbidden', 'Only editors and admins may set a past publication date', [
+      { field: 'publishedAt', message: 'may be set in the past only by editors and admins' },
+    ]);
+  }
+}
+
+/** A post as an import writes it: the source's dates, status and author, no events. */
+export interface ImportedPost {
+  authorId: number | null;
+  title: string;
+  slug: string;
+  body: string;
+  excerpt: string | null;
+  status: PostStatus | 'scheduled';
+  createdAt: string;
+  updatedAt: string;
+  /** Publication date (published) or go-live time (scheduled). */
+  publishedAt: string | null;
+  tags: string[];
+}
+
 // Unverified accounts may write drafts; publishing waits for a confirmed address.
 function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
   if (status === 'published' && !viewer.verified) {
@@ -162,7 +199,7 @@ function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
 export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events }) {
   const { db, clock, events } = deps;
   // Events travel with the change (post.published, post.updated, post.deleted).
-  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted'>(
+  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(
     trx: Parameters<Events['record']>[0],
     type: K,
     payload: EventCatalogue[K],
@@ -285,6 +322,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const v = validatePostInput(input, ['title', 'body'], clock.now());
       const status = v.status ?? 'draft';
       assertMayPublish(viewer, v.publishAt ? 'published' : status);
+      assertMayBackdate(viewer, v);
       const now = clock.now().toISOString();
       const given = v.slug !== undefined;
       for (let attempt = 0; ; attempt++) {
@@ -301,7 +339,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             status,
             created_at: now,
             updated_at: now,
-            published_at: status === 'published' ? now : null,
+            published_at: status === 'published' ? (v.backdate ?? now) : null,
             publish_at: v.publishAt ?? null,
           };
           const { id, tags } = await db.transaction().execute(async (trx) => {
@@ -326,6 +364,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async replace(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
       const v = validatePostInput(input, ['title', 'body', 'status'], clock.now());
+      assertMayBackdate(viewer!, v, post.publishedAt);
       if (post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status!);
       return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] });
     },
@@ -334,6 +373,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async patch(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
       const v = validatePostInput(input, [], clock.now());
+      assertMayBackdate(viewer!, v, post.publishedAt);
       if (v.status && post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status);
       return this.update(post, v);
     },
@@ -362,9 +402,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
               // The first publication date stays, so re-publishing doesn't bump old posts to the top.
               published_at:
                 status === 'published'
-                  ? post.status === 'scheduled'
-                    ? now
-                    : (post.publishedAt ?? now)
+                  ? (v.backdate ?? (post.status === 'scheduled' ? now : (post.publishedAt ?? now)))
                   : post.status === 'scheduled'
                     ? null
                     : post.publishedAt,
@@ -374,6 +412,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
           await reindexPost(trx, post.id);
           if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
+          // Readers and search engines know a published post by its address: the old one must keep working.
+          if (slug !== post.slug && post.status === 'published') await record(trx, 'post.slug_changed', { postId: post.id, from: post.slug, to: slug });
         });
       } catch (e) {
         if (isUniqueViolation(e)) throw slugTaken(slug);
@@ -452,6 +492,56 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       }
       return n;
     },
+
+    /**
+     * Writes a post brought in by an import (new, or over the one `id` names):
+     * the source's dates, status and author are kept as given, the slug is made
+     * unique, and no events are recorded, so moving a blog in sends no webhooks
+     * or notifications for years of old posts.
+     */
+    async writeImported(input: ImportedPost, id?: number, attempt = 0): Promise<Post> {
+      const base = slugify(input.slug, LIMITS.slug) || slugify(input.title, LIMITS.slug);
+      const slug = await freeSlug(base, id);
+      const status: PostStatus = input.status === 'published' ? 'published' : 'draft';
+      const names = new Map<string, { name: string; slug: string }>();
+      for (const raw of input.tags) {
+        const name = raw.trim().replace(/\s+/g, ' ').slice(0, LIMITS.tag);
+        const tagSlug = slugify(name, LIMITS.tag);
+        if (tagSlug && !names.has(tagSlug)) names.set(tagSlug, { name, slug: tagSlug });
+      }
+      const d = derived(input.body, input.excerpt);
+      const values = {
+        author_id: input.authorId,
+        title: input.title.slice(0, LIMITS.title) || 'Untitled',
+        slug,
+        body: input.body,
+        custom_excerpt: input.excerpt,
+        ...d,
+        status,
+        created_at: input.createdAt,
+        updated_at: input.updatedAt,
+        published_at: status === 'published' ? (input.publishedAt ?? input.createdAt) : null,
+        publish_at: input.status === 'scheduled' ? input.publishedAt : null,
+      };
+      try {
+        const postId = await db.transaction().execute(async (trx) => {
+          let postId = id;
+          if (postId === undefined) postId = (await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow()).id;
+          else await trx.updateTable('posts').set(values).where('id', '=', postId).execute();
+          await q.setPostTags(trx, postId, [...names.values()], input.updatedAt, id === undefined);
+          await reindexPost(trx, postId);
+          return postId;
+        });
+        return (await q.findPostById(db, postId))!;
+      } catch (e) {
+        // Imports write several posts at once: two may pick the same free slug; the loser picks again.
+        if (!isUniqueViolation(e) || attempt >= 5) throw e;
+        return this.writeImported(input, id, attempt + 1);
+      }
+    },
+
+    /** Whether a post with this id still exists (an import's record may outlive it). */
+    exists: async (id: number) => (await db.selectFrom('posts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
 
     /** Writes the welcome post into an empty blog, once in its life. */
     async seedWelcome(body: string): Promise<void> {

@@ -145,6 +145,8 @@ export interface CommentsTable {
   created_at: string;
   updated_at: string;
   edited_at: string | null;
+  /** The name a guest gave (imported comments without an account); null for members. */
+  author_name: string | null;
 }
 
 export type NotificationKind = 'comment_on_post' | 'reply_to_comment' | 'new_follower' | 'post_favorited';
@@ -354,6 +356,9 @@ export interface Database {
   post_search: PostSearchTable;
   media: MediaTable;
   media_variants: MediaVariantsTable;
+  redirects: RedirectsTable;
+  imported_items: ImportedItemsTable;
+  import_runs: ImportRunsTable;
 }
 
 // Media (migrations/2026-11-30-0011-media.ts).
@@ -392,6 +397,21 @@ export interface MediaTable {
   updated_at: string;
 }
 
+// Moving in and out (migrations/2026-11-30-0012-moving.ts).
+
+/** An old address that answers with a redirect when nothing else lives there. */
+export interface RedirectsTable {
+  id: Generated<number>;
+  /** Percent-decoded path without a trailing slash (except "/"), with a query only when matching one (/?p=12). */
+  from_path: string;
+  to_path: string;
+  status: 301 | 302;
+  /** 'admin' (made by hand), 'slug' (a post's slug changed), 'import'. */
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** One resized copy of a media image in one format. */
 export interface MediaVariantsTable {
   media_id: string;
@@ -402,6 +422,36 @@ export interface MediaVariantsTable {
   storage_key: string;
   bytes: number;
   created_at: string;
+}
+
+/** What an import brought in, keyed by the source's identity, so a second run updates it. */
+export interface ImportedItemsTable {
+  /** 'wordpress', 'ghost', 'inkwell'. */
+  source: string;
+  /** 'post', 'comment', 'user'. */
+  kind: string;
+  source_id: string;
+  target_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ImportRunState = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** One import started from /admin/import (the file itself waits in the import directory). */
+export interface ImportRunsTable {
+  id: Generated<number>;
+  format: string;
+  file_name: string;
+  state: ImportRunState;
+  /** Items read so far. */
+  progress: Generated<number>;
+  /** The report as JSON, once finished. */
+  report: string | null;
+  error: string | null;
+  created_by: number | null;
+  created_at: string;
+  finished_at: string | null;
 }
 
 // Full-text search (migrations/2026-11-23-0006-search.ts).

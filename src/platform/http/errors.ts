@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
 import { submittedValues } from './forms.ts';
 import { errorPage, sendPage } from './layout.ts';
+import type { NotFoundFallbacks } from './not-found.ts';
 
 /** JSON API requests get problem+json; everything else gets an HTML page. */
 export function wantsJson(request: FastifyRequest): boolean {
@@ -76,9 +77,24 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
 }
 
 export const errorsPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: { notFound?: NotFoundFallbacks }) => {
+    const { notFound } = opts;
+    // An old address (a renamed post, an imported blog's permalink) answers with its redirect rather than a 404.
+    const redirectFor = async (request: FastifyRequest) => (notFound && !wantsJson(request) ? notFound.resolve(request) : null);
+    if (notFound) {
+      app.addHook('onRequest', async (request, reply) => {
+        if (!notFound.wantsEarly(request.url)) return;
+        const to = await redirectFor(request);
+        if (to) return reply.code(to.status).redirect(to.location);
+      });
+    }
+
     app.setErrorHandler(async (error, request, reply) => {
       const err = toAppError(error);
+      if (err.code === 'not_found') {
+        const to = await redirectFor(request).catch(() => null);
+        if (to) return reply.code(to.status).redirect(to.location);
+      }
       if (err.status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: err.code }, err.message);
       if (wantsJson(request)) return sendProblem(request, reply, err);
@@ -94,7 +110,9 @@ export const errorsPlugin = fp(
       }
       return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
     });
-    app.setNotFoundHandler((request, reply) => {
+    app.setNotFoundHandler(async (request, reply) => {
+      const to = await redirectFor(request);
+      if (to) return reply.code(to.status).redirect(to.location);
       const err = new AppError('not_found', `Nothing lives at ${request.method} ${request.url.split('?')[0]}`);
       if (wantsJson(request)) return sendProblem(request, reply, err);
       return reply.code(404).type('text/html; charset=utf-8').send(errorPage(request, err));

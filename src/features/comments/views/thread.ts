@@ -36,12 +36,12 @@ export function commentHtml(item: ThreadItem, v: ThreadViewer): string {
 </div>`;
   const body = placeholder
     ? html`<p class="meta"><em>${placeholder}</em></p>`
-    : html`<p class="meta"><strong>${c.author?.displayName ?? 'A former member'}</strong> · <a href="#comment-${c.id}">!${dateHtml(c.createdAt)}</a>${c.editedAt ? ' · edited' : ''}!${BADGE[c.status] ? html` <span class="badge">${BADGE[c.status]}</span>` : ''}</p>
+    : html`<p class="meta"><strong>${c.author?.displayName ?? c.authorName ?? 'A former member'}</strong> · <a href="#comment-${c.id}">!${dateHtml(c.createdAt)}</a>${c.editedAt ? ' · edited' : ''}!${BADGE[c.status] ? html` <span class="badge">${BADGE[c.status]}</span>` : ''}</p>
 !${item.inReplyTo ? html`<p class="meta">In reply to <a href="#comment-${item.inReplyTo.id}">${item.inReplyTo.name}</a></p>` : ''}
 <div class="comment-body">!${c.bodyHtml}</div>
 !${controls}`;
   return html`<li id="comment-${c.id}" class="comment depth-${item.depth}">
-<article aria-label="Comment by ${placeholder ? 'nobody' : (c.author?.displayName ?? 'a former member')}">!${body}</article>
+<article aria-label="Comment by ${placeholder ? 'nobody' : (c.author?.displayName ?? c.authorName ?? 'a former member')}">!${body}</article>
 <ol class="replies" id="replies-${c.id}">!${item.replies.map((r) => commentHtml(r, v))}</ol>
 </li>`;
 }

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
+import { buildToken, buildUser } from '../../../test/support/factories.ts';
+import { systemClock } from '../../lib/clock.ts';
+import { createSettings } from '../../platform/settings.ts';
+import { createAccountsService } from '../accounts/index.ts';
+import { createCommentsService } from '../comments/index.ts';
+import { createPostsService } from '../posts/index.ts';
+import { createRedirectsService } from '../redirects/index.ts';
+import { createExporter, ImportRefused } from './index.ts';
+
+// Nobody should trust a platform they cannot leave: the export must hold the
+// whole blog, and importing it into a fresh Inkwell must give the same blog back.
+eachDatabase('export and import inkwell', (dialect) => {
+  let a: TestApp, b: TestApp;
+  let adminToken: string;
+  const dir = mkdtempSync(join(tmpdir(), 'inkwell-export-'));
+
+  const exporterFor = (t: TestApp) => {
+    const db = t.db.kysely;
+    const settings = createSettings(db);
+    const posts = createPostsService({ db, clock: systemClock, events: t.events });
+    return createExporter({
+      db,
+      clock: systemClock,
+      settings,
+      site: { url: 'http://blog.test' },
+      posts,
+      comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
+      accounts: createAccountsService({ db, clock: systemClock, settings }),
+      redirects: createRedirectsService({ db, clock: systemClock }),
+    });
+  };
+
+  before(async () => {
+    a = await buildTestApp(dialect);
+    b = await buildTestApp(dialect);
+    const admin = await buildUser(a, { role: 'admin', username: 'the_admin', email: 'admin@blog.test' });
+    const author = await buildUser(a, { role: 'author', username: 'writer', email: 'writer@blog.test' });
+    adminToken = await buildToken(a, admin);
+    const authorToken = await buildToken(a, author);
+    const call = (token: string, method: string, url: string, body?: unknown) =>
+      a.app.inject({
+        method: method as 'POST',
+        url,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        payload: body ? JSON.stringify(body) : undefined,
+      });
+    const p1 = (
+      await call(adminToken, 'POST', '/api/v1/posts', {
+        title: 'Old news',
+        body: 'From **2019**.',
+        status: 'published',
+        publishedAt: '2019-05-06T09:00:00Z',
+        tags: ['History', 'Zürich'],
+        excerpt: 'Custom',
+      })
+    ).json();
+    await call(authorToken, 'POST', '/api/v1/posts', { title: 'A draft', body: 'Unfinished' });
+    await call(authorToken, 'POST', '/api/v1/posts', { title: 'Later', body: 'Soon', status: 'scheduled', publishedAt: '2099-01-01T00:00:00Z' });
+    const c1 = (await call(authorToken, 'POST', `/api/v1/posts/${p1.id}/comments`, { body: 'First!' })).json();
+    await call(adminToken, 'POST', `/api/v1/posts/${p1.id}/comments`, { body: 'A reply', parentId: c1.id });
+    await call(adminToken, 'POST', '/api/v1/redirects', { from: '/old-home', to: '/posts/old-news', status: 302 });
+    await createSettings(a.db.kysely).set('site_name', 'Round Trip Blog');
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function snapshot(t: TestApp) {
+    const db = t.db.kysely;
+    const users = await db.selectFrom('users').select(['id', 'username', 'email', 'role', 'display_name']).orderBy('username').execute();
+    const name = new Map(users.map((u) => [u.id, u.username]));
+    const posts = await db.selectFrom('posts').selectAll().orderBy('slug').execute();
+    const slugOf = new Map(posts.map((p) => [p.id, p.slug]));
+    const tags = await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select(['post_id', 'name']).execute();
+    const comments = await db.selectFrom('comments').selectAll().orderBy('created_at').orderBy('id').execute();
+    const bodyOf = new Map(comments.map((c) => [c.id, c.body]));
+    return {
+      users: users.map(({ id: _id, ...u }) => u),
+      posts: posts.map((p) => ({
+        slug: p.slug,
+        title: p.title,
+        body: p.body,
+        bodyHtml: p.body_html,
+        excerpt: p.custom_excerpt,
+        status: p.status,
+        created: p.created_at,
+        updated: p.updated_at,
+        published: p.published_at,
+        publishAt: p.publish_at,
+        author: p.author_id === null ? null : name.get(p.author_id),
+        tags: tags
+          .filter((x) => x.post_id === p.id)
+          .map((x) => x.name)
+          .sort(),
+      })),
+      comments: comments.map((c) => ({
+        post: slugOf.get(c.post_id),
+        parent: c.parent_id === null ? null : bodyOf.get(c.parent_id),
+        author: c.author_id === null ? c.author_name : name.get(c.author_id),
+        body: c.body,
+        status: c.status,
+        created: c.created_at,
+      })),
+      redirects: await db.selectFrom('redirects').select(['from_path', 'to_path', 'status']).orderBy('from_path').execute(),
+      siteName: await createSettings(db).get('site_name'),
+    };
+  }
+
+  test('GET /api/v1/export: admins only, a tar.gz with inkwell.json (no secrets) and Markdown per post', async () => {
+    const author = await buildToken(a, await buildUser(a, { role: 'editor' }));
+    assert.equal((await a.app.inject({ method: 'GET', url: '/api/v1/export', headers: { authorization: `Bearer ${author}` } })).statusCode, 403);
+    assert.equal((await a.app.inject({ method: 'GET', url: '/api/v1/export' })).statusCode, 401);
+    const res = await a.app.inject({ method: 'GET', url: '/api/v1/export', headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/gzip');
+    assert.match(String(res.headers['content-disposition']), /attachment; filename="round-trip-blog-|attachment; filename="inkwell-/);
+    writeFileSync(join(dir, 'blog.tar.gz'), res.rawPayload);
+    const tarText = gunzipSync(res.rawPayload).toString('utf8');
+    assert.match(tarText, /"format":"inkwell-export","version":1/);
+    assert.doesNotMatch(tarText, /password_?hash|"password"|scrypt\$|session_secret|token_hash/i, 'no password hashes, tokens or secrets');
+    const md = /---\ntitle: Old news\n[\s\S]*?---\n\nFrom \*\*2019\*\*\.\n/.exec(tarText);
+    assert.ok(md, 'markdown/old-news.md with front matter');
+    const front = parseYaml(md[0].split('---\n')[1]);
+    assert.equal(front.date, '2019-05-06T09:00:00.000Z');
+    assert.deepEqual(front.tags, ['History', 'Zürich']);
+    assert.equal(front.draft, false);
+  });
+
+  test('importing the archive into a fresh Inkwell reproduces the blog', async () => {
+    const exporter = exporterFor(b);
+    const report = await exporter.importArchive(join(dir, 'blog.tar.gz'));
+    assert.equal(report.counts.comments.imported, 2);
+    const [was, is] = [await snapshot(a), await snapshot(b)];
+    assert.deepEqual(is.posts, was.posts);
+    assert.deepEqual(is.comments, was.comments);
+    assert.deepEqual(is.redirects, was.redirects);
+    assert.deepEqual(is.users, was.users);
+    assert.equal(is.siteName, 'Round Trip Blog');
+    const pw = await b.db.kysely.selectFrom('users').select('password_hash').where('username', '=', 'writer').executeTakeFirstOrThrow();
+    assert.equal(pw.password_hash, null, 'people choose a new password on the new blog');
+    // Again: nothing doubles.
+    await exporter.importArchive(join(dir, 'blog.tar.gz'));
+    assert.deepEqual((await snapshot(b)).posts, was.posts);
+  });
+
+  test('anything but an export archive is refused', async () => {
+    const exporter = exporterFor(b);
+    writeFileSync(join(dir, 'not.tar.gz'), 'plain text');
+    await assert.rejects(
+      exporter.importArchive(join(dir, 'not.tar.gz')),
+      (e: Error) => e instanceof ImportRefused && /not an Inkwell export archive/.test(e.message),
+    );
+  });
+});

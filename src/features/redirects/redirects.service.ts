@@ -1,0 +1,162 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
+import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A redirect as the admin page and the API show it. */
+export interface Redirect {
+  id: number;
+  from: string;
+  to: string;
+  status: 301 | 302;
+  source: string;
+  createdAt: string;
+}
+
+export interface RedirectInput {
+  from?: unknown;
+  to?: unknown;
+  status?: unknown;
+}
+
+const MAX_PATH = 500;
+
+/**
+ * The form a path is stored and looked up in: percent-decoded (browsers and
+ * WordPress differ in the case of %d0), without a trailing slash, with the query
+ * kept only when asked (a WordPress `/?p=12`). Null for something that is not a path.
+ */
+export function normalizePath(raw: string, keepQuery = true): string | null {
+  const q = raw.indexOf('?');
+  let path = q === -1 ? raw : raw.slice(0, q);
+  const query = q === -1 ? '' : raw.slice(q + 1);
+  if (!path.startsWith('/') || path.startsWith('//')) return null;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    return null;
+  }
+  if (path.length > 1) path = path.replace(/\/+$/, '') || '/';
+  return keepQuery && query ? `${path}?${query}` : path;
+}
+
+const toRedirect = (r: { id: number; from_path: string; to_path: string; status: number; source: string; created_at: string }): Redirect => ({
+  id: r.id,
+  from: r.from_path,
+  to: r.to_path,
+  status: r.status === 302 ? 302 : 301,
+  source: r.source,
+  createdAt: r.created_at,
+});
+
+/** Redirects from old addresses: made by hand, by a renamed post, or by an import. */
+export function createRedirectsService(deps: { db: Kysely<Database>; clock: Clock }) {
+  const { db, clock } = deps;
+
+  function validate(input: RedirectInput): { from: string; to: string; status: 301 | 302 } {
+    const errors: FieldError[] = [];
+    const fromRaw = typeof input.from === 'string' ? input.from.trim() : '';
+    const toRaw = typeof input.to === 'string' ? input.to.trim() : '';
+    const from = fromRaw ? normalizePath(fromRaw) : null;
+    if (!fromRaw) errors.push({ field: 'from', message: 'is required' });
+    else if (fromRaw.length > MAX_PATH) errors.push({ field: 'from', message: `must be at most ${MAX_PATH} characters` });
+    else if (!from || from === '/') errors.push({ field: 'from', message: 'must be a path on this site starting with / (like /old-post/)' });
+    let to = toRaw;
+    if (!toRaw) errors.push({ field: 'to', message: 'is required' });
+    else if (toRaw.length > MAX_PATH) errors.push({ field: 'to', message: `must be at most ${MAX_PATH} characters` });
+    else if (toRaw.startsWith('/') && !toRaw.startsWith('//')) to = toRaw;
+    else {
+      // Another site is allowed (a blog that moved part of itself), but only over http(s).
+      let url: URL | null = null;
+      try {
+        url = new URL(toRaw);
+      } catch {
+        /* reported below */
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+        errors.push({ field: 'to', message: 'must be a path starting with / or an http(s) address' });
+      else to = url.href;
+    }
+    if (from && to && normalizePath(to) === from) errors.push({ field: 'to', message: 'must differ from the old address' });
+    const status = input.status === undefined || input.status === '' ? 301 : Number(input.status);
+    if (status !== 301 && status !== 302) errors.push({ field: 'status', message: 'must be 301 (moved for good) or 302 (for now)' });
+    assertValid(errors);
+    return { from: from!, to, status: status as 301 | 302 };
+  }
+
+  return {
+    /** Every redirect, newest first. */
+    async list(): Promise<Redirect[]> {
+      const rows = await db.selectFrom('redirects').selectAll().orderBy('id', 'desc').execute();
+      return rows.map(toRedirect);
+    },
+
+    async get(id: number): Promise<Redirect> {
+      const row = await db.selectFrom('redirects').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new AppError('not_found', 'No redirect with that id');
+      return toRedirect(row);
+    },
+
+    /** Adds a redirect by hand; 409 when the old address already has one. */
+    async create(input: RedirectInput): Promise<Redirect> {
+      const v = validate(input);
+      const now = clock.now().toISOString();
+      try {
+        const row = await db
+          .insertInto('redirects')
+          .values({ from_path: v.from, to_path: v.to, status: v.status, source: 'admin', created_at: now, updated_at: now })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toRedirect(row);
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        throw new AppError('conflict', `${v.from} already redirects somewhere`, [{ field: 'from', message: 'already has a redirect' }]);
+      }
+    },
+
+    async remove(id: number): Promise<void> {
+      const res = await db.deleteFrom('redirects').where('id', '=', id).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) throw new AppError('not_found', 'No redirect with that id');
+    },
+
+    /**
+     * Points `from` at `to` (replacing what `from` pointed at), points every
+     * redirect that ended at `from` at `to` too, so there are no chains, and
+     * drops any redirect away from `to`: something lives there now.
+     */
+    async point(trx: Db, from: string, to: string, source: string, status: 301 | 302 = 301): Promise<void> {
+      const f = normalizePath(from);
+      const t = normalizePath(to, true);
+      if (!f || !t || f === t) return;
+      const now = clock.now().toISOString();
+      await trx.deleteFrom('redirects').where('from_path', '=', t).execute();
+      await trx.updateTable('redirects').set({ to_path: to, updated_at: now }).where('to_path', '=', from).execute();
+      await trx
+        .insertInto('redirects')
+        .values({ from_path: f, to_path: to, status, source, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('from_path').doUpdateSet({ to_path: to, status, source, updated_at: now }))
+        .execute();
+    },
+
+    /** Where a request for this URL (path and query) should go, if anywhere. */
+    async lookup(url: string): Promise<{ location: string; status: 301 | 302 } | null> {
+      const withQuery = normalizePath(url, true);
+      const path = normalizePath(url, false);
+      if (!path) return null;
+      const candidates = withQuery && withQuery !== path ? [withQuery, path] : [path];
+      const rows = await db.selectFrom('redirects').select(['from_path', 'to_path', 'status']).where('from_path', 'in', candidates).execute();
+      const hit = rows.find((r) => r.from_path === candidates[0]) ?? rows[0];
+      if (!hit) return null;
+      // A path-only redirect carries the request's query along (campaign tags, paging).
+      const q = url.indexOf('?');
+      const carry = hit.from_path === path && q !== -1 && !hit.to_path.includes('?') ? url.slice(q) : '';
+      // Only what a header cannot carry is encoded; a stored %2F stays as the admin wrote it.
+      return { location: hit.to_path.replace(/[^\x21-\x7e]+/g, (c) => encodeURIComponent(c)) + carry, status: hit.status === 302 ? 302 : 301 };
+    },
+  };
+}
+
+export type RedirectsService = ReturnType<typeof createRedirectsService>;
