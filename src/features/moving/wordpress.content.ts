@@ -94,6 +94,15 @@ export function createConverter(): TurndownService {
       return prefix + body + (node.nextSibling && !/\n$/.test(body) ? '\n' : '');
     },
   });
+  // Inkwell renders body headings one level down (the post title is the page's only
+  // <h1>, so "#" is an <h2>). The old blog's <h2> becomes "#" to stay an <h2>.
+  td.addRule('heading', {
+    filter: ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'],
+    replacement: (content, node) => {
+      const level = Math.max(1, Number(node.nodeName.charAt(1)) - 1);
+      return `\n\n${'#'.repeat(level)} ${content.trim()}\n\n`;
+    },
+  });
   td.addRule('figure', {
     filter: 'figure',
     replacement: (content) => `\n\n${content.trim()}\n\n`,
