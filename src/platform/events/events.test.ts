@@ -47,15 +47,20 @@ eachDatabase('domain events', (dialect) => {
       // Nothing kicks by hand: the recording transaction's commit starts the dispatch.
       for (let i = 0; i < 3000 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(seen, [1, 2]);
-      const left = await db.kysely.selectFrom('events').select('id').where('processed_at', 'is', null).execute();
-      assert.equal(left.length, 0);
+      // The handler ran inside the transaction that marks the event processed: wait for its commit.
+      const unprocessed = () => db.kysely.selectFrom('events').select('id').where('processed_at', 'is', null).execute();
+      for (let i = 0; i < 3000 && (await unprocessed()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await unprocessed()).length, 0);
     } finally {
       await events.stop();
     }
   });
 
   test('a failing handler rolls back its writes and the claim; the event is retried later', async () => {
-    const events = createEvents({ db: db.kysely, clock, retryDelaysMs: [0, 0] });
+    // A retry waits a minute of this clock, so the dispatch that the commit itself
+    // starts cannot retry the event behind the test's back.
+    let at = Date.now();
+    const events = createEvents({ db: db.kysely, clock: { now: () => new Date(at) }, retryDelaysMs: [60_000, 60_000] });
     let fail = true;
     events.on('t.flaky', async (_e, trx) => {
       await trx.insertInto('settings').values({ key: 'flaky', value: 'written' }).execute();
@@ -69,6 +74,7 @@ eachDatabase('domain events', (dialect) => {
     assert.equal(row.last_error, 'boom');
     assert.equal(await db.kysely.selectFrom('settings').select('value').where('key', '=', 'flaky').executeTakeFirst(), undefined);
     fail = false;
+    at += 61_000;
     await events.dispatchDue();
     const done = await db.kysely.selectFrom('events').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
     assert.notEqual(done.processed_at, null);
