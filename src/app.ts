@@ -20,6 +20,7 @@ import { createSessionStore } from './platform/http/sessions.ts';
 import { createMemoryCounterStore, rateLimitPlugin } from './platform/http/rate-limit.ts';
 import { createPageChrome } from './platform/http/slots.ts';
 import { createSettings } from './platform/settings.ts';
+import { createSite } from './platform/site.ts';
 import { randomToken } from './lib/secrets.ts';
 import { accountsFeature } from './features/accounts/index.ts';
 import { adminMailFeature } from './features/admin-mail/index.ts';
@@ -49,7 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db, clock } = deps;
   const settings = createSettings(db.kysely);
   const secret = config.sessionSecret ?? await settings.getOrInit('session_secret', () => randomToken());
-  const siteName = await settings.get('site_name') ?? 'Inkwell';
+  const site = createSite({ db, url: config.siteUrl, timezone: config.timezone });
+  await site.refresh();
   const https = config.siteUrl.startsWith('https:');
 
   const app = Fastify({
@@ -126,7 +128,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cachingPlugin);
   // Routes opt in with config.cacheAnonymous.
   await app.register(responseCachePlugin, { db });
-  const site = { url: config.siteUrl, name: () => siteName };
   const chrome = createPageChrome();
   await app.register(layoutPlugin, { site, chrome });
 
@@ -137,12 +138,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const accounts = accountsFeature(ctx, { posts: posts.service });
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
+  const media = mediaFeature(ctx);
   const features: Feature<unknown>[] = [
-    siteFeature(ctx, { posts: posts.service }),
+    siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service }),
     accounts,
     adminMailFeature(ctx),
     posts,
-    mediaFeature(ctx),
+    media,
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

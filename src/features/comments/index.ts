@@ -15,7 +15,9 @@ export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */
 export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }): Feature<CommentsService> {
-  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service });
+  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service,
+    commenting: async () => (await ctx.site.refresh()).commenting,
+  });
   return {
     service,
     async plugin(app) {
