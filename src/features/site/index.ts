@@ -37,7 +37,7 @@ export function siteFeature(ctx: AppContext, deps: { posts: PostsService; accoun
       });
       ctx.chrome.add('footer', { order: 10, render: () => html`· <a href="/feed.xml">RSS</a> · <a href="/atom.xml">Atom</a>` });
       ctx.chrome.adminPage({ href: '/admin/site', name: 'Site settings', description: 'Name, logo, language, time zone, menu, who may sign up and comment', order: 1 });
-      await app.register(siteRoutes, { db: ctx.db });
+      await app.register(siteRoutes, { db: ctx.db, siteUrl: ctx.site.url });
       await app.register(siteAdminRoutes, { settings: service, media: deps.media });
       await app.register(feedRoutes, { posts: deps.posts, site: ctx.site });
     },

@@ -93,10 +93,13 @@ function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string)
 <meta property="og:type" content="${opts.ogType ?? 'website'}">
 <meta property="og:url" content="${canonical}">
 <meta property="og:locale" content="${s.language.replace('-', '_')}">
-!${image ? html`<meta property="og:image" content="${image}">\n` : ''}<meta name="twitter:card" content="${image ? 'summary_large_image' : 'summary'}">
+!${image ? html`<meta property="og:image" content="${image}">` : ''}
+<meta name="twitter:card" content="${image ? 'summary_large_image' : 'summary'}">
 <meta name="twitter:title" content="${fullTitle}">
 <meta name="twitter:description" content="${description}">
-!${image ? html`<meta name="twitter:image" content="${image}">\n` : ''}!${noindex ? '<meta name="robots" content="noindex">\n' : ''}!${opts.jsonLd ? jsonLdScript(opts.jsonLd) : ''}`;
+!${image ? html`<meta name="twitter:image" content="${image}">` : ''}
+!${noindex ? '<meta name="robots" content="noindex">' : ''}
+!${opts.jsonLd ? jsonLdScript(opts.jsonLd) : ''}`;
 }
 
 /** The document around every HTML page: header, navigation, flash message, footer. */
