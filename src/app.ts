@@ -29,6 +29,7 @@ import { commentsFeature } from './features/comments/index.ts';
 import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
 import { mediaFeature } from './features/media/index.ts';
+import { pagesFeature } from './features/pages/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
 import { postsFeature } from './features/posts/index.ts';
 import { realworldFeature } from './features/realworld/index.ts';
@@ -139,12 +140,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
   const media = mediaFeature(ctx);
+  const pages = pagesFeature(ctx, { media: media.service });
   const features: Feature<unknown>[] = [
-    siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service }),
+    siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service }),
     accounts,
     adminMailFeature(ctx),
     posts,
     media,
+    pages,
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

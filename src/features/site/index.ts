@@ -2,6 +2,7 @@ import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { MediaService } from '../media/index.ts';
+import type { PagesService } from '../pages/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import { siteAdminRoutes } from './site.admin.ts';
 import { siteApi } from './site.api.ts';
@@ -12,7 +13,7 @@ import { createSiteSettingsService, type SiteSettingsService } from './site.sett
 export type { SiteSettingsService, SiteView } from './site.settings.ts';
 
 /** The site as a whole: its settings, health checks, the admin index, feeds and the sitemap. */
-export function siteFeature(ctx: AppContext, deps: { posts: PostsService; accounts: AccountsService; media: MediaService }): Feature<SiteSettingsService> {
+export function siteFeature(ctx: AppContext, deps: { posts: PostsService; accounts: AccountsService; media: MediaService; pages: PagesService }): Feature<SiteSettingsService> {
   const service = createSiteSettingsService({ site: ctx.site, accounts: deps.accounts, media: deps.media });
   // The logo and the favicon are uses of their images: the library keeps them.
   deps.media.addReferenceSource(async (ids) => {
@@ -39,7 +40,7 @@ export function siteFeature(ctx: AppContext, deps: { posts: PostsService; accoun
       ctx.chrome.adminPage({ href: '/admin/site', name: 'Site settings', description: 'Name, logo, language, time zone, menu, who may sign up and comment', order: 1 });
       await app.register(siteRoutes, { db: ctx.db, siteUrl: ctx.site.url });
       await app.register(siteAdminRoutes, { settings: service, media: deps.media });
-      await app.register(feedRoutes, { posts: deps.posts, site: ctx.site });
+      await app.register(feedRoutes, { posts: deps.posts, pages: deps.pages, site: ctx.site });
     },
     async api(api) {
       await api.register(siteApi, { settings: service });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { el, xmlDocument, type XmlNode } from '../../lib/xml.ts';
 import type { Site } from '../../platform/site.ts';
+import type { PagesService } from '../pages/index.ts';
 import type { PostsService } from '../posts/index.ts';
 
 const FEED_SIZE = 20;
@@ -33,7 +34,7 @@ export function absoluteLinks(html: string, base: string): string {
  * holds (markup-like titles and tags, `]]>`, characters XML forbids) the
  * documents stay well-formed.
  */
-export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; site: Site }) {
+export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; pages: PagesService; site: Site }) {
   const { posts, site } = opts;
   const siteUrl = site.url;
   const home = `${siteUrl}/`;
@@ -133,8 +134,11 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
   });
 
   app.get('/sitemap.xml', cached, async (_request, reply) => {
-    const rows = await posts.sitemapEntries(SITEMAP_MAX - 1);
+    // Pages are in the sitemap (never in the feeds, which are for new posts).
+    const pageRows = await opts.pages.sitemapEntries();
+    const rows = await posts.sitemapEntries(SITEMAP_MAX - 1 - pageRows.length);
     const urls = [el('url', null, el('loc', null, home))]
+      .concat(pageRows.map((r) => el('url', null, el('loc', null, `${siteUrl}/pages/${r.slug}`), el('lastmod', null, r.updatedAt))))
       .concat(rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))));
     reply.type('application/xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return xmlDocument(el('urlset', { xmlns: 'http://www.sitemaps.org/schemas/sitemap/0.9' }, urls));
