@@ -25,6 +25,7 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
         const { items, count } = await service.thread(request.user, post);
         return threadHtml(items, count, {
           user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: ctx.clock.now().getTime(),
+          commenting: ctx.site.settings().commenting,
         }, post.id);
       }, 20);
       ctx.chrome.add('nav', {

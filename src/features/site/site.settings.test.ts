@@ -207,5 +207,8 @@ eachDatabase('who may sign up as what, and who may comment', (dialect) => {
     const closed = await comment(verified);
     assert.equal(closed.statusCode, 403);
     assert.match(closed.json().detail, /closed/);
+    const page = await t.app.inject({ url: '/posts/open-for-comments' });
+    assert.match(page.body, /Comments are closed\./, 'the post page offers no form');
+    await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { commenting: 'verified' } });
   });
 });
