@@ -88,18 +88,18 @@ ${o.op.security ? 'Authentication: Authorization: Bearer <token>, or a session c
 
 /** GET /api/v1/openapi.json and the reference page at /api/docs. */
 export async function apiDocsRoutes(app: FastifyInstance, opts: { site: Site }) {
-  // The document's info names this blog as its settings say now (the layout
-  // refreshes them per request); the rest is built once from the routes.
-  const current = () => {
+  // The document's info names this blog as its settings say now; the rest is
+  // built once from the routes.
+  const current = async () => {
     const doc = app.swagger() as unknown as OpenApiDoc;
-    const { name, description } = opts.site.settings();
+    const { name, description } = await opts.site.refresh();
     const info = { ...doc.info, title: `${name} API`, description: `${description ? `${description}\n\n` : ''}${doc.info.description ?? ''}` };
     return { ...doc, info };
   };
   app.get('/api/v1/openapi.json', async () => current());
   let page: { key: string; html: string } | undefined;
   app.get('/api/docs', async (request, reply) => {
-    const doc = current();
+    const doc = await current();
     const key = `${doc.info.title}\n${doc.info.description}`;
     if (page?.key !== key) page = { key, html: referenceHtml(doc) };
     return sendPage(request, reply, { title: 'API reference', body: page.html });

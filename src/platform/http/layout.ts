@@ -30,9 +30,11 @@ export const layoutPlugin = fp(async (app: FastifyInstance, opts: { site: Site; 
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css);
   });
   // Every answer but the static assets and health checks sees the current
-  // settings (one change-token read when nothing changed).
+  // settings (one change-token read when nothing changed): pages, feeds, and the
+  // emails that a request causes.
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/assets/') && request.url !== '/healthz') await opts.site.refresh();
+    const url = request.url;
+    if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') await opts.site.refresh();
   });
   app.addHook('preHandler', async (request) => {
     if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
@@ -48,7 +50,7 @@ export interface PageOptions {
   status?: number;
   /** Extra <head> elements, already HTML (feeds' alternate links). */
   head?: string;
-  /** For <meta name="description"> and the sharing cards; the site's description when absent. */
+  /** For <meta name="description"> and the sharing cards; else the site's description (or a sentence with its name). */
   description?: string;
   /** The page's own path or URL for rel=canonical; the requested path (without its query) when absent. */
   canonical?: string;
@@ -80,7 +82,7 @@ export function absoluteUrl(site: Site, pathOrUrl: string): string {
 function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string): string {
   const { site } = request.server.layout;
   const s = site.settings();
-  const description = (opts.description ?? s.description ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
+  const description = (opts.description || s.description || `The latest posts from ${s.name}`).replace(/\s+/g, ' ').trim().slice(0, 300);
   const canonical = absoluteUrl(site, opts.canonical ?? request.url.split('?')[0]);
   const image = opts.image ?? (s.logo ? absoluteUrl(site, s.logo.url) : undefined);
   const noindex = opts.noindex || (opts.status ?? 200) >= 400 || PRIVATE.test(request.url);
