@@ -84,6 +84,7 @@ function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string)
   const s = site.settings();
   const description = (opts.description || s.description || `The latest posts from ${s.name}`).replace(/\s+/g, ' ').trim().slice(0, 300);
   const canonical = absoluteUrl(site, opts.canonical ?? request.url.split('?')[0]);
+  // A page's own image gets the large card; the logo alone, the small one.
   const image = opts.image ?? (s.logo ? absoluteUrl(site, s.logo.url) : undefined);
   const noindex = opts.noindex || (opts.status ?? 200) >= 400 || PRIVATE.test(request.url);
   return html`
@@ -96,7 +97,7 @@ function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string)
 <meta property="og:url" content="${canonical}">
 <meta property="og:locale" content="${s.language.replace('-', '_')}">
 !${image ? html`<meta property="og:image" content="${image}">` : ''}
-<meta name="twitter:card" content="${image ? 'summary_large_image' : 'summary'}">
+<meta name="twitter:card" content="${opts.image ? 'summary_large_image' : 'summary'}">
 <meta name="twitter:title" content="${fullTitle}">
 <meta name="twitter:description" content="${description}">
 !${image ? html`<meta name="twitter:image" content="${image}">` : ''}
