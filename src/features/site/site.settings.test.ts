@@ -187,6 +187,28 @@ eachDatabase('who may sign up as what, and who may comment', (dialect) => {
     assert.equal(await roleOf('newauthor'), 'author');
   });
 
+  test('emails carry the blog\'s name as it is now, even when another instance renamed it', async () => {
+    const other = await buildTestApp(dialect, { sameDbAs: t, env: { SITE_URL: 'https://blog.example.test' } });
+    try {
+      assert.equal((await apiRequest(other.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { name: 'Renamed Elsewhere' } })).statusCode, 200);
+    } finally {
+      await other.close();
+    }
+    await signup('mailedreader');
+    const mail = await t.db.kysely.selectFrom('mail_outbox').select('subject').where('to_address', '=', 'mailedreader@example.test').executeTakeFirstOrThrow();
+    assert.equal(mail.subject, 'Confirm your email address for Renamed Elsewhere');
+  });
+
+  test('posts per page applies to the front page', async () => {
+    const author = await buildToken(t, await buildUser(t, { role: 'author' }));
+    await apiRequest(t.app, 'POST', '/api/v1/posts', { token: author, body: { title: 'Second post', body: 'x', status: 'published' } });
+    const count = async () => parse((await t.app.inject({ url: '/' })).body).querySelectorAll('.post-list > li').length;
+    assert.ok(await count() >= 2);
+    await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { postsPerPage: 1 } });
+    assert.equal(await count(), 1);
+    await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { postsPerPage: 20 } });
+  });
+
   test('the RealWorld adapter still registers writers', async () => {
     await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { signupRole: 'reader' } });
     const res = await apiRequest(t.app, 'POST', '/realworld/api/users', { body: { user: { email: 'rw@example.test', username: 'rwwriter', password: 'a long passphrase' } }, ip: '203.0.113.10' });
