@@ -5,7 +5,7 @@ import { requireAdmin } from '../../platform/http/auth.ts';
 import { csrfField, errorSummaryHtml, fieldHtml } from '../../platform/http/forms.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { MediaService } from '../media/index.ts';
-import { COMMENTING, LIMITS, SIGNUP_MODES, SIGNUP_ROLES, linkLines, parseLinkLines, type SiteSettingsService } from './site.settings.ts';
+import { LIMITS, linkLines, parseLinkLines, type SiteSettingsService } from './site.settings.ts';
 
 type Form = Record<string, string>;
 
@@ -87,9 +87,8 @@ export async function siteAdminRoutes(app: FastifyInstance, opts: { settings: Si
         ...form,
         logoId: form.logoId || null, faviconId: form.faviconId || null,
         socialLinks: parseLinkLines(form.socialLinks), navigation: parseLinkLines(form.navigation),
-        signupMode: SIGNUP_MODES.includes(form.signupMode as never) ? form.signupMode : form.signupMode || undefined,
-        signupRole: SIGNUP_ROLES.includes(form.signupRole as never) ? form.signupRole : form.signupRole || undefined,
-        commenting: COMMENTING.includes(form.commenting as never) ? form.commenting : form.commenting || undefined,
+        // A choice left out of the form keeps its value; a wrong one is an error beside it.
+        signupMode: form.signupMode || undefined, signupRole: form.signupRole || undefined, commenting: form.commenting || undefined,
       });
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
