@@ -15,7 +15,9 @@ export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */
 export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }): Feature<CommentsService> {
-  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service });
+  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service,
+    commenting: async () => (await ctx.site.refresh()).commenting,
+  });
   return {
     service,
     async plugin(app) {
@@ -23,6 +25,7 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
         const { items, count } = await service.thread(request.user, post);
         return threadHtml(items, count, {
           user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: ctx.clock.now().getTime(),
+          commenting: ctx.site.settings().commenting,
         }, post.id);
       }, 20);
       ctx.chrome.add('nav', {

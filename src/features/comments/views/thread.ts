@@ -11,6 +11,8 @@ export interface ThreadViewer {
   postSlug: string;
   postAuthorId: number | null;
   now: number;
+  /** Who may comment (the site setting); verified accounts when absent. */
+  commenting?: 'signed-in' | 'verified' | 'nobody';
 }
 
 const PLACEHOLDER: Record<string, string> = {
@@ -59,9 +61,11 @@ export function commentFormHtml(opts: { action: string; csrf: string; values: { 
 
 /** The whole comments section under a post. */
 export function threadHtml(items: ThreadItem[], count: number, v: ThreadViewer, postId: number): string {
-  const form = !v.user
+  const form = v.commenting === 'nobody'
+    ? html`<p>Comments are closed.</p>`
+    : !v.user
     ? html`<p><a href="/login?next=/posts/${v.postSlug}%23comments">Log in</a> to join the conversation.</p>`
-    : !v.user.verified
+    : !v.user.verified && v.commenting !== 'signed-in'
       ? html`<p>Confirm your email address to comment (see <a href="/settings">your settings</a>).</p>`
       : commentFormHtml({ action: `/posts/${v.postSlug}/comments`, csrf: v.csrf, values: { body: '' }, errors: [] });
   return html`<section id="comments" aria-labelledby="comments-h" data-post-id="${postId}">
