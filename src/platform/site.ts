@@ -51,8 +51,19 @@ const KEY = 'site';
 /** The settings of a blog nobody has configured yet. */
 export function defaultSiteSettings(timeZone = 'UTC'): SiteSettings {
   return {
-    name: 'Inkwell', description: '', logo: null, favicon: null, accentColor: '#2451b7', language: 'en', timeZone,
-    postsPerPage: 20, footerText: '', socialLinks: [], signupRole: 'reader', commenting: 'verified', navigation: [],
+    name: 'Inkwell',
+    description: '',
+    logo: null,
+    favicon: null,
+    accentColor: '#2451b7',
+    language: 'en',
+    timeZone,
+    postsPerPage: 20,
+    footerText: '',
+    socialLinks: [],
+    signupRole: 'reader',
+    commenting: 'verified',
+    navigation: [],
   };
 }
 
@@ -75,7 +86,7 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
     const legacyName = rows.find((r) => r.key === 'site_name')?.value;
     let parsed: Partial<SiteSettings> = {};
     try {
-      parsed = stored ? JSON.parse(stored) as Partial<SiteSettings> : {};
+      parsed = stored ? (JSON.parse(stored) as Partial<SiteSettings>) : {};
     } catch {
       parsed = {};
     }
@@ -96,7 +107,9 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
     },
     async save(next) {
       const value = JSON.stringify(next);
-      await deps.db.kysely.insertInto('settings').values({ key: KEY, value })
+      await deps.db.kysely
+        .insertInto('settings')
+        .values({ key: KEY, value })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
         .execute();
       current = next;

@@ -7,12 +7,15 @@ import type { AccountsService } from './accounts.service.ts';
 import { profileHtml } from './views/profile.ts';
 
 /** GET /@:username: an author's public page with their published posts. */
-export async function profileRoutes(app: FastifyInstance, opts: {
-  accounts: AccountsService;
-  posts: PostsService;
-  /** What other features show on a profile (follow button and counts); already HTML. */
-  aside?: (request: FastifyRequest, username: string) => Promise<string>;
-}) {
+export async function profileRoutes(
+  app: FastifyInstance,
+  opts: {
+    accounts: AccountsService;
+    posts: PostsService;
+    /** What other features show on a profile (follow button and counts); already HTML. */
+    aside?: (request: FastifyRequest, username: string) => Promise<string>;
+  },
+) {
   app.get<{ Params: { username: string }; Querystring: { before?: string } }>('/@:username', async (request, reply) => {
     const profile = await opts.accounts.profile(request.params.username);
     const raw = request.query.before;
@@ -28,14 +31,24 @@ export async function profileRoutes(app: FastifyInstance, opts: {
       ogType: 'profile',
       ...(profile.avatarUrl ? { image: absoluteUrl(site, profile.avatarUrl) } : {}),
       jsonLd: {
-        '@context': 'https://schema.org', '@type': 'ProfilePage', url,
+        '@context': 'https://schema.org',
+        '@type': 'ProfilePage',
+        url,
         mainEntity: {
-          '@type': 'Person', name: profile.displayName, alternateName: profile.username, url,
-          ...(profile.bio ? { description: profile.bio } : {}), ...(profile.avatarUrl ? { image: absoluteUrl(site, profile.avatarUrl) } : {}),
+          '@type': 'Person',
+          name: profile.displayName,
+          alternateName: profile.username,
+          url,
+          ...(profile.bio ? { description: profile.bio } : {}),
+          ...(profile.avatarUrl ? { image: absoluteUrl(site, profile.avatarUrl) } : {}),
         },
       },
-      body: profileHtml(profile, posts, nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null,
-        opts.aside ? await opts.aside(request, profile.username) : ''),
+      body: profileHtml(
+        profile,
+        posts,
+        nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null,
+        opts.aside ? await opts.aside(request, profile.username) : '',
+      ),
     });
   });
 }

@@ -15,7 +15,12 @@ export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */
 export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }): Feature<CommentsService> {
-  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service,
+  const service = createCommentsService({
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    events: ctx.events,
+    settings: ctx.settings,
+    posts: deps.posts.service,
     commenting: async () => (await ctx.site.refresh()).commenting,
   });
   return {
@@ -23,14 +28,24 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
     async plugin(app) {
       deps.posts.belowPost.add(async (request, post) => {
         const { items, count } = await service.thread(request.user, post);
-        return threadHtml(items, count, {
-          user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: ctx.clock.now().getTime(),
-          commenting: ctx.site.settings().commenting,
-        }, post.id);
+        return threadHtml(
+          items,
+          count,
+          {
+            user: request.user,
+            csrf: request.user ? request.csrfToken() : '',
+            postSlug: post.slug,
+            postAuthorId: post.author?.id ?? null,
+            now: ctx.clock.now().getTime(),
+            commenting: ctx.site.settings().commenting,
+          },
+          post.id,
+        );
       }, 20);
       ctx.chrome.add('nav', {
         order: 30,
-        render: (request) => request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '',
+        render: (request) =>
+          request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '',
       });
       ctx.chrome.adminPage({ href: '/admin/comments', name: 'Comments', description: 'The moderation queue and setting', order: 20 });
       await app.register(commentsRoutes, { comments: service });

@@ -6,7 +6,7 @@ import { apiRequest } from '../../../test/support/request.ts';
 import { createSite } from '../../platform/site.ts';
 import { createNotificationsService } from './notifications.service.ts';
 
-eachDatabase('the daily digest follows the site\'s time zone and name', (dialect) => {
+eachDatabase("the daily digest follows the site's time zone and name", (dialect) => {
   let t: TestApp;
   let now = new Date('2026-11-23T12:00:00Z');
   const clock = { now: () => now };
@@ -16,7 +16,7 @@ eachDatabase('the daily digest follows the site\'s time zone and name', (dialect
   });
   after(() => t.close());
 
-  test('08:00 in the site\'s time zone, once per local day, named after the blog as it is now', async () => {
+  test("08:00 in the site's time zone, once per local day, named after the blog as it is now", async () => {
     const cat = await buildUser(t, { role: 'author' });
     const catToken = await buildToken(t, cat);
     const bobToken = await buildToken(t, await buildUser(t, { role: 'reader' }));
@@ -37,6 +37,9 @@ eachDatabase('the daily digest follows the site\'s time zone and name', (dialect
     now = new Date('2026-11-24T08:05:00Z'); // 17:05 the same Tokyo day
     assert.equal(await ns.sendDigests(), 0, 'once per day of the site');
     const mail = await t.db.kysely.selectFrom('mail_outbox').select('subject').where('to_address', '=', cat.email).execute();
-    assert.ok(mail.some((m) => /on Tidewater$/.test(m.subject)), mail.map((m) => m.subject).join(' | '));
+    assert.ok(
+      mail.some((m) => /on Tidewater$/.test(m.subject)),
+      mail.map((m) => m.subject).join(' | '),
+    );
   });
 });

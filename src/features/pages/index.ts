@@ -22,7 +22,10 @@ export function pagesFeature(ctx: AppContext, deps: { media: MediaService }): Fe
     service,
     async plugin(app) {
       ctx.chrome.adminPage({ href: '/admin/pages', name: 'Pages', description: 'Static pages such as About and Contact', order: 12 });
-      ctx.chrome.add('nav', { order: 22, render: (request) => request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/pages">Pages</a>` : '' });
+      ctx.chrome.add('nav', {
+        order: 22,
+        render: (request) => (request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/pages">Pages</a>` : ''),
+      });
       await app.register(pagesRoutes, { pages: service, media: deps.media });
     },
     async api(api) {

@@ -18,7 +18,9 @@ export async function pagesRoutes(app: FastifyInstance, opts: { pages: PagesServ
     const page = await pages.get(request.user, request.params.slug, 'slug');
     const { site } = request.server.layout;
     const url = absoluteUrl(site, `/pages/${page.slug}`);
-    const edit = canEditPages(request.user) ? html`<p class="meta"><a href="/admin/pages/${page.id}/edit">Edit this page</a>${page.status === 'draft' ? ' · Draft' : ''}</p>` : '';
+    const edit = canEditPages(request.user)
+      ? html`<p class="meta"><a href="/admin/pages/${page.id}/edit">Edit this page</a>${page.status === 'draft' ? ' · Draft' : ''}</p>`
+      : '';
     return sendPage(request, reply, {
       title: page.title,
       description: page.description,
@@ -57,7 +59,8 @@ export async function pagesRoutes(app: FastifyInstance, opts: { pages: PagesServ
     const heading = page ? `Edit “${page.title}”` : 'New page';
     const imageError = errors.find((e) => e.field === 'imageId');
     return sendPage(request, reply, {
-      title: heading, status,
+      title: heading,
+      status,
       body: html`<h1>${heading}</h1>
 !${errorSummaryHtml(errors, LABELS)}
 <form method="post" action="${page ? `/admin/pages/${page.id}` : '/admin/pages'}" class="stacked" novalidate>
@@ -78,7 +81,7 @@ export async function pagesRoutes(app: FastifyInstance, opts: { pages: PagesServ
 
   const readForm = (body: unknown): Form => {
     const b = (body ?? {}) as Record<string, unknown>;
-    const s = (k: string) => (typeof b[k] === 'string' ? b[k] as string : '');
+    const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '');
     return { title: s('title'), slug: s('slug'), description: s('description'), body: s('body'), imageId: s('imageId'), status: s('status') || 'draft' };
   };
   const input = (f: Form): PageInput => ({ ...f, imageId: f.imageId || null });
@@ -104,9 +107,20 @@ export async function pagesRoutes(app: FastifyInstance, opts: { pages: PagesServ
   app.get<{ Params: { id: string } }>('/admin/pages/:id/edit', async (request, reply) => {
     const user = editor(request);
     const page = await pages.get(user, request.params.id);
-    return formPage(request, reply, {
-      title: page.title, slug: page.slug, description: page.description, body: page.body, imageId: page.image?.id ?? '', status: page.status,
-    }, [], page);
+    return formPage(
+      request,
+      reply,
+      {
+        title: page.title,
+        slug: page.slug,
+        description: page.description,
+        body: page.body,
+        imageId: page.image?.id ?? '',
+        status: page.status,
+      },
+      [],
+      page,
+    );
   });
 
   app.post<{ Params: { id: string } }>('/admin/pages/:id', async (request, reply) => {

@@ -28,7 +28,12 @@ export interface Page {
 
 /** What a page is written from (any field may be missing on update). */
 export interface PageInput {
-  title?: unknown; slug?: unknown; body?: unknown; description?: unknown; imageId?: unknown; status?: unknown;
+  title?: unknown;
+  slug?: unknown;
+  body?: unknown;
+  description?: unknown;
+  imageId?: unknown;
+  status?: unknown;
 }
 
 /** Editors and admins write pages (they speak for the whole blog). */
@@ -51,9 +56,17 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
       }
     }
     return {
-      id: row.id, slug: row.slug, title: row.title, body: row.body, bodyHtml: row.body_html,
-      description: row.description || excerptOf(htmlToText(row.body_html), 200), image, status: row.status,
-      url: `${deps.siteUrl}/pages/${row.slug}`, createdAt: row.created_at, updatedAt: row.updated_at,
+      id: row.id,
+      slug: row.slug,
+      title: row.title,
+      body: row.body,
+      bodyHtml: row.body_html,
+      description: row.description || excerptOf(htmlToText(row.body_html), 200),
+      image,
+      status: row.status,
+      url: `${deps.siteUrl}/pages/${row.slug}`,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
     };
   }
 
@@ -67,15 +80,17 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
     if (body === null) errors.push({ field: 'body', message: 'must be text' });
     else if (body.length > LIMITS.body) errors.push({ field: 'body', message: `must be at most ${LIMITS.body.toLocaleString('en')} characters` });
     const description = str('description') ?? (current ? current.description : '');
-    if (description === null || description.length > LIMITS.description) errors.push({ field: 'description', message: `must be text of at most ${LIMITS.description} characters` });
+    if (description === null || description.length > LIMITS.description)
+      errors.push({ field: 'description', message: `must be text of at most ${LIMITS.description} characters` });
     const rawSlug = str('slug');
     let slug = current?.slug ?? '';
     if (rawSlug === null) errors.push({ field: 'slug', message: 'must be text' });
-    else if (rawSlug !== undefined && rawSlug.trim()) {
-      if (!SLUG_PATTERN.test(rawSlug.trim()) || rawSlug.trim().length > LIMITS.slug) errors.push({ field: 'slug', message: 'may use lowercase letters, digits and single hyphens' });
+    else if (rawSlug?.trim()) {
+      if (!SLUG_PATTERN.test(rawSlug.trim()) || rawSlug.trim().length > LIMITS.slug)
+        errors.push({ field: 'slug', message: 'may use lowercase letters, digits and single hyphens' });
       else slug = rawSlug.trim();
     } else if (!current) slug = slugify(typeof title === 'string' ? title : '') || 'page';
-    const status = input.status === undefined ? current?.status ?? 'draft' : input.status;
+    const status = input.status === undefined ? (current?.status ?? 'draft') : input.status;
     if (!STATUSES.includes(status as never)) errors.push({ field: 'status', message: 'must be draft or published' });
     let imageId = current?.image_id ?? null;
     if (input.imageId !== undefined) {
@@ -92,8 +107,13 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
     }
     if (errors.length) throw new AppError('validation_failed', undefined, errors);
     return {
-      title: (title as string).trim(), slug, body: body as string, body_html: renderMarkdown(body as string),
-      description: (description as string).trim(), status: status as 'draft' | 'published', image_id: imageId,
+      title: (title as string).trim(),
+      slug,
+      body: body as string,
+      body_html: renderMarkdown(body as string),
+      description: (description as string).trim(),
+      status: status as 'draft' | 'published',
+      image_id: imageId,
     };
   }
 
@@ -132,7 +152,11 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
       const v = await check(input, null);
       const at = clock.now().toISOString();
       try {
-        const r = await db.insertInto('pages').values({ ...v, author_id: viewer!.id, created_at: at, updated_at: at }).returningAll().executeTakeFirstOrThrow();
+        const r = await db
+          .insertInto('pages')
+          .values({ ...v, author_id: viewer!.id, created_at: at, updated_at: at })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         return present(r);
       } catch (e) {
         if (isUniqueViolation(e)) throw taken();
@@ -146,7 +170,12 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
       if (!current) throw new AppError('not_found', 'No page at this address');
       const v = await check(input, current);
       try {
-        const r = await db.updateTable('pages').set({ ...v, updated_at: clock.now().toISOString() }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
+        const r = await db
+          .updateTable('pages')
+          .set({ ...v, updated_at: clock.now().toISOString() })
+          .where('id', '=', current.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
         return present(r);
       } catch (e) {
         if (isUniqueViolation(e)) throw taken();

@@ -27,7 +27,10 @@ eachDatabase('static pages and the navigation menu', (dialect) => {
   after(() => t.close());
 
   test('editors write pages through the API; they live at /pages/:slug', async () => {
-    const res = await apiRequest(t.app, 'POST', '/api/v1/pages', { token: editorToken, body: { title: 'About this blog', slug: 'about', body: 'We write about **boats**.', status: 'published' } });
+    const res = await apiRequest(t.app, 'POST', '/api/v1/pages', {
+      token: editorToken,
+      body: { title: 'About this blog', slug: 'about', body: 'We write about **boats**.', status: 'published' },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const { page } = res.json();
     assert.equal(page.url, `${SITE}/pages/about`);
@@ -42,7 +45,10 @@ eachDatabase('static pages and the navigation menu', (dialect) => {
     assert.equal(JSON.parse(doc.querySelector('script[type="application/ld+json"]')!.textContent)['@type'], 'WebPage');
 
     assert.equal((await apiRequest(t.app, 'GET', '/api/v1/pages/about')).json().page.title, 'About this blog');
-    assert.deepEqual((await apiRequest(t.app, 'GET', '/api/v1/pages')).json().pages.map((p: { slug: string }) => p.slug), ['about']);
+    assert.deepEqual(
+      (await apiRequest(t.app, 'GET', '/api/v1/pages')).json().pages.map((p: { slug: string }) => p.slug),
+      ['about'],
+    );
   });
 
   test('authors and strangers may not write pages; bad input names its fields; a taken slug is a conflict', async () => {
@@ -50,7 +56,13 @@ eachDatabase('static pages and the navigation menu', (dialect) => {
     assert.equal((await apiRequest(t.app, 'POST', '/api/v1/pages', { body: { title: 'Mine' } })).statusCode, 401);
     const bad = await apiRequest(t.app, 'POST', '/api/v1/pages', { token: editorToken, body: { title: ' ', slug: 'Not A Slug', imageId: 'missing' } });
     assert.equal(bad.statusCode, 422);
-    assert.deepEqual(bad.json().errors.map((e: { field: string }) => e.field).sort(), ['imageId', 'slug', 'title']);
+    assert.deepEqual(
+      bad
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+      ['imageId', 'slug', 'title'],
+    );
     const dup = await apiRequest(t.app, 'POST', '/api/v1/pages', { token: adminToken, body: { title: 'Again', slug: 'about' } });
     assert.equal(dup.statusCode, 409);
   });
@@ -103,15 +115,30 @@ eachDatabase('static pages and the navigation menu', (dialect) => {
     assert.match((await c.get('/admin/pages')).body, /\/pages\/contact/);
   });
 
-  test('the admin\'s menu shows in every page\'s header, in order, with a compact toggle', async () => {
+  test("the admin's menu shows in every page's header, in order, with a compact toggle", async () => {
     const res = await apiRequest(t.app, 'PATCH', '/api/v1/site', {
-      token: adminToken, body: { navigation: [{ label: 'About', url: '/pages/about' }, { label: 'Boats', url: '/tags/boats' }, { label: 'Shop', url: 'https://shop.example/' }] },
+      token: adminToken,
+      body: {
+        navigation: [
+          { label: 'About', url: '/pages/about' },
+          { label: 'Boats', url: '/tags/boats' },
+          { label: 'Shop', url: 'https://shop.example/' },
+        ],
+      },
     });
     assert.equal(res.statusCode, 200, res.body);
     for (const url of ['/', '/pages/contact', '/posts/an-ordinary-post']) {
       const doc = parse((await t.app.inject({ url })).body);
       const links = doc.querySelectorAll('header .site-menu a').map((a) => [a.text, a.getAttribute('href')]);
-      assert.deepEqual(links, [['About', '/pages/about'], ['Boats', '/tags/boats'], ['Shop', 'https://shop.example/']], url);
+      assert.deepEqual(
+        links,
+        [
+          ['About', '/pages/about'],
+          ['Boats', '/tags/boats'],
+          ['Shop', 'https://shop.example/'],
+        ],
+        url,
+      );
       assert.ok(doc.querySelector('header input.menu-toggle#menu-toggle'));
       assert.equal(doc.querySelector('header label.menu-label')!.getAttribute('for'), 'menu-toggle');
     }

@@ -30,7 +30,9 @@ export function postMeta(request: FastifyRequest, post: Post): Partial<PageOptio
       ...(post.author ? { author: { '@type': 'Person', name: post.author.displayName, url: absoluteUrl(site, `/@${post.author.username}`) } } : {}),
       keywords: post.tags.map((t) => t.name).join(', '),
       publisher: {
-        '@type': 'Organization', name: site.name(), url: `${site.url}/`,
+        '@type': 'Organization',
+        name: site.name(),
+        url: `${site.url}/`,
         ...(logo ? { logo: { '@type': 'ImageObject', url: absoluteUrl(site, logo.url) } } : {}),
       },
     },

@@ -10,9 +10,20 @@ import { LIMITS, linkLines, parseLinkLines, type SiteSettingsService } from './s
 type Form = Record<string, string>;
 
 const LABELS: Record<string, string> = {
-  name: 'Name', description: 'Description', logoId: 'Logo', faviconId: 'Favicon', accentColor: 'Accent colour', language: 'Language',
-  timeZone: 'Time zone', postsPerPage: 'Posts per page', footerText: 'Footer text', socialLinks: 'Social links', navigation: 'Menu',
-  signupMode: 'Who may sign up', signupRole: 'Role of new accounts', commenting: 'Who may comment',
+  name: 'Name',
+  description: 'Description',
+  logoId: 'Logo',
+  faviconId: 'Favicon',
+  accentColor: 'Accent colour',
+  language: 'Language',
+  timeZone: 'Time zone',
+  postsPerPage: 'Posts per page',
+  footerText: 'Footer text',
+  socialLinks: 'Social links',
+  navigation: 'Menu',
+  signupMode: 'Who may sign up',
+  signupRole: 'Role of new accounts',
+  commenting: 'Who may comment',
 };
 
 const CHOICES: Record<string, Record<string, string>> = {
@@ -25,7 +36,14 @@ function selectHtml(name: string, value: string, options: Record<string, string>
   const bad = errors.some((e) => e.field === name);
   return html`<div><label for="${name}">${LABELS[name]}</label>
 <select id="${name}" name="${name}" aria-invalid="${bad ? 'true' : 'false'}">!${Object.entries(options).map(([v, label]) => html`<option value="${v}"!${v === value ? ' selected' : ''}>${label}</option>`)}</select>
-!${bad ? html`<p class="field-error">${LABELS[name]} ${errors.filter((e) => e.field === name).map((e) => e.message).join('; ')}</p>` : ''}</div>`;
+!${
+    bad
+      ? html`<p class="field-error">${LABELS[name]} ${errors
+          .filter((e) => e.field === name)
+          .map((e) => e.message)
+          .join('; ')}</p>`
+      : ''
+  }</div>`;
 }
 
 /** /admin/site: one plain form for the blog's settings. */
@@ -70,25 +88,45 @@ export async function siteAdminRoutes(app: FastifyInstance, opts: { settings: Si
   app.get('/admin/site', async (request, reply) => {
     requireAdmin(request, 'Only admins run the site');
     const s = await settings.get();
-    return page(request, reply, {
-      name: s.name, description: s.description, logoId: s.logo?.id ?? '', faviconId: s.favicon?.id ?? '', accentColor: s.accentColor,
-      language: s.language, timeZone: s.timeZone, postsPerPage: String(s.postsPerPage), footerText: s.footerText,
-      socialLinks: linkLines(s.socialLinks), navigation: linkLines(s.navigation), signupMode: s.signupMode, signupRole: s.signupRole, commenting: s.commenting,
-    }, []);
+    return page(
+      request,
+      reply,
+      {
+        name: s.name,
+        description: s.description,
+        logoId: s.logo?.id ?? '',
+        faviconId: s.favicon?.id ?? '',
+        accentColor: s.accentColor,
+        language: s.language,
+        timeZone: s.timeZone,
+        postsPerPage: String(s.postsPerPage),
+        footerText: s.footerText,
+        socialLinks: linkLines(s.socialLinks),
+        navigation: linkLines(s.navigation),
+        signupMode: s.signupMode,
+        signupRole: s.signupRole,
+        commenting: s.commenting,
+      },
+      [],
+    );
   });
 
   app.post('/admin/site', async (request, reply) => {
     requireAdmin(request, 'Only admins run the site');
     const raw = (request.body ?? {}) as Record<string, unknown>;
     const form: Form = {};
-    for (const k of Object.keys(LABELS)) form[k] = typeof raw[k] === 'string' ? raw[k] as string : '';
+    for (const k of Object.keys(LABELS)) form[k] = typeof raw[k] === 'string' ? (raw[k] as string) : '';
     try {
       await settings.update({
         ...form,
-        logoId: form.logoId || null, faviconId: form.faviconId || null,
-        socialLinks: parseLinkLines(form.socialLinks), navigation: parseLinkLines(form.navigation),
+        logoId: form.logoId || null,
+        faviconId: form.faviconId || null,
+        socialLinks: parseLinkLines(form.socialLinks),
+        navigation: parseLinkLines(form.navigation),
         // A choice left out of the form keeps its value; a wrong one is an error beside it.
-        signupMode: form.signupMode || undefined, signupRole: form.signupRole || undefined, commenting: form.commenting || undefined,
+        signupMode: form.signupMode || undefined,
+        signupRole: form.signupRole || undefined,
+        commenting: form.commenting || undefined,
       });
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;

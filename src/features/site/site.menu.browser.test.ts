@@ -14,7 +14,12 @@ let base = '';
 before(async () => {
   if (skipBrowser) return;
   t = await buildTestApp('sqlite');
-  await setSite(t, { navigation: [{ label: 'About', url: '/pages/about' }, { label: 'Shop', url: 'https://shop.example/' }] });
+  await setSite(t, {
+    navigation: [
+      { label: 'About', url: '/pages/about' },
+      { label: 'Shop', url: 'https://shop.example/' },
+    ],
+  });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
   browser = await launchChromium();

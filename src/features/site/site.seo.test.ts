@@ -27,7 +27,10 @@ eachDatabase('sharing and search-engine metadata', (dialect) => {
     author = await buildUser(t, { role: 'author' });
     await t.db.kysely.updateTable('users').set({ bio: 'Writes about tides.' }).where('id', '=', author.id).execute();
     token = await buildToken(t, author);
-    await apiRequest(t.app, 'POST', '/api/v1/posts', { token, body: { title: 'High </script> tide', body: 'The sea came in.\n\n![A wave](https://img.example/wave.jpg)', status: 'published', tags: ['sea'] } });
+    await apiRequest(t.app, 'POST', '/api/v1/posts', {
+      token,
+      body: { title: 'High </script> tide', body: 'The sea came in.\n\n![A wave](https://img.example/wave.jpg)', status: 'published', tags: ['sea'] },
+    });
     await apiRequest(t.app, 'POST', '/api/v1/posts', { token, body: { title: 'Unfinished', body: 'Not yet.', status: 'draft' } });
   });
   after(() => t.close());
@@ -42,12 +45,13 @@ eachDatabase('sharing and search-engine metadata', (dialect) => {
       const canonical = doc.querySelector('link[rel=canonical]')?.getAttribute('href') ?? '';
       assert.ok(canonical.startsWith(`${SITE}/`), `${url}: canonical ${canonical} is absolute`);
       assert.doesNotMatch(canonical, /\?/, `${url}: canonical has no query`);
-      for (const key of ['og:title', 'og:description', 'og:type', 'og:url', 'og:site_name', 'twitter:card', 'twitter:title']) assert.ok(meta(doc, key), `${url}: ${key}`);
+      for (const key of ['og:title', 'og:description', 'og:type', 'og:url', 'og:site_name', 'twitter:card', 'twitter:title'])
+        assert.ok(meta(doc, key), `${url}: ${key}`);
       assert.equal(meta(doc, 'robots'), undefined, `${url} is indexable`);
     }
   });
 
-  test('the front page: the blog\'s name and description, WebSite JSON-LD', async () => {
+  test("the front page: the blog's name and description, WebSite JSON-LD", async () => {
     const doc = await page('/');
     assert.equal(doc.querySelector('title')!.text, 'Seaside');
     assert.equal(meta(doc, 'description'), 'Tides and <things>');

@@ -22,7 +22,9 @@ eachDatabase('site settings', (dialect) => {
     authorToken = await buildToken(t, await buildUser(t, { role: 'author' }));
     await apiRequest(t.app, 'POST', '/api/v1/posts', { token: authorToken, body: { title: 'A settled post', body: 'Some words.', status: 'published' } });
     const fd = new FormData();
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } })
+      .png()
+      .toBuffer();
     fd.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'logo.png');
     fd.append('alt', 'The logo');
     const up = await t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${adminToken}` }, payload: fd });
@@ -44,8 +46,16 @@ eachDatabase('site settings', (dialect) => {
     assert.equal((await patch({ name: 'Mine' }, authorToken)).statusCode, 403);
 
     const res = await patch({
-      name: 'The Lighthouse', description: 'Notes from the coast & beyond', logoId, faviconId: logoId, accentColor: '#AA3300', language: 'de-at',
-      timeZone: 'Europe/Berlin', postsPerPage: 5, footerText: 'Written by the sea', socialLinks: [{ label: 'Mastodon', url: 'https://social.example/@light' }],
+      name: 'The Lighthouse',
+      description: 'Notes from the coast & beyond',
+      logoId,
+      faviconId: logoId,
+      accentColor: '#AA3300',
+      language: 'de-at',
+      timeZone: 'Europe/Berlin',
+      postsPerPage: 5,
+      footerText: 'Written by the sea',
+      socialLinks: [{ label: 'Mastodon', url: 'https://social.example/@light' }],
     });
     assert.equal(res.statusCode, 200, res.body);
     const s = res.json();
@@ -57,10 +67,20 @@ eachDatabase('site settings', (dialect) => {
   });
 
   test('bad values are a 422 naming each field, and nothing is stored', async () => {
-    const res = await patch({ name: '  ', accentColor: 'red', language: 'not a tag!', timeZone: 'Mars/Olympus', logoId: 'nope', socialLinks: [{ label: 'x', url: 'javascript:alert(1)' }] });
+    const res = await patch({
+      name: '  ',
+      accentColor: 'red',
+      language: 'not a tag!',
+      timeZone: 'Mars/Olympus',
+      logoId: 'nope',
+      socialLinks: [{ label: 'x', url: 'javascript:alert(1)' }],
+    });
     assert.equal(res.statusCode, 422);
     assert.match(String(res.headers['content-type']), /problem\+json/);
-    const fields = res.json().errors.map((e: { field: string }) => e.field).sort();
+    const fields = res
+      .json()
+      .errors.map((e: { field: string }) => e.field)
+      .sort();
     assert.deepEqual(fields, ['accentColor', 'language', 'logoId', 'name', 'socialLinks', 'timeZone']);
     assert.equal((await apiRequest(t.app, 'GET', '/api/v1/site', { token: adminToken })).json().name, 'The Lighthouse');
     const unknown = await patch({ colour: '#fff' });
@@ -74,7 +94,13 @@ eachDatabase('site settings', (dialect) => {
     assert.match(doc.querySelector('header .brand')!.text, /The Lighthouse/);
     assert.match(doc.querySelector('header .brand img')!.getAttribute('src')!, /\/media\//);
     assert.match(doc.querySelector('link[rel=icon]')!.getAttribute('href')!, /\/media\//);
-    assert.match(doc.querySelectorAll('style').map((s) => s.text).join(''), /--accent: #aa3300/);
+    assert.match(
+      doc
+        .querySelectorAll('style')
+        .map((s) => s.text)
+        .join(''),
+      /--accent: #aa3300/,
+    );
     assert.equal(doc.querySelector('footer .footer-text')!.text, 'Written by the sea');
     const social = doc.querySelector('footer .social a')!;
     assert.equal(social.getAttribute('href'), 'https://social.example/@light');
@@ -136,7 +162,13 @@ eachDatabase('site settings', (dialect) => {
     assert.equal(noCsrf.status, 403);
 
     await c.get('/admin/site');
-    const bad = await c.postForm('/admin/site', { name: 'Kept name', accentColor: 'blue', postsPerPage: '0', socialLinks: 'Home | ftp://x', navigation: 'About | /pages/about' });
+    const bad = await c.postForm('/admin/site', {
+      name: 'Kept name',
+      accentColor: 'blue',
+      postsPerPage: '0',
+      socialLinks: 'Home | ftp://x',
+      navigation: 'About | /pages/about',
+    });
     assert.equal(bad.status, 422);
     const again = parse(bad.body);
     assert.equal(again.querySelector('#name')!.getAttribute('value'), 'Kept name');
@@ -147,15 +179,30 @@ eachDatabase('site settings', (dialect) => {
 
     await c.get('/admin/site');
     const good = await c.postForm('/admin/site', {
-      name: 'Harbour Notes', description: 'Boats.', accentColor: '#114477', language: 'en-GB', timeZone: 'UTC', postsPerPage: '10',
-      footerText: '', socialLinks: '', navigation: 'About | /pages/about\nNews | /tags/news', signupMode: 'open', signupRole: 'author', commenting: 'signed-in', logoId: '', faviconId: '',
+      name: 'Harbour Notes',
+      description: 'Boats.',
+      accentColor: '#114477',
+      language: 'en-GB',
+      timeZone: 'UTC',
+      postsPerPage: '10',
+      footerText: '',
+      socialLinks: '',
+      navigation: 'About | /pages/about\nNews | /tags/news',
+      signupMode: 'open',
+      signupRole: 'author',
+      commenting: 'signed-in',
+      logoId: '',
+      faviconId: '',
     });
     assert.equal(good.status, 303);
     const s = (await apiRequest(t.app, 'GET', '/api/v1/site', { token: adminToken })).json();
     assert.equal(s.name, 'Harbour Notes');
     assert.equal(s.signupRole, 'author');
     assert.equal(s.logo, null);
-    assert.deepEqual(s.navigation, [{ label: 'About', url: '/pages/about' }, { label: 'News', url: '/tags/news' }]);
+    assert.deepEqual(s.navigation, [
+      { label: 'About', url: '/pages/about' },
+      { label: 'News', url: '/tags/news' },
+    ]);
     await patch({ signupRole: 'reader', commenting: 'verified' });
   });
 });
@@ -169,12 +216,16 @@ eachDatabase('who may sign up as what, and who may comment', (dialect) => {
     t = await buildTestApp(dialect, { env: { SITE_URL: 'https://blog.example.test' } });
     adminToken = await buildToken(t, await buildUser(t, { role: 'admin' }));
     const author = await buildToken(t, await buildUser(t, { role: 'author' }));
-    postId = (await apiRequest(t.app, 'POST', '/api/v1/posts', { token: author, body: { title: 'Open for comments', body: 'x', status: 'published' } })).json().id;
+    postId = (await apiRequest(t.app, 'POST', '/api/v1/posts', { token: author, body: { title: 'Open for comments', body: 'x', status: 'published' } })).json()
+      .id;
   });
   after(() => t.close());
 
   const signup = async (name: string) => {
-    const res = await apiRequest(t.app, 'POST', '/api/v1/users', { body: { email: `${name}@example.test`, username: name, password: 'a long passphrase' }, ip: '203.0.113.9' });
+    const res = await apiRequest(t.app, 'POST', '/api/v1/users', {
+      body: { email: `${name}@example.test`, username: name, password: 'a long passphrase' },
+      ip: '203.0.113.9',
+    });
     assert.equal(res.statusCode, 201, res.body);
   };
   const roleOf = async (name: string) => (await t.db.kysely.selectFrom('users').select('role').where('username', '=', name).executeTakeFirstOrThrow()).role;
@@ -187,7 +238,7 @@ eachDatabase('who may sign up as what, and who may comment', (dialect) => {
     assert.equal(await roleOf('newauthor'), 'author');
   });
 
-  test('emails carry the blog\'s name as it is now, even when another instance renamed it', async () => {
+  test("emails carry the blog's name as it is now, even when another instance renamed it", async () => {
     const other = await buildTestApp(dialect, { sameDbAs: t, env: { SITE_URL: 'https://blog.example.test' } });
     try {
       assert.equal((await apiRequest(other.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { name: 'Renamed Elsewhere' } })).statusCode, 200);
@@ -203,7 +254,7 @@ eachDatabase('who may sign up as what, and who may comment', (dialect) => {
     const author = await buildToken(t, await buildUser(t, { role: 'author' }));
     await apiRequest(t.app, 'POST', '/api/v1/posts', { token: author, body: { title: 'Second post', body: 'x', status: 'published' } });
     const count = async () => parse((await t.app.inject({ url: '/' })).body).querySelectorAll('.post-list > li').length;
-    assert.ok(await count() >= 2);
+    assert.ok((await count()) >= 2);
     await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { postsPerPage: 1 } });
     assert.equal(await count(), 1);
     await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { postsPerPage: 20 } });
@@ -211,7 +262,10 @@ eachDatabase('who may sign up as what, and who may comment', (dialect) => {
 
   test('the RealWorld adapter still registers writers', async () => {
     await apiRequest(t.app, 'PATCH', '/api/v1/site', { token: adminToken, body: { signupRole: 'reader' } });
-    const res = await apiRequest(t.app, 'POST', '/realworld/api/users', { body: { user: { email: 'rw@example.test', username: 'rwwriter', password: 'a long passphrase' } }, ip: '203.0.113.10' });
+    const res = await apiRequest(t.app, 'POST', '/realworld/api/users', {
+      body: { user: { email: 'rw@example.test', username: 'rwwriter', password: 'a long passphrase' } },
+      ip: '203.0.113.10',
+    });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(await roleOf('rwwriter'), 'author');
   });

@@ -10,14 +10,25 @@ export const LIMITS = { name: 100, description: 300, footerText: 500, links: 20,
 
 /** The settings as the API and the form show them: the site's own, plus who may sign up (kept by accounts). */
 export interface SiteView extends SiteSettings {
-  signupMode: typeof SIGNUP_MODES[number];
+  signupMode: (typeof SIGNUP_MODES)[number];
 }
 
 /** A change to the settings: any subset, with logo and favicon named by media id (null clears). */
 export interface SitePatch {
-  name?: unknown; description?: unknown; logoId?: unknown; faviconId?: unknown; accentColor?: unknown;
-  language?: unknown; timeZone?: unknown; postsPerPage?: unknown; footerText?: unknown;
-  socialLinks?: unknown; navigation?: unknown; signupRole?: unknown; commenting?: unknown; signupMode?: unknown;
+  name?: unknown;
+  description?: unknown;
+  logoId?: unknown;
+  faviconId?: unknown;
+  accentColor?: unknown;
+  language?: unknown;
+  timeZone?: unknown;
+  postsPerPage?: unknown;
+  footerText?: unknown;
+  socialLinks?: unknown;
+  navigation?: unknown;
+  signupRole?: unknown;
+  commenting?: unknown;
+  signupMode?: unknown;
 }
 
 const HEX = /^#[0-9a-f]{6}$/i;
@@ -53,7 +64,10 @@ function validUrl(url: string, allowPath: boolean): boolean {
 
 function text(field: string, v: unknown, max: number, errors: FieldError[], required = false): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') { errors.push({ field, message: 'must be text' }); return undefined; }
+  if (typeof v !== 'string') {
+    errors.push({ field, message: 'must be text' });
+    return undefined;
+  }
   const s = v.trim();
   if (required && !s) errors.push({ field, message: 'must not be empty' });
   else if (s.length > max) errors.push({ field, message: `must be at most ${max} characters` });
@@ -62,8 +76,14 @@ function text(field: string, v: unknown, max: number, errors: FieldError[], requ
 
 function links(field: string, v: unknown, allowPath: boolean, errors: FieldError[]): SiteLink[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v)) { errors.push({ field, message: 'must be a list of links' }); return undefined; }
-  if (v.length > LIMITS.links) { errors.push({ field, message: `may hold at most ${LIMITS.links} links` }); return undefined; }
+  if (!Array.isArray(v)) {
+    errors.push({ field, message: 'must be a list of links' });
+    return undefined;
+  }
+  if (v.length > LIMITS.links) {
+    errors.push({ field, message: `may hold at most ${LIMITS.links} links` });
+    return undefined;
+  }
   const out: SiteLink[] = [];
   for (const [i, item] of v.entries()) {
     const label = typeof item?.label === 'string' ? item.label.trim() : '';
@@ -78,10 +98,14 @@ function links(field: string, v: unknown, allowPath: boolean, errors: FieldError
 
 /** Reads "Label | URL" lines (the form's way of writing a list of links). */
 export function parseLinkLines(raw: string): SiteLink[] {
-  return raw.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((line) => {
-    const bar = line.lastIndexOf('|');
-    return bar < 0 ? { label: '', url: line } : { label: line.slice(0, bar).trim(), url: line.slice(bar + 1).trim() };
-  });
+  return raw
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const bar = line.lastIndexOf('|');
+      return bar < 0 ? { label: '', url: line } : { label: line.slice(0, bar).trim(), url: line.slice(bar + 1).trim() };
+    });
 }
 
 /** Writes links as "Label | URL" lines. */
@@ -96,12 +120,18 @@ export function createSiteSettingsService(deps: { site: Site; accounts: Accounts
   async function image(field: string, v: unknown, errors: FieldError[]): Promise<{ id: string; url: string } | null | undefined> {
     if (v === undefined) return undefined;
     if (v === null || v === '') return null;
-    if (typeof v !== 'string' || v.length > 100) { errors.push({ field, message: 'must be a media id' }); return undefined; }
+    if (typeof v !== 'string' || v.length > 100) {
+      errors.push({ field, message: 'must be a media id' });
+      return undefined;
+    }
     try {
       const m = await media.get(v);
       return { id: m.id, url: m.url };
     } catch (e) {
-      if (e instanceof AppError && e.status === 404) { errors.push({ field, message: 'is not an image in the media library' }); return undefined; }
+      if (e instanceof AppError && e.status === 404) {
+        errors.push({ field, message: 'is not an image in the media library' });
+        return undefined;
+      }
       throw e;
     }
   }
@@ -136,7 +166,8 @@ export function createSiteSettingsService(deps: { site: Site; accounts: Accounts
         else errors.push({ field: 'language', message: 'must be a language tag such as en, de or pt-BR' });
       }
       if (patch.timeZone !== undefined) {
-        if (typeof patch.timeZone === 'string' && patch.timeZone.trim().length <= 100 && validTimeZone(patch.timeZone.trim())) next.timeZone = patch.timeZone.trim();
+        if (typeof patch.timeZone === 'string' && patch.timeZone.trim().length <= 100 && validTimeZone(patch.timeZone.trim()))
+          next.timeZone = patch.timeZone.trim();
         else errors.push({ field: 'timeZone', message: 'must be an IANA time zone such as UTC or Europe/Berlin' });
       }
       if (patch.postsPerPage !== undefined) {

@@ -20,15 +20,20 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
     const q = first(query.q);
     const page = Math.min(Math.max(/^\d{1,4}$/.test(first(query.page)) ? Number(first(query.page)) : 1, 1), LAST_PAGE);
     // Result pages are many and thin: keep them out of search engines' indexes (noindex).
-    if (!q.trim()) return sendPage(request, reply, { title: 'Search', noindex: true, body: searchPageHtml({ q, results: null, prevHref: null, nextHref: null }) });
+    if (!q.trim())
+      return sendPage(request, reply, { title: 'Search', noindex: true, body: searchPageHtml({ q, results: null, prevHref: null, nextHref: null }) });
 
     try {
       const found = await posts.search(q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, summary: true });
       const href = (n: number) => `/search?q=${encodeURIComponent(q)}${n > 1 ? `&page=${n}` : ''}`;
       return sendPage(request, reply, {
-        title: `Search: ${q}`, noindex: true,
+        title: `Search: ${q}`,
+        noindex: true,
         body: searchPageHtml({
-          q, results: found.posts, prevHref: page > 1 ? href(page - 1) : null, nextHref: found.nextOffset !== null ? href(page + 1) : null,
+          q,
+          results: found.posts,
+          prevHref: page > 1 ? href(page - 1) : null,
+          nextHref: found.nextOffset !== null ? href(page + 1) : null,
         }),
       });
     } catch (err) {
@@ -36,7 +41,9 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       const message = err.errors.find((e) => e.field === 'q')?.message ?? err.message;
       return sendPage(request, reply, {
-        title: 'Search', noindex: true, status: err.status,
+        title: 'Search',
+        noindex: true,
+        status: err.status,
         body: searchPageHtml({ q, results: null, error: `Your search ${message}.`, prevHref: null, nextHref: null }),
       });
     }
