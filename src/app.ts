@@ -21,6 +21,7 @@ import { createMemoryCounterStore, rateLimitPlugin } from './platform/http/rate-
 import { createPageChrome } from './platform/http/slots.ts';
 import { createNotFoundFallbacks } from './platform/http/not-found.ts';
 import { createSettings } from './platform/settings.ts';
+import { createSite } from './platform/site.ts';
 import { randomToken } from './lib/secrets.ts';
 import { accountsFeature } from './features/accounts/index.ts';
 import { adminMailFeature } from './features/admin-mail/index.ts';
@@ -29,6 +30,7 @@ import { commentsFeature } from './features/comments/index.ts';
 import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
 import { mediaFeature } from './features/media/index.ts';
+import { pagesFeature } from './features/pages/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
 import { postsFeature } from './features/posts/index.ts';
 import { movingFeature } from './features/moving/index.ts';
@@ -52,7 +54,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db, clock } = deps;
   const settings = createSettings(db.kysely);
   const secret = config.sessionSecret ?? (await settings.getOrInit('session_secret', () => randomToken()));
-  const siteName = (await settings.get('site_name')) ?? 'Inkwell';
+  const site = createSite({ db, url: config.siteUrl, timezone: config.timezone });
+  await site.refresh();
   const https = config.siteUrl.startsWith('https:');
 
   const app = Fastify({
@@ -135,7 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cachingPlugin);
   // Routes opt in with config.cacheAnonymous.
   await app.register(responseCachePlugin, { db });
-  const site = { url: config.siteUrl, name: () => siteName };
   const chrome = createPageChrome();
   await app.register(layoutPlugin, { site, chrome });
 
@@ -147,12 +149,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
+  const media = mediaFeature(ctx);
+  const pages = pagesFeature(ctx, { media: media.service });
   const features: Feature<unknown>[] = [
-    siteFeature(ctx, { posts: posts.service }),
+    siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service }),
     accounts,
     adminMailFeature(ctx),
     posts,
-    mediaFeature(ctx),
+    media,
+    pages,
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

@@ -5,6 +5,7 @@ import { openDb, type Db } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { AppError } from './platform/errors.ts';
 import { createInfrastructure } from './platform/infrastructure.ts';
+import { createSite } from './platform/site.ts';
 import { createSettings } from './platform/settings.ts';
 import { systemClock } from './lib/clock.ts';
 import { createAccountsService } from './features/accounts/index.ts';
@@ -268,13 +269,14 @@ async function main(argv: string[]) {
         const config = loadConfig();
         const { createCrawlService } = await import('./features/crawl/index.ts');
         const infra = await createInfrastructure({ config, db });
-        const siteName = (await createSettings(db.kysely).get('site_name')) ?? 'Inkwell';
+        const site = createSite({ db, url: config.siteUrl, timezone: config.timezone });
+        await site.refresh();
         const crawl = createCrawlService({
           db: db.kysely,
           clock: systemClock,
           mailer: infra.mailer,
           http: infra.http,
-          site: { url: config.siteUrl, name: () => siteName },
+          site,
         });
         const summary = await crawl.run({ trigger: 'manual' });
         await infra.mailer.deliverDue();

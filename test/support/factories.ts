@@ -1,6 +1,7 @@
 import type { Role } from '../../src/platform/db/schema.ts';
 import { createAccountsService } from '../../src/features/accounts/index.ts';
 import { createSettings } from '../../src/platform/settings.ts';
+import { createSite, type SiteSettings } from '../../src/platform/site.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import type { TestApp } from './app.ts';
 
@@ -44,4 +45,10 @@ export async function buildToken(t: TestApp, user: TestUser, scopes = ['read', '
     passwordHashCost: t.config.passwordHashCost,
   });
   return (await accounts.createApiToken(user.id, 'test', scopes)).token;
+}
+
+/** Changes site settings for a test's setup (the admin form and the API are tested in the site feature). */
+export async function setSite(t: TestApp, patch: Partial<SiteSettings>): Promise<void> {
+  const site = createSite({ db: t.db, url: t.config.siteUrl, timezone: t.config.timezone });
+  await site.save({ ...(await site.refresh()), ...patch });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
-import { buildUser } from '../../../test/support/factories.ts';
+import { buildUser, setSite } from '../../../test/support/factories.ts';
 import { linkIn, startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
 
 eachDatabase('sign-up, verification and password reset by email', (dialect) => {
@@ -14,6 +14,8 @@ eachDatabase('sign-up, verification and password reset by email', (dialect) => {
   before(async () => {
     smtp = await startSmtpCatcher();
     t = await buildTestApp(dialect, { env: { SMTP_URL: smtp.url, SITE_URL: 'http://blog.test' }, clock });
+    // These flows go on to write posts: this blog makes its new members authors.
+    await setSite(t, { signupRole: 'author' });
     // Reset requests are jobs, as in a running Inkwell.
     t.queue.start({ concurrency: 1 });
   });

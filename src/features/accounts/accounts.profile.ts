@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
-import { sendPage } from '../../platform/http/layout.ts';
+import { absoluteUrl, sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { AccountsService } from './accounts.service.ts';
@@ -22,8 +22,27 @@ export async function profileRoutes(
     const before = raw ? decodeCursor(raw) : undefined;
     if (before === null) throw new AppError('bad_request', 'The "before" page marker is not valid; start again from the first page');
     const { posts, nextCursor } = await opts.posts.list(request.user, { author: profile.username, before, limit: 20 });
+    const site = request.server.layout.site;
+    const url = absoluteUrl(site, `/@${profile.username}`);
     return sendPage(request, reply, {
       title: profile.displayName,
+      description: profile.bio || `Posts by ${profile.displayName}`,
+      canonical: `/@${profile.username}`,
+      ogType: 'profile',
+      ...(profile.avatarUrl ? { image: absoluteUrl(site, profile.avatarUrl) } : {}),
+      jsonLd: {
+        '@context': 'https://schema.org',
+        '@type': 'ProfilePage',
+        url,
+        mainEntity: {
+          '@type': 'Person',
+          name: profile.displayName,
+          alternateName: profile.username,
+          url,
+          ...(profile.bio ? { description: profile.bio } : {}),
+          ...(profile.avatarUrl ? { image: absoluteUrl(site, profile.avatarUrl) } : {}),
+        },
+      },
       body: profileHtml(
         profile,
         posts,

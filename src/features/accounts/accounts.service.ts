@@ -49,7 +49,7 @@ export interface AccountsDeps {
   /** Runs reset requests after the answer; without one (tools), they run at once. */
   queue?: Queue;
   /** For links and names in mail; needed only with a mailer. */
-  site?: { url: string; name: () => string };
+  site?: { url: string; name: () => string; refresh?: () => Promise<{ signupRole: 'reader' | 'author' }> };
   /** scrypt cost of new password hashes, log2(N) (config PASSWORD_HASH_COST; default 15). */
   passwordHashCost?: number;
 }
@@ -255,7 +255,7 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     /**
-     * Self-service sign-up. Open blogs create an unverified author and mail a
+     * Self-service sign-up. Open blogs create an unverified account (of the site's sign-up role) and mail a
      * verification link; invite-only blogs need an invitation for that address
      * (which proves it, so the account starts verified); closed blogs refuse.
      */
@@ -268,7 +268,9 @@ export function createAccountsService(deps: AccountsDeps) {
       const invite = typeof input.invite === 'string' && input.invite ? input.invite : undefined;
       if (mode === 'closed' && !invite) throw new AppError('signup_closed');
       if (mode === 'invite' && !invite) throw new AppError('signup_closed', 'This blog takes new members by invitation only');
-      let role: Role = 'author';
+      // An open sign-up gets the site's chosen role (reader unless the admin said
+      // otherwise); the RealWorld protocol assumes every user writes.
+      let role: Role = via === 'realworld' ? 'author' : ((await deps.site?.refresh?.())?.signupRole ?? 'reader');
       if (invite) {
         const inv = await this.invitation(invite);
         role = inv.role;

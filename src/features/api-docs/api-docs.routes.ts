@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { html } from '../../lib/html.ts';
-import { sendPage } from '../../platform/http/layout.ts';
+import { sendPage, type Site } from '../../platform/http/layout.ts';
 
 interface OpenApiDoc {
   info: { title: string; version: string; description?: string };
@@ -88,11 +88,21 @@ ${o.op.security ? 'Authentication: Authorization: Bearer <token>, or a session c
 }
 
 /** GET /api/v1/openapi.json and the reference page at /api/docs. */
-export async function apiDocsRoutes(app: FastifyInstance) {
-  app.get('/api/v1/openapi.json', async () => app.swagger());
-  let page: string | undefined;
+export async function apiDocsRoutes(app: FastifyInstance, opts: { site: Site }) {
+  // The document's info names this blog as its settings say now; the rest is
+  // built once from the routes.
+  const current = async () => {
+    const doc = app.swagger() as unknown as OpenApiDoc;
+    const { name, description } = await opts.site.refresh();
+    const info = { ...doc.info, title: `${name} API`, description: `${description ? `${description}\n\n` : ''}${doc.info.description ?? ''}` };
+    return { ...doc, info };
+  };
+  app.get('/api/v1/openapi.json', async () => current());
+  let page: { key: string; html: string } | undefined;
   app.get('/api/docs', async (request, reply) => {
-    page ??= referenceHtml(app.swagger() as unknown as OpenApiDoc);
-    return sendPage(request, reply, { title: 'API reference', body: page });
+    const doc = await current();
+    const key = `${doc.info.title}\n${doc.info.description}`;
+    if (page?.key !== key) page = { key, html: referenceHtml(doc) };
+    return sendPage(request, reply, { title: 'API reference', body: page.html });
   });
 }

@@ -8,7 +8,7 @@ export function apiDocsFeature(ctx: AppContext): Feature {
     service: undefined,
     async plugin(app) {
       ctx.chrome.add('footer', { order: 90, render: () => html`· <a href="/api/docs">API</a>` });
-      await app.register(apiDocsRoutes);
+      await app.register(apiDocsRoutes, { site: ctx.site });
     },
   };
 }

@@ -53,7 +53,15 @@ export interface ImportedComment {
   createdAt: string;
 }
 
-export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock; events: Events; settings: Settings; posts: PostsService }) {
+export function createCommentsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  events: Events;
+  settings: Settings;
+  posts: PostsService;
+  /** Who may comment (the site settings); verified accounts when absent. */
+  commenting?: () => Promise<'signed-in' | 'verified' | 'nobody'>;
+}) {
   const { db, clock, events, settings, posts } = deps;
   const now = () => clock.now().toISOString();
 
@@ -118,7 +126,9 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
      */
     async create(viewer: CurrentUser | null, postIdOrSlug: string | number, input: CommentInput): Promise<Comment> {
       if (!viewer) throw new AppError('unauthenticated', 'Log in to comment');
-      if (!viewer.verified) throw new AppError('email_unverified', 'Verify your email address to comment');
+      const who = (await deps.commenting?.()) ?? 'verified';
+      if (who === 'nobody') throw new AppError('forbidden', 'Comments are closed on this site');
+      if (who === 'verified' && !viewer.verified) throw new AppError('email_unverified', 'Verify your email address to comment');
       const post = await this.postFor(viewer, postIdOrSlug);
       const banned = await db.selectFrom('users').select('comments_banned_at').where('id', '=', viewer.id).executeTakeFirst();
       if (banned?.comments_banned_at) throw new AppError('forbidden', 'You can no longer comment on this site');

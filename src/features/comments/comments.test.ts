@@ -146,7 +146,8 @@ eachDatabase('comments', (dialect) => {
     ];
     for (const p of payloads) await comment(ann, post.id, p);
     const page = (await new Client(t.app).get(`/posts/${post.slug}`)).body;
-    assert.doesNotMatch(page, /<script(?! src="\/assets\/live\.js" defer><\/script>)/i);
+    // The page's own scripts only: live.js and its JSON-LD data block.
+    assert.doesNotMatch(page, /<script(?! src="\/assets\/live\.js" defer><\/script>| type="application\/ld\+json">)/i);
     assert.doesNotMatch(page, /<(img|svg|a)\b[^>]*\son\w+\s*=/i);
     assert.doesNotMatch(page, /href\s*=\s*["']?\s*javascript:/i);
     const thread = (await api(null, 'GET', `/api/v1/posts/${post.id}/comments`)).json().comments;

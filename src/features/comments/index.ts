@@ -15,7 +15,14 @@ export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */
 export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }): Feature<CommentsService> {
-  const service = createCommentsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, settings: ctx.settings, posts: deps.posts.service });
+  const service = createCommentsService({
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    events: ctx.events,
+    settings: ctx.settings,
+    posts: deps.posts.service,
+    commenting: async () => (await ctx.site.refresh()).commenting,
+  });
   return {
     service,
     async plugin(app) {
@@ -30,6 +37,7 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
             postSlug: post.slug,
             postAuthorId: post.author?.id ?? null,
             now: ctx.clock.now().getTime(),
+            commenting: ctx.site.settings().commenting,
           },
           post.id,
         );

@@ -10,7 +10,17 @@ import { digestEmail, describe, instantEmail, type NotificationSummary } from '.
 
 export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited'];
 export const PREFERENCES: EmailPreference[] = ['instant', 'daily', 'off'];
-const DIGEST_HOUR_UTC = 8;
+const DIGEST_HOUR = 8;
+
+/** The date (YYYY-MM-DD) and hour of an instant in a time zone. */
+function localDayAndHour(at: Date, timeZone: string): { day: string; hour: number } {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  return { day: `${parts.year}-${parts.month}-${parts.day}`, hour: Number(parts.hour) };
+}
 
 export interface Notification {
   id: number;
@@ -29,7 +39,12 @@ export interface Notification {
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** In-app notifications, their emails (instant or daily digest) and the preferences behind them. */
-export function createNotificationsService(deps: { db: Kysely<Database>; clock: Clock; mailer: Mailer; site: { url: string; name: () => string } }) {
+export function createNotificationsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  mailer: Mailer;
+  site: { url: string; name: () => string; refresh?: () => Promise<{ timeZone: string }> };
+}) {
   const { db, clock, mailer } = deps;
   const site = () => ({ url: deps.site.url, name: deps.site.name() });
   const now = () => clock.now().toISOString();
@@ -297,13 +312,16 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
 
     /**
      * Sends each person with "daily" notifications waiting one digest. Runs at
-     * most once per UTC day across all instances (the digest_runs row is the
-     * claim), from DIGEST_HOUR_UTC on. Returns how many digests were recorded.
+     * most once per day of the site's time zone across all instances (the
+     * digest_runs row is the claim), from 08:00 there on. Returns how many
+     * digests were recorded.
      */
     async sendDigests(): Promise<number> {
       const at = clock.now();
-      if (at.getUTCHours() < DIGEST_HOUR_UTC) return 0;
-      const day = at.toISOString().slice(0, 10);
+      // A schedule runs outside any request: read the settings now (and the name the emails show).
+      const timeZone = (await deps.site.refresh?.())?.timeZone ?? 'UTC';
+      const { day, hour } = localDayAndHour(at, timeZone);
+      if (hour < DIGEST_HOUR) return 0;
       const claimed = await db
         .insertInto('digest_runs')
         .values({ day, started_at: at.toISOString() })

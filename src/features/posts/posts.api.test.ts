@@ -234,7 +234,12 @@ eachDatabase('posts JSON API', (dialect) => {
     const post = (await call('POST', '/api/v1/posts', authorToken, { title: '<b>Bold</b> & "quoted"', body, status: 'published' })).json();
     // Mentions of these as visible text are fine; as markup they must never appear.
     // The only script on a page is our own file; none comes from content.
-    const unsafe = [/<script(?! src="\/assets\/live\.js" defer><\/script>)/i, /<[^>]+\son\w+\s*=/i, /(href|src)\s*=\s*["']?\s*javascript:/i];
+    // The page's own scripts: live.js, and JSON-LD (a data block, with "<" escaped as \u003c).
+    const unsafe = [
+      /<script(?! src="\/assets\/live\.js" defer><\/script>| type="application\/ld\+json">)/i,
+      /<[^>]+\son\w+\s*=/i,
+      /(href|src)\s*=\s*["']?\s*javascript:/i,
+    ];
     for (const re of unsafe) assert.doesNotMatch(post.bodyHtml, re);
     assert.match(post.bodyHtml, /&lt;script&gt;/, 'raw HTML is shown as text');
     const page = await t.app.inject({ url: `/posts/${post.slug}` });

@@ -10,8 +10,7 @@ import { dashboardHtml } from './views/dashboard.ts';
 import { postFormHtml, type PostFormValues } from './views/post-form.ts';
 import { postListHtml } from './views/post-list.ts';
 import { postPageHtml } from './views/post-page.ts';
-
-const PAGE_SIZE = 20;
+import { postMeta, websiteJsonLd } from './posts.seo.ts';
 
 type FormBody = Record<string, unknown> | undefined;
 type SlugParams = { Params: { slug: string } };
@@ -79,9 +78,14 @@ export async function postsRoutes(
   const { posts } = opts;
 
   const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
-    const { posts: page, nextCursor } = await posts.list(request.user, { before: beforeParam(request), limit: PAGE_SIZE, summary: true });
+    const before = beforeParam(request);
+    const site = request.server.layout.site.settings();
+    const { posts: page, nextCursor } = await posts.list(request.user, { before, limit: site.postsPerPage, summary: true });
+    const front = request.url === '/' || request.url.startsWith('/?');
     return sendPage(request, reply, {
-      title: 'Latest posts',
+      // The front page is the blog itself: its name, and the WebSite description for search engines.
+      title: front && !before ? site.name : 'Latest posts',
+      ...(front && !before ? { jsonLd: websiteJsonLd(request), canonical: '/' } : {}),
       body: postListHtml({
         heading: 'Latest posts',
         posts: page,
@@ -153,7 +157,7 @@ export async function postsRoutes(
     return sendPage(request, reply, {
       title: post.title,
       body: postPageHtml(post, { canEdit, csrf: canEdit ? request.csrfToken() : '' }) + below,
-      head: `<link rel="canonical" href="/posts/${post.slug}">`,
+      ...postMeta(request, post),
     });
   });
 
@@ -216,7 +220,12 @@ export async function postsRoutes(
   app.get<SlugParams>('/tags/:slug', cached, async (request, reply) => {
     const tag = await posts.findTag(request.params.slug);
     if (!tag) throw new AppError('not_found', 'No tag with that name');
-    const { posts: page, nextCursor } = await posts.list(request.user, { tag: tag.slug, before: beforeParam(request), limit: PAGE_SIZE, summary: true });
+    const { posts: page, nextCursor } = await posts.list(request.user, {
+      tag: tag.slug,
+      before: beforeParam(request),
+      limit: request.server.layout.site.settings().postsPerPage,
+      summary: true,
+    });
     return sendPage(request, reply, {
       title: `Posts tagged “${tag.name}”`,
       body: postListHtml({

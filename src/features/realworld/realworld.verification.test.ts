@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
+import { setSite } from '../../../test/support/factories.ts';
 import { RealWorldClient, uniq } from '../../../test/support/realworld-client.ts';
 
 eachDatabase('RealWorld API and email verification', (dialect) => {
@@ -12,6 +13,8 @@ eachDatabase('RealWorld API and email verification', (dialect) => {
 
   before(async () => {
     t = await buildTestApp(dialect);
+    // Inkwell's own sign-up makes writers here, as the scenario needs one.
+    await setSite(t, { signupRole: 'author' });
     rw = new RealWorldClient(t);
   });
   after(() => t.close());

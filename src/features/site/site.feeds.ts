@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { el, xmlDocument, type XmlNode } from '../../lib/xml.ts';
+import type { Site } from '../../platform/site.ts';
+import type { PagesService } from '../pages/index.ts';
 import type { PostsService } from '../posts/index.ts';
 
 const FEED_SIZE = 20;
@@ -32,10 +34,20 @@ export function absoluteLinks(html: string, base: string): string {
  * holds (markup-like titles and tags, `]]>`, characters XML forbids) the
  * documents stay well-formed.
  */
-export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; siteUrl: string; siteName: () => string }) {
-  const { posts, siteUrl } = opts;
+export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; pages: PagesService; site: Site }) {
+  const { posts, site } = opts;
+  const siteUrl = site.url;
   const home = `${siteUrl}/`;
-  const description = () => `The latest posts from ${opts.siteName()}`;
+  // The settings are current: the layout refreshes them at the start of every request.
+  const siteName = () => site.name();
+  const description = () => site.settings().description || `The latest posts from ${site.name()}`;
+  const abs = (url: string) => new URL(url, home).href;
+
+  const image = () => {
+    const { logo, favicon } = site.settings();
+    const img = logo ?? favicon;
+    return img ? abs(img.url) : null;
+  };
 
   async function latest() {
     const { posts: items } = await posts.list(null, { limit: FEED_SIZE });
@@ -46,7 +58,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
         link,
         html: absoluteLinks(p.bodyHtml, link),
         // An entry always has an author: its writer, or the site once the account is gone.
-        author: p.author?.displayName ?? opts.siteName(),
+        author: p.author?.displayName ?? siteName(),
         published: new Date(p.publishedAt ?? p.createdAt),
       };
     });
@@ -66,13 +78,14 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
         el(
           'channel',
           null,
-          el('title', null, opts.siteName()),
+          el('title', null, siteName()),
           el('link', null, home),
           el('description', null, description()),
-          el('language', null, 'en'),
+          el('language', null, site.settings().language),
           el('lastBuildDate', null, updated.toUTCString()),
           el('generator', null, 'Inkwell'),
           el('atom:link', { href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }),
+          image() ? el('image', null, el('url', null, image()!), el('title', null, siteName()), el('link', null, home)) : null,
           items.map(({ post, link, html, author, published }) =>
             el(
               'item',
@@ -96,19 +109,22 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
 
   function atom(items: Awaited<ReturnType<typeof latest>>): string {
     const updated = items[0] ? new Date(items[0].post.updatedAt) : new Date(0);
+    const { favicon, logo } = site.settings();
     return xmlDocument(
       el(
         'feed',
-        { xmlns: ATOM, 'xml:lang': 'en' },
+        { xmlns: ATOM, 'xml:lang': site.settings().language },
         el('id', null, home),
-        el('title', { type: 'text' }, opts.siteName()),
+        el('title', { type: 'text' }, siteName()),
         el('subtitle', { type: 'text' }, description()),
         el('updated', null, updated.toISOString()),
         el('link', { rel: 'alternate', type: 'text/html', href: home }),
         el('link', { rel: 'self', type: 'application/atom+xml', href: `${siteUrl}/atom.xml` }),
         el('generator', null, 'Inkwell'),
+        favicon ? el('icon', null, abs(favicon.url)) : null,
+        logo ? el('logo', null, abs(logo.url)) : null,
         // The fallback author for the feed, as Atom asks every entry to have one.
-        el('author', null, el('name', null, opts.siteName()), el('uri', null, home)),
+        el('author', null, el('name', null, siteName()), el('uri', null, home)),
         items.map(
           ({ post, link, html, author, published }): XmlNode =>
             el(
@@ -143,10 +159,12 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
   });
 
   app.get('/sitemap.xml', cached, async (_request, reply) => {
-    const rows = await posts.sitemapEntries(SITEMAP_MAX - 1);
-    const urls = [el('url', null, el('loc', null, home))].concat(
-      rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))),
-    );
+    // Pages are in the sitemap (never in the feeds, which are for new posts).
+    const pageRows = await opts.pages.sitemapEntries();
+    const rows = await posts.sitemapEntries(SITEMAP_MAX - 1 - pageRows.length);
+    const urls = [el('url', null, el('loc', null, home))]
+      .concat(pageRows.map((r) => el('url', null, el('loc', null, `${siteUrl}/pages/${r.slug}`), el('lastmod', null, r.updatedAt))))
+      .concat(rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))));
     reply.type('application/xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return xmlDocument(el('urlset', { xmlns: 'http://www.sitemaps.org/schemas/sitemap/0.9' }, urls));
   });

@@ -4,8 +4,23 @@ import { requireAdmin } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { Db } from '../../platform/db/index.ts';
 
-/** Health checks and the admin index. */
-export async function siteRoutes(app: FastifyInstance, opts: { db: Db }) {
+/** Health checks, robots.txt and the admin index. */
+export async function siteRoutes(app: FastifyInstance, opts: { db: Db; siteUrl: string }) {
+  // Private areas stay out of indexes (their pages also say noindex); the sitemap lists the rest.
+  const robots = [
+    'User-agent: *',
+    'Disallow: /admin',
+    'Disallow: /dashboard',
+    'Disallow: /settings',
+    'Disallow: /notifications',
+    'Disallow: /search',
+    'Disallow: /api/',
+    '',
+    `Sitemap: ${opts.siteUrl}/sitemap.xml`,
+    '',
+  ].join('\n');
+  app.get('/robots.txt', async (_request, reply) => reply.type('text/plain; charset=utf-8').header('cache-control', 'public, max-age=3600').send(robots));
+
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {

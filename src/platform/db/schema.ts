@@ -359,6 +359,26 @@ export interface Database {
   redirects: RedirectsTable;
   imported_items: ImportedItemsTable;
   import_runs: ImportRunsTable;
+  pages: PagesTable;
+}
+
+// Pages (migrations/2026-11-30-0013-pages.ts).
+
+/** A static page (About, Contact): Markdown, draft or published, at /pages/:slug. */
+export interface PagesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  body: string;
+  body_html: string;
+  /** For the meta description and sharing cards; the start of the text when empty. */
+  description: string;
+  /** A media id: the sharing cards' image. */
+  image_id: string | null;
+  status: 'draft' | 'published';
+  author_id: number | null;
+  created_at: string;
+  updated_at: string;
 }
 
 // Media (migrations/2026-11-30-0011-media.ts).

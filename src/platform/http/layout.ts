@@ -5,15 +5,11 @@ import { html } from '../../lib/html.ts';
 import type { AppError } from '../errors.ts';
 import { consumeFlash } from './auth.ts';
 import type { PageChrome, Region } from './slots.ts';
+import type { Site } from '../site.ts';
 
 const css = readFileSync(new URL('./assets/inkwell.css', import.meta.url), 'utf8');
 
-/** What every page shows of the blog itself. */
-export interface Site {
-  /** The public origin, e.g. https://blog.example (no trailing slash). */
-  url: string;
-  name(): string;
-}
+export type { Site } from '../site.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +29,13 @@ export const layoutPlugin = fp(async (app: FastifyInstance, opts: { site: Site; 
   app.get('/assets/inkwell.css', async (_request, reply) => {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css);
   });
+  // Every answer but the static assets and health checks sees the current
+  // settings (one change-token read when nothing changed): pages, feeds, and the
+  // emails that a request causes.
+  app.addHook('onRequest', async (request) => {
+    const url = request.url;
+    if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') await opts.site.refresh();
+  });
   app.addHook('preHandler', async (request) => {
     if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
       for (const load of loads) await load(request);
@@ -45,14 +48,71 @@ export interface PageOptions {
   /** Already-rendered HTML (from html``). */
   body: string;
   status?: number;
-  /** Extra <head> elements, already HTML (feeds' alternate links, canonical URL). */
+  /** Extra <head> elements, already HTML (feeds' alternate links). */
   head?: string;
+  /** For <meta name="description"> and the sharing cards; else the site's description (or a sentence with its name). */
+  description?: string;
+  /** The page's own path or URL for rel=canonical; the requested path (without its query) when absent. */
+  canonical?: string;
+  /** An absolute image URL for the sharing cards; the site's logo when absent. */
+  image?: string;
+  /** Open Graph type: website (default), article, profile. */
+  ogType?: 'website' | 'article' | 'profile';
+  /** Structured data (schema.org), written as JSON-LD. */
+  jsonLd?: Record<string, unknown>;
+  /** Keep search engines away (drafts, previews, search results; admin pages always are). */
+  noindex?: boolean;
+}
+
+// Private areas that search engines have no use for, whatever the page says.
+const PRIVATE = /^\/(admin|dashboard|settings|notifications|editor|login|signup|posts\/new)(\/|$|\?)|^\/posts\/[^/]+\/edit/;
+
+/** JSON for a <script> element: "<" escaped, so a value cannot end the element. */
+export function jsonLdScript(data: Record<string, unknown>): string {
+  const json = JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+  return `<script type="application/ld+json">${json}</script>`;
+}
+
+/** An absolute URL for a path or URL on this site. */
+export function absoluteUrl(site: Site, pathOrUrl: string): string {
+  return new URL(pathOrUrl, `${site.url}/`).href;
+}
+
+/** The <head> metadata every public page carries: description, canonical URL, sharing cards, JSON-LD. */
+function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string): string {
+  const { site } = request.server.layout;
+  const s = site.settings();
+  const description = (opts.description || s.description || `The latest posts from ${s.name}`).replace(/\s+/g, ' ').trim().slice(0, 300);
+  const canonical = absoluteUrl(site, opts.canonical ?? request.url.split('?')[0]);
+  // A page's own image gets the large card; the logo alone, the small one.
+  const image = opts.image ?? (s.logo ? absoluteUrl(site, s.logo.url) : undefined);
+  const noindex = opts.noindex || (opts.status ?? 200) >= 400 || PRIVATE.test(request.url);
+  return html`
+<meta name="description" content="${description}">
+<link rel="canonical" href="${canonical}">
+<meta property="og:site_name" content="${s.name}">
+<meta property="og:title" content="${opts.title === s.name ? s.name : opts.title}">
+<meta property="og:description" content="${description}">
+<meta property="og:type" content="${opts.ogType ?? 'website'}">
+<meta property="og:url" content="${canonical}">
+<meta property="og:locale" content="${s.language.replace('-', '_')}">
+!${image ? html`<meta property="og:image" content="${image}">` : ''}
+<meta name="twitter:card" content="${opts.image ? 'summary_large_image' : 'summary'}">
+<meta name="twitter:title" content="${fullTitle}">
+<meta name="twitter:description" content="${description}">
+!${image ? html`<meta name="twitter:image" content="${image}">` : ''}
+!${noindex ? '<meta name="robots" content="noindex">' : ''}
+!${opts.jsonLd ? jsonLdScript(opts.jsonLd) : ''}`;
 }
 
 /** The document around every HTML page: header, navigation, flash message, footer. */
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
   const { site, chrome } = request.server.layout;
-  const siteName = site.name();
+  const s = site.settings();
+  const siteName = s.name;
   const region = (r: Region) => {
     let out = '';
     for (const entry of chrome.entries(r)) {
@@ -61,23 +121,32 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
     }
     return out;
   };
+  const fullTitle = opts.title === siteName ? siteName : `${opts.title} · ${siteName}`;
   const csrfMeta = request.user ? html`<meta name="csrf-token" content="${request.csrfToken()}">` : '';
+  const menu = s.navigation.length
+    ? html`<input type="checkbox" id="menu-toggle" class="menu-toggle"><label for="menu-toggle" class="menu-label">Menu</label><ul class="site-menu">!${s.navigation.map((l) => html`<li><a href="${l.url}">${l.label}</a></li>`)}</ul>`
+    : '';
+  const social = s.socialLinks.length
+    ? html`<ul class="social">!${s.socialLinks.map((l) => html`<li><a href="${l.url}" rel="me noopener">${l.label}</a></li>`)}</ul>`
+    : '';
   return html`<!doctype html>
-<html lang="en">
+<html lang="${s.language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title === siteName ? siteName : `${opts.title} · ${siteName}`}</title>
-<link rel="stylesheet" href="/assets/inkwell.css">!${region('head')}
+<title>${fullTitle}</title>
+<link rel="stylesheet" href="/assets/inkwell.css">
+<style>:root { --accent: ${s.accentColor}; }</style>
+!${s.favicon ? html`<link rel="icon" href="${s.favicon.url}">` : ''}!${metaHtml(request, opts, fullTitle)}!${region('head')}
 !${csrfMeta}!${opts.head ?? ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><nav aria-label="Site"><a class="brand" href="/">${siteName}</a><span class="nav-links">!${region('nav')}</span></nav></header>
+<header class="site"><nav aria-label="Site"><a class="brand" href="/">!${s.logo ? html`<img src="${s.logo.url}" alt="" class="logo"> ` : ''}${siteName}</a>!${menu}<span class="nav-links">!${region('nav')}</span></nav></header>
 <main id="main">
 !${flashHtml}!${opts.body}
 </main>
-<footer class="site"><p>${siteName}!${region('footer')}</p></footer>
+<footer class="site">!${s.footerText ? html`<p class="footer-text">${s.footerText}</p>` : ''}!${social}<p>${siteName}!${region('footer')}</p></footer>
 </body>
 </html>`;
 }

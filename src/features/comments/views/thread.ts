@@ -11,6 +11,8 @@ export interface ThreadViewer {
   postSlug: string;
   postAuthorId: number | null;
   now: number;
+  /** Who may comment (the site setting); verified accounts when absent. */
+  commenting?: 'signed-in' | 'verified' | 'nobody';
 }
 
 const PLACEHOLDER: Record<string, string> = {
@@ -68,11 +70,14 @@ export function commentFormHtml(opts: {
 
 /** The whole comments section under a post. */
 export function threadHtml(items: ThreadItem[], count: number, v: ThreadViewer, postId: number): string {
-  const form = !v.user
-    ? html`<p><a href="/login?next=/posts/${v.postSlug}%23comments">Log in</a> to join the conversation.</p>`
-    : !v.user.verified
-      ? html`<p>Confirm your email address to comment (see <a href="/settings">your settings</a>).</p>`
-      : commentFormHtml({ action: `/posts/${v.postSlug}/comments`, csrf: v.csrf, values: { body: '' }, errors: [] });
+  const form =
+    v.commenting === 'nobody'
+      ? html`<p>Comments are closed.</p>`
+      : !v.user
+        ? html`<p><a href="/login?next=/posts/${v.postSlug}%23comments">Log in</a> to join the conversation.</p>`
+        : !v.user.verified && v.commenting !== 'signed-in'
+          ? html`<p>Confirm your email address to comment (see <a href="/settings">your settings</a>).</p>`
+          : commentFormHtml({ action: `/posts/${v.postSlug}/comments`, csrf: v.csrf, values: { body: '' }, errors: [] });
   return html`<section id="comments" aria-labelledby="comments-h" data-post-id="${postId}">
 <h2 id="comments-h">Comments <span id="comment-count">(${count})</span></h2>
 <ol class="thread" id="comments-root">!${items.map((i) => commentHtml(i, v))}</ol>

@@ -19,16 +19,16 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
     const query = request.query as Record<string, unknown>;
     const q = first(query.q);
     const page = Math.min(Math.max(/^\d{1,4}$/.test(first(query.page)) ? Number(first(query.page)) : 1, 1), LAST_PAGE);
-    // Result pages are many and thin: keep them out of search engines' indexes.
-    const head = '<meta name="robots" content="noindex">';
-    if (!q.trim()) return sendPage(request, reply, { title: 'Search', head, body: searchPageHtml({ q, results: null, prevHref: null, nextHref: null }) });
+    // Result pages are many and thin: keep them out of search engines' indexes (noindex).
+    if (!q.trim())
+      return sendPage(request, reply, { title: 'Search', noindex: true, body: searchPageHtml({ q, results: null, prevHref: null, nextHref: null }) });
 
     try {
       const found = await posts.search(q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, summary: true });
       const href = (n: number) => `/search?q=${encodeURIComponent(q)}${n > 1 ? `&page=${n}` : ''}`;
       return sendPage(request, reply, {
         title: `Search: ${q}`,
-        head,
+        noindex: true,
         body: searchPageHtml({
           q,
           results: found.posts,
@@ -42,7 +42,7 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
       const message = err.errors.find((e) => e.field === 'q')?.message ?? err.message;
       return sendPage(request, reply, {
         title: 'Search',
-        head,
+        noindex: true,
         status: err.status,
         body: searchPageHtml({ q, results: null, error: `Your search ${message}.`, prevHref: null, nextHref: null }),
       });

@@ -1,0 +1,195 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../../lib/clock.ts';
+import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
+import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
+import type { Database, PagesTable } from '../../platform/db/schema.ts';
+import { AppError, type FieldError } from '../../platform/errors.ts';
+import type { CurrentUser } from '../../platform/http/sessions.ts';
+import type { MediaService } from '../media/index.ts';
+
+export const LIMITS = { title: 200, body: 200_000, description: 300, slug: 80 };
+const STATUSES = ['draft', 'published'] as const;
+
+/** A static page as shown and edited. */
+export interface Page {
+  id: number;
+  slug: string;
+  title: string;
+  body: string;
+  bodyHtml: string;
+  description: string;
+  image: { id: string; url: string } | null;
+  status: 'draft' | 'published';
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a page is written from (any field may be missing on update). */
+export interface PageInput {
+  title?: unknown;
+  slug?: unknown;
+  body?: unknown;
+  description?: unknown;
+  imageId?: unknown;
+  status?: unknown;
+}
+
+/** Editors and admins write pages (they speak for the whole blog). */
+export function canEditPages(user: CurrentUser | null): boolean {
+  return !!user && (user.role === 'admin' || user.role === 'editor');
+}
+
+/** Static pages: Markdown, draft or published, at /pages/:slug; never in post lists or feeds. */
+export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; media: MediaService; siteUrl: string }) {
+  const { db, clock, media } = deps;
+
+  async function present(row: Selectable<PagesTable>): Promise<Page> {
+    let image: Page['image'] = null;
+    if (row.image_id) {
+      try {
+        const m = await media.get(row.image_id);
+        image = { id: m.id, url: m.url };
+      } catch {
+        image = null;
+      }
+    }
+    return {
+      id: row.id,
+      slug: row.slug,
+      title: row.title,
+      body: row.body,
+      bodyHtml: row.body_html,
+      description: row.description || excerptOf(htmlToText(row.body_html), 200),
+      image,
+      status: row.status,
+      url: `${deps.siteUrl}/pages/${row.slug}`,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  async function check(input: PageInput, current: Selectable<PagesTable> | null) {
+    const errors: FieldError[] = [];
+    const str = (k: keyof PageInput) => (typeof input[k] === 'string' ? (input[k] as string) : input[k] === undefined ? undefined : null);
+    const title = str('title') ?? (current ? current.title : '');
+    if (title === null || !title.trim()) errors.push({ field: 'title', message: 'must not be empty' });
+    else if (title.length > LIMITS.title) errors.push({ field: 'title', message: `must be at most ${LIMITS.title} characters` });
+    const body = str('body') ?? (current ? current.body : '');
+    if (body === null) errors.push({ field: 'body', message: 'must be text' });
+    else if (body.length > LIMITS.body) errors.push({ field: 'body', message: `must be at most ${LIMITS.body.toLocaleString('en')} characters` });
+    const description = str('description') ?? (current ? current.description : '');
+    if (description === null || description.length > LIMITS.description)
+      errors.push({ field: 'description', message: `must be text of at most ${LIMITS.description} characters` });
+    const rawSlug = str('slug');
+    let slug = current?.slug ?? '';
+    if (rawSlug === null) errors.push({ field: 'slug', message: 'must be text' });
+    else if (rawSlug?.trim()) {
+      if (!SLUG_PATTERN.test(rawSlug.trim()) || rawSlug.trim().length > LIMITS.slug)
+        errors.push({ field: 'slug', message: 'may use lowercase letters, digits and single hyphens' });
+      else slug = rawSlug.trim();
+    } else if (!current) slug = slugify(typeof title === 'string' ? title : '') || 'page';
+    const status = input.status === undefined ? (current?.status ?? 'draft') : input.status;
+    if (!STATUSES.includes(status as never)) errors.push({ field: 'status', message: 'must be draft or published' });
+    let imageId = current?.image_id ?? null;
+    if (input.imageId !== undefined) {
+      if (input.imageId === null || input.imageId === '') imageId = null;
+      else if (typeof input.imageId !== 'string' || input.imageId.length > 100) errors.push({ field: 'imageId', message: 'must be a media id' });
+      else {
+        try {
+          imageId = (await media.get(input.imageId)).id;
+        } catch (e) {
+          if (!(e instanceof AppError) || e.status !== 404) throw e;
+          errors.push({ field: 'imageId', message: 'is not an image in the media library' });
+        }
+      }
+    }
+    if (errors.length) throw new AppError('validation_failed', undefined, errors);
+    return {
+      title: (title as string).trim(),
+      slug,
+      body: body as string,
+      body_html: renderMarkdown(body as string),
+      description: (description as string).trim(),
+      status: status as 'draft' | 'published',
+      image_id: imageId,
+    };
+  }
+
+  async function row(idOrSlug: number | string, by: 'id-or-slug' | 'slug' = 'id-or-slug') {
+    const q = db.selectFrom('pages').selectAll();
+    return typeof idOrSlug === 'number' || (by === 'id-or-slug' && /^\d{1,9}$/.test(idOrSlug))
+      ? q.where('id', '=', Number(idOrSlug)).executeTakeFirst()
+      : q.where('slug', '=', idOrSlug).executeTakeFirst();
+  }
+
+  const taken = () => new AppError('conflict', 'Another page has that slug', [{ field: 'slug', message: 'is used by another page' }]);
+
+  return {
+    /** A page by id or slug (by slug only for its public address); drafts only for those who edit pages. */
+    async get(viewer: CurrentUser | null, idOrSlug: number | string, by: 'id-or-slug' | 'slug' = 'id-or-slug'): Promise<Page> {
+      const r = await row(idOrSlug, by);
+      if (!r || (r.status !== 'published' && !canEditPages(viewer))) throw new AppError('not_found', 'No page at this address');
+      return present(r);
+    },
+
+    /** Published pages (all pages for those who edit them), by title. */
+    async list(viewer: CurrentUser | null): Promise<Page[]> {
+      let q = db.selectFrom('pages').selectAll().orderBy('title').orderBy('id').limit(500);
+      if (!canEditPages(viewer)) q = q.where('status', '=', 'published');
+      return Promise.all((await q.execute()).map(present));
+    },
+
+    /** Published pages' addresses and dates, for the sitemap. */
+    async sitemapEntries(): Promise<{ slug: string; updatedAt: string }[]> {
+      const rows = await db.selectFrom('pages').select(['slug', 'updated_at']).where('status', '=', 'published').orderBy('slug').limit(10_000).execute();
+      return rows.map((r) => ({ slug: r.slug, updatedAt: r.updated_at }));
+    },
+
+    async create(viewer: CurrentUser | null, input: PageInput): Promise<Page> {
+      if (!canEditPages(viewer)) throw new AppError(viewer ? 'forbidden' : 'unauthenticated', 'Only editors and admins write pages');
+      const v = await check(input, null);
+      const at = clock.now().toISOString();
+      try {
+        const r = await db
+          .insertInto('pages')
+          .values({ ...v, author_id: viewer!.id, created_at: at, updated_at: at })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return present(r);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw taken();
+        throw e;
+      }
+    },
+
+    async update(viewer: CurrentUser | null, idOrSlug: number | string, input: PageInput): Promise<Page> {
+      if (!canEditPages(viewer)) throw new AppError(viewer ? 'forbidden' : 'unauthenticated', 'Only editors and admins write pages');
+      const current = await row(idOrSlug);
+      if (!current) throw new AppError('not_found', 'No page at this address');
+      const v = await check(input, current);
+      try {
+        const r = await db
+          .updateTable('pages')
+          .set({ ...v, updated_at: clock.now().toISOString() })
+          .where('id', '=', current.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return present(r);
+      } catch (e) {
+        if (isUniqueViolation(e)) throw taken();
+        throw e;
+      }
+    },
+
+    async remove(viewer: CurrentUser | null, idOrSlug: number | string): Promise<void> {
+      if (!canEditPages(viewer)) throw new AppError(viewer ? 'forbidden' : 'unauthenticated', 'Only editors and admins write pages');
+      const current = await row(idOrSlug);
+      if (!current) throw new AppError('not_found', 'No page at this address');
+      await db.deleteFrom('pages').where('id', '=', current.id).execute();
+    },
+  };
+}
+
+export type PagesService = ReturnType<typeof createPagesService>;
