@@ -17,7 +17,7 @@ import { layoutPlugin } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
 import { lazySerializerFactory, lazyValidatorFactory } from './platform/http/schema-compilers.ts';
 import { createSessionStore } from './platform/http/sessions.ts';
-import { createMemoryCounterStore, rateLimitPlugin } from './platform/http/rate-limit.ts';
+import { rateLimitPlugin } from './platform/http/rate-limit.ts';
 import { createPageChrome } from './platform/http/slots.ts';
 import { createSettings } from './platform/settings.ts';
 import { randomToken } from './lib/secrets.ts';
@@ -101,8 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(cookie, { secret });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  // Counters in memory for now; the store is the seam for sharing them between instances.
-  await app.register(rateLimitPlugin, { store: createMemoryCounterStore(clock) });
+  // Shared by every instance on PostgreSQL, in memory on SQLite (infrastructure.ts chooses).
+  await app.register(rateLimitPlugin, { store: deps.counters });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
