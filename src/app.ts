@@ -8,6 +8,7 @@ import type { Feature } from './platform/feature.ts';
 import type { Infrastructure } from './platform/infrastructure.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { bodyPlugin } from './platform/http/body.ts';
+import { healthPlugin } from './platform/http/health.ts';
 import { openapiProblemsPlugin } from './platform/http/openapi-problems.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
@@ -152,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     apiDocsFeature(ctx),
   ];
 
+  await app.register(healthPlugin, { db, readiness: deps.readiness });
   for (const f of features) if (f.plugin) await app.register(f.plugin);
   await app.register(async (api) => {
     if (config.corsOrigins.length) {

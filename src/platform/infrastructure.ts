@@ -8,6 +8,7 @@ import { createQueue, type Queue } from './jobs/queue.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import { createMailer, type Mailer } from './mail/index.ts';
 import { createCounterStore, type CounterStore } from './http/rate-limit.ts';
+import { createReadiness, type Readiness } from './http/health.ts';
 
 interface Log {
   info(o: object, m?: string): void;
@@ -33,6 +34,8 @@ export interface Infrastructure {
   http: HttpClient;
   /** Rate-limit counters: in the database on PostgreSQL (shared by every instance), in memory on SQLite. */
   counters: CounterStore;
+  /** Whether this process takes new requests (/readyz); drained on SIGTERM. */
+  readiness: Readiness;
   /** Runs the background loops in this process: mail, events, and (with workers) jobs and schedules. */
   start(opts: { workers: number }): void;
   /** Stops the background loops (finishing or releasing running jobs) and the live bus; the database stays open. */
@@ -65,7 +68,7 @@ export async function createInfrastructure(opts: {
   });
   const counters = createCounterStore(db, clock);
   return {
-    config, db, clock, mailer, events, live, queue, scheduler, http, counters,
+    config, db, clock, mailer, events, live, queue, scheduler, http, counters, readiness: createReadiness(),
     start({ workers }) {
       mailer.start();
       events.start();
