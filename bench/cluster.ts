@@ -37,6 +37,7 @@ function cpuMs(pid: number): number {
 
 /** Runs the cluster comparison; returns its Markdown table and whether any request failed. */
 export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string; failed: boolean }> {
+  const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const ports: number[] = [];
   for (let i = 0; i < o.instances; i++) ports.push(await o.freePort());
   const procs: ChildProcess[] = [];
@@ -88,10 +89,16 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string
     ['POST /api/v1/posts', () => o.writes(`${base}/api/v1/posts`, o.token, 16, prefix)],
   ];
   const inkwellPids = procs.map((p) => p.pid!);
-  // Warm-up (JIT), not measured.
-  for (const base of [`http://127.0.0.1:${ports[0]}`, proxy]) await o.autocannon(`${base}/posts`, [], o.connections, 2);
-  for (const [name, run] of scenarios(`http://127.0.0.1:${ports[0]}`, 'one')) await measure('1 instance, direct', name, [inkwellPids[0]], run);
-  for (const [name, run] of scenarios(proxy, 'many')) await measure(`${o.instances} instances, HAProxy`, name, inkwellPids, run);
+  // Warm-up (JIT), not measured: every route on every instance.
+  for (const [, run] of scenarios(proxy, 'warm')) await run();
+  // One instance and the cluster alternate scenario by scenario, so the machine's
+  // drifting speed (other work on it) weighs on both alike.
+  const one = scenarios(`http://127.0.0.1:${ports[0]}`, 'one');
+  const many = scenarios(proxy, 'many');
+  for (let i = 0; i < one.length; i++) {
+    await measure('1 instance, direct', one[i][0], [inkwellPids[0]], one[i][1]);
+    await measure(`${o.instances} instances, HAProxy`, many[i][0], inkwellPids, many[i][1]);
+  }
 
   haproxy.kill('SIGTERM');
   await Promise.all(procs.map(async (p) => { const exited = once(p, 'exit'); p.kill('SIGTERM'); await exited; }));
@@ -99,6 +106,8 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string
   const md = [
     `Several instances, ${new Date().toISOString().slice(0, 10)}: PostgreSQL, ${o.connections} connections (writes: 16), ${o.duration} s per scenario, on ${os.cpus().length} cores shared by the load generator, HAProxy and every instance.`,
     'CPU per request is the Inkwell processes\' user + system time over the requests answered (HAProxy not included).',
+    '',
+    `Load average before: ${loadBefore}.`,
     '',
     '| Setup | Scenario | req/s | p99 ms | server CPU ms/request | errors | non-2xx |',
     '|---|---|---:|---:|---:|---:|---:|',
