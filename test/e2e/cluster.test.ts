@@ -22,6 +22,9 @@ const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
 const skip = !PG_URL ? 'INKWELL_TEST_DATABASE_URL is not set (the cluster runs on PostgreSQL)'
   : !existsSync(HAPROXY) ? `${HAPROXY} is missing (apt-get install haproxy; .ci/run does)` : false;
 const root = new URL('../../', import.meta.url).pathname;
+// Bounds for the slow steps (npm test gives each test 120 s): a loaded machine
+// slows them several times; the waits inside are bounded too.
+const SLOW = 300_000;
 
 /** A browser's cookies, kept across requests to any instance. */
 class Jar {
@@ -107,7 +110,7 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     assert.equal(login.status, 201, await login.clone().text());
     adminToken = ((await login.json()) as { token: string }).token;
     postId = ((await (await api(`${cluster.proxy}/api/v1/posts/${slug}`)).json()) as { id: number }).id;
-  });
+  }, { timeout: SLOW });
 
   after(async () => {
     await cluster?.close();
@@ -191,7 +194,7 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     }
   });
 
-  test('a burst of 1,000 jobs: each runs once across the three instances', async () => {
+  test('a burst of 1,000 jobs: each runs once across the three instances', { timeout: SLOW }, async () => {
     const hook = await api(`${cluster.proxy}/api/v1/webhooks`, { method: 'POST', token: adminToken, body: { url: hookUrl, events: ['post.published'] } });
     assert.equal(hook.status, 201, await hook.clone().text());
     const ids = await enqueueDeliveries(db, ((await hook.json()) as { webhook: { id: number } }).webhook.id, 'burst', 1000);
@@ -233,7 +236,7 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     return { failures, acked, reads: () => reads, stop: async () => { stop = true; await run; } };
   }
 
-  test('rolling restart under load: no failed request, no lost acknowledged write', async () => {
+  test('rolling restart under load: no failed request, no lost acknowledged write', { timeout: SLOW }, async () => {
     const traffic = load(adminToken);
     for (const i of cluster.instances) {
       const before = traffic.acked.length;
@@ -253,7 +256,7 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     await assertStored(db, traffic.acked);
   });
 
-  test('SIGKILL of one instance during load and a job burst loses no acknowledged write and no job', async () => {
+  test('SIGKILL of one instance during load and a job burst loses no acknowledged write and no job', { timeout: SLOW }, async () => {
     const { rows: [hook] } = await sql<{ id: number }>`select id from webhooks order by id limit 1`.execute(db.kysely);
     const traffic = load(adminToken);
     const ids = await enqueueDeliveries(db, hook.id, 'kill', 300);
@@ -270,7 +273,7 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     await cluster.start(inst(1));
   });
 
-  test('a cron tick runs once across the three instances', async () => {
+  test('a cron tick runs once across the three instances', { timeout: SLOW }, async () => {
     // publish-scheduled-posts runs every minute; the tests above take longer than that.
     const runs = () => cluster.all.flatMap((p) => p.output().split('\n'))
       .filter((l) => l.includes('running scheduled task'))
