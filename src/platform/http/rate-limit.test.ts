@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { apiRequest } from '../../../test/support/request.ts';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildUser } from '../../../test/support/factories.ts';
+import { createDbCounterStore } from './rate-limit.ts';
 
 eachDatabase('rate limits on one database', (dialect) => {
   let a: TestApp;
@@ -70,5 +71,35 @@ eachDatabase('rate limits on one database', (dialect) => {
     now += 15 * 60_000 + 1000;
     assert.equal((await login(other, ip, u.username, 'wrong again')).statusCode, 401);
     assert.equal((await login(a, ip, u.username, u.password)).statusCode, 201);
+  });
+});
+
+eachDatabase('the database counter store', (dialect) => {
+  let t: TestApp;
+  let now = Date.now();
+  const clock = { now: () => new Date(now) };
+  before(async () => { t = await buildTestApp(dialect, { clock }); });
+  after(() => t.close());
+  const rows = async () => (await t.db.kysely.selectFrom('rate_limit_counters').select(['key', 'count']).orderBy('key').execute())
+    .filter((r) => r.key.startsWith('store:')).map((r) => ({ key: r.key, count: Number(r.count) }));
+
+  test('counts, takes back, forgets, and clears ended windows away now and then', async () => {
+    const store = createDbCounterStore(t.db.kysely, clock, { sweepEvery: 5 });
+    assert.deepEqual(await store.hit('store:a', 60_000), { count: 1, retryAfterMs: 60_000 });
+    now += 10_000;
+    assert.deepEqual(await store.hit('store:a', 60_000), { count: 2, retryAfterMs: 50_000 });
+    await store.undo('store:a');
+    assert.equal((await store.hit('store:a', 60_000)).count, 2);
+    await store.hit('store:b', 1000);
+    await store.clear('store:a');
+    assert.deepEqual(await rows(), [{ key: 'store:b', count: 1 }]);
+    now += 2000;
+    // The fifth hit sweeps: b's window has ended, so its row goes.
+    assert.equal((await store.hit('store:c', 60_000)).count, 1);
+    for (let i = 0; i < 50 && (await rows()).some((r) => r.key === 'store:b'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await rows(), [{ key: 'store:c', count: 1 }]);
+    // A new window on an ended key counts from one.
+    now += 61_000;
+    assert.equal((await store.hit('store:c', 60_000)).count, 1);
   });
 });
