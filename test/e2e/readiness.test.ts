@@ -63,6 +63,13 @@ eachDatabase('readiness', (dialect) => {
     const body = await (await fetch(`${p.url}/readyz`)).json() as { database: string };
     assert.equal(body.database, 'unreachable');
     assert.equal(await status(`${p.url}/healthz`), 200, 'the process lives on: nothing should restart it');
+    // Requests that need the database say it is a passing outage: 503 with Retry-After, not a 500.
+    const during = await fetch(`${p.url}/api/v1/posts?limit=3`);
+    assert.equal(during.status, 503, await during.clone().text());
+    assert.ok(Number(during.headers.get('retry-after')) > 0);
+    assert.equal(((await during.json()) as { code: string }).code, 'unavailable');
+    const page = await fetch(`${p.url}/posts`);
+    assert.equal(page.status, 503);
 
     await relay.restore();
     await waitFor('/readyz ready again', async () => (await status(`${p.url}/readyz`)) === 200, 30_000);
