@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { freshDb } from '../support/app.ts';
 import { HAPROXY, startCluster, type Cluster, type Instance } from '../support/cluster.ts';
 import { waitFor, withSchema } from '../support/inkwell-process.ts';
 import { openSse } from '../support/sse.ts';
@@ -69,6 +68,7 @@ function api(url: string, opts: { method?: string; token?: string; body?: unknow
 describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 600_000 }, () => {
   let cluster: Cluster;
   let db: Db;
+  const schema = `inkwell_cluster_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   let env: Record<string, string>;
   let adminToken: string;
   const admin = { email: `admin${process.pid}@example.test`, password: 'cluster admin password' };
@@ -80,8 +80,13 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
   let hookUrl: string;
 
   before(async () => {
-    const fresh = await freshDb('postgres');
-    db = fresh.db;
+    // A schema of its own, dropped by this test: the cluster outlives a normal
+    // suite, and test runs elsewhere clear inkwell_t_* schemas they cannot tie to
+    // a running process of theirs.
+    const maker = openDb({ url: PG_URL!, poolSize: 1 });
+    await sql`create schema ${sql.id(schema)}`.execute(maker.kysely);
+    await maker.close();
+    db = openDb({ url: PG_URL!, schema, poolSize: 5 });
     receiver = http.createServer((req, res) => {
       const id = req.headers['inkwell-delivery'];
       req.resume();
@@ -94,7 +99,7 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     await once(receiver, 'listening');
     hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
     env = {
-      DATABASE_URL: withSchema(PG_URL!, fresh.schema),
+      DATABASE_URL: withSchema(PG_URL!, schema),
       SESSION_SECRET: 'a shared session secret, the same on every instance',
       SITE_URL: 'http://127.0.0.1', TRUST_PROXY: '1', LOG_LEVEL: 'info',
       MEDIA_DIR: mkdtempSync(join(tmpdir(), 'inkwell-cluster-media-')),
@@ -116,6 +121,9 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     await cluster?.close();
     receiver?.close();
     await db?.close();
+    const dropper = openDb({ url: PG_URL!, poolSize: 1 });
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(dropper.kysely);
+    await dropper.close();
   });
 
   const inst = (n: number): Instance => cluster.instances[n];
