@@ -164,7 +164,8 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     assert.equal(out.status, 303);
     for (const i of cluster.instances) {
       const res = await browse(old, `${i.url}/settings`);
-      assert.notEqual(res.status, 200, `${i.name} no longer knows the session`);
+      assert.equal(res.status, 303, `${i.name} no longer knows the session`);
+      assert.match(res.headers.get('location') ?? '', /^\/login/);
     }
   });
 
