@@ -4,15 +4,8 @@ import { requireAdmin } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { Db } from '../../platform/db/index.ts';
 
-/** Health checks and the admin index. */
-export async function siteRoutes(app: FastifyInstance, opts: { db: Db }) {
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    const ok = await opts.db.ping();
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'reachable' : 'unreachable' });
-  });
-
+/** The admin index (the health checks are the platform's: platform/http/health.ts). */
+export async function siteRoutes(app: FastifyInstance, _opts: { db: Db }) {
   app.get('/admin', async (request, reply) => {
     requireAdmin(request, 'Only admins run the site');
     const pages = app.layout.chrome.adminPages();
