@@ -23,7 +23,15 @@ export interface ClusterBenchOptions {
   writes(url: string, token: string, connections: number, prefix: string): Promise<any>;
 }
 
-interface Row { setup: string; scenario: string; rps: number; p99: number; errors: number; non2xx: number; cpuMsPerRequest: number }
+interface Row {
+  setup: string;
+  scenario: string;
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  cpuMsPerRequest: number;
+}
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuMs(pid: number): number {
@@ -37,20 +45,35 @@ function cpuMs(pid: number): number {
 
 /** Runs the cluster comparison; returns its Markdown table and whether any request failed. */
 export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string; failed: boolean }> {
-  const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const ports: number[] = [];
   for (let i = 0; i < o.instances; i++) ports.push(await o.freePort());
   const procs: ChildProcess[] = [];
   const start = async (port: number) => {
     const proc = spawn(process.execPath, ['bin/inkwell.js', 'start'], {
-      cwd: o.root, stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DATABASE_URL: o.dbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', SITE_URL: 'http://127.0.0.1', TRUST_PROXY: '1', SESSION_SECRET: 'the benchmark cluster shares this session secret' },
+      cwd: o.root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        DATABASE_URL: o.dbUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'error',
+        SITE_URL: 'http://127.0.0.1',
+        TRUST_PROXY: '1',
+        SESSION_SECRET: 'the benchmark cluster shares this session secret',
+      },
     });
     procs.push(proc);
     for (let i = 0; i < 2000; i++) {
       try {
         if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
-      } catch { /* not yet */ }
+      } catch {
+        /* not yet */
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error('Inkwell did not start');
@@ -58,14 +81,22 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string
   await Promise.all(ports.map(start));
   const listen = await o.freePort();
   const cfg = join(o.tmp, 'haproxy.cfg');
-  writeFileSync(cfg, haproxyConfig(listen, ports.map((port, i) => ({ name: `inkwell${i + 1}`, port }))));
+  writeFileSync(
+    cfg,
+    haproxyConfig(
+      listen,
+      ports.map((port, i) => ({ name: `inkwell${i + 1}`, port })),
+    ),
+  );
   const haproxy = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   const proxy = `http://127.0.0.1:${listen}`;
   const seen = new Set<string>();
   for (let i = 0; i < 2000 && seen.size < o.instances; i++) {
     try {
       seen.add((await fetch(`${proxy}/readyz`)).headers.get('x-served-by') ?? '');
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 
@@ -76,11 +107,18 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string
     const used = pids.reduce((n, p) => n + cpuMs(p), 0) - before;
     const total = r.requests.total ?? r.requests.average * o.duration;
     const row = {
-      setup, scenario, rps: Math.round(r.requests.average), p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx,
+      setup,
+      scenario,
+      rps: Math.round(r.requests.average),
+      p99: r.latency.p99,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
       cpuMsPerRequest: Math.round((used / Math.max(1, total)) * 1000) / 1000,
     };
     rows.push(row);
-    console.log(`${setup.padEnd(26)} ${scenario.padEnd(22)} ${String(row.rps).padStart(6)} req/s  p99 ${row.p99} ms  cpu ${row.cpuMsPerRequest} ms/req  errors ${row.errors} non-2xx ${row.non2xx}`);
+    console.log(
+      `${setup.padEnd(26)} ${scenario.padEnd(22)} ${String(row.rps).padStart(6)} req/s  p99 ${row.p99} ms  cpu ${row.cpuMsPerRequest} ms/req  errors ${row.errors} non-2xx ${row.non2xx}`,
+    );
   }
   const scenarios = (base: string, prefix: string): [string, () => Promise<any>][] => [
     ['GET /posts', () => o.autocannon(`${base}/posts`, [], o.connections, o.duration)],
@@ -101,11 +139,17 @@ export async function clusterBench(o: ClusterBenchOptions): Promise<{ md: string
   }
 
   haproxy.kill('SIGTERM');
-  await Promise.all(procs.map(async (p) => { const exited = once(p, 'exit'); p.kill('SIGTERM'); await exited; }));
+  await Promise.all(
+    procs.map(async (p) => {
+      const exited = once(p, 'exit');
+      p.kill('SIGTERM');
+      await exited;
+    }),
+  );
 
   const md = [
     `Several instances, ${new Date().toISOString().slice(0, 10)}: PostgreSQL, ${o.connections} connections (writes: 16), ${o.duration} s per scenario, on ${os.cpus().length} cores shared by the load generator, HAProxy and every instance.`,
-    'CPU per request is the Inkwell processes\' user + system time over the requests answered (HAProxy not included).',
+    "CPU per request is the Inkwell processes' user + system time over the requests answered (HAProxy not included).",
     '',
     `Load average before: ${loadBefore}.`,
     '',

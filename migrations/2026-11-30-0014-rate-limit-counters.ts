@@ -9,7 +9,8 @@ import type { Kysely } from 'kysely';
 // at the same moment in every instance and tests can move time.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('rate_limit_counters')
+  await db.schema
+    .createTable('rate_limit_counters')
     .addColumn('key', 'text', (c) => c.primaryKey())
     .addColumn('count', 'integer', (c) => c.notNull())
     .addColumn('reset_at', 'bigint', (c) => c.notNull())

@@ -43,11 +43,17 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
   app = await buildApp(infra);
   infra.start({ workers: config.workers });
   // Finish or release running jobs before the database goes away.
-  app.addHook('onClose', async () => { await infra.stop(); });
+  app.addHook('onClose', async () => {
+    await infra.stop();
+  });
   if (db.dialect === 'postgres' && !config.media.s3) {
-    app.log.warn({ mediaDir: config.media.dir }, `media are stored on this machine's disk (MEDIA_DIR=${config.media.dir}) but DATABASE_URL is PostgreSQL, where several instances usually serve one site: each instance would see only its own uploads. Set MEDIA_S3_BUCKET (S3-compatible storage) for several instances, or share MEDIA_DIR between them (a network file system).`);
+    app.log.warn(
+      { mediaDir: config.media.dir },
+      `media are stored on this machine's disk (MEDIA_DIR=${config.media.dir}) but DATABASE_URL is PostgreSQL, where several instances usually serve one site: each instance would see only its own uploads. Set MEDIA_S3_BUCKET (S3-compatible storage) for several instances, or share MEDIA_DIR between them (a network file system).`,
+    );
   }
-  if (config.allowPrivateOutbound) app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
+  if (config.allowPrivateOutbound)
+    app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
   // Every background timer is unref()'d so tests and the CLI can exit; a worker has no
   // listening socket, so this one timer is what keeps it running until a signal.
   let keepAlive: NodeJS.Timeout | undefined;

@@ -68,7 +68,17 @@ export async function createInfrastructure(opts: {
   });
   const counters = createCounterStore(db, clock);
   return {
-    config, db, clock, mailer, events, live, queue, scheduler, http, counters, readiness: createReadiness(),
+    config,
+    db,
+    clock,
+    mailer,
+    events,
+    live,
+    queue,
+    scheduler,
+    http,
+    counters,
+    readiness: createReadiness(),
     start({ workers }) {
       mailer.start();
       events.start();

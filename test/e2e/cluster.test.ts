@@ -18,8 +18,11 @@ import { openSse } from '../support/sse.ts';
 import { openDb, type Db } from '../../src/platform/db/index.ts';
 
 const PG_URL = process.env.INKWELL_TEST_DATABASE_URL;
-const skip = !PG_URL ? 'INKWELL_TEST_DATABASE_URL is not set (the cluster runs on PostgreSQL)'
-  : !existsSync(HAPROXY) ? `${HAPROXY} is missing (apt-get install haproxy; .ci/run does)` : false;
+const skip = !PG_URL
+  ? 'INKWELL_TEST_DATABASE_URL is not set (the cluster runs on PostgreSQL)'
+  : !existsSync(HAPROXY)
+    ? `${HAPROXY} is missing (apt-get install haproxy; .ci/run does)`
+    : false;
 const root = new URL('../../', import.meta.url).pathname;
 // Bounds for the slow steps (npm test gives each test 120 s): a loaded machine
 // slows them several times; the waits inside are bounded too.
@@ -28,7 +31,9 @@ const SLOW = 300_000;
 /** A browser's cookies, kept across requests to any instance. */
 class Jar {
   cookies = new Map<string, string>();
-  header(): string { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
   take(res: Response): void {
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
@@ -62,7 +67,12 @@ const csrfOf = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] 
 function api(url: string, opts: { method?: string; token?: string; body?: unknown } = {}): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  return fetch(url, { method: opts.method ?? 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: AbortSignal.timeout(30_000) });
+  return fetch(url, {
+    method: opts.method ?? 'GET',
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    signal: AbortSignal.timeout(30_000),
+  });
 }
 
 describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 600_000 }, () => {
@@ -79,43 +89,48 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
   let receiver: http.Server;
   let hookUrl: string;
 
-  before(async () => {
-    // A schema of its own, dropped by this test: the cluster outlives a normal
-    // suite, and test runs elsewhere clear inkwell_t_* schemas they cannot tie to
-    // a running process of theirs.
-    const maker = openDb({ url: PG_URL!, poolSize: 1 });
-    await sql`create schema ${sql.id(schema)}`.execute(maker.kysely);
-    await maker.close();
-    db = openDb({ url: PG_URL!, schema, poolSize: 5 });
-    receiver = http.createServer((req, res) => {
-      const id = req.headers['inkwell-delivery'];
-      req.resume();
-      req.on('end', () => {
-        if (typeof id === 'string') deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
-        res.end('ok');
+  before(
+    async () => {
+      // A schema of its own, dropped by this test: the cluster outlives a normal
+      // suite, and test runs elsewhere clear inkwell_t_* schemas they cannot tie to
+      // a running process of theirs.
+      const maker = openDb({ url: PG_URL!, poolSize: 1 });
+      await sql`create schema ${sql.id(schema)}`.execute(maker.kysely);
+      await maker.close();
+      db = openDb({ url: PG_URL!, schema, poolSize: 5 });
+      receiver = http.createServer((req, res) => {
+        const id = req.headers['inkwell-delivery'];
+        req.resume();
+        req.on('end', () => {
+          if (typeof id === 'string') deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+          res.end('ok');
+        });
       });
-    });
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
-    env = {
-      DATABASE_URL: withSchema(PG_URL!, schema),
-      SESSION_SECRET: 'a shared session secret, the same on every instance',
-      SITE_URL: 'http://127.0.0.1', TRUST_PROXY: '1', LOG_LEVEL: 'info',
-      MEDIA_DIR: mkdtempSync(join(tmpdir(), 'inkwell-cluster-media-')),
-      // The webhook receiver is this test, on loopback.
-      ALLOW_PRIVATE_OUTBOUND: '1',
-      WORKERS: '2',
-    };
-    cluster = await startCluster(3, env);
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/inkwell.js', ...args], { cwd: root, env: { ...process.env, ...env } });
-    await cli('create-admin', '--email', admin.email, '--password', admin.password);
-    await cli('create-user', '--email', reader.email, '--password', reader.password, '--role', 'reader');
-    const login = await api(`${cluster.proxy}/api/v1/sessions`, { method: 'POST', body: { login: admin.email, password: admin.password } });
-    assert.equal(login.status, 201, await login.clone().text());
-    adminToken = ((await login.json()) as { token: string }).token;
-    postId = ((await (await api(`${cluster.proxy}/api/v1/posts/${slug}`)).json()) as { id: number }).id;
-  }, { timeout: SLOW });
+      receiver.listen(0, '127.0.0.1');
+      await once(receiver, 'listening');
+      hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+      env = {
+        DATABASE_URL: withSchema(PG_URL!, schema),
+        SESSION_SECRET: 'a shared session secret, the same on every instance',
+        SITE_URL: 'http://127.0.0.1',
+        TRUST_PROXY: '1',
+        LOG_LEVEL: 'info',
+        MEDIA_DIR: mkdtempSync(join(tmpdir(), 'inkwell-cluster-media-')),
+        // The webhook receiver is this test, on loopback.
+        ALLOW_PRIVATE_OUTBOUND: '1',
+        WORKERS: '2',
+      };
+      cluster = await startCluster(3, env);
+      const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['bin/inkwell.js', ...args], { cwd: root, env: { ...process.env, ...env } });
+      await cli('create-admin', '--email', admin.email, '--password', admin.password);
+      await cli('create-user', '--email', reader.email, '--password', reader.password, '--role', 'reader');
+      const login = await api(`${cluster.proxy}/api/v1/sessions`, { method: 'POST', body: { login: admin.email, password: admin.password } });
+      assert.equal(login.status, 201, await login.clone().text());
+      adminToken = ((await login.json()) as { token: string }).token;
+      postId = ((await (await api(`${cluster.proxy}/api/v1/posts/${slug}`)).json()) as { id: number }).id;
+    },
+    { timeout: SLOW },
+  );
 
   after(async () => {
     await cluster?.close();
@@ -129,7 +144,9 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
   const inst = (n: number): Instance => cluster.instances[n];
 
   test('instances started together ran each migration once', async () => {
-    const { rows } = await sql<{ name: string; n: number }>`select name, count(*)::int as n from kysely_migration group by name having count(*) > 1`.execute(db.kysely);
+    const { rows } = await sql<{ name: string; n: number }>`select name, count(*)::int as n from kysely_migration group by name having count(*) > 1`.execute(
+      db.kysely,
+    );
     assert.deepEqual(rows, []);
     for (const p of cluster.all) assert.doesNotMatch(p.output(), /cannot prepare the database/);
   });
@@ -152,7 +169,10 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     // A token from each instance's page, sent to the next instance.
     for (let i = 0; i < 3; i++) {
       const page = await browse(jar, `${inst(i).url}/posts/${slug}`);
-      const res = await browse(jar, `${inst((i + 1) % 3).url}/posts/${slug}/comments`, { _csrf: csrfOf(await page.text()), body: `CSRF from ${inst(i).name} to ${inst((i + 1) % 3).name}` });
+      const res = await browse(jar, `${inst((i + 1) % 3).url}/posts/${slug}/comments`, {
+        _csrf: csrfOf(await page.text()),
+        body: `CSRF from ${inst(i).name} to ${inst((i + 1) % 3).name}`,
+      });
       assert.equal(res.status, 303, `a token made by ${inst(i).name} is accepted by ${inst((i + 1) % 3).name}`);
     }
 
@@ -211,7 +231,9 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     await waitFor('every job recorded as done', async () => (await doneCount(db, 'burst')) === 1000, 60_000, 200);
     const dupes = ids.filter((id) => deliveries.get(id) !== 1);
     assert.deepEqual(dupes, [], 'no job ran twice');
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from webhook_deliveries where delivery_id like 'dlv_burst_%' and attempts <> 1`.execute(db.kysely);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from webhook_deliveries where delivery_id like 'dlv_burst_%' and attempts <> 1`.execute(
+      db.kysely,
+    );
     assert.equal(rows[0].n, 0);
   });
 
@@ -232,7 +254,11 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
           await read.arrayBuffer();
           if (read.status !== 200) failures.push(`read ${read.status}`);
           else reads++;
-          const write = await api(`${cluster.proxy}/api/v1/posts`, { method: 'POST', token, body: { title: `Load ${n}`, body: `Written during a restart, ${n}.` } });
+          const write = await api(`${cluster.proxy}/api/v1/posts`, {
+            method: 'POST',
+            token,
+            body: { title: `Load ${n}`, body: `Written during a restart, ${n}.` },
+          });
           const body = await write.text();
           if (write.status === 201) acked.push((JSON.parse(body) as { id: number }).id);
           else failures.push(`write ${write.status} ${body.slice(0, 200)}`);
@@ -242,7 +268,15 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    return { failures, acked, reads: () => reads, stop: async () => { stop = true; await run; } };
+    return {
+      failures,
+      acked,
+      reads: () => reads,
+      stop: async () => {
+        stop = true;
+        await run;
+      },
+    };
   }
 
   test('rolling restart under load: no failed request, no lost acknowledged write', { timeout: SLOW }, async () => {
@@ -252,11 +286,16 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
       assert.equal(await cluster.stop(i), 0, 'a clean exit');
       await cluster.start(i);
       // Back in the proxy's pool (two good checks) before the next one goes.
-      await waitFor(`${i.name} back behind the proxy`, async () => {
-        const seen = new Set<string>();
-        for (let k = 0; k < 6; k++) seen.add((await fetch(`${cluster.proxy}/healthz`)).headers.get('x-served-by')!);
-        return seen.has(i.name);
-      }, 60_000, 200);
+      await waitFor(
+        `${i.name} back behind the proxy`,
+        async () => {
+          const seen = new Set<string>();
+          for (let k = 0; k < 6; k++) seen.add((await fetch(`${cluster.proxy}/healthz`)).headers.get('x-served-by')!);
+          return seen.has(i.name);
+        },
+        60_000,
+        200,
+      );
       await waitFor('writes during this step', () => traffic.acked.length > before + 3, 60_000, 50);
     }
     await traffic.stop();
@@ -266,7 +305,9 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
   });
 
   test('SIGKILL of one instance during load and a job burst loses no acknowledged write and no job', { timeout: SLOW }, async () => {
-    const { rows: [hook] } = await sql<{ id: number }>`select id from webhooks order by id limit 1`.execute(db.kysely);
+    const {
+      rows: [hook],
+    } = await sql<{ id: number }>`select id from webhooks order by id limit 1`.execute(db.kysely);
     const traffic = load(adminToken);
     const ids = await enqueueDeliveries(db, hook.id, 'kill', 300);
     await waitFor('the burst under way', () => ids.filter((id) => deliveries.has(id)).length >= 30, 60_000, 20);
@@ -278,18 +319,28 @@ describe('three instances behind HAProxy on one PostgreSQL', { skip, timeout: 60
     await assertStored(db, traffic.acked);
     // Jobs the dead instance held are taken again when their lease ends (a minute).
     await waitFor('every job of the burst done', async () => (await doneCount(db, 'kill')) === 300, 150_000, 500);
-    assert.deepEqual(ids.filter((id) => !deliveries.has(id)), [], 'every job ran');
+    assert.deepEqual(
+      ids.filter((id) => !deliveries.has(id)),
+      [],
+      'every job ran',
+    );
     await cluster.start(inst(1));
   });
 
   test('a cron tick runs once across the three instances', { timeout: SLOW }, async () => {
     // publish-scheduled-posts runs every minute; the tests above take longer than that.
-    const runs = () => cluster.all.flatMap((p) => p.output().split('\n'))
-      .filter((l) => l.includes('running scheduled task'))
-      .map((l) => JSON.parse(l) as { schedule: string; tick: string });
+    const runs = () =>
+      cluster.all
+        .flatMap((p) => p.output().split('\n'))
+        .filter((l) => l.includes('running scheduled task'))
+        .map((l) => JSON.parse(l) as { schedule: string; tick: string });
     await waitFor('a scheduled run', () => runs().some((r) => r.schedule === 'publish-scheduled-posts'), 90_000, 500);
     const keys = runs().map((r) => `${r.schedule} ${r.tick}`);
-    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], 'no tick ran twice');
+    assert.deepEqual(
+      keys.filter((k, i) => keys.indexOf(k) !== i),
+      [],
+      'no tick ran twice',
+    );
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from cron_ticks where name = 'publish-scheduled-posts'`.execute(db.kysely);
     assert.ok(rows[0].n >= 1);
   });
@@ -300,20 +351,51 @@ async function enqueueDeliveries(db: Db, hookId: number, tag: string, n: number)
   const now = new Date().toISOString();
   const ids = Array.from({ length: n }, (_, i) => `dlv_${tag}_${i}`);
   await db.kysely.transaction().execute(async (trx) => {
-    await trx.insertInto('webhook_deliveries').values(ids.map((id) => ({
-      webhook_id: hookId, delivery_id: id, event: 'post.published', body: JSON.stringify({ event: 'post.published', id }), status: 'pending',
-      response_status: null, response_excerpt: null, duration_ms: null, error: null, created_at: now, last_attempt_at: null,
-    }))).execute();
-    await trx.insertInto('jobs').values(ids.map((id) => ({
-      type: 'webhook.deliver', payload: JSON.stringify({ deliveryId: id }), status: 'queued', run_at: now, max_attempts: 5,
-      lease_until: null, locked_by: null, last_error: null, idempotency_key: null, created_at: now, updated_at: now, finished_at: null,
-    }))).execute();
+    await trx
+      .insertInto('webhook_deliveries')
+      .values(
+        ids.map((id) => ({
+          webhook_id: hookId,
+          delivery_id: id,
+          event: 'post.published',
+          body: JSON.stringify({ event: 'post.published', id }),
+          status: 'pending',
+          response_status: null,
+          response_excerpt: null,
+          duration_ms: null,
+          error: null,
+          created_at: now,
+          last_attempt_at: null,
+        })),
+      )
+      .execute();
+    await trx
+      .insertInto('jobs')
+      .values(
+        ids.map((id) => ({
+          type: 'webhook.deliver',
+          payload: JSON.stringify({ deliveryId: id }),
+          status: 'queued',
+          run_at: now,
+          max_attempts: 5,
+          lease_until: null,
+          locked_by: null,
+          last_error: null,
+          idempotency_key: null,
+          created_at: now,
+          updated_at: now,
+          finished_at: null,
+        })),
+      )
+      .execute();
   });
   return ids;
 }
 
 async function doneCount(db: Db, tag: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from webhook_deliveries where delivery_id like ${`dlv_${tag}_%`} and status = 'succeeded'`.execute(db.kysely);
+  const { rows } = await sql<{
+    n: number;
+  }>`select count(*)::int as n from webhook_deliveries where delivery_id like ${`dlv_${tag}_%`} and status = 'succeeded'`.execute(db.kysely);
   return rows[0].n;
 }
 

@@ -48,7 +48,9 @@ eachDatabase('readiness', (dialect) => {
     else assert.doesNotMatch(p.output(), /MEDIA_S3_BUCKET/);
   });
 
-  test('a database outage shows in /readyz, and Inkwell answers again by itself when it is back', { skip: dialect === 'sqlite' ? 'SQLite is a file: it has no outage' : false }, async () => {
+  test('a database outage shows in /readyz, and Inkwell answers again by itself when it is back', {
+    skip: dialect === 'sqlite' ? 'SQLite is a file: it has no outage' : false,
+  }, async () => {
     const { url } = await freshDatabaseUrl(dialect);
     const target = new URL(url);
     relay = await startTcpProxy(target.hostname, Number(target.port || 5432));
@@ -60,7 +62,7 @@ eachDatabase('readiness', (dialect) => {
 
     await relay.cut();
     await waitFor('/readyz reporting the outage', async () => (await status(`${p.url}/readyz`)) === 503, 30_000);
-    const body = await (await fetch(`${p.url}/readyz`)).json() as { database: string };
+    const body = (await (await fetch(`${p.url}/readyz`)).json()) as { database: string };
     assert.equal(body.database, 'unreachable');
     assert.equal(await status(`${p.url}/healthz`), 200, 'the process lives on: nothing should restart it');
     // Requests that need the database say it is a passing outage: 503 with Retry-After, not a 500.

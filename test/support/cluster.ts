@@ -100,21 +100,33 @@ export async function startCluster(n: number, env: Record<string, string>): Prom
   writeFileSync(cfg, haproxyConfig(listen, instances));
   const haproxy: ChildProcess = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   let haproxyErr = '';
-  haproxy.stderr!.on('data', (d) => { haproxyErr += d; });
+  haproxy.stderr!.on('data', (d) => {
+    haproxyErr += d;
+  });
   const proxy = `http://127.0.0.1:${listen}`;
   // Up when round-robin has reached every instance.
   const seen = new Set<string>();
-  await waitFor(`HAProxy sending to all ${n} instances (${haproxyErr})`, async () => {
-    try {
-      const res = await fetch(`${proxy}/healthz`);
-      const by = res.headers.get('x-served-by');
-      if (res.ok && by) seen.add(by);
-    } catch { /* not listening yet */ }
-    return seen.size === n;
-  }, 30_000, 50);
+  await waitFor(
+    `HAProxy sending to all ${n} instances (${haproxyErr})`,
+    async () => {
+      try {
+        const res = await fetch(`${proxy}/healthz`);
+        const by = res.headers.get('x-served-by');
+        if (res.ok && by) seen.add(by);
+      } catch {
+        /* not listening yet */
+      }
+      return seen.size === n;
+    },
+    30_000,
+    50,
+  );
 
   return {
-    proxy, instances, all, start,
+    proxy,
+    instances,
+    all,
+    start,
     async stop(i) {
       const p = i.process!;
       p.proc.kill('SIGTERM');

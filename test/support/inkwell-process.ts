@@ -25,18 +25,28 @@ export async function startInkwell(env: Record<string, string>, opts: { timeoutM
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`inkwell did not start:\n${out}`)), opts.timeoutMs ?? 60_000);
     const check = () => {
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     };
     proc.stdout!.on('data', check);
     proc.stderr!.on('data', check);
-    proc.on('exit', () => { clearTimeout(timer); reject(new Error(`inkwell exited:\n${out}`)); });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`inkwell exited:\n${out}`));
+    });
   });
   return { proc, url, output: () => out, exited };
 }

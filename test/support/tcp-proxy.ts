@@ -14,16 +14,22 @@ export interface TcpProxy {
 /** Starts a relay from 127.0.0.1:<free port> to host:port. */
 export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
-  const make = () => net.createServer((client) => {
-    const upstream = net.connect(port, host);
-    sockets.add(client);
-    sockets.add(upstream);
-    const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
+  const make = () =>
+    net.createServer((client) => {
+      const upstream = net.connect(port, host);
+      sockets.add(client);
+      sockets.add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
   let server = make();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,7 +1,12 @@
 // The events the comments feature records, with their payloads (see EventCatalogue).
 
 /** A comment was posted (published or held for moderation). */
-export interface CommentCreated { commentId: number; postId: number; parentId: number | null; authorId: number | null }
+export interface CommentCreated {
+  commentId: number;
+  postId: number;
+  parentId: number | null;
+  authorId: number | null;
+}
 
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {

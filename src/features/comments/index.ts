@@ -21,13 +21,23 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
     async plugin(app) {
       deps.posts.belowPost.add(async (request, post) => {
         const { items, count } = await service.thread(request.user, post);
-        return threadHtml(items, count, {
-          user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: ctx.clock.now().getTime(),
-        }, post.id);
+        return threadHtml(
+          items,
+          count,
+          {
+            user: request.user,
+            csrf: request.user ? request.csrfToken() : '',
+            postSlug: post.slug,
+            postAuthorId: post.author?.id ?? null,
+            now: ctx.clock.now().getTime(),
+          },
+          post.id,
+        );
       }, 20);
       ctx.chrome.add('nav', {
         order: 30,
-        render: (request) => request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '',
+        render: (request) =>
+          request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '',
       });
       ctx.chrome.adminPage({ href: '/admin/comments', name: 'Comments', description: 'The moderation queue and setting', order: 20 });
       await app.register(commentsRoutes, { comments: service });

@@ -28,35 +28,54 @@ function formInput(body: FormBody): PostInput {
   const b = body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   // fetch() may send JSON to these URLs, with tags as a list.
-  const tags = Array.isArray(b.tags) ? b.tags.map(String) : str('tags') ?? '';
+  const tags = Array.isArray(b.tags) ? b.tags.map(String) : (str('tags') ?? '');
   // <input type="datetime-local"> sends no zone; the form labels it UTC.
   const at = str('publishedAt')?.trim();
   const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
-  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags, status: str('status') ?? 'draft', publishedAt };
+  return {
+    title: str('title') ?? '',
+    slug: str('slug'),
+    body: str('body') ?? '',
+    excerpt: str('excerpt') ?? '',
+    tags,
+    status: str('status') ?? 'draft',
+    publishedAt,
+  };
 }
 
 function formValues(input: PostInput): PostFormValues {
   return {
-    title: input.title ?? '', slug: input.slug ?? '', body: input.body ?? '', excerpt: input.excerpt ?? '',
-    tags: Array.isArray(input.tags) ? input.tags.join(', ') : input.tags ?? '', status: input.status ?? 'draft',
+    title: input.title ?? '',
+    slug: input.slug ?? '',
+    body: input.body ?? '',
+    excerpt: input.excerpt ?? '',
+    tags: Array.isArray(input.tags) ? input.tags.join(', ') : (input.tags ?? ''),
+    status: input.status ?? 'draft',
     publishedAt: (input.publishedAt ?? '').replace(/:00Z$|Z$/, ''),
   };
 }
 
 function valuesOf(post: Post): PostFormValues {
   return {
-    title: post.title, slug: post.slug, body: post.body, excerpt: post.customExcerpt ?? '',
-    tags: post.tags.map((t) => t.name).join(', '), status: post.status,
+    title: post.title,
+    slug: post.slug,
+    body: post.body,
+    excerpt: post.customExcerpt ?? '',
+    tags: post.tags.map((t) => t.name).join(', '),
+    status: post.status,
     publishedAt: post.status === 'scheduled' && post.publishedAt ? post.publishedAt.slice(0, 16) : '',
   };
 }
 
 /** HTML pages and forms for posts. */
-export async function postsRoutes(app: FastifyInstance, opts: {
-  posts: PostsService;
-  /** What other features show under a post (the comment thread); already HTML. */
-  below?: (request: FastifyRequest, post: Post) => Promise<string>;
-}) {
+export async function postsRoutes(
+  app: FastifyInstance,
+  opts: {
+    posts: PostsService;
+    /** What other features show under a post (the comment thread); already HTML. */
+    below?: (request: FastifyRequest, post: Post) => Promise<string>;
+  },
+) {
   const { posts } = opts;
 
   const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -64,7 +83,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: 'Latest posts',
       body: postListHtml({
-        heading: 'Latest posts', posts: page, empty: 'No posts yet.',
+        heading: 'Latest posts',
+        posts: page,
+        empty: 'No posts yet.',
         olderHref: nextCursor ? `/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });
@@ -86,7 +107,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
   // Invalid input: the form again, as typed, each problem beside its field.
   const formAgain = (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
     if (err instanceof AppError && err.code === 'email_unverified') {
-      err = new AppError('email_unverified', err.message, [{ field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' }]);
+      err = new AppError('email_unverified', err.message, [
+        { field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' },
+      ]);
     }
     if (!(err instanceof AppError) || !['validation_failed', 'slug_taken', 'email_unverified'].includes(err.code)) throw err;
     const heading = edit ? `Edit “${edit.title}”` : 'Write a post';
@@ -94,8 +117,12 @@ export async function postsRoutes(app: FastifyInstance, opts: {
       title: heading,
       status: err.status,
       body: postFormHtml({
-        heading, action: edit ? `/posts/${edit.slug}` : '/posts', method: edit ? 'PUT' : 'POST',
-        values: formValues(input), errors: err.errors, csrf: request.csrfToken(),
+        heading,
+        action: edit ? `/posts/${edit.slug}` : '/posts',
+        method: edit ? 'PUT' : 'POST',
+        values: formValues(input),
+        errors: err.errors,
+        csrf: request.csrfToken(),
       }),
     });
   };
@@ -109,7 +136,13 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     } catch (err) {
       return formAgain(request, reply, err, input);
     }
-    reply.setFlash(post.status === 'published' ? 'Post published' : post.status === 'scheduled' ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC` : 'Draft saved');
+    reply.setFlash(
+      post.status === 'published'
+        ? 'Post published'
+        : post.status === 'scheduled'
+          ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC`
+          : 'Draft saved',
+    );
     return reply.code(303).redirect(`/posts/${post.slug}`);
   });
 
@@ -133,7 +166,12 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: `Edit “${post.title}”`,
       body: postFormHtml({
-        heading: `Edit “${post.title}”`, action: `/posts/${post.slug}`, method: 'PUT', values: valuesOf(post), errors: [], csrf: request.csrfToken(),
+        heading: `Edit “${post.title}”`,
+        action: `/posts/${post.slug}`,
+        method: 'PUT',
+        values: valuesOf(post),
+        errors: [],
+        csrf: request.csrfToken(),
       }),
     });
   });
@@ -148,7 +186,13 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     } catch (err) {
       return formAgain(request, reply, err, input, current);
     }
-    reply.setFlash(post.status === 'published' ? 'Post updated' : post.status === 'scheduled' ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC` : 'Draft saved');
+    reply.setFlash(
+      post.status === 'published'
+        ? 'Post updated'
+        : post.status === 'scheduled'
+          ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC`
+          : 'Draft saved',
+    );
     return reply.code(303).redirect(`/posts/${post.slug}`);
   };
 
@@ -176,7 +220,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: `Posts tagged “${tag.name}”`,
       body: postListHtml({
-        heading: `Posts tagged “${tag.name}”`, posts: page, empty: 'No published posts with this tag yet.',
+        heading: `Posts tagged “${tag.name}”`,
+        posts: page,
+        empty: 'No published posts with this tag yet.',
         olderHref: nextCursor ? `/tags/${tag.slug}?before=${encodeCursor(nextCursor)}` : null,
       }),
     });
@@ -188,7 +234,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: 'Dashboard',
       body: dashboardHtml({
-        posts: page, everyone: canManageAllPosts(user), csrf: request.csrfToken(),
+        posts: page,
+        everyone: canManageAllPosts(user),
+        csrf: request.csrfToken(),
         olderHref: nextCursor ? `/admin/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });

@@ -57,12 +57,18 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
   const bad = new Set<string>();
   for (const f of ['title', 'slug', 'body', 'excerpt'] as const) {
     const problem = nonXmlCharProblem(input[f]);
-    if (problem) { err(f, problem); bad.add(f); }
+    if (problem) {
+      err(f, problem);
+      bad.add(f);
+    }
   }
   const tagList = Array.isArray(input.tags) ? input.tags : input.tags === undefined ? [] : [input.tags];
   for (const tag of tagList) {
     const problem = nonXmlCharProblem(tag);
-    if (problem && !bad.has('tags')) { err('tags', problem); bad.add('tags'); }
+    if (problem && !bad.has('tags')) {
+      err('tags', problem);
+      bad.add('tags');
+    }
   }
   if (typeof input.title === 'string' && !bad.has('title')) {
     const title = input.title.trim();
@@ -113,8 +119,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     }
   }
   if (input.tags !== undefined && !bad.has('tags')) {
-    const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(','))
-      .map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
+    const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(',')).map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
     const tags = new Map<string, { name: string; slug: string }>();
     for (const name of names) {
       const slug = slugify(name, LIMITS.tag);
@@ -162,7 +167,9 @@ export type SearchResult = Post & { highlight: string };
 // A client that sends back the date the post already has (a whole post round-tripped) changes nothing.
 function assertMayBackdate(viewer: CurrentUser, v: Normalized, current: string | null = null): void {
   if (v.backdate && v.backdate !== current && !canManageAllPosts(viewer)) {
-    throw new AppError('forbidden', 'Only editors and admins may set a past publication date', [{ field: 'publishedAt', message: 'may be set in the past only by editors and admins' }]);
+    throw new AppError('forbidden', 'Only editors and admins may set a past publication date', [
+      { field: 'publishedAt', message: 'may be set in the past only by editors and admins' },
+    ]);
   }
 }
 
@@ -192,15 +199,20 @@ function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
 export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events }) {
   const { db, clock, events } = deps;
   // Events travel with the change (post.published, post.updated, post.deleted).
-  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(trx: Parameters<Events['record']>[0], type: K, payload: EventCatalogue[K]) => {
+  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(
+    trx: Parameters<Events['record']>[0],
+    type: K,
+    payload: EventCatalogue[K],
+  ) => {
     if (events) await events.record(trx, type, payload);
   };
 
   async function findVisible(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
     // Ids are 32-bit on PostgreSQL; longer digit strings can only be slugs.
-    const post = typeof idOrSlug === 'number' || /^\d{1,9}$/.test(idOrSlug)
-      ? await q.findPostById(db, Number(idOrSlug)) ?? (typeof idOrSlug === 'string' ? await q.findPostBySlug(db, idOrSlug) : undefined)
-      : await q.findPostBySlug(db, idOrSlug);
+    const post =
+      typeof idOrSlug === 'number' || /^\d{1,9}$/.test(idOrSlug)
+        ? ((await q.findPostById(db, Number(idOrSlug))) ?? (typeof idOrSlug === 'string' ? await q.findPostBySlug(db, idOrSlug) : undefined))
+        : await q.findPostBySlug(db, idOrSlug);
     // A draft the viewer may not see is reported missing, so its existence doesn't leak.
     if (!post || !canViewPost(viewer, { authorId: post.author?.id ?? null, status: post.status })) {
       throw new AppError('not_found', 'No post with that id or slug');
@@ -244,8 +256,14 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async list(viewer: CurrentUser | null, opts: ListOptions): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
       const status = opts.status ?? 'published';
       const filter: q.ListFilter = {
-        status, tagSlug: opts.tag, authorUsername: opts.author, followedBy: opts.followedBy, favoritedByUsername: opts.favoritedBy,
-        before: opts.before, limit: opts.limit, summary: opts.summary,
+        status,
+        tagSlug: opts.tag,
+        authorUsername: opts.author,
+        followedBy: opts.followedBy,
+        favoritedByUsername: opts.favoritedBy,
+        before: opts.before,
+        limit: opts.limit,
+        summary: opts.summary,
       };
       if (status !== 'published' && !canManageAllPosts(viewer)) {
         if (!viewer) throw new AppError('unauthenticated', 'Log in to list drafts');
@@ -261,10 +279,20 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
 
     /** Published posts by page number, with the total (for clients that page by offset). */
     async listPage(opts: Omit<ListOptions, 'status' | 'before'> & { offset: number }): Promise<{ posts: Post[]; total: number }> {
-      return q.listPostsByOffset(db, {
-        status: 'published', tagSlug: opts.tag, authorUsername: opts.author, followedBy: opts.followedBy,
-        favoritedByUsername: opts.favoritedBy, withAuthor: opts.withAuthor, limit: opts.limit, summary: opts.summary,
-      }, opts.offset);
+      return q.listPostsByOffset(
+        db,
+        {
+          status: 'published',
+          tagSlug: opts.tag,
+          authorUsername: opts.author,
+          followedBy: opts.followedBy,
+          favoritedByUsername: opts.favoritedBy,
+          withAuthor: opts.withAuthor,
+          limit: opts.limit,
+          summary: opts.summary,
+        },
+        opts.offset,
+      );
     },
 
     /** Which of these posts the user favourited. */
@@ -279,7 +307,10 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async dashboard(viewer: CurrentUser, before?: Cursor): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers have no posts to manage');
       const { posts, hasMore } = await q.listPosts(db, {
-        status: 'all', authorId: canManageAllPosts(viewer) ? undefined : viewer.id, before, limit: 50,
+        status: 'all',
+        authorId: canManageAllPosts(viewer) ? undefined : viewer.id,
+        before,
+        limit: 50,
       });
       const last = posts.at(-1);
       return { posts, nextCursor: hasMore && last ? { at: last.createdAt, id: last.id } : null };
@@ -295,13 +326,20 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const now = clock.now().toISOString();
       const given = v.slug !== undefined;
       for (let attempt = 0; ; attempt++) {
-        const slug = v.slug ?? await freeSlug(slugify(v.title!));
+        const slug = v.slug ?? (await freeSlug(slugify(v.title!)));
         try {
           const d = derived(v.body!, v.excerpt ?? null);
           const values = {
-            author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
+            author_id: viewer.id,
+            title: v.title!,
+            slug,
+            body: v.body!,
+            custom_excerpt: v.excerpt ?? null,
             ...d,
-            status, created_at: now, updated_at: now, published_at: status === 'published' ? v.backdate ?? now : null,
+            status,
+            created_at: now,
+            updated_at: now,
+            published_at: status === 'published' ? (v.backdate ?? now) : null,
             publish_at: v.publishAt ?? null,
           };
           const { id, tags } = await db.transaction().execute(async (trx) => {
@@ -350,12 +388,27 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const slug = v.slug ?? post.slug;
       try {
         await db.transaction().execute(async (trx) => {
-          await trx.updateTable('posts').set({
-            title: v.title ?? post.title, slug, body, custom_excerpt: customExcerpt, ...derived(body, customExcerpt),
-            status, updated_at: now, publish_at: status === 'draft' ? publishAt : null,
-            // The first publication date stays, so re-publishing doesn't bump old posts to the top.
-            published_at: status === 'published' ? v.backdate ?? (post.status === 'scheduled' ? now : post.publishedAt ?? now) : post.status === 'scheduled' ? null : post.publishedAt,
-          }).where('id', '=', post.id).execute();
+          await trx
+            .updateTable('posts')
+            .set({
+              title: v.title ?? post.title,
+              slug,
+              body,
+              custom_excerpt: customExcerpt,
+              ...derived(body, customExcerpt),
+              status,
+              updated_at: now,
+              publish_at: status === 'draft' ? publishAt : null,
+              // The first publication date stays, so re-publishing doesn't bump old posts to the top.
+              published_at:
+                status === 'published'
+                  ? (v.backdate ?? (post.status === 'scheduled' ? now : (post.publishedAt ?? now)))
+                  : post.status === 'scheduled'
+                    ? null
+                    : post.publishedAt,
+            })
+            .where('id', '=', post.id)
+            .execute();
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
           await reindexPost(trx, post.id);
           if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
@@ -388,9 +441,17 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
      */
     async search(query: string, opts: SearchOptions): Promise<{ posts: SearchResult[]; nextOffset: number | null }> {
       const { hits, hasMore } = await searchPublished(db, {
-        terms: searchTerms(query), limit: opts.limit, offset: opts.offset, tagSlug: opts.tag, authorUsername: opts.author,
+        terms: searchTerms(query),
+        limit: opts.limit,
+        offset: opts.offset,
+        tagSlug: opts.tag,
+        authorUsername: opts.author,
       });
-      const found = await q.findPostsByIds(db, hits.map((h) => h.id), opts.summary);
+      const found = await q.findPostsByIds(
+        db,
+        hits.map((h) => h.id),
+        opts.summary,
+      );
       const posts = hits.flatMap((h) => {
         const post = found.get(h.id);
         return post ? [{ ...post, highlight: h.highlight }] : [];
@@ -405,13 +466,23 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** Publishes scheduled posts whose time has come (run every minute); returns how many went live. */
     async publishDue(): Promise<number> {
       const now = clock.now().toISOString();
-      const due = await db.selectFrom('posts').select(['id', 'publish_at']).where('status', '=', 'draft')
-        .where('publish_at', 'is not', null).where('publish_at', '<=', now).execute();
+      const due = await db
+        .selectFrom('posts')
+        .select(['id', 'publish_at'])
+        .where('status', '=', 'draft')
+        .where('publish_at', 'is not', null)
+        .where('publish_at', '<=', now)
+        .execute();
       let n = 0;
       for (const p of due) {
         await db.transaction().execute(async (trx) => {
-          const res = await trx.updateTable('posts').set({ status: 'published', published_at: p.publish_at, publish_at: null, updated_at: now })
-            .where('id', '=', p.id).where('status', '=', 'draft').where('publish_at', '=', p.publish_at).executeTakeFirst();
+          const res = await trx
+            .updateTable('posts')
+            .set({ status: 'published', published_at: p.publish_at, publish_at: null, updated_at: now })
+            .where('id', '=', p.id)
+            .where('status', '=', 'draft')
+            .where('publish_at', '=', p.publish_at)
+            .executeTakeFirst();
           if (Number(res.numUpdatedRows) === 1) {
             await reindexPost(trx, p.id);
             await record(trx, 'post.published', { postId: p.id });
@@ -440,9 +511,16 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       }
       const d = derived(input.body, input.excerpt);
       const values = {
-        author_id: input.authorId, title: input.title.slice(0, LIMITS.title) || 'Untitled', slug, body: input.body, custom_excerpt: input.excerpt, ...d,
-        status, created_at: input.createdAt, updated_at: input.updatedAt,
-        published_at: status === 'published' ? input.publishedAt ?? input.createdAt : null,
+        author_id: input.authorId,
+        title: input.title.slice(0, LIMITS.title) || 'Untitled',
+        slug,
+        body: input.body,
+        custom_excerpt: input.excerpt,
+        ...d,
+        status,
+        created_at: input.createdAt,
+        updated_at: input.updatedAt,
+        published_at: status === 'published' ? (input.publishedAt ?? input.createdAt) : null,
         publish_at: input.status === 'scheduled' ? input.publishedAt : null,
       };
       try {
@@ -469,10 +547,24 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async seedWelcome(body: string): Promise<void> {
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        const row = await trx.insertInto('posts').values({
-          author_id: null, title: 'Welcome to Inkwell', slug: 'welcome-to-inkwell', body, custom_excerpt: null,
-          ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now, publish_at: null,
-        }).onConflict((oc) => oc.column('slug').doNothing()).returning('id').executeTakeFirst();
+        const row = await trx
+          .insertInto('posts')
+          .values({
+            author_id: null,
+            title: 'Welcome to Inkwell',
+            slug: 'welcome-to-inkwell',
+            body,
+            custom_excerpt: null,
+            ...derived(body, null),
+            status: 'published',
+            created_at: now,
+            updated_at: now,
+            published_at: now,
+            publish_at: null,
+          })
+          .onConflict((oc) => oc.column('slug').doNothing())
+          .returning('id')
+          .executeTakeFirst();
         if (row) await reindexPost(trx, row.id);
       });
     },

@@ -6,11 +6,25 @@ export function isUniqueViolation(err: unknown): boolean {
 
 // Node's socket errors, and PostgreSQL's connection-exception class (08) and
 // shutdown codes (57P01 admin, 57P02 crash, 57P03 cannot connect now).
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 
 /** True when a query failed because the database could not be reached (an outage, a restart), not because of the query. */
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code === 'string' && (CONNECTION_CODES.has(e.code) || /^08/.test(e.code))) return true;
-  return /^Connection terminated|^terminating connection|^Client has encountered a connection error|timeout exceeded when trying to connect/.test(e?.message ?? '');
+  return /^Connection terminated|^terminating connection|^Client has encountered a connection error|timeout exceeded when trying to connect/.test(
+    e?.message ?? '',
+  );
 }

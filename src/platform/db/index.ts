@@ -57,7 +57,9 @@ export function openDb(opts: DbOptions): Db {
   // pool drops it on release (it is no longer queryable), so the pool
   // reconnects by itself once the database is back.
   pool.on('error', () => {});
-  pool.on('connect', (client) => { client.on('error', () => {}); });
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<Database>({ dialect: new HookedPostgresDialect({ pool }) });
   return { ...wrap(kysely, 'postgres'), pgConnection: connection, changeToken: pgChangeToken(kysely) };
 }
@@ -71,7 +73,7 @@ class HookedPostgresDialect extends PostgresDialect {
 
 // pg is ~30 modules; a SQLite server never needs it.
 let pgModule: typeof pg | undefined;
-const loadPg = () => pgModule ??= createRequire(import.meta.url)('pg') as typeof pg;
+const loadPg = () => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
 
 /**
  * The server's current snapshot as text (xmin:xmax:in-progress ids). A write

@@ -13,8 +13,12 @@ export interface Readiness {
 export function createReadiness(): Readiness {
   let draining = false;
   return {
-    get draining() { return draining; },
-    drain() { draining = true; },
+    get draining() {
+      return draining;
+    },
+    drain() {
+      draining = true;
+    },
   };
 }
 
@@ -25,13 +29,18 @@ export function createReadiness(): Readiness {
  * requests before the instance stops accepting them, and during a database
  * outage; the pool reconnects by itself, and /readyz says so when it does.
  */
-export const healthPlugin = fp(async (app: FastifyInstance, opts: { db: Db; readiness: Readiness }) => {
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+export const healthPlugin = fp(
+  async (app: FastifyInstance, opts: { db: Db; readiness: Readiness }) => {
+    app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    if (opts.readiness.draining) return reply.code(503).header('cache-control', 'no-store').send({ status: 'stopping' });
-    const ok = await opts.db.ping();
-    return reply.code(ok ? 200 : 503).header('cache-control', 'no-store')
-      .send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'reachable' : 'unreachable' });
-  });
-}, { name: 'inkwell-health' });
+    app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+      if (opts.readiness.draining) return reply.code(503).header('cache-control', 'no-store').send({ status: 'stopping' });
+      const ok = await opts.db.ping();
+      return reply
+        .code(ok ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'reachable' : 'unreachable' });
+    });
+  },
+  { name: 'inkwell-health' },
+);

@@ -26,8 +26,7 @@ eachDatabase('rate limits on one database', (dialect) => {
     await a.close();
   });
 
-  const login = (t: TestApp, ip: string, login: string, password: string) =>
-    apiRequest(t.app, 'POST', '/api/v1/sessions', { ip, body: { login, password } });
+  const login = (t: TestApp, ip: string, login: string, password: string) => apiRequest(t.app, 'POST', '/api/v1/sessions', { ip, body: { login, password } });
 
   test('failed logins on two instances share one budget: the 11th is refused on either', several, async () => {
     const u = await buildUser(a, { role: 'reader' });
@@ -55,7 +54,8 @@ eachDatabase('rate limits on one database', (dialect) => {
     const statuses: number[] = [];
     for (let i = 0; i < 21; i++) {
       const res = await apiRequest(i % 2 ? b!.app : a.app, 'POST', '/api/v1/users', {
-        ip, body: { email: `rl${i}_${process.pid}@example.test`, username: `rl${i}_${process.pid}`, password: 'a long enough password' },
+        ip,
+        body: { email: `rl${i}_${process.pid}@example.test`, username: `rl${i}_${process.pid}`, password: 'a long enough password' },
       });
       statuses.push(res.statusCode);
     }
@@ -78,10 +78,14 @@ eachDatabase('the database counter store', (dialect) => {
   let t: TestApp;
   let now = Date.now();
   const clock = { now: () => new Date(now) };
-  before(async () => { t = await buildTestApp(dialect, { clock }); });
+  before(async () => {
+    t = await buildTestApp(dialect, { clock });
+  });
   after(() => t.close());
-  const rows = async () => (await t.db.kysely.selectFrom('rate_limit_counters').select(['key', 'count']).orderBy('key').execute())
-    .filter((r) => r.key.startsWith('store:')).map((r) => ({ key: r.key, count: Number(r.count) }));
+  const rows = async () =>
+    (await t.db.kysely.selectFrom('rate_limit_counters').select(['key', 'count']).orderBy('key').execute())
+      .filter((r) => r.key.startsWith('store:'))
+      .map((r) => ({ key: r.key, count: Number(r.count) }));
 
   test('counts, takes back, forgets, and clears ended windows away now and then', async () => {
     const store = createDbCounterStore(t.db.kysely, clock, { sweepEvery: 5 });

@@ -78,8 +78,14 @@ export function createDbCounterStore(db: Kysely<Database>, clock: Clock, opts: {
       // the hit does not wait for the clean-up; one clean-up at a time.
       if (++sinceSweep >= sweepEvery && !sweeping) {
         sinceSweep = 0;
-        sweeping = db.deleteFrom('rate_limit_counters').where('reset_at', '<=', now).execute()
-          .catch(() => {}).finally(() => { sweeping = undefined; });
+        sweeping = db
+          .deleteFrom('rate_limit_counters')
+          .where('reset_at', '<=', now)
+          .execute()
+          .catch(() => {})
+          .finally(() => {
+            sweeping = undefined;
+          });
       }
       const { rows } = await sql<{ count: number; reset_at: number }>`
         insert into rate_limit_counters (key, count, reset_at) values (${key}, 1, ${now + windowMs})
@@ -92,8 +98,13 @@ export function createDbCounterStore(db: Kysely<Database>, clock: Clock, opts: {
     },
     async undo(key) {
       const now = clock.now().getTime();
-      await db.updateTable('rate_limit_counters').set((eb) => ({ count: eb('count', '-', 1) }))
-        .where('key', '=', key).where('reset_at', '>', now).where('count', '>', 0).execute();
+      await db
+        .updateTable('rate_limit_counters')
+        .set((eb) => ({ count: eb('count', '-', 1) }))
+        .where('key', '=', key)
+        .where('reset_at', '>', now)
+        .where('count', '>', 0)
+        .execute();
     },
     async clear(key) {
       await db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
@@ -118,9 +129,12 @@ declare module 'fastify' {
 }
 
 /** Makes one counter store available to every route's limiters. */
-export const rateLimitPlugin = fp(async (app: FastifyInstance, opts: { store: CounterStore }) => {
-  app.decorate('counters', opts.store);
-}, { name: 'inkwell-rate-limit' });
+export const rateLimitPlugin = fp(
+  async (app: FastifyInstance, opts: { store: CounterStore }) => {
+    app.decorate('counters', opts.store);
+  },
+  { name: 'inkwell-rate-limit' },
+);
 
 const UNITS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 

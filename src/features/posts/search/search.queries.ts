@@ -14,25 +14,32 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
  * `known`: the post's row and tag names (ordered by name) as this transaction
  * just wrote them, to save reading them back.
  */
-export async function reindexPost(
-  db: Db, postId: number,
-  known?: { title: string; body_html: string; status: string; tagNames: string[] },
-): Promise<void> {
-  const post = known ?? await db.selectFrom('posts').select(['title', 'body_html', 'status']).where('id', '=', postId).executeTakeFirst();
-  if (!post || post.status !== 'published') {
+export async function reindexPost(db: Db, postId: number, known?: { title: string; body_html: string; status: string; tagNames: string[] }): Promise<void> {
+  const post = known ?? (await db.selectFrom('posts').select(['title', 'body_html', 'status']).where('id', '=', postId).executeTakeFirst());
+  if (post?.status !== 'published') {
     await db.deleteFrom('post_search').where('post_id', '=', postId).execute();
     return;
   }
-  const tags = known ? known.tagNames.map((name) => ({ name })) : await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id')
-    .select('tags.name').where('post_tags.post_id', '=', postId).orderBy('tags.name').execute();
+  const tags = known
+    ? known.tagNames.map((name) => ({ name }))
+    : await db
+        .selectFrom('post_tags')
+        .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+        .select('tags.name')
+        .where('post_tags.post_id', '=', postId)
+        .orderBy('tags.name')
+        .execute();
   const row = {
     title: indexText(post.title),
     body: indexText(htmlToText(post.body_html)),
     tags: indexText(tags.map((t) => t.name).join(' ')),
   };
   // An upsert, so two writers of one post never trip over the primary key.
-  await db.insertInto('post_search').values({ post_id: postId, ...row })
-    .onConflict((oc) => oc.column('post_id').doUpdateSet(row)).execute();
+  await db
+    .insertInto('post_search')
+    .values({ post_id: postId, ...row })
+    .onConflict((oc) => oc.column('post_id').doUpdateSet(row))
+    .execute();
 }
 
 export interface SearchFilter {
