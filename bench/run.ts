@@ -1,4 +1,6 @@
 // npm run bench [-- --posts 100000] [--pg postgres://…] [--duration 10] [--connections 64] [--smoke]
+//                [--instances 3]   (with --pg: one instance beside several behind HAProxy, bench/cluster.ts)
+// A bare --pg uses INKWELL_TEST_DATABASE_URL.
 // Seeds a fresh database, starts Inkwell as its own process, drives it with
 // autocannon (another process) over loopback, and compares every scenario
 // with a bare node:http server answering the same bytes (the ceiling).
@@ -13,16 +15,36 @@ import { openDb } from '../src/platform/db/index.ts';
 import { prepareDatabase } from '../src/bootstrap.ts';
 import { encodeCursor } from '../src/lib/cursor.ts';
 import { seed } from './seed.ts';
+import { clusterBench } from './cluster.ts';
+
+// `--pg` with no URL after it: the test database from the environment.
+const argv = process.argv.slice(2);
+const pgAt = argv.indexOf('--pg');
+if (pgAt !== -1 && (pgAt + 1 >= argv.length || argv[pgAt + 1].startsWith('--'))) {
+  const envUrl = process.env.INKWELL_TEST_DATABASE_URL;
+  if (!envUrl) {
+    console.error('bench: --pg needs a URL (or INKWELL_TEST_DATABASE_URL)');
+    process.exit(2);
+  }
+  argv.splice(pgAt + 1, 0, envUrl);
+}
 
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     posts: { type: 'string' },
     pg: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string' },
     smoke: { type: 'boolean' },
+    instances: { type: 'string' },
   },
 });
+const INSTANCES = Number(args.instances ?? 1);
+if (INSTANCES > 1 && !args.pg) {
+  console.error('bench: --instances needs --pg (several instances share one PostgreSQL database)');
+  process.exit(2);
+}
 const smoke = !!args.smoke;
 const POSTS = Number(args.posts ?? (smoke ? 1000 : 10_000));
 const DURATION = Number(args.duration ?? (smoke ? 2 : 10));
@@ -161,6 +183,36 @@ async function main() {
   if (args.pg) await sql`analyze`.execute(db.kysely);
   await db.close();
   console.log(`seeded ${POSTS.toLocaleString('en')} posts in ${Date.now() - seedStart} ms (${args.pg ? 'PostgreSQL' : 'SQLite'})`);
+
+  if (INSTANCES > 1) {
+    const { md, failed } = await clusterBench({
+      root,
+      tmp,
+      dbUrl,
+      token,
+      slug: commentedSlug,
+      instances: INSTANCES,
+      duration: DURATION,
+      connections: CONNECTIONS,
+      freePort,
+      autocannon,
+      writes,
+    });
+    console.log(`\n${md}`);
+    if (!smoke) {
+      mkdirSync(join(root, 'bench/results'), { recursive: true });
+      writeFileSync(join(root, `bench/results/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-postgres-${INSTANCES}-instances.md`), md);
+    }
+    const admin = openDb({ url: args.pg!, poolSize: 1 });
+    await sql`drop schema if exists ${sql.id(schema!)} cascade`.execute(admin.kysely);
+    await admin.close();
+    rmSync(tmp, { recursive: true, force: true });
+    if (failed) {
+      console.error('bench: errors or non-2xx answers through the cluster');
+      process.exit(1);
+    }
+    return;
+  }
 
   // 2. Inkwell as its own process, started exactly as `npm start` does (same Node flags): cold start and idle memory.
   // The first start after an install strips the TypeScript and fills Node's compile cache (bin/inkwell.js);

@@ -8,6 +8,7 @@ import type { Feature } from './platform/feature.ts';
 import type { Infrastructure } from './platform/infrastructure.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { bodyPlugin } from './platform/http/body.ts';
+import { healthPlugin } from './platform/http/health.ts';
 import { openapiProblemsPlugin } from './platform/http/openapi-problems.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
@@ -17,7 +18,7 @@ import { layoutPlugin } from './platform/http/layout.ts';
 import { ProblemSchema } from './platform/http/problem.schema.ts';
 import { lazySerializerFactory, lazyValidatorFactory } from './platform/http/schema-compilers.ts';
 import { createSessionStore } from './platform/http/sessions.ts';
-import { createMemoryCounterStore, rateLimitPlugin } from './platform/http/rate-limit.ts';
+import { rateLimitPlugin } from './platform/http/rate-limit.ts';
 import { createPageChrome } from './platform/http/slots.ts';
 import { createNotFoundFallbacks } from './platform/http/not-found.ts';
 import { createSettings } from './platform/settings.ts';
@@ -108,8 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(cookie, { secret });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  // Counters in memory for now; the store is the seam for sharing them between instances.
-  await app.register(rateLimitPlugin, { store: createMemoryCounterStore(clock) });
+  // Shared by every instance on PostgreSQL, in memory on SQLite (infrastructure.ts chooses).
+  await app.register(rateLimitPlugin, { store: deps.counters });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -169,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     apiDocsFeature(ctx),
   ];
 
+  await app.register(healthPlugin, { db, readiness: deps.readiness });
   for (const f of features) if (f.plugin) await app.register(f.plugin);
   await app.register(
     async (api) => {

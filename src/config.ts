@@ -33,6 +33,12 @@ export interface Config {
   requestTimeoutMs: number;
   /** A connection with no traffic either way for this long is closed (Fastify's connectionTimeout); live event streams are exempt. */
   connectionTimeoutMs: number;
+  /**
+   * After SIGTERM, how long /readyz answers 503 while requests are still
+   * served, so a proxy's health check takes the instance out before it stops
+   * accepting. Default 3 s on PostgreSQL (instances behind a proxy), 0 on SQLite.
+   */
+  shutdownDrainMs: number;
   /** Uploaded images: where they are stored, how they are served, and the limits on uploads. */
   media: MediaConfig;
   /** scrypt cost of new password hashes as log2(N): 15 in production; tests lower it for speed. */
@@ -112,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realworldCorsOrigins: env.REALWORLD_CORS_ORIGINS === undefined ? ['*'] : parseCors(env.REALWORLD_CORS_ORIGINS, 'REALWORLD_CORS_ORIGINS'),
     requestTimeoutMs: parseCount('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, 60_000),
     connectionTimeoutMs: parseCount('CONNECTION_TIMEOUT_MS', env.CONNECTION_TIMEOUT_MS, 60_000),
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS === '0' ? 0 : parseCount('SHUTDOWN_DRAIN_MS', env.SHUTDOWN_DRAIN_MS, databaseUrl.startsWith('sqlite:') ? 0 : 3000),
     media: parseMedia(env, databaseUrl),
     passwordHashCost: parseHashCost(env.PASSWORD_HASH_COST),
     backupDir: env.BACKUP_DIR?.trim() || null,

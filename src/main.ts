@@ -46,6 +46,12 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
   app.addHook('onClose', async () => {
     await infra.stop();
   });
+  if (db.dialect === 'postgres' && !config.media.s3) {
+    app.log.warn(
+      { mediaDir: config.media.dir },
+      `media are stored on this machine's disk (MEDIA_DIR=${config.media.dir}) but DATABASE_URL is PostgreSQL, where several instances usually serve one site: each instance would see only its own uploads. Set MEDIA_S3_BUCKET (S3-compatible storage) for several instances, or share MEDIA_DIR between them (a network file system).`,
+    );
+  }
   if (config.allowPrivateOutbound)
     app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
   // Every background timer is unref()'d so tests and the CLI can exit; a worker has no
@@ -72,6 +78,13 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // Not ready first, still serving: a proxy checking /readyz takes this
+    // instance out before it stops accepting, so no client meets a closed port.
+    infra.readiness.drain();
+    if (mode === 'server' && config.shutdownDrainMs > 0) {
+      app!.log.info({ signal, drainMs: config.shutdownDrainMs }, 'stopping: /readyz answers 503; still serving while the proxy notices');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+    }
     app!.log.info({ signal }, 'stopping: finishing in-flight requests');
     // Fastify stops accepting, waits for in-flight requests, then we close the database.
     const timer = setTimeout(() => die('in-flight requests did not finish within 10 s'), 10_000);

@@ -7,6 +7,8 @@ import { createHttpClient, type HttpClient } from './http-client/index.ts';
 import { createQueue, type Queue } from './jobs/queue.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import { createMailer, type Mailer } from './mail/index.ts';
+import { createCounterStore, type CounterStore } from './http/rate-limit.ts';
+import { createReadiness, type Readiness } from './http/health.ts';
 
 interface Log {
   info(o: object, m?: string): void;
@@ -30,6 +32,10 @@ export interface Infrastructure {
   scheduler: Scheduler;
   /** The one client for outgoing HTTP (refuses private addresses unless allowed). */
   http: HttpClient;
+  /** Rate-limit counters: in the database on PostgreSQL (shared by every instance), in memory on SQLite. */
+  counters: CounterStore;
+  /** Whether this process takes new requests (/readyz); drained on SIGTERM. */
+  readiness: Readiness;
   /** Runs the background loops in this process: mail, events, and (with workers) jobs and schedules. */
   start(opts: { workers: number }): void;
   /** Stops the background loops (finishing or releasing running jobs) and the live bus; the database stays open. */
@@ -60,6 +66,7 @@ export async function createInfrastructure(opts: {
     allowPrivate: opts.allowPrivateOutbound ?? config.allowPrivateOutbound,
     userAgent: opts.userAgent ?? `Inkwell/0.1 (+${config.siteUrl})`,
   });
+  const counters = createCounterStore(db, clock);
   return {
     config,
     db,
@@ -70,6 +77,8 @@ export async function createInfrastructure(opts: {
     queue,
     scheduler,
     http,
+    counters,
+    readiness: createReadiness(),
     start({ workers }) {
       mailer.start();
       events.start();

@@ -4,7 +4,7 @@ import { requireAdmin } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { Db } from '../../platform/db/index.ts';
 
-/** Health checks, robots.txt and the admin index. */
+/** robots.txt and the admin index (the health checks are the platform's: platform/http/health.ts). */
 export async function siteRoutes(app: FastifyInstance, opts: { db: Db; siteUrl: string }) {
   // Private areas stay out of indexes (their pages also say noindex); the sitemap lists the rest.
   const robots = [
@@ -20,13 +20,6 @@ export async function siteRoutes(app: FastifyInstance, opts: { db: Db; siteUrl: 
     '',
   ].join('\n');
   app.get('/robots.txt', async (_request, reply) => reply.type('text/plain; charset=utf-8').header('cache-control', 'public, max-age=3600').send(robots));
-
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    const ok = await opts.db.ping();
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database: ok ? 'reachable' : 'unreachable' });
-  });
 
   app.get('/admin', async (request, reply) => {
     requireAdmin(request, 'Only admins run the site');

@@ -50,8 +50,16 @@ export function openDb(opts: DbOptions): Db {
     types: { getTypeParser: pgTypeParser },
   };
   const pool = new (loadPg().Pool)({ ...connection, max: opts.poolSize ?? 10 });
-  // An idle client losing its connection must not crash the process.
+  // A client losing its connection (a database restart, a network cut) must not
+  // crash the process. The pool handles idle clients ('error' on the pool); a
+  // client checked out between two queries (a transaction, a session) has no
+  // listener of its own and would throw. Its next query fails instead, and the
+  // pool drops it on release (it is no longer queryable), so the pool
+  // reconnects by itself once the database is back.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<Database>({ dialect: new HookedPostgresDialect({ pool }) });
   return { ...wrap(kysely, 'postgres'), pgConnection: connection, changeToken: pgChangeToken(kysely) };
 }

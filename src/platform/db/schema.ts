@@ -220,6 +220,14 @@ export interface CronTicksTable {
   claimed_at: string;
 }
 
+/** Rate-limit windows shared by every instance (PostgreSQL; SQLite keeps them in memory). */
+export interface RateLimitCountersTable {
+  key: string;
+  count: number;
+  /** When the window ends, in epoch milliseconds on the application's clock. */
+  reset_at: number;
+}
+
 export interface WebhooksTable {
   id: Generated<number>;
   url: string;
@@ -346,6 +354,7 @@ export interface Database {
   digest_runs: DigestRunsTable;
   jobs: JobsTable;
   cron_ticks: CronTicksTable;
+  rate_limit_counters: RateLimitCountersTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   link_checks: LinkChecksTable;

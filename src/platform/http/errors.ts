@@ -4,6 +4,7 @@ import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts'
 import { submittedValues } from './forms.ts';
 import { errorPage, sendPage } from './layout.ts';
 import type { NotFoundFallbacks } from './not-found.ts';
+import { isConnectionError } from '../db/errors.ts';
 
 /** JSON API requests get problem+json; everything else gets an HTML page. */
 export function wantsJson(request: FastifyRequest): boolean {
@@ -27,6 +28,9 @@ export function toAppError(err: unknown): AppError {
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new AppError('malformed_json', undefined, [{ field: 'body', message: 'is not valid JSON' }]);
   if (e.code && FASTIFY_CODES[e.code]) return new AppError(FASTIFY_CODES[e.code]);
   if (e.statusCode === 429) return new AppError('rate_limited', e.message);
+  // A database outage is the server's, and passes: 503, not 500, so clients and
+  // proxies know to try again (the pool reconnects by itself).
+  if (isConnectionError(err)) return new AppError('unavailable', 'The database is unreachable for a moment; try again shortly');
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     const code = (Object.keys(ERRORS) as ErrorCode[]).find((k) => ERRORS[k].status === e.statusCode) ?? 'bad_request';
     return new AppError(code);
@@ -95,6 +99,7 @@ export const errorsPlugin = fp(
         const to = await redirectFor(request).catch(() => null);
         if (to) return reply.code(to.status).redirect(to.location);
       }
+      if (err.code === 'unavailable' && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
       if (err.status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: err.code }, err.message);
       if (wantsJson(request)) return sendProblem(request, reply, err);

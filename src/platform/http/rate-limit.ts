@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 
 /** One key's count in its current window. */
 export interface Count {
@@ -54,6 +56,69 @@ export function createMemoryCounterStore(clock: Clock): CounterStore {
       counts.delete(key);
     },
   };
+}
+
+/**
+ * Counters in the database, shared by every instance on it (PostgreSQL). One
+ * statement per hit: the upsert opens a window, counts in it, or starts a new
+ * one when the old has ended, atomically under the row's lock, so concurrent
+ * hits on any instance each get their own count. Times come from the app's
+ * clock (not the server's now()), so every instance agrees with its own
+ * Retry-After and tests can move time.
+ */
+export function createDbCounterStore(db: Kysely<Database>, clock: Clock, opts: { sweepEvery?: number } = {}): CounterStore {
+  const sweepEvery = opts.sweepEvery ?? 1000;
+  let sinceSweep = 0;
+  let sweeping: Promise<unknown> | undefined;
+  return {
+    async hit(key, windowMs) {
+      const now = clock.now().getTime();
+      // Ended windows are deleted now and then (each instance after its own
+      // thousand hits), so addresses seen once don't stay forever. Not awaited:
+      // the hit does not wait for the clean-up; one clean-up at a time.
+      if (++sinceSweep >= sweepEvery && !sweeping) {
+        sinceSweep = 0;
+        sweeping = db
+          .deleteFrom('rate_limit_counters')
+          .where('reset_at', '<=', now)
+          .execute()
+          .catch(() => {})
+          .finally(() => {
+            sweeping = undefined;
+          });
+      }
+      const { rows } = await sql<{ count: number; reset_at: number }>`
+        insert into rate_limit_counters (key, count, reset_at) values (${key}, 1, ${now + windowMs})
+        on conflict (key) do update set
+          count = case when rate_limit_counters.reset_at <= ${now} then 1 else rate_limit_counters.count + 1 end,
+          reset_at = case when rate_limit_counters.reset_at <= ${now} then excluded.reset_at else rate_limit_counters.reset_at end
+        returning count, reset_at`.execute(db);
+      const row = rows[0];
+      return { count: Number(row.count), retryAfterMs: Number(row.reset_at) - now };
+    },
+    async undo(key) {
+      const now = clock.now().getTime();
+      await db
+        .updateTable('rate_limit_counters')
+        .set((eb) => ({ count: eb('count', '-', 1) }))
+        .where('key', '=', key)
+        .where('reset_at', '>', now)
+        .where('count', '>', 0)
+        .execute();
+    },
+    async clear(key) {
+      await db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
+    },
+  };
+}
+
+/**
+ * The store for this database: shared in the database on PostgreSQL, where
+ * several instances may serve one site; in memory on SQLite, which one process
+ * serves (a round trip per hit would buy nothing there).
+ */
+export function createCounterStore(db: { kysely: Kysely<Database>; dialect: 'sqlite' | 'postgres' }, clock: Clock): CounterStore {
+  return db.dialect === 'postgres' ? createDbCounterStore(db.kysely, clock) : createMemoryCounterStore(clock);
 }
 
 declare module 'fastify' {

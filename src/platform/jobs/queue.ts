@@ -150,10 +150,16 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
         return undefined;
       });
       if (!job) return;
-      const p = run(job).finally(() => {
-        running.delete(job.id);
-        kick();
-      });
+      // Recording the outcome can fail too (the database went away): the job
+      // stays leased, and its lease running out hands it to a worker again.
+      const p = run(job)
+        .catch((e) => {
+          log?.error({ jobId: job.id, err: (e as Error).message }, "could not record the job's outcome; it runs again when its lease ends");
+        })
+        .finally(() => {
+          running.delete(job.id);
+          kick();
+        });
       running.set(job.id, p);
     }
   }

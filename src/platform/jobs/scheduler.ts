@@ -89,9 +89,11 @@ export function createScheduler(deps: { db: Kysely<Database>; clock: Clock; time
 
     start(pollMs = 10_000): void {
       if (timer) return;
-      timer = setInterval(() => void this.tick(), pollMs);
+      // A failed check (the database away) is logged; the next one tries again.
+      const tick = () => void this.tick().catch((e) => log?.error({ err: (e as Error).message }, 'checking schedules failed'));
+      timer = setInterval(tick, pollMs);
       timer.unref();
-      void this.tick();
+      tick();
     },
 
     async stop(): Promise<void> {
