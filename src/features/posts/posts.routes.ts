@@ -168,7 +168,7 @@ export async function postsRoutes(app: FastifyInstance, opts: {
   const remove = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
     requireUser(request);
     const post = await posts.remove(request.user, request.params.slug);
-    reply.setFlash(`Post “${post.title}” moved to the trash; you can restore it for ${TRASH_DAYS} days`);
+    reply.setFlash(`Post “${post.title}” moved to the trash (restorable for ${TRASH_DAYS} days)`);
     return reply.code(303).redirect('/admin/posts');
   };
 
