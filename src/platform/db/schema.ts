@@ -172,7 +172,7 @@ export interface CommentsTable {
   edited_at: string | null;
 }
 
-export type NotificationKind = 'comment_on_post' | 'reply_to_comment' | 'new_follower' | 'post_favorited';
+export type NotificationKind = 'comment_on_post' | 'reply_to_comment' | 'new_follower' | 'post_favorited' | 'comment_held';
 export type EmailPreference = 'instant' | 'daily' | 'off';
 
 export interface NotificationsTable {
