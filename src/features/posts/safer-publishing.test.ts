@@ -249,3 +249,21 @@ eachDatabase('the trash purge', (dialect) => {
     assert.ok(await t.db.kysely.selectFrom('posts').select('id').where('id', '=', kept).executeTakeFirst(), 'the restored post stays');
   });
 });
+
+eachDatabase('scheduled times in the site time zone', (dialect) => {
+  let t: TestApp;
+  before(async () => { t = await buildTestApp(dialect, { env: { TIMEZONE: 'Europe/Berlin' } }); });
+  after(() => t.close());
+
+  test('"Scheduled for" reads in TIMEZONE, with the exact instant alongside', async () => {
+    const author = await buildUser(t, { role: 'author' });
+    const token = await buildToken(t, author);
+    const res = await apiRequest(t.app, 'POST', '/api/v1/posts', { token, body: { title: 'Berlin time', body: 'x', status: 'scheduled', publishedAt: '2030-07-02T09:30:00Z' } });
+    assert.equal(res.statusCode, 201, res.body);
+    const c = new Client(t.app);
+    await c.login(author.username, author.password);
+    const expected = /Scheduled for <time datetime="2030-07-02T09:30:00.000Z">2 July 2030, 11:30 CEST<\/time>/;
+    assert.match((await c.get('/admin/posts')).body, expected);
+    assert.match((await c.get('/posts/berlin-time')).body, expected);
+  });
+});
