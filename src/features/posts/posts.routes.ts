@@ -35,7 +35,7 @@ function formInput(body: FormBody, current?: Post): PostInput {
   const at = str('publishedAt')?.trim();
   const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
   // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
-  const kept = current?.status === 'published' ? 'published' : 'draft';
+  const kept = current?.status ?? 'draft';
   return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags, status: str('status') ?? kept, publishedAt };
 }
 

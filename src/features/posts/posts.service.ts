@@ -379,7 +379,9 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const post = await findEditable(viewer, idOrSlug);
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('posts').set({ deleted_at: now }).where('id', '=', post.id).where('deleted_at', 'is', null).execute();
+        const res = await trx.updateTable('posts').set({ deleted_at: now }).where('id', '=', post.id).where('deleted_at', 'is', null).executeTakeFirst();
+        // Two deletes at once: the one that lost changed nothing and announces nothing.
+        if (Number(res.numUpdatedRows) !== 1) return;
         // A secret preview link must not outlive the post's place on the blog.
         await trx.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
         await reindexPost(trx, post.id);
@@ -393,18 +395,12 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const post = await findInTrashOrVisible(viewer, id);
       if (!post.deletedAt) throw new AppError('conflict', 'This post is not in the trash');
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('posts').set({ deleted_at: null }).where('id', '=', post.id).execute();
+        const res = await trx.updateTable('posts').set({ deleted_at: null }).where('id', '=', post.id).where('deleted_at', 'is not', null).executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) return;
         await reindexPost(trx, post.id);
         if (post.status === 'published') await record(trx, 'post.published', { postId: post.id });
       });
       return (await q.findPostById(db, post.id))!;
-    },
-
-    /** A trashed post the viewer may restore (for the confirmation pages). */
-    trashed: async (viewer: CurrentUser | null, id: number | string) => {
-      const post = await findInTrashOrVisible(viewer, id);
-      if (!post.deletedAt) throw new AppError('not_found', 'No post with that id in the trash');
-      return post;
     },
 
     /** Removes for good the posts trashed more than TRASH_DAYS days ago, with their comments (run daily); returns how many. */
