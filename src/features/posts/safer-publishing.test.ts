@@ -171,13 +171,16 @@ eachDatabase('safer publishing', (dialect) => {
     assert.equal((await call('POST', `/api/v1/posts/${post.id}/restore`, adminToken)).statusCode, 404);
   });
 
-  test('RealWorld DELETE /articles/:slug: the article is gone for clients', async () => {
+  test('RealWorld DELETE /articles/:slug: the article is gone for clients, and in the trash for its author', async () => {
     const rwToken = (await call('POST', '/realworld/api/users/login', undefined, { user: { email: author.email, password: author.password } })).json().user.token;
     const post = await newPost();
     const del = await apiRequest(t.app, 'DELETE', `/realworld/api/articles/${post.slug}`, { token: rwToken, scheme: 'Token' });
     assert.ok([200, 204].includes(del.statusCode), del.body);
     assert.equal((await call('GET', `/realworld/api/articles/${post.slug}`)).statusCode, 404);
     assert.ok(!(await call('GET', '/realworld/api/articles?limit=100')).json().articles.some((a: { slug: string }) => a.slug === post.slug));
+    assert.ok((await call('GET', '/api/v1/posts?status=trashed', authorToken)).json().posts.some((p: { id: number }) => p.id === post.id));
+    assert.equal((await call('POST', `/api/v1/posts/${post.id}/restore`, authorToken)).statusCode, 200);
+    assert.equal((await call('GET', `/realworld/api/articles/${post.slug}`)).statusCode, 200);
   });
 
   test('each save of a published post keeps the previous version; the author views and restores one', async () => {
