@@ -150,6 +150,8 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
           created_at: at.toISOString(), updated_at: at.toISOString(), edited_at: null,
         }).returning('id').executeTakeFirstOrThrow();
         if (status === 'published') await publishedEvent(trx, { id: row.id, postId: post.id, parentId, authorId: viewer.id });
+        // Moderators hear of it (notifications); the commenter's words wait for them.
+        if (status === 'held') await events.record(trx, 'comment.held', { commentId: row.id, postId: post.id, authorId: viewer.id });
         return row.id;
       });
       return load(id);
@@ -282,6 +284,11 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       if (hidden ? c.status !== 'published' : c.status !== 'hidden') throw new AppError('conflict', hidden ? 'Only a published comment can be hidden' : 'That comment is not hidden');
       await db.updateTable('comments').set({ status: hidden ? 'hidden' : 'published', updated_at: now() }).where('id', '=', id).execute();
       return load(id);
+    },
+
+    /** How many comments wait for a moderator's approval (the header's count). */
+    async heldCount(): Promise<number> {
+      return q.countHeld(db);
     },
 
     async queue(viewer: CurrentUser | null) {

@@ -234,7 +234,7 @@ export function createCrawlService(deps: CrawlDeps) {
     let after = 0;
     for (;;) {
       const page = await db.selectFrom('posts').select(['id', 'body_html'])
-        .where('status', '=', 'published').where('id', '>', after).orderBy('id').limit(200).execute();
+        .where('status', '=', 'published').where('deleted_at', 'is', null).where('id', '>', after).orderBy('id').limit(200).execute();
       for (const p of page) {
         for (const url of outboundLinks(p.body_html, siteOrigin)) {
           let posts = found.get(url);

@@ -16,10 +16,11 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
  */
 export async function reindexPost(
   db: Db, postId: number,
-  known?: { title: string; body_html: string; status: string; tagNames: string[] },
+  known?: { title: string; body_html: string; status: string; tagNames: string[]; deleted_at?: null },
 ): Promise<void> {
-  const post = known ?? await db.selectFrom('posts').select(['title', 'body_html', 'status']).where('id', '=', postId).executeTakeFirst();
-  if (!post || post.status !== 'published') {
+  const post = known ?? await db.selectFrom('posts').select(['title', 'body_html', 'status', 'deleted_at']).where('id', '=', postId).executeTakeFirst();
+  // Only published posts outside the trash are found; restoring a post indexes it again.
+  if (!post || post.status !== 'published' || post.deleted_at) {
     await db.deleteFrom('post_search').where('post_id', '=', postId).execute();
     return;
   }
