@@ -27,7 +27,9 @@ const file = join(tmp, 'export.xml');
 
 async function generate(): Promise<void> {
   const out = createWriteStream(file);
-  const write = async (s: string) => { if (!out.write(s)) await once(out, 'drain'); };
+  const write = async (s: string) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
   await write(`<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
 <channel><title>Bench</title><wp:wxr_version>1.2</wp:wxr_version>
@@ -71,7 +73,9 @@ const infra = await createInfrastructure({ config: loadConfig({ DATABASE_URL: ur
 const settings = createSettings(db.kysely);
 const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
 const moving = createMovingService({
-  db: db.kysely, clock: systemClock, posts,
+  db: db.kysely,
+  clock: systemClock,
+  posts,
   comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
   accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
   redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
@@ -80,11 +84,23 @@ const rssBefore = process.resourceUsage().maxRSS;
 const report = await moving.importWordPress(file);
 const peakMb = process.resourceUsage().maxRSS / 1024;
 const seconds = report.elapsedMs / 1000;
-process.stdout.write(`${JSON.stringify({
-  engine: args.pg ? 'postgres' : 'sqlite', posts: POSTS, fileMb: +(statSync(file).size / 1024 / 1024).toFixed(1),
-  seconds: +seconds.toFixed(1), postsPerSecond: Math.round(report.counts.posts.imported / seconds),
-  comments: report.counts.comments.imported, peakRssMb: Math.round(peakMb), rssBeforeImportMb: Math.round(rssBefore / 1024), node: process.version,
-}, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      engine: args.pg ? 'postgres' : 'sqlite',
+      posts: POSTS,
+      fileMb: +(statSync(file).size / 1024 / 1024).toFixed(1),
+      seconds: +seconds.toFixed(1),
+      postsPerSecond: Math.round(report.counts.posts.imported / seconds),
+      comments: report.counts.comments.imported,
+      peakRssMb: Math.round(peakMb),
+      rssBeforeImportMb: Math.round(rssBefore / 1024),
+      node: process.version,
+    },
+    null,
+    2,
+  )}\n`,
+);
 await infra.stop();
 if (schema) await sql`drop schema ${sql.id(schema)} cascade`.execute(db.kysely);
 await db.close();

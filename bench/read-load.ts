@@ -6,13 +6,17 @@ import autocannon from 'autocannon';
 const [url, connections, seconds] = process.argv.slice(2);
 let n = 0;
 const result = await autocannon({
-  url, connections: Number(connections), duration: Number(seconds),
-  requests: [{
-    method: 'GET',
-    setupRequest: (req) => {
-      n += 1;
-      return { ...req, path: `${req.path}${req.path!.includes('?') ? '&' : '?'}uncached=${process.pid}-${n}` };
+  url,
+  connections: Number(connections),
+  duration: Number(seconds),
+  requests: [
+    {
+      method: 'GET',
+      setupRequest: (req) => {
+        n += 1;
+        return { ...req, path: `${req.path}${req.path!.includes('?') ? '&' : '?'}uncached=${process.pid}-${n}` };
+      },
     },
-  }],
+  ],
 });
 process.stdout.write(JSON.stringify(result));

@@ -16,7 +16,11 @@ import { seed } from './seed.ts';
 
 const { values: args } = parseArgs({
   options: {
-    posts: { type: 'string' }, pg: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, smoke: { type: 'boolean' },
+    posts: { type: 'string' },
+    pg: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    smoke: { type: 'boolean' },
   },
 });
 const smoke = !!args.smoke;
@@ -45,15 +49,36 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   }
 }
 
-interface Result { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; ceilingRps?: number; ratio?: number; peakRssMb?: number; note?: string }
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  ceilingRps?: number;
+  ratio?: number;
+  peakRssMb?: number;
+  note?: string;
+}
 
 /** One autocannon run in its own process; returns its JSON summary. */
 function autocannon(url: string, extra: string[] = [], connections = CONNECTIONS, duration = DURATION): Promise<any> {
   return new Promise((resolve, reject) => {
-    const p = spawn(node, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(duration), ...extra, url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const p = spawn(node, [join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(duration), ...extra, url], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch (e) { reject(new Error(`autocannon output: ${out.slice(0, 300)}`)); } });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.on('exit', () => {
+      try {
+        resolve(JSON.parse(out));
+      } catch (_e) {
+        reject(new Error(`autocannon output: ${out.slice(0, 300)}`));
+      }
+    });
   });
 }
 
@@ -62,26 +87,52 @@ function uncachedReads(url: string, duration = DURATION): Promise<any> {
   return new Promise((resolve, reject) => {
     const p = spawn(node, [join(root, 'bench/read-load.ts'), url, String(CONNECTIONS), String(duration)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch { reject(new Error(`read-load output: ${out.slice(0, 300)}`)); } });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.on('exit', () => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`read-load output: ${out.slice(0, 300)}`));
+      }
+    });
   });
 }
 
 /** Authenticated unique writes through bench/write-load.ts. */
 function writes(url: string, token: string, connections: number, prefix: string): Promise<any> {
   return new Promise((resolve, reject) => {
-    const p = spawn(node, [join(root, 'bench/write-load.ts'), url, token, String(connections), String(DURATION), prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(node, [join(root, 'bench/write-load.ts'), url, token, String(connections), String(DURATION), prefix], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('exit', () => { try { resolve(JSON.parse(out)); } catch { reject(new Error(`write-load output: ${out.slice(0, 300)}`)); } });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.on('exit', () => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`write-load output: ${out.slice(0, 300)}`));
+      }
+    });
   });
 }
 
 const summarize = (name: string, r: any): Result => ({
-  name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx,
+  name,
+  rps: Math.round(r.requests.average),
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.errors + r.timeouts,
+  non2xx: r.non2xx,
 });
 
-const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadBefore = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 
 async function main() {
   // 1. A fresh, seeded database.
@@ -98,7 +149,11 @@ async function main() {
   await prepareDatabase(db);
   const seedStart = Date.now();
   const { token, commentedSlug } = await seed(db.kysely, POSTS);
-  const deep = await db.kysely.selectFrom('posts').select(['id', 'published_at']).where('slug', '=', `post-${Math.floor(POSTS * 0.05)}`).executeTakeFirstOrThrow();
+  const deep = await db.kysely
+    .selectFrom('posts')
+    .select(['id', 'published_at'])
+    .where('slug', '=', `post-${Math.floor(POSTS * 0.05)}`)
+    .executeTakeFirstOrThrow();
   const deepCursor = encodeCursor({ at: deep.published_at!, id: deep.id });
   // A live PostgreSQL has planner statistics (autovacuum analyzes); a freshly
   // seeded one has none until autovacuum's next round, and plans a top-N sort
@@ -116,29 +171,48 @@ async function main() {
   async function startInkwell(): Promise<{ proc: ChildProcess; ms: number }> {
     const started = Date.now();
     const proc = spawn(node, startArgs, {
-      cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SITE_URL: base, NODE_COMPILE_CACHE: join(tmp, 'compile-cache') },
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        SITE_URL: base,
+        NODE_COMPILE_CACHE: join(tmp, 'compile-cache'),
+      },
     });
     for (let i = 0; i < 1000; i++) {
       try {
         if ((await fetch(`${base}/healthz`)).ok) return { proc, ms: Date.now() - started };
-      } catch { /* not yet */ }
+      } catch {
+        /* not yet */
+      }
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error('Inkwell did not start');
   }
   const first = await startInkwell();
   const firstStartMs = first.ms;
-  await new Promise((r) => { first.proc.once('exit', r); first.proc.kill('SIGTERM'); });
+  await new Promise((r) => {
+    first.proc.once('exit', r);
+    first.proc.kill('SIGTERM');
+  });
   const { proc: server, ms: coldStartMs } = await startInkwell();
   await new Promise((r) => setTimeout(r, 1000));
   const idleRssMb = rssMb(server.pid!);
 
   // 3. The ceiling serves the same bytes from memory: body and headers (those Node adds itself aside).
   const ceilingArgs: string[] = [];
-  for (const [path, name] of [['/posts', 'page'], ['/api', 'api']] as const) {
+  for (const [path, name] of [
+    ['/posts', 'page'],
+    ['/api', 'api'],
+  ] as const) {
     const res = await fetch(`${base}${path === '/api' ? '/api/v1/posts' : path}`);
-    const headers = Object.fromEntries([...res.headers].filter(([h]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(h)));
+    const headers = Object.fromEntries(
+      [...res.headers].filter(([h]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(h)),
+    );
     writeFileSync(join(tmp, `${name}.body`), Buffer.from(await res.arrayBuffer()));
     writeFileSync(join(tmp, `${name}.headers.json`), JSON.stringify(headers));
     ceilingArgs.push(path, join(tmp, `${name}.body`), join(tmp, `${name}.headers.json`));
@@ -149,7 +223,14 @@ async function main() {
 
   // JIT warm-up, not measured: each read route once under load, so no scenario pays
   // for compiling the code paths (and the route's schemas) the others then reuse.
-  for (const url of [`${base}/posts`, `${base}/posts?before=${deepCursor}`, `${base}/posts/${commentedSlug}`, `${base}/api/v1/posts`, `${base}/feed.xml`, `http://127.0.0.1:${ceilingPort}/posts`]) {
+  for (const url of [
+    `${base}/posts`,
+    `${base}/posts?before=${deepCursor}`,
+    `${base}/posts/${commentedSlug}`,
+    `${base}/api/v1/posts`,
+    `${base}/feed.xml`,
+    `http://127.0.0.1:${ceilingPort}/posts`,
+  ]) {
     await autocannon(url, [], CONNECTIONS, smoke ? 1 : 2);
   }
 
@@ -162,7 +243,9 @@ async function main() {
   const ROUNDS = 3;
   async function scenario(name: string, run: (seconds: number) => Promise<any>, ceilingKind?: keyof typeof ceilingUrl, note?: string) {
     let peak = 0;
-    const sampler = setInterval(() => { peak = Math.max(peak, rssMb(server.pid!)); }, 200);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(server.pid!));
+    }, 200);
     let r: Result;
     if (!ceilingKind) {
       r = summarize(name, await run(DURATION));
@@ -176,9 +259,12 @@ async function main() {
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       r = {
-        name, rps: Math.round(mean(runs.map((x) => x.requests.average))),
-        p50: Math.max(...runs.map((x) => x.latency.p50)), p99: Math.max(...runs.map((x) => x.latency.p99)),
-        errors: runs.reduce((n, x) => n + x.errors + x.timeouts, 0), non2xx: runs.reduce((n, x) => n + x.non2xx, 0),
+        name,
+        rps: Math.round(mean(runs.map((x) => x.requests.average))),
+        p50: Math.max(...runs.map((x) => x.latency.p50)),
+        p99: Math.max(...runs.map((x) => x.latency.p99)),
+        errors: runs.reduce((n, x) => n + x.errors + x.timeouts, 0),
+        non2xx: runs.reduce((n, x) => n + x.non2xx, 0),
         ceilingRps: Math.round(mean(ceilings)),
       };
       r.ratio = Math.round((r.rps / r.ceilingRps!) * 1000) / 10;
@@ -187,7 +273,9 @@ async function main() {
     r.peakRssMb = peak;
     if (note) r.note = note;
     results.push(r);
-    console.log(`${name.padEnd(28)} ${String(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}${r.ratio !== undefined ? `  ${r.ratio}% of ceiling (${r.ceilingRps} req/s)` : ''}`);
+    console.log(
+      `${name.padEnd(28)} ${String(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}${r.ratio !== undefined ? `  ${r.ratio}% of ceiling (${r.ceilingRps} req/s)` : ''}`,
+    );
     return r;
   }
 
@@ -195,37 +283,72 @@ async function main() {
   await scenario('ceiling: node:http JSON', (d) => autocannon(ceilingUrl.json, [], CONNECTIONS, d));
   await scenario('GET /posts', (d) => autocannon(`${base}/posts`, [], CONNECTIONS, d), 'page');
   await scenario('GET /posts, uncached', (d) => uncachedReads(`${base}/posts`, d), 'page', 'a new URL each request: queries and rendering every time');
-  await scenario('GET /posts?before= (deep)', (d) => autocannon(`${base}/posts?before=${deepCursor}`, [], CONNECTIONS, d), 'page', `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`);
+  await scenario(
+    'GET /posts?before= (deep)',
+    (d) => autocannon(`${base}/posts?before=${deepCursor}`, [], CONNECTIONS, d),
+    'page',
+    `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`,
+  );
   await scenario('GET /posts/:slug (50 comments)', (d) => autocannon(`${base}/posts/${commentedSlug}`, [], CONNECTIONS, d), 'page');
   await scenario('GET /posts?before= (deep), uncached', (d) => uncachedReads(`${base}/posts?before=${deepCursor}`, d), 'page', 'a new URL each request');
   await scenario('GET /api/v1/posts', (d) => autocannon(`${base}/api/v1/posts`, [], CONNECTIONS, d), 'json');
   await scenario('GET /api/v1/posts, uncached', (d) => uncachedReads(`${base}/api/v1/posts`, d), 'json', 'a new URL each request');
   await scenario('GET /feed.xml', (d) => autocannon(`${base}/feed.xml`, [], CONNECTIONS, d), 'page');
-  await scenario('POST /api/v1/posts', () => writes(`${base}/api/v1/posts`, token, 16, 'bench'), undefined, '16 connections; each write answered only after an fdatasync of the WAL covered it (group commit)');
-  await scenario('mixed 90/10 read/write', async () => {
-    const [reads, w] = await Promise.all([autocannon(`${base}/posts`, [], 58), writes(`${base}/api/v1/posts`, token, 6, 'mixed')]);
-    return {
-      requests: { average: reads.requests.average + w.requests.average },
-      latency: { p50: Math.max(reads.latency.p50, w.latency.p50), p99: Math.max(reads.latency.p99, w.latency.p99) },
-      errors: reads.errors + w.errors, timeouts: reads.timeouts + w.timeouts, non2xx: reads.non2xx + w.non2xx,
-    };
-  }, undefined, '58 reading + 6 writing connections');
+  await scenario(
+    'POST /api/v1/posts',
+    () => writes(`${base}/api/v1/posts`, token, 16, 'bench'),
+    undefined,
+    '16 connections; each write answered only after an fdatasync of the WAL covered it (group commit)',
+  );
+  await scenario(
+    'mixed 90/10 read/write',
+    async () => {
+      const [reads, w] = await Promise.all([autocannon(`${base}/posts`, [], 58), writes(`${base}/api/v1/posts`, token, 6, 'mixed')]);
+      return {
+        requests: { average: reads.requests.average + w.requests.average },
+        latency: { p50: Math.max(reads.latency.p50, w.latency.p50), p99: Math.max(reads.latency.p99, w.latency.p99) },
+        errors: reads.errors + w.errors,
+        timeouts: reads.timeouts + w.timeouts,
+        non2xx: reads.non2xx + w.non2xx,
+      };
+    },
+    undefined,
+    '58 reading + 6 writing connections',
+  );
 
   const peakRssMb = rssMb(server.pid!, 'VmHWM');
   // Wait for Inkwell to finish its shutdown: dropping the schema under its last
   // transactions can deadlock with them (seen once on PostgreSQL).
-  await new Promise((r) => { server.once('exit', r); server.kill('SIGTERM'); });
+  await new Promise((r) => {
+    server.once('exit', r);
+    server.kill('SIGTERM');
+  });
   ceiling.kill('SIGTERM');
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}; load average before the run ${loadBefore}`;
-  const report = { date: new Date().toISOString(), machine, database: args.pg ? 'postgres' : 'sqlite', posts: POSTS, durationSeconds: DURATION, connections: CONNECTIONS, coldStartMs, firstStartMs, idleRssMb, peakRssMb, results };
+  const report = {
+    date: new Date().toISOString(),
+    machine,
+    database: args.pg ? 'postgres' : 'sqlite',
+    posts: POSTS,
+    durationSeconds: DURATION,
+    connections: CONNECTIONS,
+    coldStartMs,
+    firstStartMs,
+    idleRssMb,
+    peakRssMb,
+    results,
+  };
   const md = [
     `Inkwell benchmark, ${report.date.slice(0, 10)}: ${report.database}, ${POSTS.toLocaleString('en')} posts, ${CONNECTIONS} connections, ${DURATION} s per scenario.`,
     `Machine: ${machine}. Cold start ${coldStartMs} ms (the first start after an install, which fills Node's compile cache: ${firstStartMs} ms); idle RSS ${idleRssMb} MB; peak RSS ${peakRssMb} MB.`,
     '',
     '| Scenario | req/s | ceiling req/s, alternating | % of ceiling | p50 ms | p99 ms | errors | non-2xx | peak RSS MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.rps} | ${r.ceilingRps ?? '—'} | ${r.ratio ?? '—'} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.peakRssMb} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.rps} | ${r.ceilingRps ?? '—'} | ${r.ratio ?? '—'} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.peakRssMb} |`,
+    ),
     '',
   ].join('\n');
   if (!smoke) {

@@ -12,16 +12,53 @@ export async function seed(db: Kysely<Database>, posts: number): Promise<{ token
   const password = await hashPassword('benchmark password');
   const authors: number[] = [];
   for (let i = 0; i < 10; i++) {
-    authors.push((await db.insertInto('users').values({
-      email: `author${i}@bench.test`, username: `author${i}`, display_name: `Author ${i}`, password_hash: password, role: i === 0 ? 'admin' : 'author',
-      bio: null, avatar_url: null, email_verified_at: iso(now), suspended_at: null, comments_banned_at: null, created_at: iso(now), updated_at: iso(now),
-    }).returning('id').executeTakeFirstOrThrow()).id);
+    authors.push(
+      (
+        await db
+          .insertInto('users')
+          .values({
+            email: `author${i}@bench.test`,
+            username: `author${i}`,
+            display_name: `Author ${i}`,
+            password_hash: password,
+            role: i === 0 ? 'admin' : 'author',
+            bio: null,
+            avatar_url: null,
+            email_verified_at: iso(now),
+            suspended_at: null,
+            comments_banned_at: null,
+            created_at: iso(now),
+            updated_at: iso(now),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id,
+    );
   }
   const token = randomToken('iwk_');
-  await db.insertInto('api_tokens').values({ user_id: authors[0], name: 'bench', token_hash: hashToken(token), scopes: 'read write', created_at: iso(now), last_used_at: null, expires_at: null }).execute();
+  await db
+    .insertInto('api_tokens')
+    .values({
+      user_id: authors[0],
+      name: 'bench',
+      token_hash: hashToken(token),
+      scopes: 'read write',
+      created_at: iso(now),
+      last_used_at: null,
+      expires_at: null,
+    })
+    .execute();
   const tagIds: number[] = [];
   for (let i = 0; i < 50; i++) {
-    tagIds.push((await db.insertInto('tags').values({ name: `Topic ${i}`, slug: `topic-${i}`, created_at: iso(now) }).returning('id').executeTakeFirstOrThrow()).id);
+    tagIds.push(
+      (
+        await db
+          .insertInto('tags')
+          .values({ name: `Topic ${i}`, slug: `topic-${i}`, created_at: iso(now) })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id,
+    );
   }
   const body = Array.from({ length: 6 }, (_, p) => `${WORDS.slice(p, p + 12).join(' ')}, *with emphasis* and a [link](https://example.com/${p}).`).join('\n\n');
   const bodyHtml = renderMarkdown(body);
@@ -33,14 +70,30 @@ export async function seed(db: Kysely<Database>, posts: number): Promise<{ token
       for (let i = start; i < Math.min(posts, start + BATCH); i++) {
         const at = iso(now - (posts - i) * 60_000);
         rows.push({
-          author_id: authors[i % authors.length], title: `${WORDS[i % WORDS.length]} notes number ${i}`, slug: `post-${i}`, body, body_html: bodyHtml,
-          custom_excerpt: null, excerpt, status: 'published' as const, created_at: at, updated_at: at, published_at: at, publish_at: null,
+          author_id: authors[i % authors.length],
+          title: `${WORDS[i % WORDS.length]} notes number ${i}`,
+          slug: `post-${i}`,
+          body,
+          body_html: bodyHtml,
+          custom_excerpt: null,
+          excerpt,
+          status: 'published' as const,
+          created_at: at,
+          updated_at: at,
+          published_at: at,
+          publish_at: null,
         });
       }
       const ids = await trx.insertInto('posts').values(rows).returning('id').execute();
-      await trx.insertInto('post_tags').values(ids.flatMap((r, k) => [
-        { post_id: r.id, tag_id: tagIds[(start + k) % 50] }, { post_id: r.id, tag_id: tagIds[(start + k + 7) % 50] },
-      ])).execute();
+      await trx
+        .insertInto('post_tags')
+        .values(
+          ids.flatMap((r, k) => [
+            { post_id: r.id, tag_id: tagIds[(start + k) % 50] },
+            { post_id: r.id, tag_id: tagIds[(start + k + 7) % 50] },
+          ]),
+        )
+        .execute();
     }
   });
   const commentedSlug = `post-${posts - 1}`;
@@ -48,10 +101,21 @@ export async function seed(db: Kysely<Database>, posts: number): Promise<{ token
   let parent: number | null = null;
   for (let i = 0; i < 50; i++) {
     const text = `Comment ${i}: ${WORDS.slice(i % 8, (i % 8) + 8).join(' ')}.`;
-    const row: { id: number } = await db.insertInto('comments').values({
-      post_id: post.id, parent_id: i % 3 === 0 ? null : parent, author_id: authors[(i + 1) % authors.length], body: text, body_html: `<p>${text}</p>`,
-      status: 'published', created_at: iso(now - (50 - i) * 1000), updated_at: iso(now), edited_at: null,
-    }).returning('id').executeTakeFirstOrThrow();
+    const row: { id: number } = await db
+      .insertInto('comments')
+      .values({
+        post_id: post.id,
+        parent_id: i % 3 === 0 ? null : parent,
+        author_id: authors[(i + 1) % authors.length],
+        body: text,
+        body_html: `<p>${text}</p>`,
+        status: 'published',
+        created_at: iso(now - (50 - i) * 1000),
+        updated_at: iso(now),
+        edited_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     if (i % 3 === 0) parent = row.id;
   }
   return { token, commentedSlug };

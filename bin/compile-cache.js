@@ -17,27 +17,45 @@ import { join } from 'node:path';
 const root = new URL('../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(os.tmpdir(), 'inkwell-compile-'));
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
   });
-});
 
 try {
   const port = await freePort();
   // The same Node flags as npm start: V8 keys its cache by some of them.
-  const args = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.split(/\s+/).slice(1);
+  const args = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    .scripts.start.split(/\s+/)
+    .slice(1);
   const child = spawn(process.execPath, args, {
-    cwd: root, stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DATABASE_URL: `sqlite:${join(tmp, 'warm.db')}`, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', SITE_URL: `http://127.0.0.1:${port}` },
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite:${join(tmp, 'warm.db')}`,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      SITE_URL: `http://127.0.0.1:${port}`,
+    },
   });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   let up = false;
   for (let i = 0; i < 600 && child.exitCode === null && !up; i++) {
-    up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!up) await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGTERM');

@@ -48,22 +48,43 @@ export async function up(db: Kysely<any>): Promise<void> {
   }
 
   // Backfill every published post, in batches (bodies may be up to 100 KB each).
-  for (let after = 0; ;) {
-    const posts: { id: number; title: string; body_html: string }[] = await db.selectFrom('posts')
-      .select(['id', 'title', 'body_html']).where('status', '=', 'published').where('id', '>', after)
-      .orderBy('id').limit(200).execute();
+  for (let after = 0; ; ) {
+    const posts: { id: number; title: string; body_html: string }[] = await db
+      .selectFrom('posts')
+      .select(['id', 'title', 'body_html'])
+      .where('status', '=', 'published')
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(200)
+      .execute();
     if (posts.length === 0) break;
-    const tags: { post_id: number; name: string }[] = await db.selectFrom('post_tags')
+    const tags: { post_id: number; name: string }[] = await db
+      .selectFrom('post_tags')
       .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
       .select(['post_tags.post_id', 'tags.name'])
-      .where('post_tags.post_id', 'in', posts.map((p) => p.id))
-      .orderBy('tags.name').execute();
-    await db.insertInto('post_search').values(posts.map((p) => ({
-      post_id: p.id,
-      title: clean(p.title),
-      body: clean(textOf(p.body_html)),
-      tags: clean(tags.filter((t) => t.post_id === p.id).map((t) => t.name).join(' ')),
-    }))).execute();
+      .where(
+        'post_tags.post_id',
+        'in',
+        posts.map((p) => p.id),
+      )
+      .orderBy('tags.name')
+      .execute();
+    await db
+      .insertInto('post_search')
+      .values(
+        posts.map((p) => ({
+          post_id: p.id,
+          title: clean(p.title),
+          body: clean(textOf(p.body_html)),
+          tags: clean(
+            tags
+              .filter((t) => t.post_id === p.id)
+              .map((t) => t.name)
+              .join(' '),
+          ),
+        })),
+      )
+      .execute();
     after = posts[posts.length - 1].id;
   }
 }
@@ -81,7 +102,11 @@ function textOf(bodyHtml: string): string {
     .replace(/<[^>]*>/g, ' ')
     .replace(/&#x([0-9a-f]+);/gi, (_, h) => safeChar(parseInt(h, 16)))
     .replace(/&#(\d+);/g, (_, d) => safeChar(Number(d)))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&nbsp;/g, ' ').replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -11,11 +11,9 @@ import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('posts_publish_at').execute();
-  await db.schema.createIndex('posts_publish_at').on('posts').column('publish_at')
-    .where(sql.ref('publish_at'), 'is not', null).execute();
+  await db.schema.createIndex('posts_publish_at').on('posts').column('publish_at').where(sql.ref('publish_at'), 'is not', null).execute();
   await db.schema.dropIndex('events_due').execute();
-  await db.schema.createIndex('events_due').on('events').column('id')
-    .where(sql.ref('processed_at'), 'is', null).execute();
+  await db.schema.createIndex('events_due').on('events').column('id').where(sql.ref('processed_at'), 'is', null).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

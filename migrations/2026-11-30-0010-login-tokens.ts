@@ -11,9 +11,11 @@ import type { Kysely } from 'kysely';
 // through it unverified.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('api_tokens').addColumn('kind', 'text', (c) => c.notNull().defaultTo('personal')).execute();
-  await db.updateTable('api_tokens').set({ kind: 'login' })
-    .where('expires_at', 'is not', null).where('name', 'in', ['API login', 'RealWorld login']).execute();
+  await db.schema
+    .alterTable('api_tokens')
+    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('personal'))
+    .execute();
+  await db.updateTable('api_tokens').set({ kind: 'login' }).where('expires_at', 'is not', null).where('name', 'in', ['API login', 'RealWorld login']).execute();
   await db.schema.alterTable('users').addColumn('registered_via', 'text').execute();
   await db.schema.createIndex('api_tokens_user').on('api_tokens').columns(['user_id', 'kind']).execute();
 }

@@ -51,8 +51,8 @@ const REQUEST_ID = /^[\w.-]{1,100}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db, clock } = deps;
   const settings = createSettings(db.kysely);
-  const secret = config.sessionSecret ?? await settings.getOrInit('session_secret', () => randomToken());
-  const siteName = await settings.get('site_name') ?? 'Inkwell';
+  const secret = config.sessionSecret ?? (await settings.getOrInit('session_secret', () => randomToken()));
+  const siteName = (await settings.get('site_name')) ?? 'Inkwell';
   const https = config.siteUrl.startsWith('https:');
 
   const app = Fastify({
@@ -69,7 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
     },
     // A hop count trusts that many proxies in front of us (proxy-addr's hop index).
-    trustProxy: typeof config.trustProxy === 'number' ? ((_addr: string, hop: number) => hop < (config.trustProxy as number)) : config.trustProxy,
+    trustProxy: typeof config.trustProxy === 'number' ? (_addr: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -119,7 +119,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'A personal access token (npm run inkwell -- create-token).' },
-          cookieAuth: { type: 'apiKey', in: 'cookie', name: 'inkwell_session', description: 'A browser session; state changes also need the X-CSRF-Token header.' },
+          cookieAuth: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'inkwell_session',
+            description: 'A browser session; state changes also need the X-CSRF-Token header.',
+          },
         },
       },
     },
@@ -160,18 +165,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   ];
 
   for (const f of features) if (f.plugin) await app.register(f.plugin);
-  await app.register(async (api) => {
-    if (config.corsOrigins.length) {
-      await api.register(cors, {
-        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
-        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id'],
-        exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'],
-        maxAge: 600,
-      });
-    }
-    for (const f of features) if (f.api) await api.register(f.api, { prefix: '/v1' });
-  }, { prefix: '/api' });
+  await app.register(
+    async (api) => {
+      if (config.corsOrigins.length) {
+        await api.register(cors, {
+          origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+          methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+          allowedHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id'],
+          exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'],
+          maxAge: 600,
+        });
+      }
+      for (const f of features) if (f.api) await api.register(f.api, { prefix: '/v1' });
+    },
+    { prefix: '/api' },
+  );
 
   return app;
 }

@@ -14,7 +14,10 @@ eachDatabase('preparing a database', (dialect) => {
       assert.equal(new Set(applied).size, applied.length, 'each migration applied by exactly one instance');
       assert.ok(applied.length > 0);
       const welcome = await fresh.db.kysely.selectFrom('posts').select('slug').execute();
-      assert.deepEqual(welcome.map((p) => p.slug), ['welcome-to-inkwell']);
+      assert.deepEqual(
+        welcome.map((p) => p.slug),
+        ['welcome-to-inkwell'],
+      );
 
       // Deleting the welcome post is final: a restart does not bring it back.
       await fresh.db.kysely.deleteFrom('posts').execute();

@@ -60,7 +60,11 @@ async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 // A username from the email's local part ("Jane.Doe@…" -> "jane_doe"), made long enough
 // and, when taken, numbered ("jane_doe_2"); undefined when no such name is free.
 async function freeUsername(db: Db, email: string): Promise<string | undefined> {
-  let base = (email.split('@')[0] ?? '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+  let base = (email.split('@')[0] ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 24);
   if (base.length < 2) base = base ? `${base}_user` : 'user';
   for (let n = 1; n <= 50; n++) {
     const candidate = n === 1 ? base : `${base}_${n}`;
@@ -76,9 +80,15 @@ async function createAccount(db: Db, values: Record<string, string | undefined>,
   // recording one also enqueues its dispatch, which the running server or worker picks up.
   const config = loadConfig();
   const infra = await createInfrastructure({ config, db });
-  const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely), events: infra.events, passwordHashCost: config.passwordHashCost });
+  const accounts = createAccountsService({
+    db: db.kysely,
+    clock: systemClock,
+    settings: createSettings(db.kysely),
+    events: infra.events,
+    passwordHashCost: config.passwordHashCost,
+  });
   const email = values.email ?? '';
-  const username = values.username ?? await freeUsername(db, email);
+  const username = values.username ?? (await freeUsername(db, email));
   if (username === undefined) fail(`cannot make a free username from "${email}"; pass one with --username`);
   try {
     const user = await accounts.createUser({ email, username, displayName: values.name, password: values.password, role: role as never });
@@ -123,7 +133,9 @@ async function movingServices(db: Db) {
   const settings = createSettings(db.kysely);
   const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
   const deps = {
-    db: db.kysely, clock: systemClock, posts,
+    db: db.kysely,
+    clock: systemClock,
+    posts,
     comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
     accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
     redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
@@ -172,7 +184,8 @@ async function backupOrRestore(command: 'backup' | 'restore', file: string, forc
 }
 
 async function importFile(format: string | undefined, file: string | undefined) {
-  if (format !== 'wordpress' && format !== 'ghost' && format !== 'inkwell') fail('import needs a format and a file: import wordpress FILE.xml, import ghost FILE.json or import inkwell FILE.tar.gz');
+  if (format !== 'wordpress' && format !== 'ghost' && format !== 'inkwell')
+    fail('import needs a format and a file: import wordpress FILE.xml, import ghost FILE.json or import inkwell FILE.tar.gz');
   if (!file) fail(`import ${format} needs a file`);
   const { existsSync } = await import('node:fs');
   if (!existsSync(file)) fail(`no file at ${file}`);
@@ -187,7 +200,9 @@ async function importFile(format: string | undefined, file: string | undefined) 
     const settings = createSettings(db.kysely);
     const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
     const moving = createMovingService({
-      db: db.kysely, clock: systemClock, posts,
+      db: db.kysely,
+      clock: systemClock,
+      posts,
       comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
       accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
       redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
@@ -198,10 +213,15 @@ async function importFile(format: string | undefined, file: string | undefined) 
         const { exporter } = await movingServices(db);
         const r = await exporter.importArchive(file);
         bar.end();
-        process.stdout.write(`Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts).map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`).join('\n')}\n`);
+        process.stdout.write(
+          `Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts)
+            .map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`)
+            .join('\n')}\n`,
+        );
         return;
       }
-      const report = format === 'ghost' ? await moving.importGhost(file, { onProgress: bar.update }) : await moving.importWordPress(file, { onProgress: bar.update });
+      const report =
+        format === 'ghost' ? await moving.importGhost(file, { onProgress: bar.update }) : await moving.importWordPress(file, { onProgress: bar.update });
       bar.end();
       process.stdout.write(`${reportText(report)}\n`);
     } catch (e) {
@@ -216,14 +236,20 @@ async function importFile(format: string | undefined, file: string | undefined) 
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
-  const parse = () => parseArgs({
-    args: rest,
-    options: {
-      email: { type: 'string' }, password: { type: 'string' }, username: { type: 'string' }, name: { type: 'string' },
-      role: { type: 'string' }, user: { type: 'string' }, scopes: { type: 'string' },
-    },
-    strict: true,
-  }).values;
+  const parse = () =>
+    parseArgs({
+      args: rest,
+      options: {
+        email: { type: 'string' },
+        password: { type: 'string' },
+        username: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string' },
+        user: { type: 'string' },
+        scopes: { type: 'string' },
+      },
+      strict: true,
+    }).values;
 
   switch (command) {
     case undefined:
@@ -244,7 +270,11 @@ async function main(argv: string[]) {
         const infra = await createInfrastructure({ config, db });
         const siteName = (await createSettings(db.kysely).get('site_name')) ?? 'Inkwell';
         const crawl = createCrawlService({
-          db: db.kysely, clock: systemClock, mailer: infra.mailer, http: infra.http, site: { url: config.siteUrl, name: () => siteName },
+          db: db.kysely,
+          clock: systemClock,
+          mailer: infra.mailer,
+          http: infra.http,
+          site: { url: config.siteUrl, name: () => siteName },
         });
         const summary = await crawl.run({ trigger: 'manual' });
         await infra.mailer.deliverDue();
@@ -280,7 +310,10 @@ async function main(argv: string[]) {
         const accounts = createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely) });
         const id = await accounts.findUserId(v.user!);
         if (id === undefined) fail(`no user with email or username "${v.user}"`);
-        const scopes = (v.scopes ?? 'read,write').split(',').map((s) => s.trim()).filter(Boolean);
+        const scopes = (v.scopes ?? 'read,write')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const { token } = await accounts.createApiToken(id, v.name ?? 'CLI token', scopes);
         process.stdout.write(`${token}\n`);
         process.stderr.write('Keep this token safe: it is shown only once. Send it as "Authorization: Bearer <token>".\n');

@@ -14,8 +14,12 @@ test('defaults serve SQLite on 127.0.0.1:3000', () => {
 
 test('accepted values', () => {
   const c = loadConfig({
-    PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/blog', SITE_URL: 'https://blog.example.com/', LOG_LEVEL: 'warn',
-    CORS_ORIGINS: 'https://a.example, http://localhost:5173', SESSION_SECRET: 'x'.repeat(32),
+    PORT: '8080',
+    DATABASE_URL: 'postgres://u:p@db:5432/blog',
+    SITE_URL: 'https://blog.example.com/',
+    LOG_LEVEL: 'warn',
+    CORS_ORIGINS: 'https://a.example, http://localhost:5173',
+    SESSION_SECRET: 'x'.repeat(32),
   });
   assert.equal(c.port, 8080);
   assert.equal(c.siteUrl, 'https://blog.example.com');
@@ -56,12 +60,19 @@ test('each bad value names its variable', () => {
     [{ BACKUP_KEEP: 'all' }, /^BACKUP_KEEP /],
   ];
   for (const [env, re] of cases) {
-    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(env),
+    );
   }
 });
 
 test('a database password is never echoed', () => {
-  assert.throws(() => loadConfig({ DATABASE_URL: 'postgresx://user:hunter2@db/x' }), (e: Error) => !e.message.includes('hunter2'));
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: 'postgresx://user:hunter2@db/x' }),
+    (e: Error) => !e.message.includes('hunter2'),
+  );
 });
 
 test('PASSWORD_HASH_COST: 15 by default, 10 to 20 when set, anything else named', () => {
@@ -69,6 +80,10 @@ test('PASSWORD_HASH_COST: 15 by default, 10 to 20 when set, anything else named'
   assert.equal(loadConfig({ PASSWORD_HASH_COST: '10' }).passwordHashCost, 10);
   assert.equal(loadConfig({ PASSWORD_HASH_COST: '17' }).passwordHashCost, 17);
   for (const bad of ['9', '21', 'low', '1e1', '-15']) {
-    assert.throws(() => loadConfig({ PASSWORD_HASH_COST: bad }), (e: Error) => e instanceof ConfigError && /^PASSWORD_HASH_COST must be/.test(e.message), bad);
+    assert.throws(
+      () => loadConfig({ PASSWORD_HASH_COST: bad }),
+      (e: Error) => e instanceof ConfigError && /^PASSWORD_HASH_COST must be/.test(e.message),
+      bad,
+    );
   }
 });

@@ -92,9 +92,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.LOG_LEVEL}"`);
   }
   return {
-    port, host, databaseUrl, siteUrl, sessionSecret, logLevel,
-    corsOrigins: parseCors(env.CORS_ORIGINS), trustProxy: parseTrustProxy(env.TRUST_PROXY),
-    smtpUrl: parseSmtpUrl(env.SMTP_URL), mailFrom: parseMailFrom(env.MAIL_FROM, siteUrl),
+    port,
+    host,
+    databaseUrl,
+    siteUrl,
+    sessionSecret,
+    logLevel,
+    corsOrigins: parseCors(env.CORS_ORIGINS),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    smtpUrl: parseSmtpUrl(env.SMTP_URL),
+    mailFrom: parseMailFrom(env.MAIL_FROM, siteUrl),
     liveMaxStreams: parseCount('LIVE_MAX_STREAMS', env.LIVE_MAX_STREAMS, 1000),
     timezone: parseTimezone(env.TIMEZONE),
     workers: env.WORKERS === '0' ? 0 : parseCount('WORKERS', env.WORKERS, 1),
@@ -128,19 +135,26 @@ function parseMedia(env: NodeJS.ProcessEnv, databaseUrl: string): MediaConfig {
     const accessKeyId = env.MEDIA_S3_ACCESS_KEY_ID || undefined;
     const secretAccessKey = env.MEDIA_S3_SECRET_ACCESS_KEY || undefined;
     if (!accessKeyId !== !secretAccessKey) {
-      throw new ConfigError('MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY must be set together (or both unset, to use the SDK\'s own credentials)');
+      throw new ConfigError("MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY must be set together (or both unset, to use the SDK's own credentials)");
     }
     s3 = {
-      bucket, endpoint, region: env.MEDIA_S3_REGION?.trim() || 'us-east-1', accessKeyId, secretAccessKey,
+      bucket,
+      endpoint,
+      region: env.MEDIA_S3_REGION?.trim() || 'us-east-1',
+      accessKeyId,
+      secretAccessKey,
       forcePathStyle: env.MEDIA_S3_FORCE_PATH_STYLE === undefined ? !!endpoint : parseFlag('MEDIA_S3_FORCE_PATH_STYLE', env.MEDIA_S3_FORCE_PATH_STYLE),
     };
   } else if (env.MEDIA_S3_ENDPOINT) {
     throw new ConfigError('MEDIA_S3_ENDPOINT is set but MEDIA_S3_BUCKET is not; set both to store media in S3');
   }
   const publicUrl = env.MEDIA_PUBLIC_URL?.trim() ? parseHttpUrl('MEDIA_PUBLIC_URL', env.MEDIA_PUBLIC_URL.trim()).replace(/\/+$/, '') : null;
-  const quotaMb = env.MEDIA_QUOTA_MB === undefined || env.MEDIA_QUOTA_MB === '' || env.MEDIA_QUOTA_MB === '0' ? null : parseCount('MEDIA_QUOTA_MB', env.MEDIA_QUOTA_MB, 0);
+  const quotaMb =
+    env.MEDIA_QUOTA_MB === undefined || env.MEDIA_QUOTA_MB === '' || env.MEDIA_QUOTA_MB === '0' ? null : parseCount('MEDIA_QUOTA_MB', env.MEDIA_QUOTA_MB, 0);
   return {
-    dir, s3, publicUrl,
+    dir,
+    s3,
+    publicUrl,
     maxBytes: parseBytes('MEDIA_MAX_BYTES', env.MEDIA_MAX_BYTES, 20 * 1024 * 1024),
     maxPixels: parseCount('MEDIA_MAX_MEGAPIXELS', env.MEDIA_MAX_MEGAPIXELS, 50) * 1_000_000,
     quotaBytes: quotaMb === null ? null : quotaMb * 1024 * 1024,
@@ -163,7 +177,6 @@ function parseHttpUrl(name: string, raw: string): string {
   }
   throw new ConfigError(`${name} must be an http(s) URL such as https://media.example.com; got "${raw}"`);
 }
-
 
 // log2 of scrypt's N. 15 is OWASP's floor; lower values exist for test suites, where
 // thousands of hashes at full cost take minutes. Hashes record their own cost, so
@@ -261,8 +274,11 @@ function parseMountPath(name: string, raw: string | undefined, fallback: string)
 }
 
 function parseCors(raw: string | undefined, name = 'CORS_ORIGINS'): string[] {
-  if (!raw || !raw.trim()) return [];
-  const origins = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!raw?.trim()) return [];
+  const origins = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of origins) {
     if (o === '*') continue;
     let ok = false;
@@ -282,7 +298,10 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
   if (!v || v === 'false') return false;
   if (v === 'true') return true;
   if (/^\d{1,2}$/.test(v)) return Number(v);
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.every((a) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(a))) return list;
   throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs like 10.0.0.1,10.1.0.0/16; got "${raw}"`);
 }

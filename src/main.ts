@@ -43,8 +43,11 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
   app = await buildApp(infra);
   infra.start({ workers: config.workers });
   // Finish or release running jobs before the database goes away.
-  app.addHook('onClose', async () => { await infra.stop(); });
-  if (config.allowPrivateOutbound) app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
+  app.addHook('onClose', async () => {
+    await infra.stop();
+  });
+  if (config.allowPrivateOutbound)
+    app.log.warn('ALLOW_PRIVATE_OUTBOUND=1: outgoing HTTP may reach loopback and private addresses. Never use this in production.');
   // Every background timer is unref()'d so tests and the CLI can exit; a worker has no
   // listening socket, so this one timer is what keeps it running until a signal.
   let keepAlive: NodeJS.Timeout | undefined;

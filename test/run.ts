@@ -6,8 +6,8 @@ import pg from 'pg';
 const pgUrl = () => process.env.INKWELL_TEST_DATABASE_URL;
 const notice = pgUrl()
   ? `PostgreSQL: suites run on SQLite and on PostgreSQL (${pgUrl()!.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}).`
-  : 'PostgreSQL: SKIPPED. INKWELL_TEST_DATABASE_URL is not set, so suites run on SQLite only.\n'
-    + '            Set it (e.g. INKWELL_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.';
+  : 'PostgreSQL: SKIPPED. INKWELL_TEST_DATABASE_URL is not set, so suites run on SQLite only.\n' +
+    '            Set it (e.g. INKWELL_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test) to run them on PostgreSQL too.';
 
 // A schema is named inkwell_t_<pid>_<random> after the test process that made it.
 function ownerAlive(schema: string): boolean {

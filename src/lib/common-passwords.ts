@@ -9,7 +9,8 @@ chelsea1 arsenal1 football1 basketball soccer12 hello123 changeme admin123 admin
 iloveyou1 fuckyou1 123qweasd qweasdzxc 1234qwer qwer1234 987654321 123654789 147258369 696969696
 mustang1 michelle jordan23 harley12 ranger12 buster12 thomas12 hunter12 tigger12 batman12 matrix12
 sunshine princess welcome letmein123 secret12 mypassword default1 test1234 testtest guest123 inkwell1`
-  .split(/\s+/).filter(Boolean);
+  .split(/\s+/)
+  .filter(Boolean);
 
 const COMMON = new Set(LIST);
 

@@ -7,11 +7,12 @@ import type sanitizeHtmlType from 'sanitize-html';
 // start-up time and idle memory (issue 6).
 const require = createRequire(import.meta.url);
 let loaded: { MarkdownIt: typeof MarkdownItType; sanitizeHtml: typeof sanitizeHtmlType } | undefined;
-const libs = () => loaded ??= { MarkdownIt: require('markdown-it') as typeof MarkdownItType, sanitizeHtml: require('sanitize-html') as typeof sanitizeHtmlType };
+const libs = () =>
+  (loaded ??= { MarkdownIt: require('markdown-it') as typeof MarkdownItType, sanitizeHtml: require('sanitize-html') as typeof sanitizeHtmlType });
 const sanitizeHtml = (html: string, options: sanitizeHtmlType.IOptions) => libs().sanitizeHtml(html, options);
 function lazily<T>(make: () => T): () => T {
   let value: T | undefined;
-  return () => value ??= make();
+  return () => (value ??= make());
 }
 
 // Raw HTML in Markdown is shown as text (html: false), and whatever markdown-it
@@ -33,9 +34,34 @@ const md = lazily(() => {
 const postLink = lazily(() => libs().sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer' }));
 const SANITIZE: sanitizeHtmlType.IOptions = {
   allowedTags: [
-    'p', 'br', 'hr', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'code',
-    'em', 'strong', 'del', 's', 'a', 'img', 'ul', 'ol', 'li',
-    'table', 'thead', 'tbody', 'tr', 'th', 'td', 'sup', 'sub',
+    'p',
+    'br',
+    'hr',
+    'h2',
+    'h3',
+    'h4',
+    'h5',
+    'h6',
+    'blockquote',
+    'pre',
+    'code',
+    'em',
+    'strong',
+    'del',
+    's',
+    'a',
+    'img',
+    'ul',
+    'ol',
+    'li',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+    'sup',
+    'sub',
   ],
   allowedAttributes: {
     a: ['href', 'title'],
@@ -65,7 +91,11 @@ export function renderMarkdown(source: string): string {
 /** Plain text of some HTML, whitespace collapsed (for excerpts and feeds). */
 export function htmlToText(html: string): string {
   return sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} })
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -79,8 +109,9 @@ export function excerptOf(text: string, max = 200): string {
 }
 
 // Comments get a smaller Markdown: no headings, images, tables or rules.
-const commentMd = lazily(() => new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true })
-  .disable(['heading', 'lheading', 'image', 'table', 'hr']));
+const commentMd = lazily(() =>
+  new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true }).disable(['heading', 'lheading', 'image', 'table', 'hr']),
+);
 
 const commentLink = lazily(() => libs().sanitizeHtml.simpleTransform('a', { rel: 'nofollow ugc noopener noreferrer' }));
 const COMMENT_SANITIZE: sanitizeHtmlType.IOptions = {

@@ -7,7 +7,9 @@ const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number,
 // The cost (log2 N) is configurable (PASSWORD_HASH_COST) so test suites can hash cheaply.
 /** log2 of scrypt's N for new hashes unless configured otherwise. */
 export const DEFAULT_PASSWORD_HASH_COST = 15;
-const R = 8, P = 1, KEYLEN = 32;
+const R = 8,
+  P = 1,
+  KEYLEN = 32;
 const MAXMEM = 64 * 1024 * 1024;
 
 /** Hashes a password for storage: `scrypt$N$r$p$salt$hash`; `cost` is log2(N). */
@@ -29,7 +31,10 @@ export async function verifyPassword(password: string, stored: string | null, co
   const [, n, r, p, salt, hash] = parts;
   const expected = Buffer.from(hash, 'base64url');
   const key = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: MAXMEM,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: MAXMEM,
   });
   return timingSafeEqual(key, expected);
 }
@@ -51,7 +56,8 @@ export function hmac(secret: string, data: string): string {
 
 /** Compares two strings without leaking where they differ. */
 export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a), bb = Buffer.from(b);
+  const ab = Buffer.from(a),
+    bb = Buffer.from(b);
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 

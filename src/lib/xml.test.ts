@@ -7,8 +7,12 @@ import { el, firstNonXmlChar, nonXmlCharProblem, xmlDocument } from './xml.ts';
 function read(xml: string): { attrs: Record<string, string>; text: string } {
   const parser = new SaxesParser({ xmlns: true });
   const out = { attrs: {} as Record<string, string>, text: '' };
-  parser.on('opentag', (tag) => { if (tag.name === 'root') for (const [k, a] of Object.entries(tag.attributes)) out.attrs[k] = a.value; });
-  parser.on('text', (t) => { out.text += t; });
+  parser.on('opentag', (tag) => {
+    if (tag.name === 'root') for (const [k, a] of Object.entries(tag.attributes)) out.attrs[k] = a.value;
+  });
+  parser.on('text', (t) => {
+    out.text += t;
+  });
   parser.write(xml).close();
   return out;
 }

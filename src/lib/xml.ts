@@ -36,7 +36,16 @@ export function stripNonXmlChars(s: string): string {
 
 // In attributes, quotes are escaped, and so are tab, newline and carriage
 // return, which attribute-value normalization would otherwise turn into spaces.
-const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const ATTR_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
 
 /** Escapes text for element content (`>` too, so `]]>` never appears). */
 export function xmlText(s: string): string {
@@ -72,7 +81,10 @@ export function el(name: string, attrs: Record<string, string | undefined> | nul
     if (!NAME.test(k)) throw new Error(`not an XML name: ${k}`);
     out += ` ${k}="${xmlAttr(v)}"`;
   }
-  const inner = children.flat().map((c) => (c instanceof XmlNode ? c.xml : typeof c === 'string' ? xmlText(c) : '')).join('');
+  const inner = children
+    .flat()
+    .map((c) => (c instanceof XmlNode ? c.xml : typeof c === 'string' ? xmlText(c) : ''))
+    .join('');
   return new XmlNode(inner === '' && !children.flat().some((c) => typeof c === 'string') ? `${out}/>` : `${out}>${inner}</${name}>`);
 }
 

@@ -61,7 +61,15 @@ export async function createInfrastructure(opts: {
     userAgent: opts.userAgent ?? `Inkwell/0.1 (+${config.siteUrl})`,
   });
   return {
-    config, db, clock, mailer, events, live, queue, scheduler, http,
+    config,
+    db,
+    clock,
+    mailer,
+    events,
+    live,
+    queue,
+    scheduler,
+    http,
     start({ workers }) {
       mailer.start();
       events.start();

@@ -11,12 +11,14 @@ export function createSweep(work: () => Promise<number>, onError: (e: Error) => 
   let stopped = false;
 
   function pass(): Promise<number> {
-    const p: Promise<number> = work().catch((e) => {
-      onError(e as Error);
-      return 0;
-    }).finally(() => {
-      if (running === p) running = undefined;
-    });
+    const p: Promise<number> = work()
+      .catch((e) => {
+        onError(e as Error);
+        return 0;
+      })
+      .finally(() => {
+        if (running === p) running = undefined;
+      });
     running = p;
     return p;
   }

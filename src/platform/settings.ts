@@ -9,20 +9,26 @@ export function createSettings(db: Kysely<Database>) {
       return row?.value;
     },
     async set(key: string, value: string): Promise<void> {
-      await db.insertInto('settings').values({ key, value })
+      await db
+        .insertInto('settings')
+        .values({ key, value })
         .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
         .execute();
     },
     /** Sets the key only if it is absent, and returns the value that won (safe across instances). */
     async getOrInit(key: string, make: () => string): Promise<string> {
-      await db.insertInto('settings').values({ key, value: make() })
+      await db
+        .insertInto('settings')
+        .values({ key, value: make() })
         .onConflict((oc) => oc.column('key').doNothing())
         .execute();
       return (await this.get(key))!;
     },
     /** Sets the key if absent; true only for the one caller (of any instance) that set it. */
     async claim(key: string, value: string): Promise<boolean> {
-      const row = await db.insertInto('settings').values({ key, value })
+      const row = await db
+        .insertInto('settings')
+        .values({ key, value })
         .onConflict((oc) => oc.column('key').doNothing())
         .returning('key')
         .executeTakeFirst();

@@ -87,7 +87,11 @@ test('an author logs in, publishes a post with the form and finds it on the fron
     const title = 'What a year of bread baking taught me about software';
     await page.goto(`${baseUrl}/posts/new`);
     await page.getByLabel(/^Title\b/).fill(title);
-    await page.getByLabel(/^Body\b/).fill('Sourdough is a long feedback loop. You change **one thing**, wait a day, and taste the result.\n\n- Measure by weight\n- Keep notes\n- Change one variable at a time\n\nSoftware is the same, only the loaf is smaller.');
+    await page
+      .getByLabel(/^Body\b/)
+      .fill(
+        'Sourdough is a long feedback loop. You change **one thing**, wait a day, and taste the result.\n\n- Measure by weight\n- Keep notes\n- Change one variable at a time\n\nSoftware is the same, only the loaf is smaller.',
+      );
     await page.getByLabel(/^Tags\b/).fill('Baking, Software');
     await Promise.all([
       page.waitForURL((url) => url.pathname.startsWith('/posts/') && url.pathname !== '/posts/new'),

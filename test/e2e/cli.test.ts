@@ -50,7 +50,12 @@ eachDatabase('create-admin and create-user on the command line', (dialect) => {
     const event = events.find((e) => JSON.parse(e.payload).userId === id);
     assert.ok(event, 'a user.created event for the new account');
     // Queued for whichever server or worker runs the jobs.
-    const job = await db.kysely.selectFrom('jobs').select('status').where('type', '=', 'event.dispatch').where('idempotency_key', '=', `event:${event.id}`).executeTakeFirst();
+    const job = await db.kysely
+      .selectFrom('jobs')
+      .select('status')
+      .where('type', '=', 'event.dispatch')
+      .where('idempotency_key', '=', `event:${event.id}`)
+      .executeTakeFirst();
     assert.equal(job?.status, 'queued');
   });
 });

@@ -48,23 +48,25 @@ eachDatabase('CORS from two origins in a real browser', (dialect) => {
     for (const { origin } of pages) {
       const page = await browser!.newPage();
       await page.goto(`${origin}/`);
-      results.push(await page.evaluate(async (base) => {
-        const read = async (url: string, init?: RequestInit) => {
-          try {
-            const res = await fetch(url, init);
-            return { status: res.status, body: await res.json() };
-          } catch (e) {
-            return { error: String(e) };
-          }
-        };
-        return {
-          post: await read(`${base}/api/v1/posts/welcome-to-inkwell`),
-          list: await read(`${base}/api/v1/posts`),
-          // Revalidates with If-None-Match: a 304 must carry this origin's CORS headers too.
-          again: await read(`${base}/api/v1/posts/welcome-to-inkwell`, { cache: 'no-cache' }),
-          realworld: await read(`${base}/realworld/api/tags`),
-        };
-      }, api));
+      results.push(
+        await page.evaluate(async (base) => {
+          const read = async (url: string, init?: RequestInit) => {
+            try {
+              const res = await fetch(url, init);
+              return { status: res.status, body: await res.json() };
+            } catch (e) {
+              return { error: String(e) };
+            }
+          };
+          return {
+            post: await read(`${base}/api/v1/posts/welcome-to-inkwell`),
+            list: await read(`${base}/api/v1/posts`),
+            // Revalidates with If-None-Match: a 304 must carry this origin's CORS headers too.
+            again: await read(`${base}/api/v1/posts/welcome-to-inkwell`, { cache: 'no-cache' }),
+            realworld: await read(`${base}/realworld/api/tags`),
+          };
+        }, api),
+      );
       await page.close();
     }
     for (const [i, r] of results.entries()) {

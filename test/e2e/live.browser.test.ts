@@ -31,7 +31,11 @@ test('a reply appears and the unread badge changes without reloading', { skip: s
   const annToken = await buildToken(t!, ann);
   const bobToken = await buildToken(t!, bob);
   const call = (token: string, url: string, body: unknown) =>
-    fetch(`${base}${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    fetch(`${base}${url}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then((r) => r.json());
   const post = await call(annToken, '/api/v1/posts', { title: 'Talk to me', body: 'Say something.', status: 'published' });
   const first = await call(annToken, `/api/v1/posts/${post.id}/comments`, { body: 'Ann starts the thread' });
 

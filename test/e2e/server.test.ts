@@ -18,19 +18,33 @@ interface Server {
 
 /** Starts `node src/main.ts` as a real process and waits until it listens. */
 async function startServer(env: Record<string, string>): Promise<Server> {
-  const proc = spawn(process.execPath, ['src/main.ts'], { cwd: root, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
     const check = () => {
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     };
     proc.stdout!.on('data', check);
-    proc.on('exit', () => { clearTimeout(timer); reject(new Error(`server exited:\n${out}`)); });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`server exited:\n${out}`));
+    });
   });
   return { proc, url, output: () => out, exited };
 }
@@ -74,7 +88,8 @@ eachDatabase('the real server process', (dialect) => {
     assert.match(token, /^iwk_[\w-]{40,}$/);
 
     const created = await fetch(`${server.url}/api/v1/posts`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ title: 'Durable post', body: 'Still here after a crash.', status: 'published' }),
     });
     assert.equal(created.status, 201);
@@ -90,9 +105,17 @@ eachDatabase('the real server process', (dialect) => {
     // SIGTERM while a request is half-sent: it still completes, then the process exits 0.
     const body = JSON.stringify({ title: 'In flight', body: 'sent in two halves', status: 'published' });
     const reply = new Promise<number>((resolve, reject) => {
-      const req = http.request(`${server!.url}/api/v1/posts`, {
-        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
+      const req = http.request(
+        `${server!.url}/api/v1/posts`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 10));
       setTimeout(() => {
@@ -115,7 +138,10 @@ test('a bad setting stops start-up with one line naming it, exit code 1', () => 
 
 test('an unreachable database stops start-up with a clear line', () => {
   const res = spawnSync(process.execPath, ['src/main.ts'], {
-    cwd: root, env: { ...process.env, PORT: '0', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, encoding: 'utf8', timeout: 20_000,
+    cwd: root,
+    env: { ...process.env, PORT: '0', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+    encoding: 'utf8',
+    timeout: 20_000,
   });
   assert.equal(res.status, 1);
   assert.match(res.stderr, /^inkwell: cannot prepare the database at DATABASE_URL/);

@@ -11,19 +11,33 @@ const root = new URL('../../', import.meta.url).pathname;
 
 /** Starts `node src/main.ts` as a real process and waits until it listens. */
 async function startServer(env: Record<string, string>) {
-  const proc: ChildProcess = spawn(process.execPath, ['src/main.ts'], { cwd: root, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, ['src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
     const check = () => {
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     };
     proc.stdout!.on('data', check);
-    proc.on('exit', () => { clearTimeout(timer); reject(new Error(`server exited:\n${out}`)); });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`server exited:\n${out}`));
+    });
   });
   return { proc, url, output: () => out, exited };
 }
@@ -60,7 +74,7 @@ eachDatabase('SIGTERM with live streams open', (dialect) => {
 
   test('open streams end at once and the process exits 0, not by the forced exit', async () => {
     server = await startServer(env);
-    const post = await (await fetch(`${server.url}/api/v1/posts/welcome-to-inkwell`)).json() as { id: number };
+    const post = (await (await fetch(`${server.url}/api/v1/posts/welcome-to-inkwell`)).json()) as { id: number };
     const streams = await Promise.all([1, 2].map(() => openStream(`${server!.url}/api/v1/events?post=${post.id}`)));
     for (const s of streams) {
       assert.equal(s.status, 200);
@@ -70,9 +84,11 @@ eachDatabase('SIGTERM with live streams open', (dialect) => {
     server.proc.kill('SIGTERM');
     // Generous bounds against a loaded machine; the old code ended the streams
     // only when the forced exit (status 1) killed the process after 10 s.
-    const bound = <T>(p: Promise<T>, what: string) => Promise.race([
-      p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen in 60 s:\n${server!.output()}`)), 60_000).unref()),
-    ]);
+    const bound = <T>(p: Promise<T>, what: string) =>
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen in 60 s:\n${server!.output()}`)), 60_000).unref()),
+      ]);
     for (const s of streams) assert.equal(await bound(s.ended, 'the stream ending'), 'end', 'the server ended the stream cleanly');
     assert.equal(await bound(server.exited, 'the exit'), 0, server.output());
     assert.doesNotMatch(server.output(), /did not finish within/);

@@ -13,7 +13,9 @@ const root = new URL('../../', import.meta.url).pathname;
 /** Resolves when check() is true; rejects at once when the process exits first. */
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, exited: Promise<number | null>, output: () => string): Promise<void> {
   let gone: number | null | undefined;
-  void exited.then((code) => { gone = code; });
+  void exited.then((code) => {
+    gone = code;
+  });
   for (let i = 0; i < 600; i++) {
     if (await check()) return;
     if (gone !== undefined) throw new Error(`the worker exited with code ${gone} before ${what}:\n${output()}`);
@@ -44,10 +46,16 @@ eachDatabase('the standalone worker process (inkwell worker)', (dialect) => {
   test('keeps running, claims a job enqueued long after it started, and exits 0 on SIGTERM', async () => {
     // The real CLI, the way the README's split set-up runs it.
     const proc = spawn(process.execPath, ['bin/inkwell.js', 'worker'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    kill = () => { if (proc.exitCode === null) proc.kill('SIGKILL'); };
+    kill = () => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    };
     let out = '';
-    proc.stdout!.on('data', (d) => { out += d; });
-    proc.stderr!.on('data', (d) => { out += d; });
+    proc.stdout!.on('data', (d) => {
+      out += d;
+    });
+    proc.stderr!.on('data', (d) => {
+      out += d;
+    });
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     const output = () => out;
 
@@ -63,10 +71,15 @@ eachDatabase('the standalone worker process (inkwell worker)', (dialect) => {
     const id = await producer.enqueue(db.kysely, 'probe.no-handler', { from: 'test' });
     assert.ok(id);
     const claimedBy = `${hostname()}:${proc.pid}:`;
-    await waitFor('it claimed the job', async () => {
-      const row = await db.kysely.selectFrom('jobs').select(['attempts', 'locked_by']).where('id', '=', id).executeTakeFirstOrThrow();
-      return row.attempts >= 1 && (row.locked_by ?? '').startsWith(claimedBy);
-    }, exited, output);
+    await waitFor(
+      'it claimed the job',
+      async () => {
+        const row = await db.kysely.selectFrom('jobs').select(['attempts', 'locked_by']).where('id', '=', id).executeTakeFirstOrThrow();
+        return row.attempts >= 1 && (row.locked_by ?? '').startsWith(claimedBy);
+      },
+      exited,
+      output,
+    );
 
     proc.kill('SIGTERM');
     assert.equal(await exited, 0, out);

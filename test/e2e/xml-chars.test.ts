@@ -22,9 +22,13 @@ eachDatabase('characters XML forbids are refused at input', (dialect) => {
   });
   after(() => t.close());
 
-  const api = (method: string, url: string, body: unknown, auth = `Bearer ${token}`) => t.app.inject({
-    method: method as 'POST', url, headers: { authorization: auth, 'content-type': 'application/json' }, payload: JSON.stringify(body),
-  });
+  const api = (method: string, url: string, body: unknown, auth = `Bearer ${token}`) =>
+    t.app.inject({
+      method: method as 'POST',
+      url,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
   const fields = (res: { json(): { errors?: { field: string; message: string }[] } }) => (res.json().errors ?? []).map((e) => e.field);
 
   test('the posts API: title, body, excerpt and tags, each named', async () => {
@@ -76,7 +80,9 @@ eachDatabase('characters XML forbids are refused at input', (dialect) => {
 
   test('the RealWorld API answers 422 naming the field', async () => {
     const signup = await t.app.inject({
-      method: 'POST', url: '/realworld/api/users', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/realworld/api/users',
+      headers: { 'content-type': 'application/json' },
       payload: { user: { username: 'rwchars', email: 'rwchars@example.test', password: 'long enough' } },
     });
     assert.equal(signup.statusCode, 201, signup.body);

@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.ts';
 import { prepareDatabase } from '../../src/bootstrap.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDb, type Db, type Dialect } from '../../src/platform/db/index.ts';
-import { systemClock, type Clock } from '../../src/lib/clock.ts';
+import type { Clock } from '../../src/lib/clock.ts';
 import type { Mailer } from '../../src/platform/mail/index.ts';
 import type { Events } from '../../src/platform/events/index.ts';
 import type { LiveBus } from '../../src/platform/events/live.ts';
@@ -38,7 +38,14 @@ export async function freshDb(dialect: Dialect): Promise<{ db: Db; url: string; 
     const dir = mkdtempSync(join(tmpdir(), 'inkwell-test-'));
     const url = `sqlite:${join(dir, 'test.db')}`;
     const db = openDb({ url });
-    return { db, url, drop: async () => { await db.close().catch(() => {}); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      db,
+      url,
+      drop: async () => {
+        await db.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const schema = `inkwell_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = openDb({ url: PG_URL!, poolSize: 1 });
@@ -46,7 +53,9 @@ export async function freshDb(dialect: Dialect): Promise<{ db: Db; url: string; 
   await admin.close();
   const db = openDb({ url: PG_URL!, schema, poolSize: 5 });
   return {
-    db, url: PG_URL!, schema,
+    db,
+    url: PG_URL!,
+    schema,
     // Schemas are dropped by test/run.ts once every file has finished: dropping one
     // while another file's migrator scans the catalog makes that scan fail (3F000).
     drop: async () => {
@@ -78,9 +87,14 @@ export interface TestApp {
 }
 
 /** Builds the real app on a fresh database of the given engine (logging off). */
-export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string, string>; clock?: Clock; sameDbAs?: TestApp; crawlLimits?: Partial<CrawlLimits> } = {}): Promise<TestApp> {
+export async function buildTestApp(
+  dialect: Dialect,
+  opts: { env?: Record<string, string>; clock?: Clock; sameDbAs?: TestApp; crawlLimits?: Partial<CrawlLimits> } = {},
+): Promise<TestApp> {
   // sameDbAs: a second instance on the first one's database (its own connection pool), like a second server.
-  const fresh: { db: Db; drop(): Promise<void>; url?: string; schema?: string } = opts.sameDbAs ? await secondConnection(opts.sameDbAs.db) : await freshDb(dialect);
+  const fresh: { db: Db; drop(): Promise<void>; url?: string; schema?: string } = opts.sameDbAs
+    ? await secondConnection(opts.sameDbAs.db)
+    : await freshDb(dialect);
   if (fresh.url) owners.set(fresh.db, { url: fresh.url, schema: fresh.schema });
   // The cheapest password hash cost: a suite hashes hundreds of passwords.
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', PASSWORD_HASH_COST: '10', ...opts.env });
@@ -94,7 +108,15 @@ export async function buildTestApp(dialect: Dialect, opts: { env?: Record<string
   const app = await buildApp({ ...infra, outboundTimeoutMs: 1000, crawlLimits: opts.crawlLimits });
   await app.ready();
   return {
-    app, db: fresh.db, mailer, events, live, queue, scheduler, config, setupToken,
+    app,
+    db: fresh.db,
+    mailer,
+    events,
+    live,
+    queue,
+    scheduler,
+    config,
+    setupToken,
     close: async () => {
       await app.close();
       await infra.stop({ jobGraceMs: 1000 });

@@ -20,17 +20,28 @@ export async function buildUser(t: TestApp, overrides: Partial<Omit<TestUser, 'i
   const role = overrides.role ?? 'author';
   const username = overrides.username ?? `${role}${n}_${process.pid}`;
   const u = {
-    username, role,
+    username,
+    role,
     email: overrides.email ?? `${username}@example.test`,
     password: overrides.password ?? `correct horse ${n}`,
   };
-  const accounts = createAccountsService({ db: t.db.kysely, clock: systemClock, settings: createSettings(t.db.kysely), passwordHashCost: t.config.passwordHashCost });
+  const accounts = createAccountsService({
+    db: t.db.kysely,
+    clock: systemClock,
+    settings: createSettings(t.db.kysely),
+    passwordHashCost: t.config.passwordHashCost,
+  });
   const { id } = await accounts.createUser({ ...u, displayName: `${role} ${n}` });
   return { id, ...u };
 }
 
 /** A personal access token for a user (scopes read and write unless given). */
 export async function buildToken(t: TestApp, user: TestUser, scopes = ['read', 'write']): Promise<string> {
-  const accounts = createAccountsService({ db: t.db.kysely, clock: systemClock, settings: createSettings(t.db.kysely), passwordHashCost: t.config.passwordHashCost });
+  const accounts = createAccountsService({
+    db: t.db.kysely,
+    clock: systemClock,
+    settings: createSettings(t.db.kysely),
+    passwordHashCost: t.config.passwordHashCost,
+  });
   return (await accounts.createApiToken(user.id, 'test', scopes)).token;
 }

@@ -32,45 +32,51 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
   let port = 0;
   let server: SMTPServer;
 
-  const make = () => new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', async () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const parsed = await simpleParser(raw);
-        messages.push({
-          to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          subject: parsed.subject ?? '',
-          text: parsed.text ?? '',
-          html: typeof parsed.html === 'string' ? parsed.html : '',
-          headers: parsed.headers as Map<string, unknown>,
-          raw,
+  const make = () =>
+    new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', async () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const parsed = await simpleParser(raw);
+          messages.push({
+            to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            subject: parsed.subject ?? '',
+            text: parsed.text ?? '',
+            html: typeof parsed.html === 'string' ? parsed.html : '',
+            headers: parsed.headers as Map<string, unknown>,
+            raw,
+          });
+          for (const w of waiters) w();
+          callback();
         });
-        for (const w of waiters) w();
-        callback();
-      });
-    },
-  });
-
-  const listen = () => new Promise<void>((resolve, reject) => {
-    server = make();
-    server.on('error', () => {});
-    server.server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      port = (server.server.address() as { port: number }).port;
-      resolve();
+      },
     });
-  });
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = make();
+      server.on('error', () => {});
+      server.server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        port = (server.server.address() as { port: number }).port;
+        resolve();
+      });
+    });
   await listen();
 
   return {
-    get url() { return `smtp://127.0.0.1:${port}`; },
-    get port() { return port; },
+    get url() {
+      return `smtp://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
     messages,
     waitFor(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

@@ -35,7 +35,10 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
             const value = rest.join(':').replace(/^ /, '');
             if (field === 'id') e.id = value;
             else if (field === 'event') e.event = value;
-            else if (field === 'data') { e.data += (hasData ? '\n' : '') + value; hasData = true; }
+            else if (field === 'data') {
+              e.data += (hasData ? '\n' : '') + value;
+              hasData = true;
+            }
           }
           if (hasData) {
             events.push(e);
@@ -67,6 +70,8 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
         close: () => req.destroy(),
       });
     });
-    req.on('error', (e) => { if (!('code' in e && e.code === 'ECONNRESET')) reject(e); });
+    req.on('error', (e) => {
+      if (!('code' in e && e.code === 'ECONNRESET')) reject(e);
+    });
   });
 }

@@ -10,7 +10,6 @@ type IdParams = { Params: { id: string } };
 const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 const PAGE = 50;
 
-
 function idParam(raw: string): number {
   if (!/^\d{1,9}$/.test(raw)) throw new AppError('not_found', 'No such user');
   return Number(raw);
@@ -26,9 +25,14 @@ export async function adminUsersRoutes(app: FastifyInstance, opts: { accounts: A
     const before = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
     const { users, hasMore } = await accounts.listUsers({ before, limit: PAGE });
     return sendPage(request, reply, {
-      title: 'Users', status,
+      title: 'Users',
+      status,
       body: adminUsersHtml({
-        users, me: me.id, csrf: request.csrfToken(), mode: await accounts.signupMode(), invite,
+        users,
+        me: me.id,
+        csrf: request.csrfToken(),
+        mode: await accounts.signupMode(),
+        invite,
         olderHref: hasMore ? `/admin/users?before=${users.at(-1)!.id}` : null,
       }),
     });

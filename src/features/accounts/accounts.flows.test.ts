@@ -23,8 +23,7 @@ eachDatabase('sign-up, verification and password reset by email', (dialect) => {
   });
 
   const pathOf = (url: string) => new URL(url).pathname;
-  const mailTo = (address: string, subject: RegExp) =>
-    smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
+  const mailTo = (address: string, subject: RegExp) => smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
 
   test('sign up → verify → log in → forgot → reset, all through the HTML forms', async () => {
     const c = new Client(t.app);
@@ -105,10 +104,13 @@ eachDatabase('sign-up, verification and password reset by email', (dialect) => {
   });
 
   test('the same flow through the JSON API', async () => {
-    const api = (method: string, url: string, body?: unknown, token?: string) => t.app.inject({
-      method: method as 'POST', url, payload: body as object,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
+    const api = (method: string, url: string, body?: unknown, token?: string) =>
+      t.app.inject({
+        method: method as 'POST',
+        url,
+        payload: body as object,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
     const taken = await api('POST', '/api/v1/users', { email: 'ada@example.test', username: 'ada2', password: 'some long words' });
     assert.equal(taken.statusCode, 422);
     assert.deepEqual(taken.json().errors, [{ field: 'email', message: 'is already registered' }]);
@@ -147,7 +149,9 @@ eachDatabase('sign-up, verification and password reset by email', (dialect) => {
 
     assert.equal((await api('POST', '/api/v1/password/forgot', { email: 'grace@example.test' })).statusCode, 202);
     assert.equal((await api('POST', '/api/v1/password/forgot', { email: 'nobody@example.test' })).statusCode, 202);
-    const resetToken = pathOf(linkIn(await mailTo('grace@example.test', /Reset your/), '/password/reset/')).split('/').pop();
+    const resetToken = pathOf(linkIn(await mailTo('grace@example.test', /Reset your/), '/password/reset/'))
+      .split('/')
+      .pop();
     assert.equal((await api('POST', '/api/v1/password/reset', { token: resetToken, password: 'cobol forever and ever' })).statusCode, 204);
     assert.equal((await api('POST', '/api/v1/password/reset', { token: resetToken, password: 'cobol forever and ever' })).statusCode, 400);
 

@@ -17,8 +17,13 @@ eachDatabase('forgot password: the answer comes before any account work', (diale
   // Everything a reset request can leave behind, per address.
   async function traces(email: string) {
     const k = t.db.kysely;
-    const tokens = await k.selectFrom('account_tokens').innerJoin('users', 'users.id', 'account_tokens.user_id')
-      .select('account_tokens.id').where('users.email', '=', email).where('purpose', '=', 'reset').execute();
+    const tokens = await k
+      .selectFrom('account_tokens')
+      .innerJoin('users', 'users.id', 'account_tokens.user_id')
+      .select('account_tokens.id')
+      .where('users.email', '=', email)
+      .where('purpose', '=', 'reset')
+      .execute();
     const mail = await k.selectFrom('mail_outbox').select('id').where('to_address', '=', email).execute();
     return { tokens: tokens.length, mail: mail.length };
   }

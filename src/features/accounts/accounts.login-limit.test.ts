@@ -25,7 +25,9 @@ eachDatabase('login limits add up across routes, spellings and concurrency', (di
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
     const cookie = page.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
     const res = await t.app.inject({
-      method: 'POST', url: '/login', remoteAddress: ip,
+      method: 'POST',
+      url: '/login',
+      remoteAddress: ip,
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ _csrf: csrf, login, password }).toString(),
     });
@@ -41,8 +43,10 @@ eachDatabase('login limits add up across routes, spellings and concurrency', (di
     const u: TestUser = await buildUser(t, { role: 'reader' });
     const ip = address();
     const tries = [
-      () => htmlLogin(ip, u.username, 'wrong 1'), () => htmlLogin(ip, u.email.toUpperCase(), 'wrong 2'),
-      () => apiLogin(ip, u.username, 'wrong 3'), () => apiLogin(ip, u.email, 'wrong 4'),
+      () => htmlLogin(ip, u.username, 'wrong 1'),
+      () => htmlLogin(ip, u.email.toUpperCase(), 'wrong 2'),
+      () => apiLogin(ip, u.username, 'wrong 3'),
+      () => apiLogin(ip, u.email, 'wrong 4'),
       () => rwLogin(ip, u.email, 'wrong 5'),
     ];
     const statuses: number[] = [];
@@ -62,7 +66,7 @@ eachDatabase('login limits add up across routes, spellings and concurrency', (di
     assert.equal(statuses.filter((s) => s === 429).length, 240);
   });
 
-  test('the owner is not locked out by someone else\'s guesses', async () => {
+  test("the owner is not locked out by someone else's guesses", async () => {
     const u = await buildUser(t, { role: 'reader' });
     const attacker = address();
     for (let i = 0; i < 10; i++) assert.equal(await apiLogin(attacker, u.username, `guess ${i}`), 401);
@@ -108,13 +112,29 @@ eachDatabase('login limits add up across routes, spellings and concurrency', (di
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) {
       const name = `su${n}x${i}`;
-      const res = i % 2
-        ? await t.app.inject({ method: 'POST', url: '/api/v1/users', remoteAddress: ip, payload: { email: `${name}@example.test`, username: name, password: 'a long passphrase' } })
-        : await t.app.inject({ method: 'POST', url: '/realworld/api/users', remoteAddress: ip, payload: { user: { email: `${name}@example.test`, username: name, password: 'a long passphrase' } } });
+      const res =
+        i % 2
+          ? await t.app.inject({
+              method: 'POST',
+              url: '/api/v1/users',
+              remoteAddress: ip,
+              payload: { email: `${name}@example.test`, username: name, password: 'a long passphrase' },
+            })
+          : await t.app.inject({
+              method: 'POST',
+              url: '/realworld/api/users',
+              remoteAddress: ip,
+              payload: { user: { email: `${name}@example.test`, username: name, password: 'a long passphrase' } },
+            });
       statuses.push(res.statusCode);
     }
     assert.deepEqual(statuses, Array(20).fill(201));
-    const more = await t.app.inject({ method: 'POST', url: '/realworld/api/users', remoteAddress: ip, payload: { user: { email: `su${n}y@example.test`, username: `su${n}y`, password: 'a long passphrase' } } });
+    const more = await t.app.inject({
+      method: 'POST',
+      url: '/realworld/api/users',
+      remoteAddress: ip,
+      payload: { user: { email: `su${n}y@example.test`, username: `su${n}y`, password: 'a long passphrase' } },
+    });
     assert.equal(more.statusCode, 429, more.body);
     assert.ok(Number(more.headers['retry-after']) > 0);
   });

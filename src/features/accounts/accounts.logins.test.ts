@@ -31,10 +31,14 @@ eachDatabase('logins end with a password change; a token cannot take the account
     smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject) && !seen.has(m));
   // Each visitor from its own address, as an attacker elsewhere would be.
   const from = () => `192.0.2.${(ip = (ip % 250) + 1)}`;
-  const api = (method: string, url: string, token?: string, payload?: unknown) => t.app.inject({
-    method: method as 'GET', url, remoteAddress: from(), payload: payload as object,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
-  });
+  const api = (method: string, url: string, token?: string, payload?: unknown) =>
+    t.app.inject({
+      method: method as 'GET',
+      url,
+      remoteAddress: from(),
+      payload: payload as object,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+    });
   const rwMe = async (token: string) => (await rw.get('/user', token)).status;
   const apiMe = async (token: string) => (await api('GET', '/api/v1/me', token)).statusCode;
   const browserIn = async (c: Client) => (await c.get('/settings')).status === 200;
@@ -81,7 +85,7 @@ eachDatabase('logins end with a password change; a token cannot take the account
     assert.match(page.body, /method="post"/);
     assert.equal((await t.app.inject({ url: revoke, headers: { 'user-agent': 'LinkScanner' } })).statusCode, 200);
     assert.equal(await apiMe(personal), 200, 'GET (a mail scanner) revokes nothing');
-    assert.equal((await anon.request('POST', revoke, { form: {} })).status, 403, 'the POST needs the page\'s CSRF token');
+    assert.equal((await anon.request('POST', revoke, { form: {} })).status, 403, "the POST needs the page's CSRF token");
     await anon.get(revoke);
     assert.equal((await anon.postForm(revoke, {})).status, 303);
     assert.equal(await apiMe(personal), 401, 'the confirmation revoked the personal token');
@@ -188,7 +192,10 @@ eachDatabase('logins end with a password change; a token cannot take the account
     const v = await buildUser(t, { role: 'reader' });
     const before = new Set(smtp.messages);
     const statuses = await Promise.all([0, 1, 2].map(() => api('POST', '/api/v1/password/forgot', undefined, { email: v.email })));
-    assert.deepEqual(statuses.map((r) => r.statusCode), [202, 202, 202]);
+    assert.deepEqual(
+      statuses.map((r) => r.statusCode),
+      [202, 202, 202],
+    );
     await smtp.waitFor(() => smtp.messages.filter((m) => !before.has(m) && m.to.includes(v.email)).length === 3);
     const links = smtp.messages.filter((m) => !before.has(m) && m.to.includes(v.email)).map((m) => pathOf(linkIn(m, '/password/reset/')));
     const live = [];

@@ -9,16 +9,39 @@ const SITE = 'http://blog.test';
 
 // Values as the server receives them (after the query string or form is decoded).
 const HOSTILE = [
-  '//evil.example/', '/\\evil.example/', '/\t/evil.example/', '/\n/evil.example/', '/\r/evil.example/',
-  'https://evil.example/', 'http:evil.example', 'javascript:alert(1)', 'JaVaScRiPt:alert(1)', 'data:text/html,x',
-  '/x\r\nSet-Cookie: pwned=1', '/x\nLocation: //evil.example', '/..//evil.example/', '/./\\evil.example',
-  '\\\\evil.example', ' //evil.example', '//evil.example@blog.test', '/\\/evil.example', '/\u0085/evil.example',
-  'evil.example', '%2F%2Fevil.example', '\t//evil.example',
+  '//evil.example/',
+  '/\\evil.example/',
+  '/\t/evil.example/',
+  '/\n/evil.example/',
+  '/\r/evil.example/',
+  'https://evil.example/',
+  'http:evil.example',
+  'javascript:alert(1)',
+  'JaVaScRiPt:alert(1)',
+  'data:text/html,x',
+  '/x\r\nSet-Cookie: pwned=1',
+  '/x\nLocation: //evil.example',
+  '/..//evil.example/',
+  '/./\\evil.example',
+  '\\\\evil.example',
+  ' //evil.example',
+  '//evil.example@blog.test',
+  '/\\/evil.example',
+  '/\u0085/evil.example',
+  'evil.example',
+  '%2F%2Fevil.example',
+  '\t//evil.example',
 ];
 // Raw query strings, encoded the ways a crafted link would be.
 const HOSTILE_QUERIES = [
-  'next=/%09/evil.example/', 'next=%2F%2Fevil.example', 'next=/%5Cevil.example', 'next=%0D%0A', 'next=/x%0D%0ASet-Cookie:%20a=b',
-  'next=%2F%09%2Fevil.example', 'next=https:%2F%2Fevil.example', 'next=/%2e%2e//evil.example',
+  'next=/%09/evil.example/',
+  'next=%2F%2Fevil.example',
+  'next=/%5Cevil.example',
+  'next=%0D%0A',
+  'next=/x%0D%0ASet-Cookie:%20a=b',
+  'next=%2F%09%2Fevil.example',
+  'next=https:%2F%2Fevil.example',
+  'next=/%2e%2e//evil.example',
 ];
 
 /** Where a browser would go: it drops tabs and newlines and resolves against the page. */
@@ -70,11 +93,27 @@ eachDatabase('?next= only ever leads within the site', (dialect) => {
     for (const next of HOSTILE) {
       const c = new Client(t.app);
       await c.get('/login');
-      const before = Number((await t.db.kysely.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', u.id).executeTakeFirstOrThrow()).n);
+      const before = Number(
+        (
+          await t.db.kysely
+            .selectFrom('sessions')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', u.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       const res = await c.postForm('/login', { login: u.username, password: u.password, next });
       assertHome(res.status, res.headers.location, JSON.stringify(next));
       assert.ok(c.cookies.get('inkwell_session'), `${JSON.stringify(next)}: the session cookie is sent`);
-      const after = Number((await t.db.kysely.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', u.id).executeTakeFirstOrThrow()).n);
+      const after = Number(
+        (
+          await t.db.kysely
+            .selectFrom('sessions')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', u.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       assert.equal(after, before + 1, `${JSON.stringify(next)}: one session, the one whose cookie was sent`);
       assert.equal((await c.get('/settings')).status, 200);
     }
@@ -92,7 +131,12 @@ eachDatabase('?next= only ever leads within the site', (dialect) => {
   });
 
   test('same-site paths are kept, query and fragment included', async () => {
-    for (const [next, expected] of [['/posts/hello?x=1#c', '/posts/hello?x=1#c'], ['/@someone', '/@someone'], ['/%2F%2Fevil.example', '/%2F%2Fevil.example'], ['/caf\u00e9', '/caf%C3%A9']]) {
+    for (const [next, expected] of [
+      ['/posts/hello?x=1#c', '/posts/hello?x=1#c'],
+      ['/@someone', '/@someone'],
+      ['/%2F%2Fevil.example', '/%2F%2Fevil.example'],
+      ['/caf\u00e9', '/caf%C3%A9'],
+    ]) {
       const res = await signedIn.get(`/login?next=${encodeURIComponent(next)}`);
       assert.equal(res.headers.location, expected);
       const c = new Client(t.app);

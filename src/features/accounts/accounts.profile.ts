@@ -7,12 +7,15 @@ import type { AccountsService } from './accounts.service.ts';
 import { profileHtml } from './views/profile.ts';
 
 /** GET /@:username: an author's public page with their published posts. */
-export async function profileRoutes(app: FastifyInstance, opts: {
-  accounts: AccountsService;
-  posts: PostsService;
-  /** What other features show on a profile (follow button and counts); already HTML. */
-  aside?: (request: FastifyRequest, username: string) => Promise<string>;
-}) {
+export async function profileRoutes(
+  app: FastifyInstance,
+  opts: {
+    accounts: AccountsService;
+    posts: PostsService;
+    /** What other features show on a profile (follow button and counts); already HTML. */
+    aside?: (request: FastifyRequest, username: string) => Promise<string>;
+  },
+) {
   app.get<{ Params: { username: string }; Querystring: { before?: string } }>('/@:username', async (request, reply) => {
     const profile = await opts.accounts.profile(request.params.username);
     const raw = request.query.before;
@@ -21,8 +24,12 @@ export async function profileRoutes(app: FastifyInstance, opts: {
     const { posts, nextCursor } = await opts.posts.list(request.user, { author: profile.username, before, limit: 20 });
     return sendPage(request, reply, {
       title: profile.displayName,
-      body: profileHtml(profile, posts, nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null,
-        opts.aside ? await opts.aside(request, profile.username) : ''),
+      body: profileHtml(
+        profile,
+        posts,
+        nextCursor ? `/@${profile.username}?before=${encodeCursor(nextCursor)}` : null,
+        opts.aside ? await opts.aside(request, profile.username) : '',
+      ),
     });
   });
 }

@@ -26,8 +26,10 @@ function fieldErrors(err: unknown, codes: string[] = ['validation_failed']) {
 export async function accountsRoutes(app: FastifyInstance, opts: { accounts: AccountsService }) {
   const { accounts } = opts;
 
-  const loginPage = (request: FastifyRequest, login: string, next: string, error: string | null) =>
-    ({ title: 'Log in', body: loginHtml({ login, next, error, csrf: request.csrfToken() }) });
+  const loginPage = (request: FastifyRequest, login: string, next: string, error: string | null) => ({
+    title: 'Log in',
+    body: loginHtml({ login, next, error, csrf: request.csrfToken() }),
+  });
 
   app.get('/login', async (request, reply) => {
     const next = safeNext((request.query as Record<string, unknown>).next);
@@ -53,7 +55,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return reply.code(303).redirect(next);
   });
 
-  app.post('/logout', async (request, reply) => {
+  app.post('/logout', async (_request, reply) => {
     await reply.logOut();
     reply.setFlash('You are logged out');
     return reply.code(303).redirect('/');
@@ -61,7 +63,10 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
 
   const setupGuard = async (token: string) => {
     if (!(await accounts.checkSetupToken(token))) {
-      throw new AppError('not_found', 'This setup link is invalid or was already used. Restart Inkwell for a new one while no admin exists, or run: npm run inkwell -- create-admin');
+      throw new AppError(
+        'not_found',
+        'This setup link is invalid or was already used. Restart Inkwell for a new one while no admin exists, or run: npm run inkwell -- create-admin',
+      );
     }
   };
 
@@ -117,7 +122,11 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
       return sendPage(request, reply, { ...(await signupPage(request, invite, values, e.errors)), status: 422 });
     }
     await reply.logIn(created.id);
-    reply.setFlash(created.verified ? 'Welcome! Your account is ready.' : `Welcome! We sent a link to ${values.email.trim().toLowerCase()}: follow it to confirm your address.`);
+    reply.setFlash(
+      created.verified
+        ? 'Welcome! Your account is ready.'
+        : `Welcome! We sent a link to ${values.email.trim().toLowerCase()}: follow it to confirm your address.`,
+    );
     return reply.code(303).redirect('/settings');
   });
 
@@ -127,17 +136,21 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return reply.code(303).redirect(request.user ? '/settings' : '/login');
   });
 
-  app.post('/verify/resend', {
-    preHandler: [
-      limit(app, 'verify-ip', { max: 10, timeWindow: '1 hour' }),
-      limit(app, 'verify-account', { max: 3, timeWindow: '15 minutes', key: (r) => (r.user ? String(r.user.id) : undefined) }),
-    ],
-  }, async (request, reply) => {
-    const user = requireUser(request);
-    await accounts.resendVerification(user.id);
-    reply.setFlash(`A new confirmation link is on its way to ${user.email}.`);
-    return reply.code(303).redirect('/settings');
-  });
+  app.post(
+    '/verify/resend',
+    {
+      preHandler: [
+        limit(app, 'verify-ip', { max: 10, timeWindow: '1 hour' }),
+        limit(app, 'verify-account', { max: 3, timeWindow: '15 minutes', key: (r) => (r.user ? String(r.user.id) : undefined) }),
+      ],
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      await accounts.resendVerification(user.id);
+      reply.setFlash(`A new confirmation link is on its way to ${user.email}.`);
+      return reply.code(303).redirect('/settings');
+    },
+  );
 
   // ---- password reset ----
 
@@ -145,26 +158,37 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return sendPage(request, reply, { title: 'Forgot your password?', body: forgotHtml({ email: '', errors: [], csrf: request.csrfToken(), sent: false }) });
   });
 
-  app.post('/password/forgot', {
-    preHandler: [
-      limit(app, 'forgot-ip', { max: 10, timeWindow: '15 minutes' }),
-      limit(app, 'forgot-account', { max: 3, timeWindow: '15 minutes', key: bodyField('email') }),
-    ],
-  }, async (request, reply) => {
-    const email = str(request.body as Body, 'email');
-    try {
-      await accounts.requestPasswordReset(email);
-    } catch (err) {
-      const e = fieldErrors(err);
-      return sendPage(request, reply, { title: 'Forgot your password?', status: 422, body: forgotHtml({ email, errors: e.errors, csrf: request.csrfToken(), sent: false }) });
-    }
-    // The same page whether or not the address has an account.
-    return sendPage(request, reply, { title: 'Forgot your password?', body: forgotHtml({ email: '', errors: [], csrf: request.csrfToken(), sent: true }) });
-  });
+  app.post(
+    '/password/forgot',
+    {
+      preHandler: [
+        limit(app, 'forgot-ip', { max: 10, timeWindow: '15 minutes' }),
+        limit(app, 'forgot-account', { max: 3, timeWindow: '15 minutes', key: bodyField('email') }),
+      ],
+    },
+    async (request, reply) => {
+      const email = str(request.body as Body, 'email');
+      try {
+        await accounts.requestPasswordReset(email);
+      } catch (err) {
+        const e = fieldErrors(err);
+        return sendPage(request, reply, {
+          title: 'Forgot your password?',
+          status: 422,
+          body: forgotHtml({ email, errors: e.errors, csrf: request.csrfToken(), sent: false }),
+        });
+      }
+      // The same page whether or not the address has an account.
+      return sendPage(request, reply, { title: 'Forgot your password?', body: forgotHtml({ email: '', errors: [], csrf: request.csrfToken(), sent: true }) });
+    },
+  );
 
   app.get<TokenParams>('/password/reset/:token', async (request, reply) => {
     await accounts.checkResetToken(request.params.token);
-    return sendPage(request, reply, { title: 'Choose a new password', body: resetHtml({ token: request.params.token, errors: [], csrf: request.csrfToken() }) });
+    return sendPage(request, reply, {
+      title: 'Choose a new password',
+      body: resetHtml({ token: request.params.token, errors: [], csrf: request.csrfToken() }),
+    });
   });
 
   app.post<TokenParams>('/password/reset/:token', { preHandler: limit(app, 'reset-ip', { max: 20, timeWindow: '15 minutes' }) }, async (request, reply) => {

@@ -12,7 +12,14 @@ import { hashPassword, hashToken, randomToken, safeEqual, verifyPassword } from 
 import * as emails from './accounts.emails.ts';
 import { createAccountTokens } from './accounts.tokens.ts';
 import {
-  checkDisplayName, checkEmail, checkPassword, checkProfile, checkRole, checkTokenInput, checkUsername, type ProfileInput,
+  checkDisplayName,
+  checkEmail,
+  checkPassword,
+  checkProfile,
+  checkRole,
+  checkTokenInput,
+  checkUsername,
+  type ProfileInput,
 } from './accounts.validate.ts';
 
 export { ROLES } from './accounts.validate.ts';
@@ -85,19 +92,36 @@ export function createAccountsService(deps: AccountsDeps) {
 
   async function insertUser(trx: Transaction<Database>, u: NewUser, verified: boolean, via: 'realworld' | null = null) {
     const at = now();
-    const row = await trx.insertInto('users').values({
-      email: u.email, username: u.username, display_name: u.displayName!, password_hash: await hashPassword(u.password, deps.passwordHashCost),
-      role: u.role, bio: null, avatar_url: null, email_verified_at: verified ? at : null, suspended_at: null,
-      comments_banned_at: null, registered_via: via, created_at: at, updated_at: at,
-    }).returning(['id', 'username', 'email', 'display_name']).executeTakeFirstOrThrow();
+    const row = await trx
+      .insertInto('users')
+      .values({
+        email: u.email,
+        username: u.username,
+        display_name: u.displayName!,
+        password_hash: await hashPassword(u.password, deps.passwordHashCost),
+        role: u.role,
+        bio: null,
+        avatar_url: null,
+        email_verified_at: verified ? at : null,
+        suspended_at: null,
+        comments_banned_at: null,
+        registered_via: via,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning(['id', 'username', 'email', 'display_name'])
+      .executeTakeFirstOrThrow();
     if (events) await events.record(trx, 'user.created', { userId: row.id });
     return row;
   }
 
   // Turns a unique-index failure into field errors saying which value is taken.
   async function takenErrors(email: string, username?: string): Promise<AppError> {
-    const rows = await db.selectFrom('users').select(['email', 'username'])
-      .where((eb) => eb.or([eb('email', '=', email), eb('username', '=', username ?? '')])).execute();
+    const rows = await db
+      .selectFrom('users')
+      .select(['email', 'username'])
+      .where((eb) => eb.or([eb('email', '=', email), eb('username', '=', username ?? '')]))
+      .execute();
     const errors: FieldError[] = [];
     if (rows.some((r) => r.email === email)) errors.push({ field: 'email', message: TAKEN.email });
     if (username && rows.some((r) => r.username === username)) errors.push({ field: 'username', message: TAKEN.username });
@@ -111,11 +135,23 @@ export function createAccountsService(deps: AccountsDeps) {
    */
   async function passwordChangedTrx(trx: Transaction<Database>, u: { id: number; email: string; display_name: string }, keep: KeepLogin) {
     await endLogins(trx, u.id, keep);
-    const personal = await trx.selectFrom('api_tokens').select(['name', 'created_at', 'last_used_at'])
-      .where('user_id', '=', u.id).where('kind', '=', 'personal').orderBy('id').execute();
+    const personal = await trx
+      .selectFrom('api_tokens')
+      .select(['name', 'created_at', 'last_used_at'])
+      .where('user_id', '=', u.id)
+      .where('kind', '=', 'personal')
+      .orderBy('id')
+      .execute();
     const revokeUrl = personal.length ? `${site().url}/settings/tokens/revoke/${await tokens.issue(trx, 'revoke_tokens', { userId: u.id })}` : undefined;
-    await mail(trx, emails.passwordChanged(site(), { email: u.email, name: u.display_name },
-      personal.map((t) => ({ name: t.name, createdAt: t.created_at, lastUsedAt: t.last_used_at })), revokeUrl));
+    await mail(
+      trx,
+      emails.passwordChanged(
+        site(),
+        { email: u.email, name: u.display_name },
+        personal.map((t) => ({ name: t.name, createdAt: t.created_at, lastUsedAt: t.last_used_at })),
+        revokeUrl,
+      ),
+    );
   }
 
   // Checks that a new address is free and mails the confirmation link to it,
@@ -151,16 +187,42 @@ export function createAccountsService(deps: AccountsDeps) {
      * no user.created event (moving a blog in announces nobody). The username is
      * made unique with a number.
      */
-    async createImportedAuthor(input: { email: string; username: string; displayName: string; role?: Role; bio?: string | null }): Promise<{ id: number; username: string }> {
-      const base = input.username.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^_+|_+$/g, '').slice(0, 24).padEnd(2, '_') || 'author';
+    async createImportedAuthor(input: {
+      email: string;
+      username: string;
+      displayName: string;
+      role?: Role;
+      bio?: string | null;
+    }): Promise<{ id: number; username: string }> {
+      const base =
+        input.username
+          .toLowerCase()
+          .replace(/[^a-z0-9_]/g, '_')
+          .replace(/^_+|_+$/g, '')
+          .slice(0, 24)
+          .padEnd(2, '_') || 'author';
       for (let n = 1; ; n++) {
         const username = n === 1 ? base : `${base}_${n}`;
         const at = now();
         try {
-          return await db.insertInto('users').values({
-            email: input.email.toLowerCase(), username, display_name: input.displayName.slice(0, 60) || username, password_hash: null,
-            role: input.role ?? 'author', bio: input.bio ?? null, avatar_url: null, email_verified_at: null, suspended_at: null, comments_banned_at: null, created_at: at, updated_at: at,
-          }).returning(['id', 'username']).executeTakeFirstOrThrow();
+          return await db
+            .insertInto('users')
+            .values({
+              email: input.email.toLowerCase(),
+              username,
+              display_name: input.displayName.slice(0, 60) || username,
+              password_hash: null,
+              role: input.role ?? 'author',
+              bio: input.bio ?? null,
+              avatar_url: null,
+              email_verified_at: null,
+              suspended_at: null,
+              comments_banned_at: null,
+              created_at: at,
+              updated_at: at,
+            })
+            .returning(['id', 'username'])
+            .executeTakeFirstOrThrow();
         } catch (e) {
           if (!isUniqueViolation(e) || n > 50) throw e;
           const taken = await db.selectFrom('users').select(['id', 'username']).where('email', '=', input.email.toLowerCase()).executeTakeFirst();
@@ -197,7 +259,11 @@ export function createAccountsService(deps: AccountsDeps) {
      * verification link; invite-only blogs need an invitation for that address
      * (which proves it, so the account starts verified); closed blogs refuse.
      */
-    async signup(input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown }, rule: PasswordRule = 'inkwell', via: 'realworld' | null = null) {
+    async signup(
+      input: { email?: unknown; username?: unknown; displayName?: unknown; password?: unknown; invite?: unknown },
+      rule: PasswordRule = 'inkwell',
+      via: 'realworld' | null = null,
+    ) {
       const mode = await this.signupMode();
       const invite = typeof input.invite === 'string' && input.invite ? input.invite : undefined;
       if (mode === 'closed' && !invite) throw new AppError('signup_closed');
@@ -210,10 +276,16 @@ export function createAccountsService(deps: AccountsDeps) {
           throw new AppError('validation_failed', undefined, [{ field: 'email', message: `must be the invited address (${inv.email})` }]);
         }
       }
-      const u = validateNewUser({
-        email: input.email as string, username: input.username as string, displayName: input.displayName as string,
-        password: input.password as string, role,
-      }, rule);
+      const u = validateNewUser(
+        {
+          email: input.email as string,
+          username: input.username as string,
+          displayName: input.displayName as string,
+          password: input.password as string,
+          role,
+        },
+        rule,
+      );
       try {
         const created = await db.transaction().execute(async (trx) => {
           const row = await insertUser(trx, u, !!invite, via);
@@ -244,8 +316,12 @@ export function createAccountsService(deps: AccountsDeps) {
     async verifyEmail(token: string): Promise<number> {
       return db.transaction().execute(async (trx) => {
         const row = await tokens.consume(trx, 'verify', token);
-        await trx.updateTable('users').set({ email_verified_at: now(), updated_at: now() })
-          .where('id', '=', row.userId!).where('email_verified_at', 'is', null).execute();
+        await trx
+          .updateTable('users')
+          .set({ email_verified_at: now(), updated_at: now() })
+          .where('id', '=', row.userId!)
+          .where('email_verified_at', 'is', null)
+          .execute();
         return row.userId!;
       });
     },
@@ -257,11 +333,14 @@ export function createAccountsService(deps: AccountsDeps) {
      */
     async authenticate(login: string, password: string): Promise<number> {
       const key = login.trim().toLowerCase();
-      const row = await db.selectFrom('users').select(['id', 'password_hash', 'suspended_at'])
-        .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)])).executeTakeFirst();
+      const row = await db
+        .selectFrom('users')
+        .select(['id', 'password_hash', 'suspended_at'])
+        .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)]))
+        .executeTakeFirst();
       const ok = await verifyPassword(password, row?.password_hash ?? null, deps.passwordHashCost);
       if (!row || !ok) throw new AppError('invalid_credentials');
-      if (row.suspended_at) throw new AppError('account_suspended', 'This account is suspended; contact the site\'s administrator');
+      if (row.suspended_at) throw new AppError('account_suspended', "This account is suspended; contact the site's administrator");
       return row.id;
     },
 
@@ -308,7 +387,11 @@ export function createAccountsService(deps: AccountsDeps) {
       await db.transaction().execute(async (trx) => {
         await tokens.consume(trx, 'reset', token);
         // Proving control of the inbox also verifies the address.
-        await trx.updateTable('users').set({ password_hash: hash, updated_at: now(), email_verified_at: u.email_verified_at ?? now() }).where('id', '=', u.id).execute();
+        await trx
+          .updateTable('users')
+          .set({ password_hash: hash, updated_at: now(), email_verified_at: u.email_verified_at ?? now() })
+          .where('id', '=', u.id)
+          .execute();
         // Whoever had the account may have asked to move it to their own address.
         await tokens.retire(trx, 'email_change', u.id);
         await passwordChangedTrx(trx, u, {});
@@ -335,7 +418,11 @@ export function createAccountsService(deps: AccountsDeps) {
     async updateProfile(userId: number, input: ProfileInput): Promise<void> {
       const changes = checkProfile(input);
       if (Object.keys(changes).length === 0) return;
-      await db.updateTable('users').set({ ...changes, updated_at: now() }).where('id', '=', userId).execute();
+      await db
+        .updateTable('users')
+        .set({ ...changes, updated_at: now() })
+        .where('id', '=', userId)
+        .execute();
     },
 
     /**
@@ -346,12 +433,18 @@ export function createAccountsService(deps: AccountsDeps) {
      * until the new one confirms), and a new password ends every other login
      * like any password change (keep names the token that made it).
      */
-    async updateAccount(userId: number, input: { email?: unknown; username?: unknown; password?: unknown; bio?: unknown; avatarUrl?: unknown }, rule: PasswordRule = 'inkwell', keep: KeepLogin = {}): Promise<{ emailPending: boolean }> {
+    async updateAccount(
+      userId: number,
+      input: { email?: unknown; username?: unknown; password?: unknown; bio?: unknown; avatarUrl?: unknown },
+      rule: PasswordRule = 'inkwell',
+      keep: KeepLogin = {},
+    ): Promise<{ emailPending: boolean }> {
       const u = await user(userId);
       const errors: FieldError[] = [];
       const email = input.email !== undefined ? checkEmail(input.email, errors) : u.email;
       const username = input.username !== undefined ? checkUsername(input.username, errors) : u.username;
-      const password = input.password !== undefined ? checkPassword(input.password, errors, [username, email, u.email], 'password', rule === 'length') : undefined;
+      const password =
+        input.password !== undefined ? checkPassword(input.password, errors, [username, email, u.email], 'password', rule === 'length') : undefined;
       let profile: ReturnType<typeof checkProfile> = {};
       try {
         profile = checkProfile({ bio: input.bio, avatarUrl: input.avatarUrl });
@@ -365,12 +458,18 @@ export function createAccountsService(deps: AccountsDeps) {
       const hash = password ? await hashPassword(password, deps.passwordHashCost) : undefined;
       try {
         await db.transaction().execute(async (trx) => {
-          await trx.updateTable('users').set({
-            ...profile, username, updated_at: at,
-            // A display name that was just the username follows it.
-            ...(username !== u.username && u.display_name === u.username ? { display_name: username } : {}),
-            ...(hash ? { password_hash: hash } : {}),
-          }).where('id', '=', userId).execute();
+          await trx
+            .updateTable('users')
+            .set({
+              ...profile,
+              username,
+              updated_at: at,
+              // A display name that was just the username follows it.
+              ...(username !== u.username && u.display_name === u.username ? { display_name: username } : {}),
+              ...(hash ? { password_hash: hash } : {}),
+            })
+            .where('id', '=', userId)
+            .execute();
           if (newEmail) await emailChangeTrx(trx, u, email);
           if (hash) await passwordChangedTrx(trx, u, keep);
         });
@@ -430,8 +529,12 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async adminCount(): Promise<number> {
-      const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('role', '=', 'admin').where('suspended_at', 'is', null).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('role', '=', 'admin')
+        .where('suspended_at', 'is', null)
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
@@ -441,16 +544,32 @@ export function createAccountsService(deps: AccountsDeps) {
 
     /** A public profile: never the email address. */
     async profile(username: string) {
-      const row = await db.selectFrom('users').select(['id', 'username', 'display_name', 'bio', 'avatar_url', 'role', 'created_at'])
-        .where('username', '=', username.toLowerCase()).where('suspended_at', 'is', null).executeTakeFirst();
+      const row = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'display_name', 'bio', 'avatar_url', 'role', 'created_at'])
+        .where('username', '=', username.toLowerCase())
+        .where('suspended_at', 'is', null)
+        .executeTakeFirst();
       if (!row) throw new AppError('not_found', 'No user with that name');
-      return { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, avatarUrl: row.avatar_url, role: row.role, joinedAt: row.created_at };
+      return {
+        id: row.id,
+        username: row.username,
+        displayName: row.display_name,
+        bio: row.bio,
+        avatarUrl: row.avatar_url,
+        role: row.role,
+        joinedAt: row.created_at,
+      };
     },
 
     /** Public profile fields of several people at once, by id. */
     async publicProfiles(ids: number[]): Promise<Map<number, { username: string; bio: string | null; avatarUrl: string | null }>> {
       if (ids.length === 0) return new Map();
-      const rows = await db.selectFrom('users').select(['id', 'username', 'bio', 'avatar_url']).where('id', 'in', [...new Set(ids)]).execute();
+      const rows = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'bio', 'avatar_url'])
+        .where('id', 'in', [...new Set(ids)])
+        .execute();
       return new Map(rows.map((r) => [r.id, { username: r.username, bio: r.bio, avatarUrl: r.avatar_url }]));
     },
 
@@ -462,8 +581,11 @@ export function createAccountsService(deps: AccountsDeps) {
 
     async findUserId(emailOrUsername: string): Promise<number | undefined> {
       const key = emailOrUsername.trim().toLowerCase();
-      const row = await db.selectFrom('users').select('id')
-        .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)])).executeTakeFirst();
+      const row = await db
+        .selectFrom('users')
+        .select('id')
+        .where((eb) => eb.or([eb('email', '=', key), eb('username', '=', key)]))
+        .executeTakeFirst();
       return row?.id;
     },
 
@@ -489,23 +611,48 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     /** Mints a personal access token; the plain token is returned once and only its hash is kept. */
-    async createApiToken(userId: number, name: unknown, scopes: unknown, opts: { ttlMs?: number; token?: string; kind?: ApiTokenKind } = {}): Promise<{ id: number; token: string }> {
+    async createApiToken(
+      userId: number,
+      name: unknown,
+      scopes: unknown,
+      opts: { ttlMs?: number; token?: string; kind?: ApiTokenKind } = {},
+    ): Promise<{ id: number; token: string }> {
       const t = checkTokenInput(name, scopes);
       // A caller may shape the token (the RealWorld adapter makes a signed JWT); it is stored hashed all the same.
       const token = opts.token ?? randomToken('iwk_');
       const at = clock.now();
-      const row = await db.insertInto('api_tokens').values({
-        user_id: userId, name: t.name, token_hash: hashToken(token), scopes: t.scopes.join(' '), kind: opts.kind ?? 'personal',
-        created_at: at.toISOString(), last_used_at: null,
-        expires_at: opts.ttlMs ? new Date(at.getTime() + opts.ttlMs).toISOString() : null,
-      }).returning('id').executeTakeFirstOrThrow();
+      const row = await db
+        .insertInto('api_tokens')
+        .values({
+          user_id: userId,
+          name: t.name,
+          token_hash: hashToken(token),
+          scopes: t.scopes.join(' '),
+          kind: opts.kind ?? 'personal',
+          created_at: at.toISOString(),
+          last_used_at: null,
+          expires_at: opts.ttlMs ? new Date(at.getTime() + opts.ttlMs).toISOString() : null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       return { id: row.id, token };
     },
 
     async listApiTokens(userId: number) {
-      const rows = await db.selectFrom('api_tokens').select(['id', 'name', 'scopes', 'created_at', 'last_used_at', 'expires_at'])
-        .where('user_id', '=', userId).orderBy('id', 'desc').execute();
-      return rows.map((r) => ({ id: r.id, name: r.name, scopes: r.scopes.split(' '), createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at }));
+      const rows = await db
+        .selectFrom('api_tokens')
+        .select(['id', 'name', 'scopes', 'created_at', 'last_used_at', 'expires_at'])
+        .where('user_id', '=', userId)
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        scopes: r.scopes.split(' '),
+        createdAt: r.created_at,
+        lastUsedAt: r.last_used_at,
+        expiresAt: r.expires_at,
+      }));
     },
 
     async revokeApiToken(userId: number, tokenId: number): Promise<void> {
@@ -516,8 +663,13 @@ export function createAccountsService(deps: AccountsDeps) {
     /** How many personal access tokens a revoke link (from a password notice) would revoke; token_invalid if it is dead. */
     async checkRevokeLink(token: string): Promise<{ count: number }> {
       const row = await tokens.peek(db, 'revoke_tokens', token);
-      const n = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', row.userId!).where('kind', '=', 'personal').where('created_at', '<=', row.createdAt).executeTakeFirstOrThrow();
+      const n = await db
+        .selectFrom('api_tokens')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', row.userId!)
+        .where('kind', '=', 'personal')
+        .where('created_at', '<=', row.createdAt)
+        .executeTakeFirstOrThrow();
       return { count: Number(n.n) };
     },
 
@@ -525,8 +677,12 @@ export function createAccountsService(deps: AccountsDeps) {
     async revokeByLink(token: string): Promise<{ count: number }> {
       return db.transaction().execute(async (trx) => {
         const row = await tokens.consume(trx, 'revoke_tokens', token);
-        const res = await trx.deleteFrom('api_tokens')
-          .where('user_id', '=', row.userId!).where('kind', '=', 'personal').where('created_at', '<=', row.createdAt).executeTakeFirst();
+        const res = await trx
+          .deleteFrom('api_tokens')
+          .where('user_id', '=', row.userId!)
+          .where('kind', '=', 'personal')
+          .where('created_at', '<=', row.createdAt)
+          .executeTakeFirst();
         return { count: Number(res.numDeletedRows) };
       });
     },
@@ -541,13 +697,17 @@ export function createAccountsService(deps: AccountsDeps) {
     // ---- the admin's controls ----
 
     async listUsers(opts: { before?: number; limit: number }) {
-      let q = db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(opts.limit + 1);
+      let q = db
+        .selectFrom('users')
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(opts.limit + 1);
       if (opts.before !== undefined) q = q.where('id', '<', opts.before);
       const rows = await q.execute();
       return { users: rows.slice(0, opts.limit).map(toAccount), hasMore: rows.length > opts.limit };
     },
 
-    async setRole(actorId: number, userId: number, role: unknown): Promise<void> {
+    async setRole(_actorId: number, userId: number, role: unknown): Promise<void> {
       const errors: FieldError[] = [];
       const r = checkRole(role, errors);
       assertValid(errors);
@@ -567,7 +727,11 @@ export function createAccountsService(deps: AccountsDeps) {
       if (actorId === userId) throw new AppError('conflict', 'You cannot suspend yourself');
       await user(userId);
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ suspended_at: suspended ? now() : null, updated_at: now() }).where('id', '=', userId).execute();
+        await trx
+          .updateTable('users')
+          .set({ suspended_at: suspended ? now() : null, updated_at: now() })
+          .where('id', '=', userId)
+          .execute();
         if (suspended) {
           await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
           await trx.deleteFrom('api_tokens').where('user_id', '=', userId).execute();

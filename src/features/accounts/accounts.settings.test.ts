@@ -5,7 +5,7 @@ import { Client } from '../../../test/support/browser.ts';
 import { buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { linkIn, startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
 
-eachDatabase('account settings and the admin\'s user controls', (dialect) => {
+eachDatabase("account settings and the admin's user controls", (dialect) => {
   let t: TestApp;
   let smtp: SmtpCatcher;
   let admin: TestUser;
@@ -91,7 +91,13 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
     assert.match(token, /^iwk_/);
     assert.doesNotMatch((await c.get('/settings')).body, new RegExp(token), 'shown only once');
 
-    const use = (method: string) => t.app.inject({ method: method as 'GET', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: method === 'POST' ? { title: 'x', body: 'y' } : undefined });
+    const use = (method: string) =>
+      t.app.inject({
+        method: method as 'GET',
+        url: '/api/v1/posts',
+        headers: { authorization: `Bearer ${token}` },
+        payload: method === 'POST' ? { title: 'x', body: 'y' } : undefined,
+      });
     assert.equal((await use('GET')).statusCode, 200);
     assert.equal((await use('POST')).statusCode, 403, 'a read token cannot write');
     const listed = await c.get('/settings');
@@ -106,7 +112,10 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
   test('deleting an account: drafts go, published posts and comments stay without an author', async () => {
     const u = await buildUser(t, { role: 'author' });
     const c = await session(u);
-    for (const [title, status] of [['Kept post', 'published'], ['Gone draft', 'draft']]) {
+    for (const [title, status] of [
+      ['Kept post', 'published'],
+      ['Gone draft', 'draft'],
+    ]) {
       await c.get('/posts/new');
       await c.postForm('/posts', { title, body: 'b', status });
     }
@@ -122,7 +131,10 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
     const draft = await t.db.kysely.selectFrom('posts').select('id').where('slug', '=', 'gone-draft').executeTakeFirst();
     assert.equal(draft, undefined);
     const thread = (await t.app.inject({ url: '/api/v1/posts/kept-post/comments' })).json();
-    assert.deepEqual(thread.comments.map((x: { body: string; author: unknown }) => [x.body, x.author]), [['my own comment', null]]);
+    assert.deepEqual(
+      thread.comments.map((x: { body: string; author: unknown }) => [x.body, x.author]),
+      [['my own comment', null]],
+    );
     assert.match((await new Client(t.app).get('/posts/kept-post')).body, /A former member/);
     assert.equal((await new Client(t.app).login(u.username, u.password)).status, 401);
   });
@@ -155,7 +167,11 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
     await adminClient.get('/admin/users');
     await adminClient.postForm('/admin/users/signup-mode', { mode: 'invite' });
     assert.equal((await new Client(t.app).get('/signup')).status, 403);
-    const apiSignup = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { email: 'z@example.test', username: 'zed', password: 'long enough pass' } });
+    const apiSignup = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { email: 'z@example.test', username: 'zed', password: 'long enough pass' },
+    });
     assert.equal(apiSignup.statusCode, 403);
     assert.equal(apiSignup.json().code, 'signup_closed');
 
@@ -169,7 +185,10 @@ eachDatabase('account settings and the admin\'s user controls', (dialect) => {
     const other = await c.postForm('/signup', { invite: inviteToken, email: 'someone-else@example.test', username: 'guest', password: 'long enough pass' });
     assert.equal(other.status, 422, 'the invitation is for its address only');
     await c.get(pathOf(linkIn(invite, '/signup')));
-    assert.equal((await c.postForm('/signup', { invite: inviteToken, email: 'guest@example.test', username: 'guest', password: 'long enough pass' })).status, 303);
+    assert.equal(
+      (await c.postForm('/signup', { invite: inviteToken, email: 'guest@example.test', username: 'guest', password: 'long enough pass' })).status,
+      303,
+    );
     const me = (await t.app.inject({ url: '/api/v1/users/guest' })).json();
     assert.equal(me.role, 'editor');
 

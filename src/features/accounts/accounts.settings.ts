@@ -21,11 +21,15 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
 
   /** Runs a settings change; fixable errors re-render the page with that form's errors (422). */
   async function change(
-    request: FastifyRequest, reply: FastifyReply, section: Section, values: Record<string, string>,
-    run: (userId: number) => Promise<string | void>, redirectTo = `/settings#${section}-h`,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    section: Section,
+    values: Record<string, string>,
+    run: (userId: number) => Promise<string | undefined>,
+    redirectTo = `/settings#${section}-h`,
   ) {
     const user = requireUser(request);
-    let flash: string | void;
+    let flash: string | undefined;
     try {
       flash = await run(user.id);
     } catch (err) {
@@ -113,10 +117,17 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
 
   app.post('/settings/delete', async (request, reply) => {
     const b = request.body as Body;
-    return change(request, reply, 'delete', {}, async (id) => {
-      await accounts.deleteAccount(id, str(b, 'password'));
-      await reply.logOut();
-      return 'Your account was deleted.';
-    }, '/');
+    return change(
+      request,
+      reply,
+      'delete',
+      {},
+      async (id) => {
+        await accounts.deleteAccount(id, str(b, 'password'));
+        await reply.logOut();
+        return 'Your account was deleted.';
+      },
+      '/',
+    );
   });
 }

@@ -28,11 +28,17 @@ eachDatabase('login, logout and first-run setup', (dialect) => {
     assert.match(bad.body, /id="password-error">Password must be at least 8 characters/);
     assert.match(bad.body, /value="not-an-email"/, 'input kept');
 
-    const ok = await c.postForm('/setup', { token: t.setupToken!, email: 'Boss@Example.test', username: 'boss', displayName: 'The Boss', password: 'a long passphrase' });
+    const ok = await c.postForm('/setup', {
+      token: t.setupToken!,
+      email: 'Boss@Example.test',
+      username: 'boss',
+      displayName: 'The Boss',
+      password: 'a long passphrase',
+    });
     assert.equal(ok.status, 303);
     const dash = await c.get('/admin/posts');
     assert.equal(dash.status, 200);
-    assert.match(dash.body, /All posts/, 'the admin sees everyone\'s posts');
+    assert.match(dash.body, /All posts/, "the admin sees everyone's posts");
 
     const welcome = await t.app.inject({ url: '/api/v1/posts/welcome-to-inkwell' });
     assert.equal(welcome.json().author.username, 'boss');
@@ -87,7 +93,10 @@ eachDatabase('login, logout and first-run setup', (dialect) => {
     const token = c.cookies.get('inkwell_session')!;
     const rows = await t.db.kysely.selectFrom('sessions').select('id_hash').execute();
     assert.ok(rows.length > 0);
-    assert.ok(rows.every((r) => r.id_hash !== token), 'the raw token is not in the database');
+    assert.ok(
+      rows.every((r) => r.id_hash !== token),
+      'the raw token is not in the database',
+    );
     const users = await t.db.kysely.selectFrom('users').select('password_hash').execute();
     assert.ok(users.every((u) => u.password_hash?.startsWith('scrypt$')));
   });

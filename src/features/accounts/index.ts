@@ -24,7 +24,13 @@ export interface AccountsFeature extends Feature<AccountsService> {
 /** Accounts: sign-up, login, settings, profiles, user administration, and their API. */
 export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }): AccountsFeature {
   const service = createAccountsService({
-    db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, mailer: ctx.mailer, events: ctx.events, queue: ctx.queue, site: ctx.site,
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    settings: ctx.settings,
+    mailer: ctx.mailer,
+    events: ctx.events,
+    queue: ctx.queue,
+    site: ctx.site,
     passwordHashCost: ctx.config.passwordHashCost,
   });
   const profileAside = createSlot<[FastifyRequest, string]>();
@@ -34,10 +40,11 @@ export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }):
     async plugin(app) {
       ctx.chrome.add('nav', {
         order: 100,
-        render: (request) => request.user
-          ? html`<a href="/settings">Settings</a>
+        render: (request) =>
+          request.user
+            ? html`<a href="/settings">Settings</a>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out ${request.user.username}</button></form>`
-          : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`,
+            : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`,
       });
       ctx.chrome.adminPage({ href: '/admin/users', name: 'Users', description: 'Roles, suspension, invitations, who may sign up', order: 30 });
       await app.register(accountsRoutes, { accounts: service });

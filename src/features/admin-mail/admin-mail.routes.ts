@@ -9,7 +9,6 @@ import { dateHtml } from '../../lib/dates.ts';
 
 const PAGE = 50;
 
-
 /** /admin/mail: every message Inkwell sent or keeps, and how delivery went. */
 export async function adminMailRoutes(app: FastifyInstance, opts: { db: Kysely<Database> }) {
   const { db } = opts;
@@ -17,17 +16,26 @@ export async function adminMailRoutes(app: FastifyInstance, opts: { db: Kysely<D
   app.get('/admin/mail', async (request, reply) => {
     requireAdmin(request, 'Only admins can read the mail outbox');
     const raw = (request.query as Record<string, unknown>).before;
-    let q = db.selectFrom('mail_outbox').select(['id', 'to_address', 'subject', 'status', 'attempts', 'created_at', 'last_error'])
-      .orderBy('id', 'desc').limit(PAGE + 1);
+    let q = db
+      .selectFrom('mail_outbox')
+      .select(['id', 'to_address', 'subject', 'status', 'attempts', 'created_at', 'last_error'])
+      .orderBy('id', 'desc')
+      .limit(PAGE + 1);
     if (typeof raw === 'string' && /^\d{1,9}$/.test(raw)) q = q.where('id', '<', Number(raw));
     const rows = await q.execute();
     const page = rows.slice(0, PAGE);
     const body = html`<h1>Mail</h1>
 <p>Every email Inkwell sends is recorded here. Without <code>SMTP_URL</code>, messages are kept here instead of sent.</p>
-!${page.length ? html`<table class="dash"><thead><tr><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Status</th><th scope="col" class="opt">Created</th></tr></thead><tbody>
-!${page.map((m) => html`<tr><td>${m.to_address}</td><td><a href="/admin/mail/${m.id}">${m.subject}</a></td>
-<td>${m.status}${m.attempts > 1 ? ` (${m.attempts} attempts)` : ''}!${m.last_error ? html`<br><small>${m.last_error}</small>` : ''}</td><td class="opt">!${dateHtml(m.created_at)}</td></tr>`)}
-</tbody></table>` : html`<p>No mail yet.</p>`}
+!${
+      page.length
+        ? html`<table class="dash"><thead><tr><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Status</th><th scope="col" class="opt">Created</th></tr></thead><tbody>
+!${page.map(
+            (m) => html`<tr><td>${m.to_address}</td><td><a href="/admin/mail/${m.id}">${m.subject}</a></td>
+<td>${m.status}${m.attempts > 1 ? ` (${m.attempts} attempts)` : ''}!${m.last_error ? html`<br><small>${m.last_error}</small>` : ''}</td><td class="opt">!${dateHtml(m.created_at)}</td></tr>`,
+          )}
+</tbody></table>`
+        : html`<p>No mail yet.</p>`
+    }
 !${rows.length > PAGE ? html`<nav class="pager" aria-label="Pagination"><span></span><a href="/admin/mail?before=${page.at(-1)!.id}">Older →</a></nav>` : ''}`;
     return sendPage(request, reply, { title: 'Mail', body });
   });

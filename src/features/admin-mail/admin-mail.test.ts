@@ -23,7 +23,9 @@ eachDatabase('/admin/mail pages', (dialect) => {
     }
     // An attribute breakout attempt and a script: both must stay inert text in srcdoc.
     await t.mailer.send(t.db.kysely, {
-      to: 'hostile@example.test', toName: 'Hostile <Sender>', subject: 'Hostile "quoted" subject',
+      to: 'hostile@example.test',
+      toName: 'Hostile <Sender>',
+      subject: 'Hostile "quoted" subject',
       html: '<p>Hi</p>"><script>alert(1)</script><img src=x onerror=alert(2)>',
       text: 'Plain <b>text</b> body\nsecond line',
     });
@@ -77,7 +79,10 @@ eachDatabase('/admin/mail pages', (dialect) => {
 
     const second = await c.get(older[1]);
     assert.equal(second.status, 200);
-    assert.deepEqual(subjects(second.body), ['07', '06', '05', '04', '03', '02', '01'].map((n) => `Paged message ${n}`));
+    assert.deepEqual(
+      subjects(second.body),
+      ['07', '06', '05', '04', '03', '02', '01'].map((n) => `Paged message ${n}`),
+    );
     assert.doesNotMatch(second.body, /before=/, 'no Older link on the last page');
 
     // A malformed cursor is ignored rather than an error.

@@ -41,7 +41,7 @@ function typeOf(s: Schema | undefined): string {
   if (s.enum) return s.enum.map((e) => JSON.stringify(e)).join(' | ');
   if (s.anyOf) return s.anyOf.map(typeOf).join(' | ');
   if (s.type === 'array') return `${typeOf(s.items)}[]`;
-  return Array.isArray(s.type) ? s.type.join(' | ') : s.type ?? 'object';
+  return Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'object');
 }
 
 function limits(s: Schema): string {
@@ -65,7 +65,8 @@ function fieldsTable(schema: Schema): string {
 /** A readable, server-rendered reference of the API, from the same OpenAPI document clients get. */
 function referenceHtml(doc: OpenApiDoc): string {
   const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })));
+    Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+  );
   const anchor = (m: string, p: string) => `${m}-${p}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   return html`<h1>${doc.info.title} <small>${doc.info.version}</small></h1>
 <p>!${prose(doc.info.description)}</p>

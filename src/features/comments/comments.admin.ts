@@ -11,7 +11,7 @@ type IdParams = { Params: { id: string; action: string } };
 
 const MODE_LABELS: Record<string, string> = {
   open: 'Publish comments at once',
-  'first-time-held': 'Hold a person\'s first comment for approval',
+  'first-time-held': "Hold a person's first comment for approval",
   'all-held': 'Hold every comment for approval',
 };
 
@@ -27,13 +27,19 @@ export async function adminCommentsRoutes(app: FastifyInstance, opts: { comments
     const action = (id: number, name: string, label: string, danger = false) =>
       html`<form method="post" action="/admin/comments/${id}/${name}" class="inline">!${csrfField(csrf)}<button class="${danger ? 'link danger' : 'link'}" type="submit">${label}</button></form>`;
     const body = html`<h1>Comments awaiting moderation</h1>
-!${queue.length ? html`<table class="dash"><thead><tr><th scope="col">Comment</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead><tbody>
-!${queue.map((c) => html`<tr>
+!${
+      queue.length
+        ? html`<table class="dash"><thead><tr><th scope="col">Comment</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead><tbody>
+!${queue.map(
+            (c) => html`<tr>
   <td><p class="meta"><strong>${c.author?.displayName ?? 'A former member'}</strong> on <a href="/posts/${c.post.slug}">${c.post.title}</a> · !${dateHtml(c.createdAt)}</p>!${c.bodyHtml}</td>
   <td>${c.status}</td>
   <td><div class="actions">!${action(c.id, 'approve', 'Approve')} !${c.status !== 'spam' ? action(c.id, 'spam', 'Spam') : ''} !${action(c.id, 'delete', 'Delete', true)} !${c.author ? action(c.id, 'ban', 'Ban commenter', true) : ''}</div></td>
-</tr>`)}
-</tbody></table>` : html`<p>Nothing is waiting. Well done.</p>`}
+</tr>`,
+          )}
+</tbody></table>`
+        : html`<p>Nothing is waiting. Well done.</p>`
+    }
 <section aria-labelledby="mode-h"><h2 id="mode-h">Moderation</h2>
 <form class="stacked" method="post" action="/admin/comments/mode">!${csrfField(csrf)}
 <fieldset><legend>New comments</legend>!${MODERATION_MODES.map((m) => html`<label><input type="radio" name="mode" value="${m}"!${m === mode ? ' checked' : ''}> ${MODE_LABELS[m]}</label><br>`)}</fieldset>

@@ -1,10 +1,19 @@
 // The events the comments feature records, with their payloads (see EventCatalogue).
 
 /** A comment was posted (published or held for moderation). */
-export interface CommentCreated { commentId: number; postId: number; parentId: number | null; authorId: number | null }
+export interface CommentCreated {
+  commentId: number;
+  postId: number;
+  parentId: number | null;
+  authorId: number | null;
+}
 
 /** A comment was held for a moderator's approval (spam caught by the honeypot is not). */
-export interface CommentHeld { commentId: number; postId: number; authorId: number | null }
+export interface CommentHeld {
+  commentId: number;
+  postId: number;
+  authorId: number | null;
+}
 
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {

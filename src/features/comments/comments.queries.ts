@@ -20,11 +20,23 @@ export interface Comment {
 }
 
 function base(db: Db) {
-  return db.selectFrom('comments')
+  return db
+    .selectFrom('comments')
     .leftJoin('users', 'users.id', 'comments.author_id')
     .select([
-      'comments.id', 'comments.post_id', 'comments.parent_id', 'comments.author_id', 'comments.body', 'comments.body_html',
-      'comments.status', 'comments.created_at', 'comments.updated_at', 'comments.edited_at', 'comments.author_name', 'users.username', 'users.display_name',
+      'comments.id',
+      'comments.post_id',
+      'comments.parent_id',
+      'comments.author_id',
+      'comments.body',
+      'comments.body_html',
+      'comments.status',
+      'comments.created_at',
+      'comments.updated_at',
+      'comments.edited_at',
+      'comments.author_name',
+      'users.username',
+      'users.display_name',
     ]);
 }
 
@@ -32,10 +44,17 @@ type Row = Awaited<ReturnType<ReturnType<typeof base>['executeTakeFirstOrThrow']
 
 function toComment(r: Row): Comment {
   return {
-    id: r.id, postId: r.post_id, parentId: r.parent_id,
+    id: r.id,
+    postId: r.post_id,
+    parentId: r.parent_id,
     author: r.author_id !== null && r.username !== null ? { id: r.author_id, username: r.username, displayName: r.display_name ?? r.username } : null,
     authorName: r.author_name,
-    body: r.body, bodyHtml: r.body_html, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at, editedAt: r.edited_at,
+    body: r.body,
+    bodyHtml: r.body_html,
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    editedAt: r.edited_at,
   };
 }
 
@@ -57,27 +76,46 @@ export async function hasReplies(db: Db, id: number): Promise<boolean> {
 
 /** Comments held for approval on posts outside the trash. */
 export async function countHeld(db: Db): Promise<number> {
-  const row = await db.selectFrom('comments').innerJoin('posts', 'posts.id', 'comments.post_id')
+  const row = await db
+    .selectFrom('comments')
+    .innerJoin('posts', 'posts.id', 'comments.post_id')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('comments.status', '=', 'held').where('posts.deleted_at', 'is', null).executeTakeFirstOrThrow();
+    .where('comments.status', '=', 'held')
+    .where('posts.deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Comments awaiting a moderator (held or marked spam), oldest first, with their post. */
 export async function moderationQueue(db: Db, limit: number) {
-  const rows = await base(db).innerJoin('posts', 'posts.id', 'comments.post_id')
+  const rows = await base(db)
+    .innerJoin('posts', 'posts.id', 'comments.post_id')
     .select(['posts.slug as post_slug', 'posts.title as post_title'])
-    .where('comments.status', 'in', ['held', 'spam']).where('posts.deleted_at', 'is', null).orderBy('comments.id').limit(limit).execute();
+    .where('comments.status', 'in', ['held', 'spam'])
+    .where('posts.deleted_at', 'is', null)
+    .orderBy('comments.id')
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({ ...toComment(r), post: { slug: r.post_slug, title: r.post_title } }));
 }
 
 export async function countRecentBy(db: Db, userId: number, since: string): Promise<number> {
-  const row = await db.selectFrom('comments').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('author_id', '=', userId).where('created_at', '>', since).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('comments')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('author_id', '=', userId)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 export async function hasPublishedComment(db: Db, userId: number, exceptId?: number): Promise<boolean> {
-  return !!(await db.selectFrom('comments').select('id').where('author_id', '=', userId).where('status', '=', 'published')
-    .$if(exceptId !== undefined, (qb) => qb.where('id', '!=', exceptId!)).limit(1).executeTakeFirst());
+  return !!(await db
+    .selectFrom('comments')
+    .select('id')
+    .where('author_id', '=', userId)
+    .where('status', '=', 'published')
+    .$if(exceptId !== undefined, (qb) => qb.where('id', '!=', exceptId!))
+    .limit(1)
+    .executeTakeFirst());
 }

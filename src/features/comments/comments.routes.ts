@@ -24,14 +24,22 @@ export async function commentsRoutes(app: FastifyInstance, opts: { comments: Com
   const { comments } = opts;
 
   /** A page of its own for a comment form: replying, or fixing what was refused. */
-  async function formPage(request: FastifyRequest, reply: FastifyReply, post: Post, values: { body: string; parentId: number | null }, errors: AppError['errors'], status = 200) {
+  async function formPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    post: Post,
+    values: { body: string; parentId: number | null },
+    errors: AppError['errors'],
+    status = 200,
+  ) {
     // Only a published comment under this (published) post is quoted: an id from elsewhere
     // could be under a post that is a draft again.
     const found = values.parentId ? await comments.get(values.parentId).catch(() => undefined) : undefined;
     const parent = found && found.postId === post.id && found.status === 'published' ? found : undefined;
     const heading = parent ? `Reply to ${parent.author?.displayName ?? 'a comment'}` : `Comment on “${post.title}”`;
     return sendPage(request, reply, {
-      title: heading, status,
+      title: heading,
+      status,
       body: html`<h1>${heading}</h1>
 <p>On <a href="/posts/${post.slug}">${post.title}</a></p>
 !${parent ? quoted(parent) : ''}
@@ -88,7 +96,8 @@ export async function commentsRoutes(app: FastifyInstance, opts: { comments: Com
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       return sendPage(request, reply, {
-        title: 'Edit your comment', status: 422,
+        title: 'Edit your comment',
+        status: 422,
         body: html`<h1>Edit your comment</h1>!${commentFormHtml({ action: `/comments/${id}`, csrf: request.csrfToken(), values: { body }, errors: err.errors, label: 'Your comment', edit: true })}`,
       });
     }

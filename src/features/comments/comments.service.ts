@@ -137,7 +137,7 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       const at = clock.now();
       const minuteAgo = new Date(at.getTime() - 60_000).toISOString();
       const hourAgo = new Date(at.getTime() - 3600_000).toISOString();
-      if (await q.countRecentBy(db, viewer.id, minuteAgo) >= LIMITS.perMinute || await q.countRecentBy(db, viewer.id, hourAgo) >= LIMITS.perHour) {
+      if ((await q.countRecentBy(db, viewer.id, minuteAgo)) >= LIMITS.perMinute || (await q.countRecentBy(db, viewer.id, hourAgo)) >= LIMITS.perHour) {
         throw new AppError('rate_limited', 'You are commenting too fast; wait a minute and try again');
       }
 
@@ -145,10 +145,21 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       const status = honeypot ? 'spam' : await moderated(viewer, post.author?.id);
 
       const id = await db.transaction().execute(async (trx) => {
-        const row = await trx.insertInto('comments').values({
-          post_id: post.id, parent_id: parentId, author_id: viewer.id, body, body_html: html, status,
-          created_at: at.toISOString(), updated_at: at.toISOString(), edited_at: null,
-        }).returning('id').executeTakeFirstOrThrow();
+        const row = await trx
+          .insertInto('comments')
+          .values({
+            post_id: post.id,
+            parent_id: parentId,
+            author_id: viewer.id,
+            body,
+            body_html: html,
+            status,
+            created_at: at.toISOString(),
+            updated_at: at.toISOString(),
+            edited_at: null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
         if (status === 'published') await publishedEvent(trx, { id: row.id, postId: post.id, parentId, authorId: viewer.id });
         // Moderators hear of it (notifications); the commenter's words wait for them.
         if (status === 'held') await events.record(trx, 'comment.held', { commentId: row.id, postId: post.id, authorId: viewer.id });
@@ -165,8 +176,16 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
     async writeImported(c: ImportedComment, id?: number): Promise<number> {
       const body = c.body.replace(/\r\n/g, '\n').trim() || '…';
       const values = {
-        post_id: c.postId, parent_id: c.parentId, author_id: c.authorId, author_name: c.authorId === null ? c.authorName.slice(0, 100) : null,
-        body, body_html: renderCommentMarkdown(body), status: c.status, created_at: c.createdAt, updated_at: c.createdAt, edited_at: null,
+        post_id: c.postId,
+        parent_id: c.parentId,
+        author_id: c.authorId,
+        author_name: c.authorId === null ? c.authorName.slice(0, 100) : null,
+        body,
+        body_html: renderCommentMarkdown(body),
+        status: c.status,
+        created_at: c.createdAt,
+        updated_at: c.createdAt,
+        edited_at: null,
       };
       if (id !== undefined) {
         await db.updateTable('comments').set(values).where('id', '=', id).execute();
@@ -202,8 +221,12 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
         for (const c of children.get(parentId) ?? []) {
           if (!visible(c)) continue;
           if (c.status === 'published') count += 1;
-          const shown = c.status === 'hidden' && !canModerate ? { ...c, body: '', bodyHtml: '' }
-            : c.status === 'deleted' ? { ...c, body: '', bodyHtml: '', author: null } : c;
+          const shown =
+            c.status === 'hidden' && !canModerate
+              ? { ...c, body: '', bodyHtml: '' }
+              : c.status === 'deleted'
+                ? { ...c, body: '', bodyHtml: '', author: null }
+                : c;
           const flattened = depth > MAX_DEPTH;
           const parent = parentId !== null ? byId.get(parentId) : undefined;
           const item: ThreadItem = {
@@ -226,7 +249,7 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
     /** Where one published comment sits in its thread (for live clients), or null if not visible to everyone. */
     async placement(commentId: number): Promise<ThreadItem | null> {
       const c = await q.findComment(db, commentId);
-      if (!c || c.status !== 'published') return null;
+      if (c?.status !== 'published') return null;
       const chain: Comment[] = [];
       let cur: Comment | undefined = c;
       while (cur?.parentId) {
@@ -237,7 +260,9 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       const drawnUnder = depth === 0 ? null : chain[Math.min(depth, MAX_DEPTH) - 1].id;
       const parent = chain.at(-1);
       return {
-        comment: c, depth: Math.min(depth, MAX_DEPTH), replies: [],
+        comment: c,
+        depth: Math.min(depth, MAX_DEPTH),
+        replies: [],
         inReplyTo: depth > MAX_DEPTH && parent ? { id: parent.id, name: parent.author?.displayName ?? 'a deleted comment' } : null,
         containerId: drawnUnder === null ? 'comments-root' : `replies-${drawnUnder}`,
       };
@@ -280,9 +305,14 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       if (!viewer) throw new AppError('unauthenticated', 'Log in to moderate comments');
       const c = await load(id);
       const post = await posts.get(viewer, c.postId);
-      if (post.author?.id !== viewer.id && !isModerator(viewer)) throw new AppError('forbidden', 'Only the post\'s author or a moderator may hide comments');
-      if (hidden ? c.status !== 'published' : c.status !== 'hidden') throw new AppError('conflict', hidden ? 'Only a published comment can be hidden' : 'That comment is not hidden');
-      await db.updateTable('comments').set({ status: hidden ? 'hidden' : 'published', updated_at: now() }).where('id', '=', id).execute();
+      if (post.author?.id !== viewer.id && !isModerator(viewer)) throw new AppError('forbidden', "Only the post's author or a moderator may hide comments");
+      if (hidden ? c.status !== 'published' : c.status !== 'hidden')
+        throw new AppError('conflict', hidden ? 'Only a published comment can be hidden' : 'That comment is not hidden');
+      await db
+        .updateTable('comments')
+        .set({ status: hidden ? 'hidden' : 'published', updated_at: now() })
+        .where('id', '=', id)
+        .execute();
       return load(id);
     },
 
@@ -322,8 +352,12 @@ export function createCommentsService(deps: { db: Kysely<Database>; clock: Clock
       if (c.author.id === viewer!.id) throw new AppError('conflict', 'You cannot ban yourself');
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ comments_banned_at: now() }).where('id', '=', c.author!.id).execute();
-        await trx.updateTable('comments').set({ status: 'spam', updated_at: now() })
-          .where('author_id', '=', c.author!.id).where('status', '=', 'held').execute();
+        await trx
+          .updateTable('comments')
+          .set({ status: 'spam', updated_at: now() })
+          .where('author_id', '=', c.author!.id)
+          .where('status', '=', 'held')
+          .execute();
       });
     },
   };

@@ -16,8 +16,11 @@ eachDatabase('comments', (dialect) => {
   before(async () => {
     t = await buildTestApp(dialect, { clock });
     [writer, ann, bob, cat, editor] = await Promise.all([
-      buildUser(t, { role: 'author' }), buildUser(t, { role: 'reader' }), buildUser(t, { role: 'reader' }),
-      buildUser(t, { role: 'reader' }), buildUser(t, { role: 'editor' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'editor' }),
     ]);
     for (const u of [writer, ann, bob, cat, editor]) tokens.set(u.id, await buildToken(t, u));
   });
@@ -65,7 +68,13 @@ eachDatabase('comments', (dialect) => {
     const reply = await b.postForm(`/posts/${post.slug}/comments`, { body: 'Agreed.', parentId: id });
     assert.equal(reply.status, 303);
     const thread = (await api(null, 'GET', `/api/v1/posts/${post.slug}/comments`)).json();
-    assert.deepEqual(thread.comments.map((x: { body: string; depth: number }) => [x.body, x.depth]), [['First! *Nice* post.', 0], ['Agreed.', 1]]);
+    assert.deepEqual(
+      thread.comments.map((x: { body: string; depth: number }) => [x.body, x.depth]),
+      [
+        ['First! *Nice* post.', 0],
+        ['Agreed.', 1],
+      ],
+    );
     assert.equal(thread.count, 2);
   });
 
@@ -76,7 +85,10 @@ eachDatabase('comments', (dialect) => {
     const c = await comment(cat, post.id, 'level 2', b.id);
     const d = await comment(ann, post.id, 'level 3', c.id);
     const e = await comment(bob, post.id, 'level 4', d.id);
-    assert.deepEqual([a, b, c, d, e].map((x) => x.depth), [0, 1, 2, 2, 2]);
+    assert.deepEqual(
+      [a, b, c, d, e].map((x) => x.depth),
+      [0, 1, 2, 2, 2],
+    );
     const thread = (await api(null, 'GET', `/api/v1/posts/${post.id}/comments`)).json().comments;
     assert.equal(thread[3].inReplyTo.id, c.id);
     assert.equal(thread[4].inReplyTo.id, d.id);
@@ -93,7 +105,12 @@ eachDatabase('comments', (dialect) => {
     assert.equal((await api(ann, 'POST', `/api/v1/posts/${draft.id}/comments`, { body: 'hi' })).statusCode, 404);
     const unverified = await buildUser(t, { role: 'reader' });
     await t.db.kysely.updateTable('users').set({ email_verified_at: null }).where('id', '=', unverified.id).execute();
-    const res = await t.app.inject({ method: 'POST', url: `/api/v1/posts/${post.id}/comments`, headers: { authorization: `Bearer ${await buildToken(t, unverified)}` }, payload: { body: 'hi' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/posts/${post.id}/comments`,
+      headers: { authorization: `Bearer ${await buildToken(t, unverified)}` },
+      payload: { body: 'hi' },
+    });
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().code, 'email_unverified');
   });
@@ -120,7 +137,13 @@ eachDatabase('comments', (dialect) => {
 
   test('XSS payloads in comments never become markup', async () => {
     const post = await newPost();
-    const payloads = ['<script>alert(1)</script>', '<img src=x onerror=alert(2)>', '[x](javascript:alert(3))', '<a href="javascript:alert(4)">y</a>', '"><svg onload=alert(5)>'];
+    const payloads = [
+      '<script>alert(1)</script>',
+      '<img src=x onerror=alert(2)>',
+      '[x](javascript:alert(3))',
+      '<a href="javascript:alert(4)">y</a>',
+      '"><svg onload=alert(5)>',
+    ];
     for (const p of payloads) await comment(ann, post.id, p);
     const page = (await new Client(t.app).get(`/posts/${post.slug}`)).body;
     assert.doesNotMatch(page, /<script(?! src="\/assets\/live\.js" defer><\/script>)/i);
@@ -148,11 +171,17 @@ eachDatabase('comments', (dialect) => {
     assert.equal((await api(ann, 'DELETE', `/api/v1/comments/${a.id}`)).statusCode, 204);
     assert.equal((await api(cat, 'DELETE', `/api/v1/comments/${lonely.id}`)).statusCode, 204);
     const thread = (await api(null, 'GET', `/api/v1/posts/${post.id}/comments`)).json().comments;
-    assert.deepEqual(thread.map((c: { id: number; status: string; body: string }) => [c.id, c.status, c.body]), [[a.id, 'deleted', ''], [reply.id, 'published', 'a reply']]);
+    assert.deepEqual(
+      thread.map((c: { id: number; status: string; body: string }) => [c.id, c.status, c.body]),
+      [
+        [a.id, 'deleted', ''],
+        [reply.id, 'published', 'a reply'],
+      ],
+    );
     assert.match((await new Client(t.app).get(`/posts/${post.slug}`)).body, /Comment deleted/);
   });
 
-  test('the post\'s author hides a comment; others see a placeholder or nothing', async () => {
+  test("the post's author hides a comment; others see a placeholder or nothing", async () => {
     const post = await newPost();
     const rude = await comment(ann, post.id, 'rude words');
     const w = await as(writer);
@@ -162,7 +191,7 @@ eachDatabase('comments', (dialect) => {
     assert.doesNotMatch(anon, /rude words/);
     const b = await as(bob);
     await b.get(`/posts/${post.slug}`);
-    assert.equal((await b.postForm(`/comments/${rude.id}/hide`, { hidden: '0' })).status, 403, 'only the post\'s author or a moderator');
+    assert.equal((await b.postForm(`/comments/${rude.id}/hide`, { hidden: '0' })).status, 403, "only the post's author or a moderator");
     assert.match((await w.get(`/posts/${post.slug}`)).body, /rude words/, 'the author still sees it, marked hidden');
   });
 
@@ -230,7 +259,11 @@ eachDatabase('comments', (dialect) => {
 
     await ed.get('/admin/comments');
     await ed.postForm('/admin/comments/mode', { mode: 'open' });
-    assert.equal((await api(ann, 'PATCH', `/api/v1/comments/${(await comment(ann, post.id, 'open mode')).id}`, { body: 'open mode, edited' })).json().status, 'published', 'open mode publishes edits at once');
+    assert.equal(
+      (await api(ann, 'PATCH', `/api/v1/comments/${(await comment(ann, post.id, 'open mode')).id}`, { body: 'open mode, edited' })).json().status,
+      'published',
+      'open mode publishes edits at once',
+    );
   });
 
   test('the reply form quotes only a published comment of the post it is on', async () => {

@@ -22,9 +22,18 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
     async plugin(app) {
       deps.posts.belowPost.add(async (request, post) => {
         const { items, count } = await service.thread(request.user, post);
-        return threadHtml(items, count, {
-          user: request.user, csrf: request.user ? request.csrfToken() : '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: ctx.clock.now().getTime(),
-        }, post.id);
+        return threadHtml(
+          items,
+          count,
+          {
+            user: request.user,
+            csrf: request.user ? request.csrfToken() : '',
+            postSlug: post.slug,
+            postAuthorId: post.author?.id ?? null,
+            now: ctx.clock.now().getTime(),
+          },
+          post.id,
+        );
       }, 20);
       // The queue's count in the header, for moderators: loaded before the page renders.
       const held = new WeakMap<FastifyRequest, number>();

@@ -4,7 +4,6 @@ import { sendPage } from '../../platform/http/layout.ts';
 import type { CrawlService } from './crawl.service.ts';
 import { adminLinksHtml } from './views.ts';
 
-
 /** /admin/links: broken links, redirects to update, what robots.txt keeps us from; and "check now". */
 export async function crawlRoutes(app: FastifyInstance, opts: { crawl: CrawlService }) {
   const { crawl } = opts;

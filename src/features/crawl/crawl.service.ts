@@ -29,7 +29,11 @@ export interface CrawlLimits {
 }
 
 export const DEFAULT_LIMITS: CrawlLimits = {
-  perHostConcurrency: 2, delayMs: 500, requestTimeoutMs: 10_000, runTimeoutMs: 10 * 60_000, concurrency: 8,
+  perHostConcurrency: 2,
+  delayMs: 500,
+  requestTimeoutMs: 10_000,
+  runTimeoutMs: 10 * 60_000,
+  concurrency: 8,
 };
 
 interface Log {
@@ -187,7 +191,7 @@ function createHostGates(limit: number, delayMs: number) {
   return {
     async acquire(host: string): Promise<void> {
       let g = gates.get(host);
-      if (!g) gates.set(host, g = { active: 0, waiting: [], nextAt: 0 });
+      if (!g) gates.set(host, (g = { active: 0, waiting: [], nextAt: 0 }));
       // A releasing request hands its slot straight to the next in line.
       if (g.active >= limit) await new Promise<void>((resolve) => g.waiting.push(resolve));
       else g.active++;
@@ -207,9 +211,19 @@ function createHostGates(limit: number, delayMs: number) {
 
 function toSummary(r: Selectable<CrawlTables['crawl_runs']>): RunSummary {
   return {
-    id: r.id, trigger: r.trigger, startedAt: r.started_at, finishedAt: r.finished_at,
-    links: r.links, checked: r.checked, ok: r.ok, broken: r.broken, redirects: r.redirects,
-    skipped: r.skipped, unreached: r.unreached, newBroken: r.new_broken, error: r.error,
+    id: r.id,
+    trigger: r.trigger,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    links: r.links,
+    checked: r.checked,
+    ok: r.ok,
+    broken: r.broken,
+    redirects: r.redirects,
+    skipped: r.skipped,
+    unreached: r.unreached,
+    newBroken: r.new_broken,
+    error: r.error,
   };
 }
 
@@ -233,12 +247,19 @@ export function createCrawlService(deps: CrawlDeps) {
     const found = new Map<string, Set<number>>();
     let after = 0;
     for (;;) {
-      const page = await db.selectFrom('posts').select(['id', 'body_html'])
-        .where('status', '=', 'published').where('deleted_at', 'is', null).where('id', '>', after).orderBy('id').limit(200).execute();
+      const page = await db
+        .selectFrom('posts')
+        .select(['id', 'body_html'])
+        .where('status', '=', 'published')
+        .where('deleted_at', 'is', null)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(200)
+        .execute();
       for (const p of page) {
         for (const url of outboundLinks(p.body_html, siteOrigin)) {
           let posts = found.get(url);
-          if (!posts) found.set(url, posts = new Set());
+          if (!posts) found.set(url, (posts = new Set()));
           posts.add(p.id);
         }
       }
@@ -252,10 +273,24 @@ export function createCrawlService(deps: CrawlDeps) {
       const fresh = [...found.keys()].filter((u) => !known.has(u));
       const seenAt = now();
       for (const batch of chunks(fresh, 100)) {
-        await trx.insertInto('link_checks').values(batch.map((url) => ({
-          url, host: new URL(url).hostname, state: 'pending' as const, status: null, error: null, final_url: null,
-          redirects: 0, first_seen_at: seenAt, last_checked_at: null, broken_since: null,
-        }))).onConflict((oc) => oc.column('url').doNothing()).execute();
+        await trx
+          .insertInto('link_checks')
+          .values(
+            batch.map((url) => ({
+              url,
+              host: new URL(url).hostname,
+              state: 'pending' as const,
+              status: null,
+              error: null,
+              final_url: null,
+              redirects: 0,
+              first_seen_at: seenAt,
+              last_checked_at: null,
+              broken_since: null,
+            })),
+          )
+          .onConflict((oc) => oc.column('url').doNothing())
+          .execute();
       }
       // Links no published post contains any more are forgotten (their post rows cascade).
       const gone = existing.filter((l) => !found.has(l.url)).map((l) => l.id);
@@ -265,9 +300,19 @@ export function createCrawlService(deps: CrawlDeps) {
       const want = new Set<string>();
       for (const [url, posts] of found) for (const postId of posts) want.add(`${ids.get(url)}:${postId}`);
       const have = new Set((await trx.selectFrom('link_check_posts').select(['link_id', 'post_id']).execute()).map((r) => `${r.link_id}:${r.post_id}`));
-      const pair = (k: string) => { const [link_id, post_id] = k.split(':').map(Number); return { link_id, post_id }; };
-      for (const batch of chunks([...want].filter((k) => !have.has(k)), 200)) {
-        await trx.insertInto('link_check_posts').values(batch.map(pair)).onConflict((oc) => oc.columns(['link_id', 'post_id']).doNothing()).execute();
+      const pair = (k: string) => {
+        const [link_id, post_id] = k.split(':').map(Number);
+        return { link_id, post_id };
+      };
+      for (const batch of chunks(
+        [...want].filter((k) => !have.has(k)),
+        200,
+      )) {
+        await trx
+          .insertInto('link_check_posts')
+          .values(batch.map(pair))
+          .onConflict((oc) => oc.columns(['link_id', 'post_id']).doNothing())
+          .execute();
       }
       for (const k of [...have].filter((x) => !want.has(x))) {
         const { link_id, post_id } = pair(k);
@@ -282,13 +327,26 @@ export function createCrawlService(deps: CrawlDeps) {
     const startedAt = now();
     const since = new Date(clock.now().getTime() - staleMs).toISOString();
     return db.transaction().execute(async (trx) => {
-      const busy = await trx.selectFrom('crawl_runs').select('id')
-        .where('finished_at', 'is', null).where('started_at', '>', since).executeTakeFirst();
+      const busy = await trx.selectFrom('crawl_runs').select('id').where('finished_at', 'is', null).where('started_at', '>', since).executeTakeFirst();
       if (busy) return null;
-      const row = await trx.insertInto('crawl_runs').values({
-        trigger, started_at: startedAt, finished_at: null, links: 0, checked: 0, ok: 0, broken: 0,
-        redirects: 0, skipped: 0, unreached: 0, new_broken: 0, error: null,
-      }).returning('id').executeTakeFirstOrThrow();
+      const row = await trx
+        .insertInto('crawl_runs')
+        .values({
+          trigger,
+          started_at: startedAt,
+          finished_at: null,
+          links: 0,
+          checked: 0,
+          ok: 0,
+          broken: 0,
+          redirects: 0,
+          skipped: 0,
+          unreached: 0,
+          new_broken: 0,
+          error: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       return { id: row.id, startedAt };
     });
   }
@@ -305,7 +363,10 @@ export function createCrawlService(deps: CrawlDeps) {
       await gates.acquire(host);
       try {
         return await http.request(url, {
-          method, maxBytes, maxRedirects: MAX_REDIRECTS, timeoutMs: limits.requestTimeoutMs,
+          method,
+          maxBytes,
+          maxRedirects: MAX_REDIRECTS,
+          timeoutMs: limits.requestTimeoutMs,
           headers: { 'User-Agent': userAgent, Accept: '*/*' },
         });
       } finally {
@@ -380,11 +441,19 @@ export function createCrawlService(deps: CrawlDeps) {
       counts[outcome.state === 'redirect' ? 'redirects' : outcome.state]++;
       if (outcome.state !== 'skipped') counts.checked++;
       const at = now();
-      await db.updateTable('link_checks').set({
-        state: outcome.state, status: outcome.status, error: outcome.error, final_url: outcome.finalUrl,
-        redirects: outcome.redirects, last_checked_at: at,
-        broken_since: broken ? (brokenBefore ? link.broken_since ?? at : at) : null,
-      }).where('id', '=', link.id).execute();
+      await db
+        .updateTable('link_checks')
+        .set({
+          state: outcome.state,
+          status: outcome.status,
+          error: outcome.error,
+          final_url: outcome.finalUrl,
+          redirects: outcome.redirects,
+          last_checked_at: at,
+          broken_since: broken ? (brokenBefore ? (link.broken_since ?? at) : at) : null,
+        })
+        .where('id', '=', link.id)
+        .execute();
     };
 
     let failure: unknown;
@@ -428,16 +497,32 @@ export function createCrawlService(deps: CrawlDeps) {
 
     const finishedAt = now();
     const summary: RunSummary = {
-      id: runId, trigger, startedAt, finishedAt, ...counts, newBroken: newlyBroken.length,
+      id: runId,
+      trigger,
+      startedAt,
+      finishedAt,
+      ...counts,
+      newBroken: newlyBroken.length,
       error: failure === undefined ? null : describeError(failure),
     };
     let mailed = 0;
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('crawl_runs').set({
-        finished_at: finishedAt, links: summary.links, checked: summary.checked, ok: summary.ok, broken: summary.broken,
-        redirects: summary.redirects, skipped: summary.skipped, unreached: summary.unreached,
-        new_broken: summary.newBroken, error: summary.error,
-      }).where('id', '=', runId).execute();
+      await trx
+        .updateTable('crawl_runs')
+        .set({
+          finished_at: finishedAt,
+          links: summary.links,
+          checked: summary.checked,
+          ok: summary.ok,
+          broken: summary.broken,
+          redirects: summary.redirects,
+          skipped: summary.skipped,
+          unreached: summary.unreached,
+          new_broken: summary.newBroken,
+          error: summary.error,
+        })
+        .where('id', '=', runId)
+        .execute();
       if (newlyBroken.length) mailed = await mailAdmins(trx, newlyBroken, counts.broken);
     });
     log?.info({ ...summary, mailed }, 'link check finished');
@@ -448,9 +533,13 @@ export function createCrawlService(deps: CrawlDeps) {
   async function postsOf(d: Db | Trx, linkIds: number[]): Promise<Map<number, LinkInfo['posts']>> {
     const out = new Map<number, LinkInfo['posts']>();
     for (const batch of chunks(linkIds)) {
-      const rows = await d.selectFrom('link_check_posts').innerJoin('posts', 'posts.id', 'link_check_posts.post_id')
+      const rows = await d
+        .selectFrom('link_check_posts')
+        .innerJoin('posts', 'posts.id', 'link_check_posts.post_id')
         .select(['link_check_posts.link_id', 'posts.id', 'posts.slug', 'posts.title'])
-        .where('link_check_posts.link_id', 'in', batch).orderBy('posts.id').execute();
+        .where('link_check_posts.link_id', 'in', batch)
+        .orderBy('posts.id')
+        .execute();
       for (const r of rows) {
         const list = out.get(r.link_id);
         const post = { id: r.id, slug: r.slug, title: r.title };
@@ -463,18 +552,30 @@ export function createCrawlService(deps: CrawlDeps) {
 
   /** Tells every admin about links that broke in this run, in the run's final transaction. */
   async function mailAdmins(trx: Trx, linkIds: number[], brokenThisRun: number): Promise<number> {
-    const admins = await trx.selectFrom('users').select(['email', 'display_name'])
-      .where('role', '=', 'admin').where('suspended_at', 'is', null).orderBy('id').execute();
+    const admins = await trx
+      .selectFrom('users')
+      .select(['email', 'display_name'])
+      .where('role', '=', 'admin')
+      .where('suspended_at', 'is', null)
+      .orderBy('id')
+      .execute();
     if (!admins.length) return 0;
-    const links = await trx.selectFrom('link_checks').select(['id', 'url', 'status', 'error'])
-      .where('id', 'in', linkIds.slice(0, EMAIL_LIMIT)).orderBy('url').execute();
-    const posts = await postsOf(trx, links.map((l) => l.id));
+    const links = await trx
+      .selectFrom('link_checks')
+      .select(['id', 'url', 'status', 'error'])
+      .where('id', 'in', linkIds.slice(0, EMAIL_LIMIT))
+      .orderBy('url')
+      .execute();
+    const posts = await postsOf(
+      trx,
+      links.map((l) => l.id),
+    );
     const siteName = deps.site.name();
     const n = linkIds.length;
     const paragraphs = [
       `The nightly link check found ${n} ${n === 1 ? 'link' : 'links'} that stopped working${brokenThisRun > n ? ` (${brokenThisRun} broken in all)` : ''}:`,
       ...links.map((l) => {
-        const why = l.status !== null ? `HTTP ${l.status}` : l.error ?? 'no response';
+        const why = l.status !== null ? `HTTP ${l.status}` : (l.error ?? 'no response');
         const where = (posts.get(l.id) ?? []).map((p) => `“${p.title}” (${siteUrl}/posts/${encodeURIComponent(p.slug)})`).join(', ');
         return `${l.url} — ${why} — in ${where || 'no published post'}`;
       }),
@@ -482,7 +583,10 @@ export function createCrawlService(deps: CrawlDeps) {
     ];
     const subject = `${n} new broken ${n === 1 ? 'link' : 'links'} on ${siteName}`.replace(/[\r\n]+/g, ' ').slice(0, 200);
     const content = renderEmail({
-      siteName, siteUrl, heading: subject, paragraphs,
+      siteName,
+      siteUrl,
+      heading: subject,
+      paragraphs,
       action: { label: 'See all link problems', url: `${siteUrl}/admin/links` },
       footer: 'Admins receive this when links in published posts break.',
     });
@@ -496,7 +600,9 @@ export function createCrawlService(deps: CrawlDeps) {
     if (current) return { ...current, joined: true };
     stopping = false;
     let onClaim: (ok: boolean) => void = () => {};
-    const claimed = new Promise<boolean>((resolve) => { onClaim = resolve; });
+    const claimed = new Promise<boolean>((resolve) => {
+      onClaim = resolve;
+    });
     const run = (async () => {
       const c = await claim(trigger);
       onClaim(c !== null);
@@ -504,15 +610,29 @@ export function createCrawlService(deps: CrawlDeps) {
       return execute(c.id, trigger, c.startedAt);
     })();
     run.catch(() => onClaim(false));
-    const entry = { done: run.finally(() => { if (current === entry) current = null; }), claimed };
+    const entry = {
+      done: run.finally(() => {
+        if (current === entry) current = null;
+      }),
+      claimed,
+    };
     current = entry;
     return { ...entry, joined: false };
   }
 
   function linkInfo(l: LinkRow, posts: Map<number, LinkInfo['posts']>): LinkInfo {
     return {
-      id: l.id, url: l.url, state: l.state, status: l.status, error: l.error, finalUrl: l.final_url, redirects: l.redirects,
-      firstSeenAt: l.first_seen_at, lastCheckedAt: l.last_checked_at, brokenSince: l.broken_since, posts: posts.get(l.id) ?? [],
+      id: l.id,
+      url: l.url,
+      state: l.state,
+      status: l.status,
+      error: l.error,
+      finalUrl: l.final_url,
+      redirects: l.redirects,
+      firstSeenAt: l.first_seen_at,
+      lastCheckedAt: l.last_checked_at,
+      brokenSince: l.broken_since,
+      posts: posts.get(l.id) ?? [],
     };
   }
 
@@ -551,12 +671,18 @@ export function createCrawlService(deps: CrawlDeps) {
 
     /** Broken links, redirects to update, links robots.txt keeps us from, and the last run. */
     async report(): Promise<LinkReport> {
-      const pick = (state: LinkState) => db.selectFrom('link_checks').selectAll()
-        .where('state', '=', state).orderBy('url').limit(REPORT_LIMIT).execute();
+      const pick = (state: LinkState) => db.selectFrom('link_checks').selectAll().where('state', '=', state).orderBy('url').limit(REPORT_LIMIT).execute();
       const [broken, redirects, skipped] = await Promise.all([pick('broken'), pick('redirect'), pick('skipped')]);
-      const posts = await postsOf(db, [...broken, ...redirects, ...skipped].map((l) => l.id));
+      const posts = await postsOf(
+        db,
+        [...broken, ...redirects, ...skipped].map((l) => l.id),
+      );
       const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<LinkState, number>;
-      const grouped = await db.selectFrom('link_checks').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+      const grouped = await db
+        .selectFrom('link_checks')
+        .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+        .groupBy('state')
+        .execute();
       for (const g of grouped) counts[g.state] = Number(g.n);
       const last = await db.selectFrom('crawl_runs').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
       const lastRun = last ? toSummary(last) : null;
@@ -565,7 +691,8 @@ export function createCrawlService(deps: CrawlDeps) {
         broken: broken.map((l) => linkInfo(l, posts)),
         redirects: redirects.map((l) => linkInfo(l, posts)),
         skipped: skipped.map((l) => linkInfo(l, posts)),
-        counts, lastRun,
+        counts,
+        lastRun,
         running: current !== null || (lastRun !== null && lastRun.finishedAt === null && lastRun.startedAt > staleBefore),
       };
     },

@@ -20,8 +20,15 @@ const UA = `Inkwell-LinkChecker/1.0 (+${SITE})`;
 
 test('robots.txt: the group naming us beats *, the longest rule wins, allow wins a tie', () => {
   const txt = [
-    '\uFEFF# comment', 'User-agent: *', 'Disallow: /private/', 'Allow: /private/open', 'Disallow: /*.pdf$', 'Disallow:',
-    '', 'User-agent: OtherBot', 'Disallow: /',
+    '\uFEFF# comment',
+    'User-agent: *',
+    'Disallow: /private/',
+    'Allow: /private/open',
+    'Disallow: /*.pdf$',
+    'Disallow:',
+    '',
+    'User-agent: OtherBot',
+    'Disallow: /',
     'Sitemap: https://example.com/sitemap.xml',
   ].join('\r\n');
   const r = parseRobots(txt, ['inkwell']);
@@ -34,7 +41,10 @@ test('robots.txt: the group naming us beats *, the longest rule wins, allow wins
   assert.equal(r.allows('/files/a.pdf?download=1'), true, '$ anchors at the end');
   assert.equal(r.allows('/robots.txt'), true);
 
-  const mine = parseRobots('User-agent: *\nDisallow: /\n\nUser-agent: googlebot\nUser-agent: Inkwell/2.0\nDisallow: /nope # ours\n', ['inkwell', 'inkwell-linkchecker']);
+  const mine = parseRobots('User-agent: *\nDisallow: /\n\nUser-agent: googlebot\nUser-agent: Inkwell/2.0\nDisallow: /nope # ours\n', [
+    'inkwell',
+    'inkwell-linkchecker',
+  ]);
   assert.equal(mine.allows('/page'), true, 'only our group applies once one names us');
   assert.equal(mine.allows('/nope/x'), false);
 
@@ -85,7 +95,9 @@ async function startSite(hostName: string, handle: (req: IncomingMessage, res: S
     server: createServer((req, res) => {
       inFlight++;
       site.maxInFlight = Math.max(site.maxInFlight, inFlight);
-      res.on('close', () => { inFlight--; });
+      res.on('close', () => {
+        inFlight--;
+      });
       const path = req.url ?? '/';
       site.seen.push({ method: req.method ?? '', path, ua: String(req.headers['user-agent'] ?? '') });
       handle(req, res, path.split('?')[0]);
@@ -97,10 +109,11 @@ async function startSite(hostName: string, handle: (req: IncomingMessage, res: S
       site.seen = [];
       site.maxInFlight = 0;
     },
-    close: () => new Promise<void>((resolve) => {
-      site.server.closeAllConnections();
-      site.server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        site.server.closeAllConnections();
+        site.server.close(() => resolve());
+      }),
   };
   await new Promise<void>((resolve) => site.server.listen(0, '127.0.0.1', resolve));
   site.base = `http://${hostName}:${(site.server.address() as AddressInfo).port}`;
@@ -129,7 +142,12 @@ function siteA(req: IncomingMessage, res: ServerResponse, path: string): void {
   switch (path) {
     case '/robots.txt':
       return send(res, 200, 'User-agent: *\nDisallow: /private/\nAllow: /private/open\n\nUser-agent: BadBot\nDisallow: /\n');
-    case '/ok': case '/ok3': case '/ok4': case '/ok5': case '/final': case '/private/open':
+    case '/ok':
+    case '/ok3':
+    case '/ok4':
+    case '/ok5':
+    case '/final':
+    case '/private/open':
       return later(() => send(res, 200, 'fine'));
     case '/ok2':
       return later(() => send(res, ok2Status, 'fine'));
@@ -207,14 +225,22 @@ eachDatabase('link checker', (dialect) => {
       assert.equal(res.statusCode, 201, res.body);
       posts[key] = res.json();
     };
-    await write('good', 'Good links', [
-      `[fine](${a.base}/ok) and [fine again](${a.base}/ok#section), [two](${a.base}/ok2), [open](${a.base}/private/open),`,
-      `[other host](${b.base}/b-ok), [mail](mailto:someone@example.com), [home](${SITE}/posts/elsewhere), [top](#top), [rel](/about).`,
-    ].join(' '));
-    await write('bad', 'Bad links', [
-      `[missing](${a.base}/missing) [error](${a.base}/error) [slow](${a.base}/slow) [dead](${dead})`,
-      `[gone](${b.base}/b-gone) [shared](${a.base}/ok) [ok4](${a.base}/ok4) [ok5](${a.base}/ok5)`,
-    ].join(' '));
+    await write(
+      'good',
+      'Good links',
+      [
+        `[fine](${a.base}/ok) and [fine again](${a.base}/ok#section), [two](${a.base}/ok2), [open](${a.base}/private/open),`,
+        `[other host](${b.base}/b-ok), [mail](mailto:someone@example.com), [home](${SITE}/posts/elsewhere), [top](#top), [rel](/about).`,
+      ].join(' '),
+    );
+    await write(
+      'bad',
+      'Bad links',
+      [
+        `[missing](${a.base}/missing) [error](${a.base}/error) [slow](${a.base}/slow) [dead](${dead})`,
+        `[gone](${b.base}/b-gone) [shared](${a.base}/ok) [ok4](${a.base}/ok4) [ok5](${a.base}/ok5)`,
+      ].join(' '),
+    );
     await write('moved', 'Moved & guarded', `[chain](${a.base}/r1) [head](${a.base}/head-refused) [secret](${a.base}/private/secret) [nope](${b.base}/nope)`);
     await write('draft', 'Draft', `[draft only](${a.base}/draft-only)`, 'draft');
   });
@@ -228,14 +254,29 @@ eachDatabase('link checker', (dialect) => {
   async function results() {
     const rows = await db().selectFrom('link_checks').selectAll().orderBy('url').execute();
     const pairs = await db().selectFrom('link_check_posts').select(['link_id', 'post_id']).execute();
-    return new Map(rows.map((r) => [r.url, {
-      state: r.state, status: r.status, error: r.error, finalUrl: r.final_url, redirects: r.redirects,
-      firstSeen: r.first_seen_at, lastChecked: r.last_checked_at,
-      posts: pairs.filter((p) => p.link_id === r.id).map((p) => p.post_id).sort((x, y) => x - y),
-    }]));
+    return new Map(
+      rows.map((r) => [
+        r.url,
+        {
+          state: r.state,
+          status: r.status,
+          error: r.error,
+          finalUrl: r.final_url,
+          redirects: r.redirects,
+          firstSeen: r.first_seen_at,
+          lastChecked: r.last_checked_at,
+          posts: pairs
+            .filter((p) => p.link_id === r.id)
+            .map((p) => p.post_id)
+            .sort((x, y) => x - y),
+        },
+      ]),
+    );
   }
   async function deliver() {
-    while (await t.mailer.deliverDue() > 0) { /* until drained */ }
+    while ((await t.mailer.deliverDue()) > 0) {
+      /* until drained */
+    }
   }
   const adminMail = () => smtp.messages.filter((m) => m.to.includes(admin.email));
 
@@ -244,7 +285,8 @@ eachDatabase('link checker', (dialect) => {
     b.reset();
     const summary = await crawl.run({ trigger: 'manual' });
     const r = await results();
-    const A = a.base, B = b.base;
+    const A = a.base,
+      B = b.base;
     const expect: Record<string, { state: string; status: number | null; finalUrl?: string; posts: string[] }> = {
       [`${A}/ok`]: { state: 'ok', status: 200, posts: ['good', 'bad'] },
       [`${A}/ok2`]: { state: 'ok', status: 200, posts: ['good'] },
@@ -268,7 +310,11 @@ eachDatabase('link checker', (dialect) => {
       assert.equal(got.state, e.state, url);
       assert.equal(got.status, e.status, url);
       assert.equal(got.finalUrl, e.finalUrl ?? null, url);
-      assert.deepEqual(got.posts, e.posts.map((k) => posts[k].id).sort((x, y) => x - y), url);
+      assert.deepEqual(
+        got.posts,
+        e.posts.map((k) => posts[k].id).sort((x, y) => x - y),
+        url,
+      );
       assert.ok(got.lastChecked, url);
     }
     assert.equal(r.get(`${A}/r1`)!.redirects, 2);
@@ -277,7 +323,16 @@ eachDatabase('link checker', (dialect) => {
     assert.equal(r.get(`${A}/private/secret`)!.error, 'Disallowed by robots.txt');
 
     assert.deepEqual(
-      { links: summary.links, checked: summary.checked, ok: summary.ok, broken: summary.broken, redirects: summary.redirects, skipped: summary.skipped, unreached: summary.unreached, newBroken: summary.newBroken },
+      {
+        links: summary.links,
+        checked: summary.checked,
+        ok: summary.ok,
+        broken: summary.broken,
+        redirects: summary.redirects,
+        skipped: summary.skipped,
+        unreached: summary.unreached,
+        newBroken: summary.newBroken,
+      },
       { links: 15, checked: 13, ok: 7, broken: 5, redirects: 1, skipped: 2, unreached: 0, newBroken: 5 },
     );
     const run = await db().selectFrom('crawl_runs').selectAll().where('id', '=', summary.id).executeTakeFirstOrThrow();
@@ -288,13 +343,25 @@ eachDatabase('link checker', (dialect) => {
     // What the far side saw: robots.txt once per host and run, never a disallowed path,
     // HEAD first with GET only where HEAD was refused, our User-Agent on everything.
     const all = [...a.seen, ...b.seen];
-    assert.ok(all.every((s) => s.ua === UA), JSON.stringify(all.filter((s) => s.ua !== UA)));
+    assert.ok(
+      all.every((s) => s.ua === UA),
+      JSON.stringify(all.filter((s) => s.ua !== UA)),
+    );
     assert.equal(a.seen.filter((s) => s.path === '/robots.txt').length, 1);
     assert.equal(b.seen.filter((s) => s.path === '/robots.txt').length, 1);
     assert.ok(!all.some((s) => s.path.startsWith('/private/secret') || s.path === '/nope' || s.path === '/draft-only'));
-    assert.deepEqual(a.seen.filter((s) => s.path === '/head-refused').map((s) => s.method), ['HEAD', 'GET']);
-    assert.deepEqual(a.seen.filter((s) => s.path === '/missing').map((s) => s.method), ['HEAD']);
-    assert.deepEqual(a.seen.filter((s) => ['/r1', '/r2', '/final'].includes(s.path)).map((s) => `${s.method} ${s.path}`), ['HEAD /r1', 'HEAD /r2', 'HEAD /final']);
+    assert.deepEqual(
+      a.seen.filter((s) => s.path === '/head-refused').map((s) => s.method),
+      ['HEAD', 'GET'],
+    );
+    assert.deepEqual(
+      a.seen.filter((s) => s.path === '/missing').map((s) => s.method),
+      ['HEAD'],
+    );
+    assert.deepEqual(
+      a.seen.filter((s) => ['/r1', '/r2', '/final'].includes(s.path)).map((s) => `${s.method} ${s.path}`),
+      ['HEAD /r1', 'HEAD /r2', 'HEAD /final'],
+    );
     // Per-host politeness: never more than two at a time, and the limit is what held it (not luck).
     assert.equal(a.maxInFlight, 2, 'at most two requests at a time to 127.0.0.1');
     assert.ok(b.maxInFlight <= 2);
@@ -339,12 +406,19 @@ eachDatabase('link checker', (dialect) => {
 
   test('a run that hits its time limit leaves links for the next run, which checks them first', async () => {
     const res = await t.app.inject({
-      method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` },
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { authorization: `Bearer ${token}` },
       payload: { title: 'Later', body: `[three](${a.base}/ok3)`, status: 'published' },
     });
     assert.equal(res.statusCode, 201);
     const hurried = createCrawlService({
-      db: t.db.kysely, clock: systemClock, http, mailer: t.mailer, site: { url: SITE, name: () => 'Inkwell' }, limits: { ...limits, runTimeoutMs: 0 },
+      db: t.db.kysely,
+      clock: systemClock,
+      http,
+      mailer: t.mailer,
+      site: { url: SITE, name: () => 'Inkwell' },
+      limits: { ...limits, runTimeoutMs: 0 },
     });
     const cut = await hurried.run({ trigger: 'schedule' });
     assert.equal(cut.links, 16);
@@ -365,7 +439,9 @@ eachDatabase('link checker', (dialect) => {
 
   test('links of unpublished posts are forgotten', async () => {
     const res = await t.app.inject({
-      method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` },
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { authorization: `Bearer ${token}` },
       payload: { title: 'Short-lived', body: `[five](${a.base}/ok5?only=here)`, status: 'published' },
     });
     const post = res.json() as { id: number };
@@ -401,7 +477,7 @@ eachDatabase('link checker', (dialect) => {
     assert.ok(skipped.includes(`>${a.base}/private/secret</a>`) && skipped.includes(`>${b.base}/nope</a>`));
     assert.match(page.body, /Last check/);
 
-    const runs = async () => (await db().selectFrom('crawl_runs').select(['id', 'trigger', 'finished_at']).orderBy('id').execute());
+    const runs = async () => await db().selectFrom('crawl_runs').select(['id', 'trigger', 'finished_at']).orderBy('id').execute();
     const before = (await runs()).length;
     const res = await adm.postForm('/admin/links/run', {});
     assert.equal(res.status, 303);
@@ -423,15 +499,19 @@ eachDatabase('link checker', (dialect) => {
 });
 
 eachDatabase('link checker: one run at a time', (dialect) => {
-  test('a second call joins the run going in this process; another instance\'s run is a conflict', async () => {
+  test("a second call joins the run going in this process; another instance's run is a conflict", async () => {
     const fresh = await freshDb(dialect);
     const mailer = createMailer({ db: fresh.db.kysely, clock: systemClock, from: 'Inkwell <noreply@blog.test>' });
     try {
       await prepareDatabase(fresh.db);
-      const make = () => createCrawlService({
-        db: fresh.db.kysely, clock: systemClock, mailer,
-        http: { request: () => Promise.reject(new Error('no links, so no requests')) }, site: { url: SITE, name: () => 'Inkwell' },
-      });
+      const make = () =>
+        createCrawlService({
+          db: fresh.db.kysely,
+          clock: systemClock,
+          mailer,
+          http: { request: () => Promise.reject(new Error('no links, so no requests')) },
+          site: { url: SITE, name: () => 'Inkwell' },
+        });
       const crawl = make();
       const [x, y] = await Promise.all([crawl.run(), crawl.run({ trigger: 'schedule' })]);
       assert.equal(x.id, y.id);
@@ -443,14 +523,31 @@ eachDatabase('link checker: one run at a time', (dialect) => {
 
       // Another instance's run that is still going (its row unfinished, and recent).
       const kdb = fresh.db.kysely as unknown as Kysely<Database & CrawlTables>;
-      await kdb.insertInto('crawl_runs').values({
-        trigger: 'schedule', started_at: new Date().toISOString(), finished_at: null, links: 0, checked: 0, ok: 0, broken: 0,
-        redirects: 0, skipped: 0, unreached: 0, new_broken: 0, error: null,
-      }).execute();
+      await kdb
+        .insertInto('crawl_runs')
+        .values({
+          trigger: 'schedule',
+          started_at: new Date().toISOString(),
+          finished_at: null,
+          links: 0,
+          checked: 0,
+          ok: 0,
+          broken: 0,
+          redirects: 0,
+          skipped: 0,
+          unreached: 0,
+          new_broken: 0,
+          error: null,
+        })
+        .execute();
       await assert.rejects(make().run(), { code: 'conflict' });
       assert.equal(await make().start('manual'), false);
       // One that died long ago does not block anyone.
-      await kdb.updateTable('crawl_runs').set({ started_at: new Date(Date.now() - 86_400_000).toISOString() }).where('finished_at', 'is', null).execute();
+      await kdb
+        .updateTable('crawl_runs')
+        .set({ started_at: new Date(Date.now() - 86_400_000).toISOString() })
+        .where('finished_at', 'is', null)
+        .execute();
       assert.equal((await make().run()).links, 0);
     } finally {
       await mailer.stop();

@@ -4,8 +4,16 @@ import { createCrawlService, type CrawlLimits } from './crawl.service.ts';
 
 // What other parts of Inkwell may use from the link checker.
 export {
-  createCrawlService, crawlUserAgent, outboundLinks, DEFAULT_LIMITS,
-  type CrawlService, type CrawlDeps, type CrawlLimits, type RunSummary, type LinkInfo, type LinkReport,
+  createCrawlService,
+  crawlUserAgent,
+  outboundLinks,
+  DEFAULT_LIMITS,
+  type CrawlService,
+  type CrawlDeps,
+  type CrawlLimits,
+  type RunSummary,
+  type LinkInfo,
+  type LinkReport,
 } from './crawl.service.ts';
 export { parseRobots, type RobotsRules } from './robots.ts';
 export type { CrawlTables, CrawlTrigger, LinkState, LinkChecksTable, LinkCheckPostsTable, CrawlRunsTable } from './crawl.types.ts';
@@ -20,11 +28,21 @@ export function crawlFeature(ctx: AppContext, opts: { limits?: Partial<CrawlLimi
     async plugin(app) {
       // Built here for app.log: its runs outlive the request that started them.
       const crawl = createCrawlService({
-        db: ctx.db.kysely, clock: ctx.clock, http: ctx.http, mailer: ctx.mailer, site: ctx.site, limits: opts.limits, log: app.log,
+        db: ctx.db.kysely,
+        clock: ctx.clock,
+        http: ctx.http,
+        mailer: ctx.mailer,
+        site: ctx.site,
+        limits: opts.limits,
+        log: app.log,
       });
       // The check runs in the background, so a long crawl never holds up other schedules.
-      ctx.scheduler.register('link-check', CRAWL_SCHEDULE, async () => { await crawl.start('schedule'); });
-      app.addHook('onClose', async () => { await crawl.stop(); });
+      ctx.scheduler.register('link-check', CRAWL_SCHEDULE, async () => {
+        await crawl.start('schedule');
+      });
+      app.addHook('onClose', async () => {
+        await crawl.stop();
+      });
       ctx.chrome.adminPage({ href: '/admin/links', name: 'Links', description: 'Broken and redirected links found by the nightly check', order: 80 });
       await app.register(crawlRoutes, { crawl });
     },

@@ -18,9 +18,7 @@ function whyHtml(l: LinkInfo): string {
 
 function runHtml(run: RunSummary | null, running: boolean): string {
   if (!run) return html`<p>No check has run yet.</p>`;
-  const state = run.finishedAt === null
-    ? (running ? 'running now' : 'did not finish')
-    : html`finished !${dateHtml(run.finishedAt)}`;
+  const state = run.finishedAt === null ? (running ? 'running now' : 'did not finish') : html`finished !${dateHtml(run.finishedAt)}`;
   return html`<p>Last check (${run.trigger === 'manual' ? 'started by an admin' : 'scheduled'}): started !${dateHtml(run.startedAt)}, !${state}.</p>
 <ul>
   <li>${run.links} links in published posts; ${run.checked} checked</li>

@@ -9,8 +9,17 @@ export { WEBHOOK_EVENTS, signature, type Integrations } from './integrations.ser
 export function integrationsFeature(ctx: AppContext): Feature<Integrations> {
   const { events, queue } = ctx;
   const service = createIntegrations({
-    db: ctx.db.kysely, clock: ctx.clock, queue, http: ctx.http, mailer: ctx.mailer, settings: ctx.settings, appSecret: ctx.secret,
-    siteUrl: ctx.site.url, siteName: ctx.site.name, slackFromEnv: ctx.config.slackWebhookUrl, requestTimeoutMs: ctx.outboundTimeoutMs,
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    queue,
+    http: ctx.http,
+    mailer: ctx.mailer,
+    settings: ctx.settings,
+    appSecret: ctx.secret,
+    siteUrl: ctx.site.url,
+    siteName: ctx.site.name,
+    slackFromEnv: ctx.config.slackWebhookUrl,
+    requestTimeoutMs: ctx.outboundTimeoutMs,
   });
   return {
     service,

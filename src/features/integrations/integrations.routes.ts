@@ -64,11 +64,17 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
     const errors = extra.errors ?? [];
     return html`<h1>Webhooks</h1>
 !${extra.secret ? html`<div class="flash flash-success" role="status"><p><strong>Signing secret</strong> (shown once): <code id="new-secret">${extra.secret}</code></p></div>` : ''}
-!${hooks.length ? html`<table class="dash"><thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead><tbody>
-!${hooks.map((h) => html`<tr><td><a href="/admin/webhooks/${h.id}">${h.url}</a></td><td>${h.events.join(', ')}</td>
+!${
+      hooks.length
+        ? html`<table class="dash"><thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead><tbody>
+!${hooks.map(
+            (h) => html`<tr><td><a href="/admin/webhooks/${h.id}">${h.url}</a></td><td>${h.events.join(', ')}</td>
 <td>${h.active ? (h.failingSince ? 'failing' : 'active') : `disabled${h.disabledReason ? `: ${h.disabledReason}` : ''}`}</td>
-<td><form method="post" action="/admin/webhooks/${h.id}/delete" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Delete</button></form></td></tr>`)}
-</tbody></table>` : html`<p>No webhooks yet.</p>`}
+<td><form method="post" action="/admin/webhooks/${h.id}/delete" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Delete</button></form></td></tr>`,
+          )}
+</tbody></table>`
+        : html`<p>No webhooks yet.</p>`
+    }
 <h2>Add an endpoint</h2>
 !${errorSummaryHtml(errors)}
 <form class="stacked" method="post" action="/admin/webhooks" novalidate>!${csrfField(csrf)}
@@ -92,7 +98,11 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
       return sendPage(request, reply, { title: 'Webhooks', status: 201, body: await webhooksPage(request, { secret }) });
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return sendPage(request, reply, { title: 'Webhooks', status: 422, body: await webhooksPage(request, { errors: err.errors, values: { url: String(b?.url ?? '') } }) });
+      return sendPage(request, reply, {
+        title: 'Webhooks',
+        status: 422,
+        body: await webhooksPage(request, { errors: err.errors, values: { url: String(b?.url ?? '') } }),
+      });
     }
   });
 
@@ -109,12 +119,18 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
     const rows = await integrations.deliveries(hook.id);
     const csrf = request.csrfToken();
     const body = html`<h1>Webhook deliveries</h1><p><code>${hook.url}</code> · ${hook.events.join(', ')}</p>
-!${rows.length ? html`<table class="dash"><thead><tr><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">Response</th><th scope="col">Actions</th></tr></thead><tbody>
-!${rows.map((d) => html`<tr><td><code>${d.delivery_id}</code><br>${d.event} · !${dateHtml(d.created_at)}</td>
+!${
+      rows.length
+        ? html`<table class="dash"><thead><tr><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">Response</th><th scope="col">Actions</th></tr></thead><tbody>
+!${rows.map(
+            (d) => html`<tr><td><code>${d.delivery_id}</code><br>${d.event} · !${dateHtml(d.created_at)}</td>
 <td>${d.status} (${d.attempts} attempt${d.attempts === 1 ? '' : 's'})${d.duration_ms !== null ? `, ${d.duration_ms} ms` : ''}</td>
 <td>${d.response_status ?? ''} ${d.error ?? ''}<br><small>${(d.response_excerpt ?? '').slice(0, 200)}</small></td>
-<td><form method="post" action="/admin/webhooks/deliveries/${d.id}/redeliver" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Redeliver</button></form></td></tr>`)}
-</tbody></table>` : html`<p>No deliveries yet.</p>`}
+<td><form method="post" action="/admin/webhooks/deliveries/${d.id}/redeliver" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Redeliver</button></form></td></tr>`,
+          )}
+</tbody></table>`
+        : html`<p>No deliveries yet.</p>`
+    }
 <p><a href="/admin/webhooks">← All webhooks</a></p>`;
     return sendPage(request, reply, { title: 'Webhook deliveries', body });
   });
@@ -133,11 +149,19 @@ export async function integrationsRoutes(app: FastifyInstance, opts: { integrati
     const body = html`<h1>Jobs</h1>
 <table class="dash"><thead><tr>!${Object.keys(counts).map((k) => html`<th scope="col">${k}</th>`)}</tr></thead><tbody><tr>!${Object.values(counts).map((n) => html`<td>${n}</td>`)}</tr></tbody></table>
 <h2>Failed jobs</h2>
-!${failed.length ? html`<table class="dash"><thead><tr><th scope="col">Job</th><th scope="col">Error</th><th scope="col">Actions</th></tr></thead><tbody>
-!${failed.map((j) => html`<tr><td>#${j.id} ${j.type}<br><small>${j.attempts} attempts · !${dateHtml(j.finished_at)}</small></td><td><pre style="white-space:pre-wrap;max-height:8rem;overflow:auto">${j.last_error ?? ''}</pre></td>
+!${
+      failed.length
+        ? html`<table class="dash"><thead><tr><th scope="col">Job</th><th scope="col">Error</th><th scope="col">Actions</th></tr></thead><tbody>
+!${failed.map(
+            (
+              j,
+            ) => html`<tr><td>#${j.id} ${j.type}<br><small>${j.attempts} attempts · !${dateHtml(j.finished_at)}</small></td><td><pre style="white-space:pre-wrap;max-height:8rem;overflow:auto">${j.last_error ?? ''}</pre></td>
 <td><div class="actions"><form method="post" action="/admin/jobs/${j.id}/retry" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Retry</button></form>
-<form method="post" action="/admin/jobs/${j.id}/discard" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Discard</button></form></div></td></tr>`)}
-</tbody></table>` : html`<p>No failed jobs.</p>`}`;
+<form method="post" action="/admin/jobs/${j.id}/discard" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Discard</button></form></div></td></tr>`,
+          )}
+</tbody></table>`
+        : html`<p>No failed jobs.</p>`
+    }`;
     return sendPage(request, reply, { title: 'Jobs', body });
   });
 

@@ -33,10 +33,23 @@ export interface Webhook {
   createdAt: string;
 }
 
-function toWebhook(r: { id: number; url: string; events: string; active: number; disabled_reason: string | null; failing_since: string | null; created_at: string }): Webhook {
+function toWebhook(r: {
+  id: number;
+  url: string;
+  events: string;
+  active: number;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+}): Webhook {
   return {
-    id: r.id, url: r.url, events: r.events.split(',').filter(Boolean) as WebhookEvent[], active: r.active === 1,
-    disabledReason: r.disabled_reason, failingSince: r.failing_since, createdAt: r.created_at,
+    id: r.id,
+    url: r.url,
+    events: r.events.split(',').filter(Boolean) as WebhookEvent[],
+    active: r.active === 1,
+    disabledReason: r.disabled_reason,
+    failingSince: r.failing_since,
+    createdAt: r.created_at,
   };
 }
 
@@ -46,8 +59,16 @@ function toWebhook(r: { id: number; url: string; events: string; active: number;
  * client, with the queue's retries. Slack being down never touches a request.
  */
 export function createIntegrations(deps: {
-  db: Kysely<Database>; clock: Clock; queue: Queue; http: HttpClient; mailer: Mailer; settings: Settings;
-  appSecret: string; siteUrl: string; siteName: () => string; slackFromEnv?: string;
+  db: Kysely<Database>;
+  clock: Clock;
+  queue: Queue;
+  http: HttpClient;
+  mailer: Mailer;
+  settings: Settings;
+  appSecret: string;
+  siteUrl: string;
+  siteName: () => string;
+  slackFromEnv?: string;
   /** How long a receiver may take to answer (default 10 s). */
   requestTimeoutMs?: number;
 }) {
@@ -84,29 +105,56 @@ export function createIntegrations(deps: {
   async function dataFor(trx: Transaction<Database>, event: AnyEvent): Promise<Record<string, unknown>> {
     if (event.type === 'user.created') {
       const p = event.payload;
-      const u = await trx.selectFrom('users').select(['id', 'username', 'display_name', 'email', 'role', 'created_at']).where('id', '=', p.userId).executeTakeFirst();
+      const u = await trx
+        .selectFrom('users')
+        .select(['id', 'username', 'display_name', 'email', 'role', 'created_at'])
+        .where('id', '=', p.userId)
+        .executeTakeFirst();
       return u ? { id: u.id, username: u.username, displayName: u.display_name, email: u.email, role: u.role, createdAt: u.created_at } : { id: p.userId };
     }
     if (event.type === 'post.deleted') return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
     if (event.type === 'post.published' || event.type === 'post.updated') {
       const p = event.payload;
-      const post = await trx.selectFrom('posts').leftJoin('users', 'users.id', 'posts.author_id')
+      const post = await trx
+        .selectFrom('posts')
+        .leftJoin('users', 'users.id', 'posts.author_id')
         .select(['posts.id', 'posts.slug', 'posts.title', 'posts.excerpt', 'posts.status', 'posts.published_at', 'posts.updated_at', 'users.username'])
-        .where('posts.id', '=', p.postId).executeTakeFirst();
-      return post ? {
-        id: post.id, slug: post.slug, title: post.title, excerpt: post.excerpt, status: post.status, author: post.username,
-        publishedAt: post.published_at, updatedAt: post.updated_at, url: `${deps.siteUrl}/posts/${post.slug}`,
-      } : { id: p.postId };
+        .where('posts.id', '=', p.postId)
+        .executeTakeFirst();
+      return post
+        ? {
+            id: post.id,
+            slug: post.slug,
+            title: post.title,
+            excerpt: post.excerpt,
+            status: post.status,
+            author: post.username,
+            publishedAt: post.published_at,
+            updatedAt: post.updated_at,
+            url: `${deps.siteUrl}/posts/${post.slug}`,
+          }
+        : { id: p.postId };
     }
     if (event.type === 'comment.created') {
       const p = event.payload;
-      const c = await trx.selectFrom('comments').innerJoin('posts', 'posts.id', 'comments.post_id').leftJoin('users', 'users.id', 'comments.author_id')
+      const c = await trx
+        .selectFrom('comments')
+        .innerJoin('posts', 'posts.id', 'comments.post_id')
+        .leftJoin('users', 'users.id', 'comments.author_id')
         .select(['comments.id', 'comments.body', 'comments.parent_id', 'comments.created_at', 'posts.slug', 'posts.title', 'users.username'])
-        .where('comments.id', '=', p.commentId).executeTakeFirst();
-      return c ? {
-        id: c.id, body: c.body, parentId: c.parent_id, author: c.username, createdAt: c.created_at,
-        post: { id: p.postId, slug: c.slug, title: c.title }, url: `${deps.siteUrl}/posts/${c.slug}#comment-${c.id}`,
-      } : { id: p.commentId };
+        .where('comments.id', '=', p.commentId)
+        .executeTakeFirst();
+      return c
+        ? {
+            id: c.id,
+            body: c.body,
+            parentId: c.parent_id,
+            author: c.username,
+            createdAt: c.created_at,
+            post: { id: p.postId, slug: c.slug, title: c.title },
+            url: `${deps.siteUrl}/posts/${c.slug}#comment-${c.id}`,
+          }
+        : { id: p.commentId };
     }
     return { ...event.payload };
   }
@@ -127,32 +175,57 @@ export function createIntegrations(deps: {
   }
 
   function slackText(event: string, data: Record<string, any>): string {
-    const esc = (s: unknown) => String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    if (event === 'user.created') return `:wave: New user: *${esc(data.displayName ?? data.username)}* (${esc(data.email)}) signed up on ${esc(deps.siteName())}.`;
+    const esc = (s: unknown) =>
+      String(s ?? '')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;');
+    if (event === 'user.created')
+      return `:wave: New user: *${esc(data.displayName ?? data.username)}* (${esc(data.email)}) signed up on ${esc(deps.siteName())}.`;
     if (event === 'post.published') return `:newspaper: New post: <${data.url}|${esc(data.title)}> by ${esc(data.author)}`;
-    if (event === 'comment.created') return `:speech_balloon: ${esc(data.author)} commented on <${data.url}|${esc(data.post?.title)}>: ${esc(String(data.body ?? '').slice(0, 200))}`;
+    if (event === 'comment.created')
+      return `:speech_balloon: ${esc(data.author)} commented on <${data.url}|${esc(data.post?.title)}>: ${esc(String(data.body ?? '').slice(0, 200))}`;
     return `${esc(event)} on ${esc(deps.siteName())}`;
   }
 
   async function post(url: string, body: string, headers: Record<string, string>) {
-    return http.request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, timeoutMs: deps.requestTimeoutMs ?? 10_000, maxBytes: 64 * 1024, maxRedirects: 0 });
+    return http.request(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+      timeoutMs: deps.requestTimeoutMs ?? 10_000,
+      maxBytes: 64 * 1024,
+      maxRedirects: 0,
+    });
   }
 
   const service = {
     /** Subscriber of every integration event: one job per webhook delivery, and one for Slack. */
     async onEvent(event: AnyEvent, trx: Transaction<Database>): Promise<void> {
-      const hooks = (await trx.selectFrom('webhooks').selectAll().where('active', '=', 1).execute())
-        .filter((h) => h.events.split(',').includes(event.type));
+      const hooks = (await trx.selectFrom('webhooks').selectAll().where('active', '=', 1).execute()).filter((h) => h.events.split(',').includes(event.type));
       const slack = (await slackUrl(trx)) && (await slackEvents(trx)).includes(event.type);
       if (hooks.length === 0 && !slack) return;
       const data = await dataFor(trx, event);
       const body = JSON.stringify({ id: `evt_${event.id}`, event: event.type, createdAt: event.createdAt, data });
       for (const h of hooks) {
         const deliveryId = `dlv_${randomBytes(12).toString('hex')}`;
-        await trx.insertInto('webhook_deliveries').values({
-          webhook_id: h.id, delivery_id: deliveryId, event: event.type, body, status: 'pending',
-          response_status: null, response_excerpt: null, duration_ms: null, error: null, created_at: now(), last_attempt_at: null,
-        }).onConflict((oc) => oc.column('delivery_id').doNothing()).execute();
+        await trx
+          .insertInto('webhook_deliveries')
+          .values({
+            webhook_id: h.id,
+            delivery_id: deliveryId,
+            event: event.type,
+            body,
+            status: 'pending',
+            response_status: null,
+            response_excerpt: null,
+            duration_ms: null,
+            error: null,
+            created_at: now(),
+            last_attempt_at: null,
+          })
+          .onConflict((oc) => oc.column('delivery_id').doNothing())
+          .execute();
         await queue.enqueue(trx, 'webhook.deliver', { deliveryId }, { idempotencyKey: `webhook:${event.id}:${h.id}` });
       }
       if (slack) await queue.enqueue(trx, 'slack.notify', { event: event.type, data }, { idempotencyKey: `slack:${event.id}` });
@@ -160,10 +233,23 @@ export function createIntegrations(deps: {
 
     /** Job: one signed POST of one delivery; throws (so the queue retries) unless the receiver says 2xx. */
     async deliver(deliveryId: string): Promise<void> {
-      const d = await db.selectFrom('webhook_deliveries').innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
-        .select(['webhook_deliveries.id', 'webhook_deliveries.body', 'webhook_deliveries.event', 'webhook_deliveries.status', 'webhook_deliveries.attempts',
-          'webhooks.id as hook_id', 'webhooks.url', 'webhooks.secret_enc', 'webhooks.active', 'webhooks.failing_since'])
-        .where('webhook_deliveries.delivery_id', '=', deliveryId).executeTakeFirst();
+      const d = await db
+        .selectFrom('webhook_deliveries')
+        .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
+        .select([
+          'webhook_deliveries.id',
+          'webhook_deliveries.body',
+          'webhook_deliveries.event',
+          'webhook_deliveries.status',
+          'webhook_deliveries.attempts',
+          'webhooks.id as hook_id',
+          'webhooks.url',
+          'webhooks.secret_enc',
+          'webhooks.active',
+          'webhooks.failing_since',
+        ])
+        .where('webhook_deliveries.delivery_id', '=', deliveryId)
+        .executeTakeFirst();
       if (!d || d.status === 'succeeded' || d.active !== 1) return;
       const secret = unseal(deps.appSecret, d.secret_enc);
       const t = Math.floor(clock.now().getTime() / 1000);
@@ -173,7 +259,9 @@ export function createIntegrations(deps: {
       let error: string | null = null;
       try {
         const res = await post(d.url, d.body, {
-          'inkwell-signature': signature(secret, d.body, t), 'inkwell-delivery': deliveryId, 'inkwell-event': d.event,
+          'inkwell-signature': signature(secret, d.body, t),
+          'inkwell-delivery': deliveryId,
+          'inkwell-event': d.event,
         });
         status = res.status;
         excerpt = res.body.toString('utf8').slice(0, 500);
@@ -182,10 +270,19 @@ export function createIntegrations(deps: {
         error = (e as Error).message;
       }
       const ok = error === null;
-      await db.updateTable('webhook_deliveries').set((eb) => ({
-        status: ok ? 'succeeded' : 'failed', attempts: eb('attempts', '+', 1), response_status: status, response_excerpt: excerpt,
-        duration_ms: Date.now() - started, error, last_attempt_at: now(),
-      })).where('id', '=', d.id).execute();
+      await db
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({
+          status: ok ? 'succeeded' : 'failed',
+          attempts: eb('attempts', '+', 1),
+          response_status: status,
+          response_excerpt: excerpt,
+          duration_ms: Date.now() - started,
+          error,
+          last_attempt_at: now(),
+        }))
+        .where('id', '=', d.id)
+        .execute();
       if (ok) {
         await db.updateTable('webhooks').set({ failing_since: null }).where('id', '=', d.hook_id).execute();
         return;
@@ -199,15 +296,19 @@ export function createIntegrations(deps: {
     /** Turns an endpoint off and tells every admin by email. */
     async disable(hookId: number, reason: string): Promise<void> {
       const hook = await db.selectFrom('webhooks').select(['url', 'active']).where('id', '=', hookId).executeTakeFirst();
-      if (!hook || hook.active !== 1) return;
+      if (hook?.active !== 1) return;
       const admins = await db.selectFrom('users').select(['email', 'display_name']).where('role', '=', 'admin').where('suspended_at', 'is', null).execute();
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('webhooks').set({ active: 0, disabled_reason: reason, updated_at: now() }).where('id', '=', hookId).execute();
         for (const a of admins) {
           await mailer.send(trx, {
-            to: a.email, toName: a.display_name, subject: `A webhook was disabled on ${deps.siteName()}`,
+            to: a.email,
+            toName: a.display_name,
+            subject: `A webhook was disabled on ${deps.siteName()}`,
             ...renderEmail({
-              siteName: deps.siteName(), siteUrl: deps.siteUrl, heading: 'A webhook endpoint was disabled',
+              siteName: deps.siteName(),
+              siteUrl: deps.siteUrl,
+              heading: 'A webhook endpoint was disabled',
               paragraphs: [`${hook.url} kept failing, so Inkwell stopped sending to it.`, `Last problem: ${reason}`],
               action: { label: 'Review webhooks', url: `${deps.siteUrl}/admin/webhooks` },
             }),
@@ -246,7 +347,8 @@ export function createIntegrations(deps: {
         }
       }
       const events = (Array.isArray(input.events) ? input.events : typeof input.events === 'string' ? [input.events] : ['user.created']).map(String);
-      if (events.some((e) => !['user.created', 'post.published', 'comment.created'].includes(e))) errors.push({ field: 'slackEvents', message: 'must be user.created, post.published or comment.created' });
+      if (events.some((e) => !['user.created', 'post.published', 'comment.created'].includes(e)))
+        errors.push({ field: 'slackEvents', message: 'must be user.created, post.published or comment.created' });
       assertValid(errors);
       if (url) await settings.set(SLACK_KEY, url);
       else await settings.delete(SLACK_KEY);
@@ -270,10 +372,20 @@ export function createIntegrations(deps: {
       if (typeof input.secret === 'string' && input.secret !== '' && input.secret.length < 16) {
         throw new AppError('validation_failed', undefined, [{ field: 'secret', message: 'must be at least 16 characters (or empty to generate one)' }]);
       }
-      const row = await db.insertInto('webhooks').values({
-        url: v.url!, events: v.events!.join(','), secret_enc: seal(deps.appSecret, secret), active: 1, disabled_reason: null,
-        failing_since: null, created_at: now(), updated_at: now(),
-      }).returningAll().executeTakeFirstOrThrow();
+      const row = await db
+        .insertInto('webhooks')
+        .values({
+          url: v.url!,
+          events: v.events!.join(','),
+          secret_enc: seal(deps.appSecret, secret),
+          active: 1,
+          disabled_reason: null,
+          failing_since: null,
+          created_at: now(),
+          updated_at: now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
       return { webhook: toWebhook(row), secret };
     },
 
@@ -307,10 +419,22 @@ export function createIntegrations(deps: {
       if (!d) throw new AppError('not_found', 'No such delivery');
       const deliveryId = `dlv_${randomBytes(12).toString('hex')}`;
       await db.transaction().execute(async (trx) => {
-        await trx.insertInto('webhook_deliveries').values({
-          webhook_id: d.webhook_id, delivery_id: deliveryId, event: d.event, body: d.body, status: 'pending',
-          response_status: null, response_excerpt: null, duration_ms: null, error: null, created_at: now(), last_attempt_at: null,
-        }).execute();
+        await trx
+          .insertInto('webhook_deliveries')
+          .values({
+            webhook_id: d.webhook_id,
+            delivery_id: deliveryId,
+            event: d.event,
+            body: d.body,
+            status: 'pending',
+            response_status: null,
+            response_excerpt: null,
+            duration_ms: null,
+            error: null,
+            created_at: now(),
+            last_attempt_at: null,
+          })
+          .execute();
         await queue.enqueue(trx, 'webhook.deliver', { deliveryId });
       });
     },

@@ -8,15 +8,22 @@ import { buildToken, buildUser, type TestUser } from '../../../test/support/fact
 import { startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
 import { apiRequest } from '../../../test/support/request.ts';
 
-interface Received { headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 /** A real HTTP receiver on loopback that answers what the test tells it to. */
 async function receiver() {
   const got: Received[] = [];
-  let answer: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_q, s) => { s.writeHead(200).end('ok'); };
+  let answer: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_q, s) => {
+    s.writeHead(200).end('ok');
+  };
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       got.push({ headers: req.headers, body });
       answer(req, res);
@@ -25,9 +32,17 @@ async function receiver() {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}/hook`, got, port,
-    answerWith(fn: typeof answer) { answer = fn; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url: `http://127.0.0.1:${port}/hook`,
+    got,
+    port,
+    answerWith(fn: typeof answer) {
+      answer = fn;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -105,8 +120,9 @@ eachDatabase('Slack and webhooks', (dialect) => {
     let mode: 'down' | 'slow' | 'ok' = 'down';
     hook.answerWith((_q, res) => {
       if (mode === 'down') res.writeHead(500).end('nope');
-      else if (mode === 'slow') { /* never answers: only the client's deadline ends it */ }
-      else res.writeHead(200).end('thanks');
+      else if (mode === 'slow') {
+        /* never answers: only the client's deadline ends it */
+      } else res.writeHead(200).end('thanks');
     });
     await api('PATCH', '/api/v1/webhooks/1', { events: ['post.published'] });
     await api('POST', '/api/v1/posts', { title: 'Retry me', body: 'x', status: 'published' });
@@ -163,8 +179,15 @@ eachDatabase('Slack and webhooks', (dialect) => {
     assert.equal(res.status, 422);
     assert.doesNotMatch(res.body, /&lt;(ul|li)&gt;/, 'no escaped list markup');
     assert.match(res.body, /<form class="stacked" method="post" action="\/admin\/integrations\/slack">/, 'the form, not an error page');
-    assert.match(res.body, /<div class="error-summary" role="alert">[\s\S]*<li><a href="#slackUrl">Slack webhook URL must be the https:\/\/ incoming-webhook URL/);
-    assert.match(res.body, /<input type="text" id="slackUrl" name="slackUrl" aria-invalid="true"[^>]* value="ftp:\/\/hooks\.example\.test\/&#60;b&#62;nope&#60;\/b&#62;">/, 'what was typed is kept (escaped)');
+    assert.match(
+      res.body,
+      /<div class="error-summary" role="alert">[\s\S]*<li><a href="#slackUrl">Slack webhook URL must be the https:\/\/ incoming-webhook URL/,
+    );
+    assert.match(
+      res.body,
+      /<input type="text" id="slackUrl" name="slackUrl" aria-invalid="true"[^>]* value="ftp:\/\/hooks\.example\.test\/&#60;b&#62;nope&#60;\/b&#62;">/,
+      'what was typed is kept (escaped)',
+    );
     assert.match(res.body, /value="post\.published" checked/);
     assert.doesNotMatch(res.body, /value="user\.created" checked/);
     assert.doesNotMatch((await ad.get('/admin/integrations')).body, /nope/, 'nothing was saved');
@@ -188,7 +211,11 @@ eachDatabase('Slack and webhooks', (dialect) => {
     await ad.get('/admin/integrations');
     assert.equal((await ad.postForm('/admin/integrations/slack', { slackUrl: slack.url, slackEvents: 'user.created' })).status, 303);
 
-    const signup = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { email: 'new.person@example.test', username: 'newperson', password: 'a good long password' } });
+    const signup = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { email: 'new.person@example.test', username: 'newperson', password: 'a good long password' },
+    });
     assert.equal(signup.statusCode, 201);
     await settle();
     assert.equal(slack.got.length, 1);
@@ -196,7 +223,11 @@ eachDatabase('Slack and webhooks', (dialect) => {
     assert.match(msg.text, /New user: \*newperson\* \(new\.person@example\.test\) signed up/);
 
     slack.answerWith((_q, res) => res.writeHead(503).end('slack is down'));
-    const second = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { email: 'another@example.test', username: 'another', password: 'a good long password' } });
+    const second = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { email: 'another@example.test', username: 'another', password: 'a good long password' },
+    });
     assert.equal(second.statusCode, 201);
     assert.equal(slack.got.length, 1, 'the sign-up answered before anything was sent to Slack: it did not wait for it');
     await settle();
@@ -214,7 +245,7 @@ eachDatabase('Slack and webhooks', (dialect) => {
     const bad = await api('POST', '/api/v1/posts', { title: 'Past', body: 'x', status: 'scheduled', publishedAt: '2000-01-01T00:00:00Z' });
     assert.equal(bad.statusCode, 422);
     assert.equal(bad.json().errors[0].field, 'publishedAt');
-    const post = (await api('POST', '/api/v1/posts', { title: 'Tomorrow\'s news', body: 'x', status: 'scheduled', publishedAt: at })).json();
+    const post = (await api('POST', '/api/v1/posts', { title: "Tomorrow's news", body: 'x', status: 'scheduled', publishedAt: at })).json();
     assert.equal(post.status, 'scheduled');
     assert.equal(post.publishedAt, at);
     assert.equal((await t.app.inject({ url: `/api/v1/posts/${post.id}` })).statusCode, 404, 'not public yet');
@@ -230,7 +261,10 @@ eachDatabase('Slack and webhooks', (dialect) => {
     assert.equal(live.json().status, 'published');
     assert.equal(live.json().publishedAt, at);
     await settle();
-    assert.ok(hook.got.some((d) => JSON.parse(d.body).data.id === post.id), 'post.published went out');
+    assert.ok(
+      hook.got.some((d) => JSON.parse(d.body).data.id === post.id),
+      'post.published went out',
+    );
   });
 
   test('/admin/jobs shows counts and failed jobs; admins retry them', async () => {

@@ -31,10 +31,12 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
     service,
     async plugin(app) {
       queue.define<{ id: string }>('media.variants', { handler: (p) => service.makeVariants(p.id) });
-      scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => { await service.removeUnused(); });
+      scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => {
+        await service.removeUnused();
+      });
       ctx.chrome.add('nav', {
         order: 25,
-        render: (request) => request.user && request.user.role !== 'reader' ? html`<a href="/admin/media">Media</a>` : '',
+        render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/admin/media">Media</a>` : ''),
       });
       ctx.chrome.adminPage({ href: '/admin/media', name: 'Media', description: 'Uploaded images: alt text, where each is used, delete', order: 15 });
       // Limits are given per request in receiveUpload; multipart is only parsed there.

@@ -36,9 +36,13 @@ after(async () => {
 
 test('upload through /admin/media without JavaScript; the image shown has no location', { skip: skipBrowser }, async () => {
   const photo = join(dir, 'beach photo.jpg');
-  writeFileSync(photo, await sharp({ create: { width: 500, height: 300, channels: 3, background: '#3a7' } })
-    .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2400/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 21/1 300/100' } })
-    .jpeg().toBuffer());
+  writeFileSync(
+    photo,
+    await sharp({ create: { width: 500, height: 300, channels: 3, background: '#3a7' } })
+      .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2400/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 21/1 300/100' } })
+      .jpeg()
+      .toBuffer(),
+  );
   const context = await browser!.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(`${base}/login`);
@@ -48,7 +52,10 @@ test('upload through /admin/media without JavaScript; the image shown has no loc
   await page.goto(`${base}/admin/media`);
 
   await page.getByLabel(/^Image/).setInputFiles(photo);
-  await page.getByLabel(/^Alt text/).first().fill('Green sea');
+  await page
+    .getByLabel(/^Alt text/)
+    .first()
+    .fill('Green sea');
   await page.getByRole('button', { name: 'Upload' }).click();
   await page.waitForURL(`${base}/admin/media`);
   assert.match(await page.locator('.flash').innerText(), /Uploaded beach photo\.jpg/);

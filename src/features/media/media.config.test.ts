@@ -5,7 +5,13 @@ import { ConfigError, loadConfig } from '../../config.ts';
 test('media settings: defaults beside the SQLite file, local disk, 20 MB, 50 megapixels, no quota', () => {
   const c = loadConfig({ DATABASE_URL: 'sqlite:./blog/inkwell.db' }).media;
   assert.deepEqual(c, {
-    dir: './blog/media', s3: null, publicUrl: null, maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000, quotaBytes: null, keepOriginals: false,
+    dir: './blog/media',
+    s3: null,
+    publicUrl: null,
+    maxBytes: 20 * 1024 * 1024,
+    maxPixels: 50_000_000,
+    quotaBytes: null,
+    keepOriginals: false,
   });
   assert.equal(loadConfig({}).media.dir, './data/media');
   assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@db/x' }).media.dir, './data/media');
@@ -14,10 +20,24 @@ test('media settings: defaults beside the SQLite file, local disk, 20 MB, 50 meg
 
 test('media settings: S3, public URL, limits and quota are read and checked', () => {
   const c = loadConfig({
-    MEDIA_S3_BUCKET: 'blog-media', MEDIA_S3_ENDPOINT: 'http://127.0.0.1:9000', MEDIA_S3_ACCESS_KEY_ID: 'k', MEDIA_S3_SECRET_ACCESS_KEY: 's',
-    MEDIA_PUBLIC_URL: 'https://cdn.example.com/media/', MEDIA_MAX_BYTES: '52428800', MEDIA_MAX_MEGAPIXELS: '100', MEDIA_QUOTA_MB: '500', MEDIA_KEEP_ORIGINALS: '1',
+    MEDIA_S3_BUCKET: 'blog-media',
+    MEDIA_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    MEDIA_S3_ACCESS_KEY_ID: 'k',
+    MEDIA_S3_SECRET_ACCESS_KEY: 's',
+    MEDIA_PUBLIC_URL: 'https://cdn.example.com/media/',
+    MEDIA_MAX_BYTES: '52428800',
+    MEDIA_MAX_MEGAPIXELS: '100',
+    MEDIA_QUOTA_MB: '500',
+    MEDIA_KEEP_ORIGINALS: '1',
   }).media;
-  assert.deepEqual(c.s3, { bucket: 'blog-media', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', accessKeyId: 'k', secretAccessKey: 's', forcePathStyle: true });
+  assert.deepEqual(c.s3, {
+    bucket: 'blog-media',
+    endpoint: 'http://127.0.0.1:9000',
+    region: 'us-east-1',
+    accessKeyId: 'k',
+    secretAccessKey: 's',
+    forcePathStyle: true,
+  });
   assert.equal(c.publicUrl, 'https://cdn.example.com/media');
   assert.equal(c.maxBytes, 52428800);
   assert.equal(c.maxPixels, 100_000_000);
@@ -35,5 +55,10 @@ test('media settings: S3, public URL, limits and quota are read and checked', ()
     [{ MEDIA_QUOTA_MB: '-1' }, /MEDIA_QUOTA_MB must be a whole number/],
     [{ MEDIA_KEEP_ORIGINALS: 'yes' }, /MEDIA_KEEP_ORIGINALS must be 1 or 0/],
   ];
-  for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
+  for (const [env, message] of bad)
+    assert.throws(
+      () => loadConfig(env),
+      (e) => e instanceof ConfigError && message.test(e.message),
+      JSON.stringify(env),
+    );
 });

@@ -38,41 +38,47 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaService; storage: MediaStorage; maxBytes: number; siteUrl: string }) {
   const { media, storage } = opts;
 
-  app.get<{ Params: { key: string } }>('/media/:key', {
-    // After the shared caching hook: a stored file is the same for everyone and never changes.
-    onSend: async (_request, reply, payload) => {
-      if (reply.statusCode < 400) {
-        reply.header('cache-control', IMMUTABLE);
-        reply.removeHeader('vary');
-      }
-      return payload;
+  app.get<{ Params: { key: string } }>(
+    '/media/:key',
+    {
+      // After the shared caching hook: a stored file is the same for everyone and never changes.
+      onSend: async (_request, reply, payload) => {
+        if (reply.statusCode < 400) {
+          reply.header('cache-control', IMMUTABLE);
+          reply.removeHeader('vary');
+        }
+        return payload;
+      },
     },
-  }, async (request, reply) => {
-    const { key } = request.params;
-    const found = KEY.test(key) ? await media.lookupKey(key) : null;
-    if (!found) throw new AppError('not_found', 'No such media file');
-    // Keys are content-hashed, so the key names the bytes.
-    const etag = `"${key.replace(/\.[a-z0-9]+$/, '')}"`;
-    reply.header('etag', etag).header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff')
-      .header('content-type', contentTypeOf(key));
-    const inm = request.headers['if-none-match'];
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
-      return reply.code(304).send();
-    }
-    const ifRange = request.headers['if-range'];
-    const range = ifRange && ifRange !== etag ? null : parseRange(request.headers.range, found.bytes);
-    if (range === 'unsatisfiable') {
-      return reply.code(416).header('content-range', `bytes */${found.bytes}`).type('text/plain').send('Range Not Satisfiable');
-    }
-    const got = await storage.get(key, range ?? undefined);
-    if (!got) throw new AppError('not_found', 'No such media file');
-    if (range) {
-      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${got.bytes}`).header('content-length', range.end - range.start + 1);
-    } else {
-      reply.header('content-length', got.bytes);
-    }
-    return reply.send(got.stream);
-  });
+    async (request, reply) => {
+      const { key } = request.params;
+      const found = KEY.test(key) ? await media.lookupKey(key) : null;
+      if (!found) throw new AppError('not_found', 'No such media file');
+      // Keys are content-hashed, so the key names the bytes.
+      const etag = `"${key.replace(/\.[a-z0-9]+$/, '')}"`;
+      reply.header('etag', etag).header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff').header('content-type', contentTypeOf(key));
+      const inm = request.headers['if-none-match'];
+      if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+        return reply.code(304).send();
+      }
+      const ifRange = request.headers['if-range'];
+      const range = ifRange && ifRange !== etag ? null : parseRange(request.headers.range, found.bytes);
+      if (range === 'unsatisfiable') {
+        return reply.code(416).header('content-range', `bytes */${found.bytes}`).type('text/plain').send('Range Not Satisfiable');
+      }
+      const got = await storage.get(key, range ?? undefined);
+      if (!got) throw new AppError('not_found', 'No such media file');
+      if (range) {
+        reply
+          .code(206)
+          .header('content-range', `bytes ${range.start}-${range.end}/${got.bytes}`)
+          .header('content-length', range.end - range.start + 1);
+      } else {
+        reply.header('content-length', got.bytes);
+      }
+      return reply.send(got.stream);
+    },
+  );
 
   function requireWriter(request: FastifyRequest): CurrentUser {
     const user = requireUser(request);
@@ -81,9 +87,13 @@ export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaServ
   }
 
   async function showLibrary(request: FastifyRequest, reply: FastifyReply, user: CurrentUser, form: { error?: string; alt?: string; status?: number } = {}) {
-    const page = await media.list({ limit: 60, before: typeof (request.query as { before?: unknown }).before === 'string' ? (request.query as { before: string }).before : undefined });
+    const page = await media.list({
+      limit: 60,
+      before: typeof (request.query as { before?: unknown }).before === 'string' ? (request.query as { before: string }).before : undefined,
+    });
     return sendPage(request, reply, {
-      title: 'Media', status: form.status,
+      title: 'Media',
+      status: form.status,
       body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form, opts.siteUrl),
     });
   }
@@ -141,21 +151,33 @@ function thumbOf(m: Media): string {
 const onPage = (url: string, siteUrl: string) => (url.startsWith(`${siteUrl}/media/`) ? url.slice(siteUrl.length) : url);
 
 /** The library page: the upload form, then every image with its alt text and a delete button. */
-function libraryHtml(items: Media[], next: string | null, user: CurrentUser, csrf: string, maxBytes: number, form: { error?: string; alt?: string }, siteUrl: string): string {
+function libraryHtml(
+  items: Media[],
+  next: string | null,
+  user: CurrentUser,
+  csrf: string,
+  maxBytes: number,
+  form: { error?: string; alt?: string },
+  siteUrl: string,
+): string {
   const grid = items.length
     ? html`<ul class="media-grid" id="media">!${items.map((m) => {
-      const mine = canManageMedia(user, m.uploader?.id ?? null);
-      return html`<li id="media-${m.id}"><figure>
+        const mine = canManageMedia(user, m.uploader?.id ?? null);
+        return html`<li id="media-${m.id}"><figure>
   <a href="${onPage(m.url, siteUrl)}"><img src="${onPage(thumbOf(m), siteUrl)}" width="${m.width}" height="${m.height}" alt="${m.alt}" loading="lazy" style="max-width:100%;height:auto"></a>
   <figcaption>${m.originalName} · ${m.width}×${m.height} · ${formatBytes(m.bytes)}!${m.uploader ? html` · ${m.uploader.username}` : ''}!${m.variantsReady ? '' : ' · variants pending'}</figcaption>
 </figure>
-!${mine ? html`<form method="post" action="/admin/media/${m.id}">!${csrfField(csrf)}
+!${
+          mine
+            ? html`<form method="post" action="/admin/media/${m.id}">!${csrfField(csrf)}
   <label for="alt-${m.id}">Alt text</label>
   <input id="alt-${m.id}" name="alt" value="${m.alt}" maxlength="${LIMITS.alt}">
   <button type="submit">Save</button></form>
-<form method="post" action="/admin/media/${m.id}/delete" class="inline">!${csrfField(csrf)}<button type="submit">Delete</button></form>` : html`<p>Alt text: ${m.alt || '(none)'}</p>`}
+<form method="post" action="/admin/media/${m.id}/delete" class="inline">!${csrfField(csrf)}<button type="submit">Delete</button></form>`
+            : html`<p>Alt text: ${m.alt || '(none)'}</p>`
+        }
 </li>`;
-    })}</ul>!${next ? html`<p><a href="/admin/media?before=${next}">Older images</a></p>` : ''}`
+      })}</ul>!${next ? html`<p><a href="/admin/media?before=${next}">Older images</a></p>` : ''}`
     : html`<p>No images yet.</p>`;
   return html`<h1>Media</h1>
 <section aria-labelledby="upload-h"><h2 id="upload-h">Upload an image</h2>

@@ -11,7 +11,16 @@ import type { CurrentUser } from '../../platform/http/sessions.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
 import type { Clock } from '../../lib/clock.ts';
 import {
-  ACCEPTED, cleanImage, createGate, decodeForVariants, EXT_OF_FORMAT, makeVariant, placeholderOf, planVariants, sha256File, sniff,
+  ACCEPTED,
+  cleanImage,
+  createGate,
+  decodeForVariants,
+  EXT_OF_FORMAT,
+  makeVariant,
+  placeholderOf,
+  planVariants,
+  sha256File,
+  sniff,
 } from './media.images.ts';
 import { canManageMedia } from './media.policy.ts';
 import type { MediaStorage } from './media.storage.ts';
@@ -70,7 +79,11 @@ type Row = Selectable<MediaTable> & { username: string | null };
 export function safeName(raw: string | undefined): string {
   const last = (raw ?? '').split(/[/\\]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const clean = last.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim().slice(0, LIMITS.name);
+  const clean = last
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, LIMITS.name);
   return clean || 'upload';
 }
 
@@ -97,17 +110,38 @@ export function createMediaService(deps: MediaDeps) {
 
   async function present(rows: Row[]): Promise<Media[]> {
     if (!rows.length) return [];
-    const variants = await db.selectFrom('media_variants').selectAll().where('media_id', 'in', rows.map((r) => r.id))
-      .orderBy('media_id').orderBy('width').orderBy('format').execute();
+    const variants = await db
+      .selectFrom('media_variants')
+      .selectAll()
+      .where(
+        'media_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('media_id')
+      .orderBy('width')
+      .orderBy('format')
+      .execute();
     const byMedia = new Map<string, Selectable<MediaVariantsTable>[]>();
     for (const v of variants) byMedia.set(v.media_id, [...(byMedia.get(v.media_id) ?? []), v]);
     return rows.map((r) => ({
-      id: r.id, url: urlOf(r.storage_key), mime: r.mime, width: r.width, height: r.height, bytes: Number(r.bytes), animated: !!r.animated,
-      originalName: r.original_name, alt: r.alt, caption: r.caption, credit: r.credit, placeholder: r.placeholder,
+      id: r.id,
+      url: urlOf(r.storage_key),
+      mime: r.mime,
+      width: r.width,
+      height: r.height,
+      bytes: Number(r.bytes),
+      animated: !!r.animated,
+      originalName: r.original_name,
+      alt: r.alt,
+      caption: r.caption,
+      credit: r.credit,
+      placeholder: r.placeholder,
       uploader: r.owner_id !== null && r.username !== null ? { id: r.owner_id, username: r.username } : null,
       variants: (byMedia.get(r.id) ?? []).map((v) => ({ url: urlOf(v.storage_key), width: v.width, height: v.height, format: v.format })),
       variantsReady: r.variants_ready_at !== null,
-      createdAt: r.created_at, updatedAt: r.updated_at,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
     }));
   }
 
@@ -158,11 +192,16 @@ export function createMediaService(deps: MediaDeps) {
         const cleanPath = join(work, `clean.${ext}`);
         const img = await gate(() => cleanImage(file.path, cleanPath, mime, config.maxPixels));
         if (config.quotaBytes !== null && user.role !== 'admin') {
-          const used = await db.selectFrom('media').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('used'))
-            .where('owner_id', '=', user.id).executeTakeFirstOrThrow();
+          const used = await db
+            .selectFrom('media')
+            .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('used'))
+            .where('owner_id', '=', user.id)
+            .executeTakeFirstOrThrow();
           if (Number(used.used) + img.bytes > config.quotaBytes) {
-            throw new AppError('payload_too_large',
-              `This upload would take you over your storage quota of ${Math.round(config.quotaBytes / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(Number(used.used) / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`);
+            throw new AppError(
+              'payload_too_large',
+              `This upload would take you over your storage quota of ${Math.round(config.quotaBytes / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(Number(used.used) / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`,
+            );
           }
         }
         const placeholder = await gate(() => placeholderOf(cleanPath));
@@ -178,11 +217,29 @@ export function createMediaService(deps: MediaDeps) {
         }
         const now = iso();
         await db.transaction().execute(async (trx) => {
-          await trx.insertInto('media').values({
-            id, owner_id: user.id, original_name: safeName(file.name), mime, bytes: img.bytes, width: img.width, height: img.height,
-            animated: img.animated ? 1 : 0, hash: img.hash, storage_key: key, original_key: originalKey,
-            alt: '', caption: '', credit: '', placeholder, variants_ready_at: null, created_at: now, updated_at: now,
-          }).execute();
+          await trx
+            .insertInto('media')
+            .values({
+              id,
+              owner_id: user.id,
+              original_name: safeName(file.name),
+              mime,
+              bytes: img.bytes,
+              width: img.width,
+              height: img.height,
+              animated: img.animated ? 1 : 0,
+              hash: img.hash,
+              storage_key: key,
+              original_key: originalKey,
+              alt: '',
+              caption: '',
+              credit: '',
+              placeholder,
+              variants_ready_at: null,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
           await queue.enqueue(trx, 'media.variants', { id });
         });
         stored.length = 0;
@@ -197,14 +254,16 @@ export function createMediaService(deps: MediaDeps) {
     async makeVariants(id: string): Promise<void> {
       const row = await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return;
-      const have = new Set((await db.selectFrom('media_variants').select(['width', 'format']).where('media_id', '=', id).execute()).map((v) => `${v.width}:${v.format}`));
+      const have = new Set(
+        (await db.selectFrom('media_variants').select(['width', 'format']).where('media_id', '=', id).execute()).map((v) => `${v.width}:${v.format}`),
+      );
       const master = await storage.get(row.storage_key);
       if (!master) throw new Error(`media ${id}: stored file ${row.storage_key} is missing`);
       const work = await mkdtemp(join(tmpdir(), 'inkwell-variants-'));
       try {
         const cleanPath = join(work, row.storage_key);
         await writeFile(cleanPath, master.stream);
-        const plan = planVariants({ width: row.width, animated: !!row.animated, hasAlpha: row.mime !== 'image/jpeg' && await hasAlpha(cleanPath) });
+        const plan = planVariants({ width: row.width, animated: !!row.animated, hasAlpha: row.mime !== 'image/jpeg' && (await hasAlpha(cleanPath)) });
         const todo = plan.filter((p) => !have.has(`${p.width}:${p.format}`));
         const source = row.animated || !todo.length ? cleanPath : await gate(() => decodeForVariants(cleanPath, Math.max(...todo.map((p) => p.width))));
         for (const p of todo) {
@@ -214,9 +273,19 @@ export function createMediaService(deps: MediaDeps) {
           const tmp = join(work, key);
           await writeFile(tmp, out.data);
           await storage.put(key, { path: tmp }, `image/${p.format}`);
-          await db.insertInto('media_variants').values({
-            media_id: id, width: out.width, height: out.height, format: p.format, storage_key: key, bytes: out.data.length, created_at: iso(),
-          }).onConflict((oc) => oc.doNothing()).execute();
+          await db
+            .insertInto('media_variants')
+            .values({
+              media_id: id,
+              width: out.width,
+              height: out.height,
+              format: p.format,
+              storage_key: key,
+              bytes: out.data.length,
+              created_at: iso(),
+            })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
           await rm(tmp, { force: true });
         }
         await db.updateTable('media').set({ variants_ready_at: iso() }).where('id', '=', id).execute();
@@ -232,7 +301,10 @@ export function createMediaService(deps: MediaDeps) {
 
     /** The library, newest first, optionally one uploader's (by username), with a cursor for the next page. */
     async list(opts: { uploader?: string; before?: string; limit: number }): Promise<{ items: Media[]; nextCursor: string | null }> {
-      let q = select().orderBy('media.created_at', 'desc').orderBy('media.id', 'desc').limit(opts.limit + 1);
+      let q = select()
+        .orderBy('media.created_at', 'desc')
+        .orderBy('media.id', 'desc')
+        .limit(opts.limit + 1);
       if (opts.uploader !== undefined) q = q.where('users.username', '=', opts.uploader);
       if (opts.before !== undefined) {
         const c = decodeMediaCursor(opts.before);
@@ -258,7 +330,11 @@ export function createMediaService(deps: MediaDeps) {
       assertValid(errors);
       const set: Partial<Record<'alt' | 'caption' | 'credit', string>> = {};
       for (const f of ['alt', 'caption', 'credit'] as const) if (patch[f] !== undefined) set[f] = patch[f]!.trim();
-      await db.updateTable('media').set({ ...set, updated_at: iso() }).where('id', '=', id).execute();
+      await db
+        .updateTable('media')
+        .set({ ...set, updated_at: iso() })
+        .where('id', '=', id)
+        .execute();
       return service.get(id);
     },
 
@@ -268,15 +344,19 @@ export function createMediaService(deps: MediaDeps) {
       if (!canManageMedia(user, row.owner_id)) throw new AppError('forbidden', 'Only the uploader, editors and admins may delete this image');
       const uses = (await usesOf([id])).get(id) ?? [];
       if (uses.length) {
-        throw new AppError('conflict', `This image is still used in: ${uses.map((u) => `${u.kind} "${u.title}" (${u.url})`).join(', ')}. Remove it there first.`);
+        throw new AppError(
+          'conflict',
+          `This image is still used in: ${uses.map((u) => `${u.kind} "${u.title}" (${u.url})`).join(', ')}. Remove it there first.`,
+        );
       }
       await remove(row);
     },
 
     /** The row behind a served key (the cleaned image or a variant), for /media/:key. */
     async lookupKey(key: string): Promise<{ bytes: number } | null> {
-      const m = await db.selectFrom('media').select('bytes').where('storage_key', '=', key).executeTakeFirst()
-        ?? await db.selectFrom('media_variants').select('bytes').where('storage_key', '=', key).executeTakeFirst();
+      const m =
+        (await db.selectFrom('media').select('bytes').where('storage_key', '=', key).executeTakeFirst()) ??
+        (await db.selectFrom('media_variants').select('bytes').where('storage_key', '=', key).executeTakeFirst());
       return m ? { bytes: Number(m.bytes) } : null;
     },
 
@@ -316,13 +396,20 @@ function postsMentioning(db: Kysely<Database>): MediaReferenceSource {
     const out = new Map<string, MediaUse[]>();
     if (!ids.length) return out;
     // One pass over the posts for the whole batch. Ids are [A-Za-z0-9]: no LIKE wildcards to escape.
-    const posts = await db.selectFrom('posts').select(['title', 'slug', 'body', 'deleted_at'])
-      .where((eb) => eb.or(ids.map((id) => eb('body', 'like', `%${id}%`)))).execute();
+    const posts = await db
+      .selectFrom('posts')
+      .select(['title', 'slug', 'body', 'deleted_at'])
+      .where((eb) => eb.or(ids.map((id) => eb('body', 'like', `%${id}%`))))
+      .execute();
     for (const id of ids) {
       // A post in the trash may be restored, so its images stay until it is gone for good.
-      const uses = posts.filter((p) => p.body.includes(id)).map((p) => p.deleted_at
-        ? { kind: 'post', title: `${p.title} (in the trash)`, url: '/admin/posts/trash' }
-        : { kind: 'post', title: p.title, url: `/posts/${p.slug}` });
+      const uses = posts
+        .filter((p) => p.body.includes(id))
+        .map((p) =>
+          p.deleted_at
+            ? { kind: 'post', title: `${p.title} (in the trash)`, url: '/admin/posts/trash' }
+            : { kind: 'post', title: p.title, url: `/posts/${p.slug}` },
+        );
       if (uses.length) out.set(id, uses);
     }
     return out;

@@ -86,7 +86,13 @@ storageContract('local disk', async () => {
 storageContract('S3 protocol (s3rver)', async () => {
   const s3 = await startS3Server();
   const storage = createS3Storage({ ...s3.options, publicUrl: null });
-  return { storage, close: async () => { storage.client.destroy(); await s3.close(); } };
+  return {
+    storage,
+    close: async () => {
+      storage.client.destroy();
+      await s3.close();
+    },
+  };
 });
 
 test('public URLs: none by default; MEDIA_PUBLIC_URL joined with the key', () => {

@@ -3,10 +3,17 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client, S3ServiceException,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { MediaConfig } from '../../config.ts';
 
@@ -103,16 +110,21 @@ export function createLocalStorage(opts: { dir: string; publicUrl?: string | nul
 /** Objects in an S3-compatible bucket (AWS, MinIO, R2, ...), through the AWS SDK. */
 export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicUrl?: string | null }): MediaStorage & { client: S3Client } {
   const client = new S3Client({
-    region: opts.region, endpoint: opts.endpoint, forcePathStyle: opts.forcePathStyle,
+    region: opts.region,
+    endpoint: opts.endpoint,
+    forcePathStyle: opts.forcePathStyle,
     // The SDK's default since 2025 sends bodies aws-chunked with trailing checksums, which
     // many S3-compatible servers store verbatim (chunk headers inside the file); plain
     // bodies with Content-Length work everywhere.
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
     credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
   });
   const Bucket = opts.bucket;
-  const isMissing = (e: unknown) => e instanceof NoSuchKey || e instanceof NotFound
-    || (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound'));
+  const isMissing = (e: unknown) =>
+    e instanceof NoSuchKey ||
+    e instanceof NotFound ||
+    (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound'));
   return {
     client,
     async put(key, from, contentType) {
@@ -127,10 +139,16 @@ export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicU
       const path = 'path' in from ? from.path : temp!;
       try {
         const size = (await stat(path)).size;
-        await client.send(new PutObjectCommand({
-          Bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType,
-          CacheControl: 'public, max-age=31536000, immutable',
-        }));
+        await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: createReadStream(path),
+            ContentLength: size,
+            ContentType: contentType,
+            CacheControl: 'public, max-age=31536000, immutable',
+          }),
+        );
         return { key, bytes: size, contentType };
       } finally {
         if (temp) await rm(temp, { force: true });
@@ -171,7 +189,12 @@ export function createMediaStorage(config: MediaConfig): MediaStorage {
 }
 
 const TYPES: Record<string, string> = {
-  jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
 };
 
 /** The Content-Type of a key, from its extension (keys are made by Inkwell, so the extension is true). */

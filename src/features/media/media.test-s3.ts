@@ -14,8 +14,11 @@ export async function startS3Server(bucket = 'inkwell-media-test') {
     // s3rver accepts its own well-known test credentials.
     options: { bucket, endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true },
     env: {
-      MEDIA_S3_BUCKET: bucket, MEDIA_S3_ENDPOINT: endpoint, MEDIA_S3_REGION: 'us-east-1',
-      MEDIA_S3_ACCESS_KEY_ID: 'S3RVER', MEDIA_S3_SECRET_ACCESS_KEY: 'S3RVER',
+      MEDIA_S3_BUCKET: bucket,
+      MEDIA_S3_ENDPOINT: endpoint,
+      MEDIA_S3_REGION: 'us-east-1',
+      MEDIA_S3_ACCESS_KEY_ID: 'S3RVER',
+      MEDIA_S3_SECRET_ACCESS_KEY: 'S3RVER',
     },
     async close() {
       await server.close();

@@ -28,21 +28,31 @@ function gpsJpeg(): Promise<Buffer> {
       IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2400/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 21/1 300/100' },
     })
     .withMetadata({ orientation: 6 })
-    .jpeg().toBuffer();
+    .jpeg()
+    .toBuffer();
 }
 
-const png = (width: number, height: number) => sharp({ create: { width, height, channels: 4, background: { r: 10, g: 120, b: 200, alpha: 0.5 } } }).png().toBuffer();
+const png = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 4, background: { r: 10, g: 120, b: 200, alpha: 0.5 } } })
+    .png()
+    .toBuffer();
 
 /** Random pixels compress badly: a big file from a small image. */
 const noisePng = (width: number, height: number) => {
   const raw = randomBytes(width * height * 3);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 };
 
 async function animatedGif(): Promise<Buffer> {
-  const frame = (c: string) => sharp({ create: { width: 400, height: 300, channels: 4, background: c } }).png().toBuffer();
+  const frame = (c: string) =>
+    sharp({ create: { width: 400, height: 300, channels: 4, background: c } })
+      .png()
+      .toBuffer();
   return sharp([await frame('#ff0000'), await frame('#0000ff'), await frame('#00ff00')], { join: { animated: true } })
-    .gif({ delay: [100, 100, 100], loop: 0 }).toBuffer();
+    .gif({ delay: [100, 100, 100], loop: 0 })
+    .toBuffer();
 }
 
 function form(files: { field?: string; name: string; data: Buffer; type?: string }[], fields: Record<string, string> = {}): FormData {
@@ -55,15 +65,23 @@ function form(files: { field?: string; name: string; data: Buffer; type?: string
 /** Every file under a directory (recursively), relative. */
 function filesIn(dir: string): string[] {
   try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name).slice(dir.length + 1));
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name).slice(dir.length + 1));
   } catch {
     return [];
   }
 }
 
 async function rowCounts(t: TestApp) {
-  const m = await t.db.kysely.selectFrom('media').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const v = await t.db.kysely.selectFrom('media_variants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const m = await t.db.kysely
+    .selectFrom('media')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const v = await t.db.kysely
+    .selectFrom('media_variants')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return { media: Number(m.n), variants: Number(v.n) };
 }
 
@@ -88,9 +106,18 @@ eachDatabase('media', (dialect: Dialect) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const upload = (fd: FormData, auth = token) => t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${auth}` }, payload: fd });
+  const upload = (fd: FormData, auth = token) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${auth}` }, payload: fd });
   // The same service the app runs, on the same database and files, for what jobs and schedules call.
-  const service = () => createMediaService({ db: t.db.kysely, storage: createMediaStorage(t.config.media), queue: t.queue, clock, config: t.config.media, siteUrl: t.config.siteUrl });
+  const service = () =>
+    createMediaService({
+      db: t.db.kysely,
+      storage: createMediaStorage(t.config.media),
+      queue: t.queue,
+      clock,
+      config: t.config.media,
+      siteUrl: t.config.siteUrl,
+    });
   const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
 
   test('a JPEG with GPS: stored upright and without metadata; variants made by the job, none with metadata either', async () => {
@@ -116,14 +143,18 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.equal(served.headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.equal(served.headers['x-content-type-options'], 'nosniff');
     const body = served.rawPayload;
-    assert.equal(await exifr.parse(body, { gps: true, xmp: true, iptc: true }).then((e) => e?.latitude ?? e?.Make ?? e?.Copyright), undefined, 'no EXIF, GPS or camera left');
+    assert.equal(
+      await exifr.parse(body, { gps: true, xmp: true, iptc: true }).then((e) => e?.latitude ?? e?.Make ?? e?.Copyright),
+      undefined,
+      'no EXIF, GPS or camera left',
+    );
     const meta = await sharp(body).metadata();
     assert.deepEqual([meta.width, meta.height, meta.orientation ?? 1], [600, 800, 1]);
     assert.equal(meta.exif, undefined);
     assert.equal(meta.xmp, undefined);
     assert.equal(meta.iptc, undefined);
 
-    assert.ok(await t.queue.drain() >= 1);
+    assert.ok((await t.queue.drain()) >= 1);
     const after = (await get(`/api/v1/media/${m.id}`)).json();
     assert.equal(after.variantsReady, true);
     const shapes = after.variants.map((v: { width: number; height: number; format: string }) => `${v.width}x${v.height}:${v.format}`).sort();
@@ -189,7 +220,9 @@ eachDatabase('media', (dialect: Dialect) => {
     const garbage = Buffer.concat([jpeg.subarray(0, 20), Buffer.alloc(4000, 0x41)]);
     const svg = Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="10" height="10"/></svg>');
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
-    const bomb = await sharp({ create: { width: 2500, height: 2000, channels: 3, background: '#fff' } }).png().toBuffer();
+    const bomb = await sharp({ create: { width: 2500, height: 2000, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     const big = await noisePng(1100, 1100);
     assert.ok(big.length > 3 * 1024 * 1024, 'bigger than MEDIA_MAX_BYTES');
 
@@ -203,11 +236,38 @@ eachDatabase('media', (dialect: Dialect) => {
       ['plain text', () => upload(form([{ name: 'a.gif', data: Buffer.from('hello there, not an image') }])), 415, /does not recognise/],
       ['over MEDIA_MAX_BYTES', () => upload(form([{ name: 'big.png', data: big }])), 413, /larger than the limit of 3 MB \(MEDIA_MAX_BYTES\)/],
       ['over the pixel limit', () => upload(form([{ name: 'bomb.png', data: bomb }])), 413, /more than 4 megapixels/],
-      ['two files', async () => upload(form([{ name: 'a.png', data: await png(10, 10) }, { name: 'b.png', data: await png(10, 10) }])), 413, /one file per request/],
+      [
+        'two files',
+        async () =>
+          upload(
+            form([
+              { name: 'a.png', data: await png(10, 10) },
+              { name: 'b.png', data: await png(10, 10) },
+            ]),
+          ),
+        413,
+        /one file per request/,
+      ],
       ['no file', () => upload(form([], { alt: 'x' })), 422, /No file/],
-      ['a JSON body', () => t.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{}' }), 415, /multipart/],
+      [
+        'a JSON body',
+        () =>
+          t.app.inject({
+            method: 'POST',
+            url: '/api/v1/media',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            payload: '{}',
+          }),
+        415,
+        /multipart/,
+      ],
       ['a reader', async () => upload(form([{ name: 'a.png', data: await png(10, 10) }]), readerToken), 403, /authors, editors and admins/],
-      ['nobody logged in', async () => t.app.inject({ method: 'POST', url: '/api/v1/media', payload: form([{ name: 'a.png', data: await png(10, 10) }]) }), 401, /Log in/],
+      [
+        'nobody logged in',
+        async () => t.app.inject({ method: 'POST', url: '/api/v1/media', payload: form([{ name: 'a.png', data: await png(10, 10) }]) }),
+        401,
+        /Log in/,
+      ],
     ];
     for (const [what, send, status, detail] of cases) {
       const res = await send();
@@ -247,7 +307,10 @@ eachDatabase('media', (dialect: Dialect) => {
   });
 
   test('a Display P3 image is converted to sRGB and says so', async () => {
-    const p3 = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).withIccProfile('p3').jpeg().toBuffer();
+    const p3 = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } })
+      .withIccProfile('p3')
+      .jpeg()
+      .toBuffer();
     assert.match(String((await exifr.parse(p3, { icc: true }))?.ProfileDescription), /P3/);
     const m = (await upload(form([{ name: 'p3.jpg', data: p3 }]))).json();
     const served = (await get(mediaPath(m.url))).rawPayload;
@@ -262,7 +325,12 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.deepEqual([m.width, m.height], [400, 300]);
     await t.queue.drain();
     const after = (await get(`/api/v1/media/${m.id}`)).json();
-    assert.deepEqual(after.variants.map((v: { width: number; format: string }) => `${v.width}:${v.format}`).sort(), ['320:gif', '320:webp', '400:gif', '400:webp']);
+    assert.deepEqual(after.variants.map((v: { width: number; format: string }) => `${v.width}:${v.format}`).sort(), [
+      '320:gif',
+      '320:webp',
+      '400:gif',
+      '400:webp',
+    ]);
     for (const v of after.variants) {
       const r = await get(mediaPath(v.url));
       const vm = await sharp(r.rawPayload, { animated: true }).metadata();
@@ -279,7 +347,10 @@ eachDatabase('media', (dialect: Dialect) => {
 
     const auth = { authorization: `Bearer ${token}` };
     const byOther = (await get(`/api/v1/media?uploader=${other.username}`, auth)).json();
-    assert.deepEqual(byOther.media.map((x: { id: string }) => x.id), [theirs.id]);
+    assert.deepEqual(
+      byOther.media.map((x: { id: string }) => x.id),
+      [theirs.id],
+    );
     const page1 = (await get('/api/v1/media?limit=1', auth)).json();
     assert.equal(page1.media.length, 1);
     assert.ok(page1.nextCursor);
@@ -288,7 +359,13 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.equal((await get('/api/v1/media?before=nonsense', auth)).statusCode, 400);
     assert.equal((await get('/api/v1/media')).statusCode, 401);
 
-    const patch = (id: string, body: unknown, tk = token) => t.app.inject({ method: 'PATCH', url: `/api/v1/media/${id}`, headers: { authorization: `Bearer ${tk}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    const patch = (id: string, body: unknown, tk = token) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/media/${id}`,
+        headers: { authorization: `Bearer ${tk}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
     const patched = await patch(mine.id, { alt: ' A blue square ', caption: 'Blue', credit: 'Me' });
     assert.equal(patched.statusCode, 200, patched.body);
     assert.deepEqual([patched.json().alt, patched.json().caption, patched.json().credit], ['A blue square', 'Blue', 'Me']);
@@ -297,10 +374,14 @@ eachDatabase('media', (dialect: Dialect) => {
     assert.equal((await patch(mine.id, { nope: 1 })).statusCode, 422);
 
     // A post that shows the image by its URL keeps it.
-    const keys = [mine.url, ...(await get(`/api/v1/media/${mine.id}`)).json().variants.map((v: { url: string }) => v.url)].map((u: string) => u.split('/').pop()!);
+    const keys = [mine.url, ...(await get(`/api/v1/media/${mine.id}`)).json().variants.map((v: { url: string }) => v.url)].map(
+      (u: string) => u.split('/').pop()!,
+    );
     assert.ok(keys.every((k) => filesIn(dir).includes(k)));
     const post = await t.app.inject({
-      method: 'POST', url: '/api/v1/posts', headers: { ...auth, 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { ...auth, 'content-type': 'application/json' },
       payload: JSON.stringify({ title: 'With a picture', body: `Look: ![A blue square](${mine.url})` }),
     });
     assert.equal(post.statusCode, 201, post.body);
@@ -312,13 +393,20 @@ eachDatabase('media', (dialect: Dialect) => {
     await t.app.inject({ method: 'DELETE', url: `/api/v1/posts/${post.json().id}`, headers: auth });
     assert.match((await del(mine.id)).json().detail, /With a picture \(in the trash\)/);
     const adminToken = await buildToken(t, await buildUser(t, { role: 'admin' }));
-    const gone = await t.app.inject({ method: 'DELETE', url: `/api/v1/posts/${post.json().id}?permanent=true`, headers: { authorization: `Bearer ${adminToken}` } });
+    const gone = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/posts/${post.json().id}?permanent=true`,
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     assert.equal(gone.statusCode, 204);
 
     assert.equal((await del(theirs.id)).statusCode, 403);
     assert.equal((await del(mine.id)).statusCode, 204);
     assert.equal((await get(`/api/v1/media/${mine.id}`)).statusCode, 404);
-    assert.ok(keys.every((k) => !filesIn(dir).includes(k)), 'every file of it is gone');
+    assert.ok(
+      keys.every((k) => !filesIn(dir).includes(k)),
+      'every file of it is gone',
+    );
     assert.equal((await get(mediaPath(mine.url))).statusCode, 404);
     assert.equal((await t.db.kysely.selectFrom('media_variants').select('storage_key').where('media_id', '=', mine.id).execute()).length, 0);
   });
@@ -328,7 +416,9 @@ eachDatabase('media', (dialect: Dialect) => {
     const writerToken = await buildToken(t, writer);
     const m = (await upload(form([{ name: 'g.png', data: await png(16, 16) }]), writerToken)).json();
     const svc = service();
-    svc.addReferenceSource(async (ids) => new Map(ids.filter((id) => id === m.id).map((id) => [id, [{ kind: 'gallery', title: 'Summer', url: '/galleries/summer' }]])));
+    svc.addReferenceSource(
+      async (ids) => new Map(ids.filter((id) => id === m.id).map((id) => [id, [{ kind: 'gallery', title: 'Summer', url: '/galleries/summer' }]])),
+    );
     const owner = { id: writer.id, username: writer.username, displayName: '', email: writer.email, role: 'author' as const, verified: true };
     await assert.rejects(svc.delete(owner, m.id), /gallery "Summer" \(\/galleries\/summer\)/);
 
@@ -343,13 +433,15 @@ eachDatabase('media', (dialect: Dialect) => {
     const old = (await upload(form([{ name: 'old.png', data: await png(12, 12) }]))).json();
     const used = (await upload(form([{ name: 'used.png', data: await png(13, 13) }]))).json();
     await t.app.inject({
-      method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       payload: JSON.stringify({ title: 'Uses one', body: `![x](${used.url})` }),
     });
     clockNow += 6 * 24 * 3600 * 1000;
     const recent = (await upload(form([{ name: 'recent.png', data: await png(14, 14) }]))).json();
     clockNow += 2 * 24 * 3600 * 1000;
-    assert.equal(await service().removeUnused() >= 1, true);
+    assert.equal((await service().removeUnused()) >= 1, true);
     assert.equal((await get(`/api/v1/media/${old.id}`)).statusCode, 404, 'unused and 8 days old: removed');
     assert.equal((await get(mediaPath(old.url))).statusCode, 404);
     assert.equal((await get(`/api/v1/media/${used.id}`)).statusCode, 200, 'used in a post: kept');
@@ -415,9 +507,13 @@ eachDatabase('media limits', (dialect: Dialect) => {
     const author = await buildUser(t, { role: 'author' });
     const admin = await buildUser(t, { role: 'admin' });
     const big = await noisePng(700, 700);
-    const send = async (user: TestUser) => t.app.inject({
-      method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${await buildToken(t, user)}` }, payload: form([{ name: 'n.png', data: big }]),
-    });
+    const send = async (user: TestUser) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/media',
+        headers: { authorization: `Bearer ${await buildToken(t, user)}` },
+        payload: form([{ name: 'n.png', data: big }]),
+      });
     const files = filesIn(dir);
     const over = await send(author);
     assert.equal(over.statusCode, 413, over.body);
@@ -447,7 +543,9 @@ eachDatabase('media on S3-compatible storage', (dialect: Dialect) => {
   test('upload, variants, serving with Range: the same behaviour from a bucket', async () => {
     const author = await buildUser(t, { role: 'author' });
     const res = await t.app.inject({
-      method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${await buildToken(t, author)}` },
+      method: 'POST',
+      url: '/api/v1/media',
+      headers: { authorization: `Bearer ${await buildToken(t, author)}` },
       payload: form([{ name: 'holiday.jpg', data: await gpsJpeg() }]),
     });
     assert.equal(res.statusCode, 201, res.body);
@@ -484,7 +582,9 @@ eachDatabase('media with MEDIA_PUBLIC_URL', (dialect: Dialect) => {
   test('URLs point at MEDIA_PUBLIC_URL and the CSP allows its origin for images, nothing wider', async () => {
     const author = await buildUser(t, { role: 'author' });
     const res = await t.app.inject({
-      method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${await buildToken(t, author)}` },
+      method: 'POST',
+      url: '/api/v1/media',
+      headers: { authorization: `Bearer ${await buildToken(t, author)}` },
       payload: form([{ name: 'p.png', data: await png(40, 40) }]),
     });
     assert.equal(res.statusCode, 201, res.body);
@@ -496,7 +596,8 @@ eachDatabase('media with MEDIA_PUBLIC_URL', (dialect: Dialect) => {
 
     // A front end on another origin may upload, as with the rest of /api.
     const preflight = await t.app.inject({
-      method: 'OPTIONS', url: '/api/v1/media',
+      method: 'OPTIONS',
+      url: '/api/v1/media',
       headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
     });
     assert.equal(preflight.statusCode, 204);

@@ -67,7 +67,8 @@ export async function receiveUpload(request: FastifyRequest, maxBytes: number): 
     // Read the rest of the body, so the client gets to read our answer.
     request.raw.resume();
     const code = (e as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new AppError('payload_too_large', `The file is larger than the limit of ${formatBytes(maxBytes)} (MEDIA_MAX_BYTES)`);
+    if (code === 'FST_REQ_FILE_TOO_LARGE')
+      throw new AppError('payload_too_large', `The file is larger than the limit of ${formatBytes(maxBytes)} (MEDIA_MAX_BYTES)`);
     if (code === 'FST_FILES_LIMIT') throw new AppError('payload_too_large', 'Send one file per request');
     if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new AppError('payload_too_large', 'The form has too many fields');
     if (e instanceof AppError) throw e;

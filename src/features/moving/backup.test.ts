@@ -26,12 +26,18 @@ eachDatabase('backup and restore', (dialect) => {
     admin = await buildUser(t, { role: 'admin' });
     token = await buildToken(t, admin);
   });
-  after(async () => { await t.close(); rmSync(dir, { recursive: true, force: true }); });
-
-  const write = (n: number) => t.app.inject({
-    method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    payload: JSON.stringify({ title: `Concurrent ${n}`, body: `Written while backing up, number ${n}.`, status: 'published', tags: ['load'] }),
+  after(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
   });
+
+  const write = (n: number) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ title: `Concurrent ${n}`, body: `Written while backing up, number ${n}.`, status: 'published', tags: ['load'] }),
+    });
 
   if (dialect === 'sqlite') {
     const dbFile = async () => (await sql<{ file: string }>`pragma database_list`.execute(t.db.kysely)).rows[0].file;
@@ -46,7 +52,9 @@ eachDatabase('backup and restore', (dialect) => {
           written += 1;
         }
       })();
-      const waitFor = async (cond: () => boolean) => { while (!cond()) await new Promise((r) => setTimeout(r, 5)); };
+      const waitFor = async (cond: () => boolean) => {
+        while (!cond()) await new Promise((r) => setTimeout(r, 5));
+      };
       await waitFor(() => written >= 5);
       const atStart = written;
       const dest = join(dir, 'live.db');
@@ -61,7 +69,11 @@ eachDatabase('backup and restore', (dialect) => {
       const posts = (copy.prepare("select count(*) as n from posts where title like 'Concurrent %'").get() as { n: number }).n;
       assert.ok(posts >= atStart && posts < written, `the copy holds ${posts} of the ${written} posts (${atStart} existed when it started)`);
       // Each post and its search entry are written in one transaction: the copy has both or neither.
-      const orphans = (copy.prepare("select count(*) as n from posts p where p.status = 'published' and not exists (select 1 from post_search s where s.post_id = p.id)").get() as { n: number }).n;
+      const orphans = (
+        copy
+          .prepare("select count(*) as n from posts p where p.status = 'published' and not exists (select 1 from post_search s where s.post_id = p.id)")
+          .get() as { n: number }
+      ).n;
       assert.equal(orphans, 0);
       copy.close();
 
@@ -92,7 +104,14 @@ eachDatabase('backup and restore', (dialect) => {
     test('the nightly backup keeps BACKUP_KEEP copies and remembers its last result', async () => {
       let now = Date.parse('2026-01-01T03:30:00Z');
       const clock = { now: () => new Date(now) };
-      const backups = createBackups({ settings: createSettings(t.db.kysely), clock, databaseUrl: `sqlite:${await dbFile()}`, dir: join(dir, 'nightly'), keep: 2, db: t.db.kysely });
+      const backups = createBackups({
+        settings: createSettings(t.db.kysely),
+        clock,
+        databaseUrl: `sqlite:${await dbFile()}`,
+        dir: join(dir, 'nightly'),
+        keep: 2,
+        db: t.db.kysely,
+      });
       for (let day = 0; day < 3; day++) {
         const r = await backups.run();
         assert.ok(r.ok, r.message);
@@ -103,7 +122,14 @@ eachDatabase('backup and restore', (dialect) => {
     });
   } else {
     test('PostgreSQL: the nightly backup says to use pg_dump, naming the server version', async () => {
-      const backups = createBackups({ settings: createSettings(t.db.kysely), clock: { now: () => new Date() }, databaseUrl: 'postgres://x@127.0.0.1/db', dir: join(dir, 'pg'), keep: 2, db: t.db.kysely });
+      const backups = createBackups({
+        settings: createSettings(t.db.kysely),
+        clock: { now: () => new Date() },
+        databaseUrl: 'postgres://x@127.0.0.1/db',
+        dir: join(dir, 'pg'),
+        keep: 2,
+        db: t.db.kysely,
+      });
       const r = await backups.run();
       assert.equal(r.ok, false);
       assert.match(r.message, /PostgreSQL \d+.*pg_dump|PostgreSQL \d+/);

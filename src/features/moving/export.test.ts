@@ -27,7 +27,11 @@ eachDatabase('export and import inkwell', (dialect) => {
     const settings = createSettings(db);
     const posts = createPostsService({ db, clock: systemClock, events: t.events });
     return createExporter({
-      db, clock: systemClock, settings, site: { url: 'http://blog.test' }, posts,
+      db,
+      clock: systemClock,
+      settings,
+      site: { url: 'http://blog.test' },
+      posts,
       comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
       accounts: createAccountsService({ db, clock: systemClock, settings }),
       redirects: createRedirectsService({ db, clock: systemClock }),
@@ -41,10 +45,23 @@ eachDatabase('export and import inkwell', (dialect) => {
     const author = await buildUser(a, { role: 'author', username: 'writer', email: 'writer@blog.test' });
     adminToken = await buildToken(a, admin);
     const authorToken = await buildToken(a, author);
-    const call = (token: string, method: string, url: string, body?: unknown) => a.app.inject({
-      method: method as 'POST', url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, payload: body ? JSON.stringify(body) : undefined,
-    });
-    const p1 = (await call(adminToken, 'POST', '/api/v1/posts', { title: 'Old news', body: 'From **2019**.', status: 'published', publishedAt: '2019-05-06T09:00:00Z', tags: ['History', 'Zürich'], excerpt: 'Custom' })).json();
+    const call = (token: string, method: string, url: string, body?: unknown) =>
+      a.app.inject({
+        method: method as 'POST',
+        url,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        payload: body ? JSON.stringify(body) : undefined,
+      });
+    const p1 = (
+      await call(adminToken, 'POST', '/api/v1/posts', {
+        title: 'Old news',
+        body: 'From **2019**.',
+        status: 'published',
+        publishedAt: '2019-05-06T09:00:00Z',
+        tags: ['History', 'Zürich'],
+        excerpt: 'Custom',
+      })
+    ).json();
     await call(authorToken, 'POST', '/api/v1/posts', { title: 'A draft', body: 'Unfinished' });
     await call(authorToken, 'POST', '/api/v1/posts', { title: 'Later', body: 'Soon', status: 'scheduled', publishedAt: '2099-01-01T00:00:00Z' });
     const c1 = (await call(authorToken, 'POST', `/api/v1/posts/${p1.id}/comments`, { body: 'First!' })).json();
@@ -52,7 +69,11 @@ eachDatabase('export and import inkwell', (dialect) => {
     await call(adminToken, 'POST', '/api/v1/redirects', { from: '/old-home', to: '/posts/old-news', status: 302 });
     await createSettings(a.db.kysely).set('site_name', 'Round Trip Blog');
   });
-  after(async () => { await a.close(); await b.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   async function snapshot(t: TestApp) {
     const db = t.db.kysely;
@@ -66,11 +87,30 @@ eachDatabase('export and import inkwell', (dialect) => {
     return {
       users: users.map(({ id: _id, ...u }) => u),
       posts: posts.map((p) => ({
-        slug: p.slug, title: p.title, body: p.body, bodyHtml: p.body_html, excerpt: p.custom_excerpt, status: p.status, created: p.created_at, updated: p.updated_at,
-        published: p.published_at, publishAt: p.publish_at, author: p.author_id === null ? null : name.get(p.author_id),
-        tags: tags.filter((x) => x.post_id === p.id).map((x) => x.name).sort(),
+        slug: p.slug,
+        title: p.title,
+        body: p.body,
+        bodyHtml: p.body_html,
+        excerpt: p.custom_excerpt,
+        status: p.status,
+        created: p.created_at,
+        updated: p.updated_at,
+        published: p.published_at,
+        publishAt: p.publish_at,
+        author: p.author_id === null ? null : name.get(p.author_id),
+        tags: tags
+          .filter((x) => x.post_id === p.id)
+          .map((x) => x.name)
+          .sort(),
       })),
-      comments: comments.map((c) => ({ post: slugOf.get(c.post_id), parent: c.parent_id === null ? null : bodyOf.get(c.parent_id), author: c.author_id === null ? c.author_name : name.get(c.author_id), body: c.body, status: c.status, created: c.created_at })),
+      comments: comments.map((c) => ({
+        post: slugOf.get(c.post_id),
+        parent: c.parent_id === null ? null : bodyOf.get(c.parent_id),
+        author: c.author_id === null ? c.author_name : name.get(c.author_id),
+        body: c.body,
+        status: c.status,
+        created: c.created_at,
+      })),
       redirects: await db.selectFrom('redirects').select(['from_path', 'to_path', 'status']).orderBy('from_path').execute(),
       siteName: await createSettings(db).get('site_name'),
     };
@@ -116,6 +156,9 @@ eachDatabase('export and import inkwell', (dialect) => {
   test('anything but an export archive is refused', async () => {
     const exporter = exporterFor(b);
     writeFileSync(join(dir, 'not.tar.gz'), 'plain text');
-    await assert.rejects(exporter.importArchive(join(dir, 'not.tar.gz')), (e: Error) => e instanceof ImportRefused && /not an Inkwell export archive/.test(e.message));
+    await assert.rejects(
+      exporter.importArchive(join(dir, 'not.tar.gz')),
+      (e: Error) => e instanceof ImportRefused && /not an Inkwell export archive/.test(e.message),
+    );
   });
 });

@@ -29,17 +29,30 @@ eachDatabase('Ghost import', (dialect) => {
     const settings = createSettings(db);
     const posts = createPostsService({ db, clock: systemClock, events: t.events });
     moving = createMovingService({
-      db, clock: systemClock, posts,
+      db,
+      clock: systemClock,
+      posts,
       comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
       accounts: createAccountsService({ db, clock: systemClock, settings }),
       redirects: createRedirectsService({ db, clock: systemClock }),
     });
     await buildUser(t, { email: 'martha@example.test', username: 'martha_here', role: 'editor' });
   });
-  after(async () => { await t.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('files that are not Ghost exports are refused, nothing written', async () => {
-    const n = async () => Number((await t.db.kysely.selectFrom('posts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const n = async () =>
+      Number(
+        (
+          await t.db.kysely
+            .selectFrom('posts')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await n();
     for (const [name, text, message] of [
       ['broken.json', '{"db":[{"data":{"posts":[', /not JSON/],
@@ -59,25 +72,50 @@ eachDatabase('Ghost import', (dialect) => {
     assert.deepEqual(report.counts.pages, { imported: 1, updated: 0, skipped: 0 });
     assert.deepEqual(report.createdAuthors, [{ username: 'zoe', email: 'zoe@example.test' }]);
     assert.equal(report.imagesNotYetImported, 4);
-    assert.ok(report.warnings.some((w) => /toggle/.test(w.message)), 'an unknown lexical card is reported');
+    assert.ok(
+      report.warnings.some((w) => /toggle/.test(w.message)),
+      'an unknown lexical card is reported',
+    );
 
     const hello = await get('hello-from-ghost');
     assert.equal(hello.publishedAt, '2021-01-02T10:00:00.000Z');
     assert.equal(hello.updatedAt, '2021-01-03T10:00:00.000Z');
     assert.equal(hello.customExcerpt, 'A short hello');
     assert.equal(hello.author.username, 'martha_here');
-    assert.deepEqual(hello.tags.map((x: { name: string }) => x.name), ['News'], 'internal #tags stay out');
+    assert.deepEqual(
+      hello.tags.map((x: { name: string }) => x.name),
+      ['News'],
+      'internal #tags stay out',
+    );
     assert.match(hello.body, /^!\[\]\(https:\/\/ghost\.example\/content\/images\/feature\.jpg\)/);
     assert.match(hello.body, /Welcome, \*readers\*\./);
 
     const mobiledoc = await get('old-mobiledoc-post');
     assert.equal(mobiledoc.author.username, 'zoe');
-    for (const re of [/## Mobiledoc heading/, /Plain then \*\*bold\*\* and a \[link\]\(https:\/\/ghost\.org\/\)\./, /!\[Hero\]\(https:\/\/ghost\.example\/content\/images\/2020\/05\/hero\.png\)/,
-      /```sh\nnpm install\n```/, /A \*\*markdown\*\* card\n\n- one\n- two/, /- first\n- second/]) assert.match(mobiledoc.body, re);
+    for (const re of [
+      /## Mobiledoc heading/,
+      /Plain then \*\*bold\*\* and a \[link\]\(https:\/\/ghost\.org\/\)\./,
+      /!\[Hero\]\(https:\/\/ghost\.example\/content\/images\/2020\/05\/hero\.png\)/,
+      /```sh\nnpm install\n```/,
+      /A \*\*markdown\*\* card\n\n- one\n- two/,
+      /- first\n- second/,
+    ])
+      assert.match(mobiledoc.body, re);
 
     const lexical = await get('cafe-lexical');
-    for (const re of [/### Lexical heading/, /\*Italic\* and `code`/, /\[a link\]\(https:\/\/example\.org\/x\)/, /```js\nlet a = 1;\n```/, /!\[An image\]/, /1\. uno\n2\. dos/]) assert.match(lexical.body, re);
-    assert.deepEqual(lexical.tags.map((x: { slug: string }) => x.slug), ['ecriture']);
+    for (const re of [
+      /### Lexical heading/,
+      /\*Italic\* and `code`/,
+      /\[a link\]\(https:\/\/example\.org\/x\)/,
+      /```js\nlet a = 1;\n```/,
+      /!\[An image\]/,
+      /1\. uno\n2\. dos/,
+    ])
+      assert.match(lexical.body, re);
+    assert.deepEqual(
+      lexical.tags.map((x: { slug: string }) => x.slug),
+      ['ecriture'],
+    );
 
     assert.ok((await get('about-us')).tags.some((x: { slug: string }) => x.slug === 'page'));
     const rows = new Map((await t.db.kysely.selectFrom('posts').select(['slug', 'status', 'publish_at']).execute()).map((r) => [r.slug, r]));

@@ -25,7 +25,10 @@ export { createExporter, EXPORT_VERSION, type Exporter } from './moving.export.t
 export { BackupError, backupSqlite, createBackups, postgresAdvice, restoreSqlite, sqliteFile } from './moving.backup.ts';
 
 /** Moving in and out: imports from WordPress (and, to come, Ghost), export, backups. */
-export function movingFeature(ctx: AppContext, deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService }): Feature<MovingService & { exporter: Exporter }> {
+export function movingFeature(
+  ctx: AppContext,
+  deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService },
+): Feature<MovingService & { exporter: Exporter }> {
   const moving = createMovingService({ db: ctx.db.kysely, clock: ctx.clock, ...deps });
   const exporter = createExporter({ db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, site: ctx.site, ...deps });
   const service = { ...moving, exporter };
@@ -37,8 +40,18 @@ export function movingFeature(ctx: AppContext, deps: { posts: PostsService; comm
       ctx.chrome.adminPage({ href: '/admin/export', name: 'Export', description: 'Download the whole blog as one archive', order: 91 });
       await app.register(movingRoutes, { runs, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
       await app.register(exportRoutes, { exporter, siteName: ctx.site.name });
-      const backups = createBackups({ settings: ctx.settings, clock: ctx.clock, databaseUrl: ctx.config.databaseUrl, dir: ctx.config.backupDir, keep: ctx.config.backupKeep, db: ctx.db.kysely });
-      if (backups.enabled()) ctx.scheduler.register('nightly-backup', '30 3 * * *', async () => { await backups.run(); });
+      const backups = createBackups({
+        settings: ctx.settings,
+        clock: ctx.clock,
+        databaseUrl: ctx.config.databaseUrl,
+        dir: ctx.config.backupDir,
+        keep: ctx.config.backupKeep,
+        db: ctx.db.kysely,
+      });
+      if (backups.enabled())
+        ctx.scheduler.register('nightly-backup', '30 3 * * *', async () => {
+          await backups.run();
+        });
       ctx.chrome.adminPage({ href: '/admin/backups', name: 'Backups', description: 'The nightly backup and its last result', order: 92 });
       await app.register(backupRoutes, { backups });
     },

@@ -35,7 +35,15 @@ eachDatabase('/admin/import', (dialect) => {
     await c.get('/admin/import');
     return c;
   };
-  const postCount = async () => Number((await t.db.kysely.selectFrom('posts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const postCount = async () =>
+    Number(
+      (
+        await t.db.kysely
+          .selectFrom('posts')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   test('upload, the job runs, the page shows the report', async () => {
     const c = await loggedIn();

@@ -111,12 +111,21 @@ export function createBackups(deps: { settings: Settings; clock: Clock; database
       const result = await (async (): Promise<BackupResult> => {
         if (!deps.dir) return { at: at.toISOString(), ok: false, message: 'BACKUP_DIR is not set' };
         const file = sqliteFile(deps.databaseUrl);
-        if (!file) return { at: at.toISOString(), ok: false, message: (await postgresAdvice(deps.db).catch(() => 'PostgreSQL: use pg_dump')).split('\n')[0] + '; nightly backups cover SQLite only' };
+        if (!file)
+          return {
+            at: at.toISOString(),
+            ok: false,
+            message: `${(await postgresAdvice(deps.db).catch(() => 'PostgreSQL: use pg_dump')).split('\n')[0]}; nightly backups cover SQLite only`,
+          };
         const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
         const dest = join(deps.dir, `inkwell-${stamp}.db`);
         try {
           const { bytes } = await backupSqlite(file, dest);
-          const old = readdirSync(deps.dir).filter((n) => NAME.test(n)).sort().reverse().slice(deps.keep);
+          const old = readdirSync(deps.dir)
+            .filter((n) => NAME.test(n))
+            .sort()
+            .reverse()
+            .slice(deps.keep);
           for (const n of old) rmSync(join(deps.dir, n), { force: true });
           return { at: at.toISOString(), ok: true, file: dest, bytes, removed: old.length, message: `Backed up to ${dest}` };
         } catch (e) {
@@ -130,13 +139,17 @@ export function createBackups(deps: { settings: Settings; clock: Clock; database
     /** The last result, if any. */
     async last(): Promise<BackupResult | null> {
       const raw = await settings.get(LAST_KEY);
-      return raw ? JSON.parse(raw) as BackupResult : null;
+      return raw ? (JSON.parse(raw) as BackupResult) : null;
     },
 
     /** The backups kept in BACKUP_DIR, newest first. */
     list(): { name: string; bytes: number }[] {
       if (!deps.dir || !existsSync(deps.dir)) return [];
-      return readdirSync(deps.dir).filter((n) => NAME.test(n)).sort().reverse().map((name) => ({ name, bytes: statSync(join(deps.dir!, name)).size }));
+      return readdirSync(deps.dir)
+        .filter((n) => NAME.test(n))
+        .sort()
+        .reverse()
+        .map((name) => ({ name, bytes: statSync(join(deps.dir!, name)).size }));
     },
     enabled: () => !!deps.dir,
     keep: deps.keep,

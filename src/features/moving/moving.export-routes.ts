@@ -10,9 +10,18 @@ const FORBIDDEN = 'Only admins export the blog';
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 async function sendArchive(reply: FastifyReply, exporter: Exporter, siteName: string) {
-  const name = `${siteName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'inkwell'}-${new Date().toISOString().slice(0, 10)}.tar.gz`;
+  const name = `${
+    siteName
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'inkwell'
+  }-${new Date().toISOString().slice(0, 10)}.tar.gz`;
   const stream = await exporter.exportArchive();
-  return reply.type('application/gzip').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'private, no-store').send(stream);
+  return reply
+    .type('application/gzip')
+    .header('content-disposition', `attachment; filename="${name}"`)
+    .header('cache-control', 'private, no-store')
+    .send(stream);
 }
 
 /** /admin/export: what the archive holds, and its download. */
@@ -34,14 +43,20 @@ export async function exportRoutes(app: FastifyInstance, opts: { exporter: Expor
 
 /** GET /api/v1/export: the same archive, streamed, for admins. */
 export async function exportApi(app: FastifyInstance, opts: { exporter: Exporter; siteName: () => string }) {
-  app.get('/export', {
-    schema: {
-      tags: ['export'], summary: 'Export the whole blog', security,
-      description: 'A gzipped tar: inkwell.json (format "inkwell-export", version 1; see the README) and markdown/<slug>.md per post. Streamed. Admins only.',
-      response: { 200: Type.String({ description: 'The archive (application/gzip).', contentMediaType: 'application/gzip' }), ...problems(401, 403) },
+  app.get(
+    '/export',
+    {
+      schema: {
+        tags: ['export'],
+        summary: 'Export the whole blog',
+        security,
+        description: 'A gzipped tar: inkwell.json (format "inkwell-export", version 1; see the README) and markdown/<slug>.md per post. Streamed. Admins only.',
+        response: { 200: Type.String({ description: 'The archive (application/gzip).', contentMediaType: 'application/gzip' }), ...problems(401, 403) },
+      },
     },
-  }, async (request, reply) => {
-    requireAdmin(request, FORBIDDEN);
-    return sendArchive(reply, opts.exporter, opts.siteName());
-  });
+    async (request, reply) => {
+      requireAdmin(request, FORBIDDEN);
+      return sendArchive(reply, opts.exporter, opts.siteName());
+    },
+  );
 }

@@ -37,43 +37,81 @@ export interface RestoreReport {
 
 /** Export and re-import of the whole blog. */
 export function createExporter(deps: {
-  db: Kysely<Database>; clock: Clock; settings: Settings; site: { url: string };
-  posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService;
+  db: Kysely<Database>;
+  clock: Clock;
+  settings: Settings;
+  site: { url: string };
+  posts: PostsService;
+  comments: CommentsService;
+  accounts: AccountsService;
+  redirects: RedirectsService;
 }) {
   const { db, clock, settings, posts, comments, accounts, redirects } = deps;
 
   // The JSON document, written to a file a page of rows at a time (never whole in memory).
   async function writeDocument(path: string, markdown: (slug: string, text: string) => Promise<void>): Promise<void> {
     const out = createWriteStream(path);
-    const write = async (s: string) => { if (!out.write(s)) await once(out, 'drain'); };
+    const write = async (s: string) => {
+      if (!out.write(s)) await once(out, 'drain');
+    };
     const settingsOut: Record<string, string> = {};
-    for (const k of EXPORTED_SETTINGS) { const v = await settings.get(k); if (v !== undefined) settingsOut[k] = v; }
-    await write(`{"format":${JSON.stringify(EXPORT_FORMAT)},"version":${EXPORT_VERSION},"exportedAt":${JSON.stringify(clock.now().toISOString())},"site":${JSON.stringify({ url: deps.site.url })},"settings":${JSON.stringify(settingsOut)}`);
+    for (const k of EXPORTED_SETTINGS) {
+      const v = await settings.get(k);
+      if (v !== undefined) settingsOut[k] = v;
+    }
+    await write(
+      `{"format":${JSON.stringify(EXPORT_FORMAT)},"version":${EXPORT_VERSION},"exportedAt":${JSON.stringify(clock.now().toISOString())},"site":${JSON.stringify({ url: deps.site.url })},"settings":${JSON.stringify(settingsOut)}`,
+    );
     // Users without password hashes, tokens or sessions.
     const users = await db.selectFrom('users').select(['id', 'email', 'username', 'display_name', 'role', 'bio', 'created_at']).orderBy('id').execute();
-    await write(`,"users":${JSON.stringify(users.map((u) => ({ id: u.id, email: u.email, username: u.username, displayName: u.display_name, role: u.role, bio: u.bio, createdAt: u.created_at })))}`);
+    await write(
+      `,"users":${JSON.stringify(users.map((u) => ({ id: u.id, email: u.email, username: u.username, displayName: u.display_name, role: u.role, bio: u.bio, createdAt: u.created_at })))}`,
+    );
     const tags = await db.selectFrom('tags').select(['name', 'slug']).orderBy('slug').execute();
     await write(`,"tags":${JSON.stringify(tags)}`);
     await write(',"posts":[');
     const usernames = new Map(users.map((u) => [u.id, u.username]));
     let first = true;
-    for (let after = 0; ;) {
+    for (let after = 0; ; ) {
       const rows = await db.selectFrom('posts').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
       if (!rows.length) break;
-      const tagRows = await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select(['post_tags.post_id', 'tags.slug', 'tags.name'])
-        .where('post_tags.post_id', 'in', rows.map((r) => r.id)).execute();
+      const tagRows = await db
+        .selectFrom('post_tags')
+        .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+        .select(['post_tags.post_id', 'tags.slug', 'tags.name'])
+        .where(
+          'post_tags.post_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
       for (const r of rows) {
         const postTags = tagRows.filter((t) => t.post_id === r.id);
         const p = {
-          id: r.id, authorId: r.author_id, title: r.title, slug: r.slug, body: r.body, customExcerpt: r.custom_excerpt, status: r.status,
-          createdAt: r.created_at, updatedAt: r.updated_at, publishedAt: r.published_at, publishAt: r.publish_at, tags: postTags.map((t) => t.slug),
+          id: r.id,
+          authorId: r.author_id,
+          title: r.title,
+          slug: r.slug,
+          body: r.body,
+          customExcerpt: r.custom_excerpt,
+          status: r.status,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+          publishedAt: r.published_at,
+          publishAt: r.publish_at,
+          tags: postTags.map((t) => t.slug),
         };
         await write(`${first ? '' : ','}${JSON.stringify(p)}`);
         first = false;
         const front = yaml({
-          title: r.title, slug: r.slug, date: r.published_at ?? r.publish_at ?? r.created_at, updated: r.updated_at,
-          draft: r.status !== 'published', author: r.author_id !== null ? usernames.get(r.author_id) ?? null : null,
-          tags: postTags.map((t) => t.name), ...(r.custom_excerpt ? { excerpt: r.custom_excerpt } : {}),
+          title: r.title,
+          slug: r.slug,
+          date: r.published_at ?? r.publish_at ?? r.created_at,
+          updated: r.updated_at,
+          draft: r.status !== 'published',
+          author: r.author_id !== null ? (usernames.get(r.author_id) ?? null) : null,
+          tags: postTags.map((t) => t.name),
+          ...(r.custom_excerpt ? { excerpt: r.custom_excerpt } : {}),
         });
         await markdown(r.slug, `---\n${front}---\n\n${r.body}\n`);
       }
@@ -81,11 +119,13 @@ export function createExporter(deps: {
     }
     await write('],"comments":[');
     first = true;
-    for (let after = 0; ;) {
+    for (let after = 0; ; ) {
       const rows = await db.selectFrom('comments').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
       if (!rows.length) break;
       for (const c of rows) {
-        await write(`${first ? '' : ','}${JSON.stringify({ id: c.id, postId: c.post_id, parentId: c.parent_id, authorId: c.author_id, authorName: c.author_name, body: c.body, status: c.status, createdAt: c.created_at })}`);
+        await write(
+          `${first ? '' : ','}${JSON.stringify({ id: c.id, postId: c.post_id, parentId: c.parent_id, authorId: c.author_id, authorName: c.author_name, body: c.body, status: c.status, createdAt: c.created_at })}`,
+        );
         first = false;
       }
       after = rows.at(-1)!.id;
@@ -115,13 +155,17 @@ export function createExporter(deps: {
       await writeDocument(jsonPath, async (slug, text) => {
         const name = seen.has(slug) ? `${slug}-${seen.size}` : slug;
         seen.add(name);
-        await new Promise<void>((resolve, reject) => mdPack.entry({ name: `markdown/${name}.md`, mtime: new Date(0) }, text, (e) => (e ? reject(e) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          mdPack.entry({ name: `markdown/${name}.md`, mtime: new Date(0) }, text, (e) => (e ? reject(e) : resolve())),
+        );
       });
       mdPack.finalize();
       await mdDone;
       const out = new PassThrough();
       const gz = createGzip();
-      pipeline(pack, gz, out).catch((e) => out.destroy(e)).finally(() => rmSync(dir, { recursive: true, force: true }));
+      pipeline(pack, gz, out)
+        .catch((e) => out.destroy(e))
+        .finally(() => rmSync(dir, { recursive: true, force: true }));
       void (async () => {
         try {
           const size = statSync(jsonPath).size;
@@ -154,18 +198,39 @@ export function createExporter(deps: {
       const report: RestoreReport = { counts: { users: count(), posts: count(), comments: count(), redirects: count() }, elapsedMs: 0 };
       const record = async (kind: string, sourceId: string, targetId: number) => {
         const now = clock.now().toISOString();
-        await db.insertInto('imported_items').values({ source: 'inkwell', kind, source_id: sourceId, target_id: targetId, created_at: now, updated_at: now })
-          .onConflict((oc) => oc.columns(['source', 'kind', 'source_id']).doUpdateSet({ target_id: targetId, updated_at: now })).execute();
+        await db
+          .insertInto('imported_items')
+          .values({ source: 'inkwell', kind, source_id: sourceId, target_id: targetId, created_at: now, updated_at: now })
+          .onConflict((oc) => oc.columns(['source', 'kind', 'source_id']).doUpdateSet({ target_id: targetId, updated_at: now }))
+          .execute();
       };
-      const recorded = async (kind: string, sourceId: string) => (await db.selectFrom('imported_items').select('target_id')
-        .where('source', '=', 'inkwell').where('kind', '=', kind).where('source_id', '=', sourceId).executeTakeFirst())?.target_id;
+      const recorded = async (kind: string, sourceId: string) =>
+        (
+          await db
+            .selectFrom('imported_items')
+            .select('target_id')
+            .where('source', '=', 'inkwell')
+            .where('kind', '=', kind)
+            .where('source_id', '=', sourceId)
+            .executeTakeFirst()
+        )?.target_id;
 
       for (const [k, v] of Object.entries(doc.settings ?? {})) if (EXPORTED_SETTINGS.includes(k) && typeof v === 'string') await settings.set(k, v);
       const userIds = new Map<number, number>();
       for (const u of doc.users ?? []) {
         const known = await accounts.idByEmail(String(u.email));
-        if (known !== undefined) { userIds.set(u.id, known); report.counts.users.updated += 1; continue; }
-        const made = await accounts.createImportedAuthor({ email: String(u.email), username: String(u.username), displayName: String(u.displayName ?? u.username), role: u.role as Role, bio: u.bio ?? null });
+        if (known !== undefined) {
+          userIds.set(u.id, known);
+          report.counts.users.updated += 1;
+          continue;
+        }
+        const made = await accounts.createImportedAuthor({
+          email: String(u.email),
+          username: String(u.username),
+          displayName: String(u.displayName ?? u.username),
+          role: u.role as Role,
+          bio: u.bio ?? null,
+        });
         userIds.set(u.id, made.id);
         report.counts.users.imported += 1;
       }
@@ -175,29 +240,52 @@ export function createExporter(deps: {
         const prev = await recorded('post', String(p.id));
         // The same post already here (the welcome post every blog starts with): updated, not doubled.
         const same = await db.selectFrom('posts').select('id').where('slug', '=', p.slug).where('title', '=', p.title).executeTakeFirst();
-        const id = prev !== undefined && await posts.exists(prev) ? prev : same?.id;
-        const post = await posts.writeImported({
-          authorId: p.authorId !== null ? userIds.get(p.authorId) ?? null : null, title: p.title, slug: p.slug, body: p.body, excerpt: p.customExcerpt,
-          status: p.status === 'published' ? 'published' : p.publishAt ? 'scheduled' : 'draft',
-          createdAt: p.createdAt, updatedAt: p.updatedAt, publishedAt: p.publishedAt ?? p.publishAt, tags: (p.tags ?? []).map((s: string) => tagNames.get(s) ?? s),
-        }, id);
+        const id = prev !== undefined && (await posts.exists(prev)) ? prev : same?.id;
+        const post = await posts.writeImported(
+          {
+            authorId: p.authorId !== null ? (userIds.get(p.authorId) ?? null) : null,
+            title: p.title,
+            slug: p.slug,
+            body: p.body,
+            excerpt: p.customExcerpt,
+            status: p.status === 'published' ? 'published' : p.publishAt ? 'scheduled' : 'draft',
+            createdAt: p.createdAt,
+            updatedAt: p.updatedAt,
+            publishedAt: p.publishedAt ?? p.publishAt,
+            tags: (p.tags ?? []).map((s: string) => tagNames.get(s) ?? s),
+          },
+          id,
+        );
         await record('post', String(p.id), post.id);
         postIds.set(p.id, post.id);
-        if (id === undefined) report.counts.posts.imported += 1; else report.counts.posts.updated += 1;
+        if (id === undefined) report.counts.posts.imported += 1;
+        else report.counts.posts.updated += 1;
       }
       const commentIds = new Map<number, number>();
       for (const c of doc.comments ?? []) {
         const postId = postIds.get(c.postId);
-        if (postId === undefined || (c.status !== 'published' && c.status !== 'held')) { report.counts.comments.skipped += 1; continue; }
+        if (postId === undefined || (c.status !== 'published' && c.status !== 'held')) {
+          report.counts.comments.skipped += 1;
+          continue;
+        }
         const prev = await recorded('comment', String(c.id));
-        const id = prev !== undefined && await comments.exists(prev) ? prev : undefined;
-        const cid = await comments.writeImported({
-          postId, parentId: c.parentId !== null ? commentIds.get(c.parentId) ?? null : null, authorId: c.authorId !== null ? userIds.get(c.authorId) ?? null : null,
-          authorName: c.authorName ?? 'A former member', body: c.body, status: c.status, createdAt: c.createdAt,
-        }, id);
+        const id = prev !== undefined && (await comments.exists(prev)) ? prev : undefined;
+        const cid = await comments.writeImported(
+          {
+            postId,
+            parentId: c.parentId !== null ? (commentIds.get(c.parentId) ?? null) : null,
+            authorId: c.authorId !== null ? (userIds.get(c.authorId) ?? null) : null,
+            authorName: c.authorName ?? 'A former member',
+            body: c.body,
+            status: c.status,
+            createdAt: c.createdAt,
+          },
+          id,
+        );
         await record('comment', String(c.id), cid);
         commentIds.set(c.id, cid);
-        if (id === undefined) report.counts.comments.imported += 1; else report.counts.comments.updated += 1;
+        if (id === undefined) report.counts.comments.imported += 1;
+        else report.counts.comments.updated += 1;
       }
       for (const r of doc.redirects ?? []) {
         await redirects.point(db, r.from, r.to, r.source ?? 'import', r.status === 302 ? 302 : 301);
@@ -214,11 +302,21 @@ async function readDocument(path: string): Promise<any> {
   const extract = tar.extract();
   let text: string | null = null;
   extract.on('entry', (header, stream, next) => {
-    if (header.name !== 'inkwell.json') { stream.resume(); stream.on('end', next); return; }
-    if ((header.size ?? 0) > MAX_DOCUMENT) { extract.destroy(new ImportRefused(`inkwell.json claims ${header.size} bytes; more than ${MAX_DOCUMENT / 1024 / 1024} MB is refused`)); return; }
+    if (header.name !== 'inkwell.json') {
+      stream.resume();
+      stream.on('end', next);
+      return;
+    }
+    if ((header.size ?? 0) > MAX_DOCUMENT) {
+      extract.destroy(new ImportRefused(`inkwell.json claims ${header.size} bytes; more than ${MAX_DOCUMENT / 1024 / 1024} MB is refused`));
+      return;
+    }
     const chunks: Buffer[] = [];
     stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-    stream.on('end', () => { text = Buffer.concat(chunks).toString('utf8'); next(); });
+    stream.on('end', () => {
+      text = Buffer.concat(chunks).toString('utf8');
+      next();
+    });
   });
   try {
     await pipeline(createReadStream(path), createGunzip(), extract);
@@ -228,7 +326,11 @@ async function readDocument(path: string): Promise<any> {
   }
   if (text === null) throw new ImportRefused('this archive holds no inkwell.json');
   let doc: any;
-  try { doc = JSON.parse(text); } catch (e) { throw new ImportRefused(`inkwell.json is not JSON: ${(e as Error).message}`); }
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ImportRefused(`inkwell.json is not JSON: ${(e as Error).message}`);
+  }
   if (doc?.format !== EXPORT_FORMAT) throw new ImportRefused('inkwell.json is not an Inkwell export');
   if (doc.version !== EXPORT_VERSION) throw new ImportRefused(`this export is version ${doc.version}; this Inkwell reads version ${EXPORT_VERSION}`);
   return doc;

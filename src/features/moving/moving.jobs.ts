@@ -37,21 +37,46 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
         const report = await importer(path, {
           onProgress: (done) => {
             // A row write per 50 items: progress without slowing the import.
-            if (done - last >= 50) { last = done; void db.updateTable('import_runs').set({ progress: done }).where('id', '=', runId).execute(); }
+            if (done - last >= 50) {
+              last = done;
+              void db.updateTable('import_runs').set({ progress: done }).where('id', '=', runId).execute();
+            }
           },
         });
-        const total = report.counts.posts.imported + report.counts.posts.updated + report.counts.posts.skipped
-          + report.counts.pages.imported + report.counts.pages.updated + report.counts.pages.skipped;
-        await db.updateTable('import_runs').set({ state: 'succeeded', progress: total, report: JSON.stringify(report), finished_at: now() }).where('id', '=', runId).execute();
+        const total =
+          report.counts.posts.imported +
+          report.counts.posts.updated +
+          report.counts.posts.skipped +
+          report.counts.pages.imported +
+          report.counts.pages.updated +
+          report.counts.pages.skipped;
+        await db
+          .updateTable('import_runs')
+          .set({ state: 'succeeded', progress: total, report: JSON.stringify(report), finished_at: now() })
+          .where('id', '=', runId)
+          .execute();
         rmSync(path, { force: true });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
           // Another instance took the upload, or the temporary directory was cleaned: say so rather than retry for ever.
-          await db.updateTable('import_runs').set({ state: 'failed', error: 'The uploaded file is gone from this server (it is kept in the temporary directory of the instance that received it). Upload it again, or import it with the command line.', finished_at: now() }).where('id', '=', runId).execute();
+          await db
+            .updateTable('import_runs')
+            .set({
+              state: 'failed',
+              error:
+                'The uploaded file is gone from this server (it is kept in the temporary directory of the instance that received it). Upload it again, or import it with the command line.',
+              finished_at: now(),
+            })
+            .where('id', '=', runId)
+            .execute();
           return;
         }
         if (!(e instanceof ImportRefused)) throw e;
-        await db.updateTable('import_runs').set({ state: 'failed', error: `The file was refused: ${e.message}.`, finished_at: now() }).where('id', '=', runId).execute();
+        await db
+          .updateTable('import_runs')
+          .set({ state: 'failed', error: `The file was refused: ${e.message}.`, finished_at: now() })
+          .where('id', '=', runId)
+          .execute();
         rmSync(path, { force: true });
       }
     },
@@ -61,9 +86,20 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
     /** Records the run and enqueues its job (which starts once this commits). */
     async start(input: { format: string; fileName: string; path: string; userId: number }): Promise<number> {
       return db.transaction().execute(async (trx) => {
-        const row = await trx.insertInto('import_runs').values({
-          format: input.format, file_name: input.fileName.slice(0, 200), state: 'queued', report: null, error: null, created_by: input.userId, created_at: now(), finished_at: null,
-        }).returning('id').executeTakeFirstOrThrow();
+        const row = await trx
+          .insertInto('import_runs')
+          .values({
+            format: input.format,
+            file_name: input.fileName.slice(0, 200),
+            state: 'queued',
+            report: null,
+            error: null,
+            created_by: input.userId,
+            created_at: now(),
+            finished_at: null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
         await queue.enqueue(trx, 'moving.import', { runId: row.id, path: input.path });
         return row.id;
       });
@@ -72,7 +108,16 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
     async get(id: number): Promise<ImportRun> {
       const r = await db.selectFrom('import_runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!r) throw new AppError('not_found', 'No such import');
-      return { id: r.id, format: r.format, fileName: r.file_name, state: r.state, progress: r.progress, report: r.report, error: r.error, createdAt: r.created_at };
+      return {
+        id: r.id,
+        format: r.format,
+        fileName: r.file_name,
+        state: r.state,
+        progress: r.progress,
+        report: r.report,
+        error: r.error,
+        createdAt: r.created_at,
+      };
     },
 
     async recent(limit: number): Promise<ImportRun[]> {

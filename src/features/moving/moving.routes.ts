@@ -45,9 +45,13 @@ Posts, pages (as posts tagged <code>page</code>), comments, authors, categories 
 <div><label for="file">Export file</label> <input type="file" id="file" name="file" accept=".xml,.json,application/xml,text/xml,application/json" required></div>
 <div class="actions"><button type="submit">Import</button></div></form>
 <h2>Imports</h2>
-!${list.length ? html`<table class="dash"><thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col" class="opt">Started</th></tr></thead><tbody>
+!${
+      list.length
+        ? html`<table class="dash"><thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col" class="opt">Started</th></tr></thead><tbody>
 !${list.map((r) => html`<tr><td><a href="/admin/import/${r.id}">${r.fileName}</a></td><td>${r.state}${r.state === 'running' ? ` (${r.progress} items)` : ''}</td><td class="opt">!${dateHtml(r.createdAt)}</td></tr>`)}
-</tbody></table>` : html`<p>Nothing imported yet.</p>`}`;
+</tbody></table>`
+        : html`<p>Nothing imported yet.</p>`
+    }`;
   }
 
   app.get('/admin/import', async (request, reply) => {
@@ -55,36 +59,41 @@ Posts, pages (as posts tagged <code>page</code>), comments, authors, categories 
     return sendPage(request, reply, { title: 'Import', body: await page(request) });
   });
 
-  app.post('/admin/import', {
-    // Who may upload is settled before a byte is stored; a claimed length over the limit is refused unread.
-    onRequest: async (request) => {
-      requireAdmin(request, FORBIDDEN);
-      const claimed = Number(request.headers['content-length'] ?? 0);
-      if (claimed > maxBytes + 64 * 1024) throw new AppError('payload_too_large', `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; import it with the command line instead`);
-      request.uploads = [];
+  app.post(
+    '/admin/import',
+    {
+      // Who may upload is settled before a byte is stored; a claimed length over the limit is refused unread.
+      onRequest: async (request) => {
+        requireAdmin(request, FORBIDDEN);
+        const claimed = Number(request.headers['content-length'] ?? 0);
+        if (claimed > maxBytes + 64 * 1024)
+          throw new AppError('payload_too_large', `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; import it with the command line instead`);
+        request.uploads = [];
+      },
+      // An upload refused later (CSRF, a bad form) leaves nothing behind.
+      onResponse: async (request, reply) => {
+        if (reply.statusCode >= 400) for (const p of request.uploads ?? []) rmSync(p, { force: true });
+      },
     },
-    // An upload refused later (CSRF, a bad form) leaves nothing behind.
-    onResponse: async (request, reply) => {
-      if (reply.statusCode >= 400) for (const p of request.uploads ?? []) rmSync(p, { force: true });
+    async (request, reply) => {
+      const user = requireAdmin(request, FORBIDDEN);
+      const b = request.body as Record<string, unknown> | undefined;
+      const upload = b?.file as { path: string; name: string } | undefined;
+      const errors: AppError['errors'] = [];
+      const format = b?.format;
+      if (format !== 'wordpress' && format !== 'ghost') errors.push({ field: 'format', message: 'must be WordPress or Ghost' });
+      if (!upload || typeof upload !== 'object' || !upload.path) errors.push({ field: 'file', message: 'is required: choose the export file' });
+      if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors) });
+      const id = await runs.start({ format: String(format), fileName: upload!.name || 'export', path: upload!.path, userId: user.id });
+      return reply.code(303).redirect(`/admin/import/${id}`);
     },
-  }, async (request, reply) => {
-    const user = requireAdmin(request, FORBIDDEN);
-    const b = request.body as Record<string, unknown> | undefined;
-    const upload = b?.file as { path: string; name: string } | undefined;
-    const errors: AppError['errors'] = [];
-    const format = b?.format;
-    if (format !== 'wordpress' && format !== 'ghost') errors.push({ field: 'format', message: 'must be WordPress or Ghost' });
-    if (!upload || typeof upload !== 'object' || !upload.path) errors.push({ field: 'file', message: 'is required: choose the export file' });
-    if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors) });
-    const id = await runs.start({ format: String(format), fileName: upload!.name || 'export', path: upload!.path, userId: user.id });
-    return reply.code(303).redirect(`/admin/import/${id}`);
-  });
+  );
 
   app.get<{ Params: { id: string } }>('/admin/import/:id', async (request, reply) => {
     requireAdmin(request, FORBIDDEN);
     if (!/^\d{1,9}$/.test(request.params.id)) throw new AppError('not_found', 'No such import');
     const r = await runs.get(Number(request.params.id));
-    const report = r.report ? JSON.parse(r.report) as ImportReport : null;
+    const report = r.report ? (JSON.parse(r.report) as ImportReport) : null;
     const body = html`<h1>Import of ${r.fileName}</h1>
 <p id="state">State: <strong>${r.state}</strong>!${r.state === 'running' || r.state === 'queued' ? html` · ${r.progress} items written so far. <a href="/admin/import/${r.id}">Reload</a> to follow it.` : ''}</p>
 !${r.error ? html`<div class="error-summary" role="alert"><p>${r.error}</p><p>Nothing was imported.</p></div>` : ''}

@@ -23,16 +23,24 @@ export function autop(text: string): string {
   // Inside <pre>, newlines are the content: keep them out of the splitting.
   const pres: string[] = [];
   const guarded = text.replace(/<pre[\s\S]*?<\/pre>/gi, (m) => `\u0000${pres.push(m) - 1}\u0000`);
-  const out = guarded.replace(/\r\n/g, '\n').split(/\n\s*\n/).map((chunk) => {
-    const c = chunk.trim();
-    if (!c) return '';
-    if (BLOCK.test(c) || /^\u0000\d+\u0000$/.test(c)) return c;
-    return `<p>${c.replace(/\n/g, '<br>\n')}</p>`;
-  }).join('\n\n');
+  const out = guarded
+    .replace(/\r\n/g, '\n')
+    .split(/\n\s*\n/)
+    .map((chunk) => {
+      const c = chunk.trim();
+      if (!c) return '';
+      if (BLOCK.test(c) || /^\u0000\d+\u0000$/.test(c)) return c;
+      return `<p>${c.replace(/\n/g, '<br>\n')}</p>`;
+    })
+    .join('\n\n');
   return out.replace(/\u0000(\d+)\u0000/g, (_m, i) => pres[Number(i)]);
 }
 
-const attr = (attrs: string, name: string) => new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s\\]]+))`, 'i').exec(attrs)?.slice(1).find((v) => v !== undefined);
+const attr = (attrs: string, name: string) =>
+  new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s\\]]+))`, 'i')
+    .exec(attrs)
+    ?.slice(1)
+    .find((v) => v !== undefined);
 
 /**
  * Expands the shortcodes WordPress itself ships ([caption], [gallery], [embed],
@@ -46,7 +54,10 @@ export function expandShortcodes(content: string, attachments: Map<string, strin
     return `<figure>${media ? media[1] : ''}<figcaption>${caption}</figcaption></figure>`;
   });
   out = out.replace(/\[gallery([^\]]*)\]/gi, (_m, attrs: string) => {
-    const ids = (attr(attrs, 'ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = (attr(attrs, 'ids') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const imgs = ids.map((id) => attachments.get(id)).filter((u): u is string => !!u);
     return imgs.length ? `<p>${imgs.map((u) => `<img src="${u.replace(/"/g, '&quot;')}" alt="">`).join(' ')}</p>` : '';
   });
@@ -76,7 +87,10 @@ export function createConverter(): TurndownService {
         const start = Number(parent.getAttribute('start') ?? 1);
         prefix = `${start + Array.prototype.indexOf.call(parent.children, node)}. `;
       }
-      const body = content.replace(/^\n+/, '').replace(/\n+$/, '\n').replace(/\n/gm, `\n${' '.repeat(prefix.length)}`);
+      const body = content
+        .replace(/^\n+/, '')
+        .replace(/\n+$/, '\n')
+        .replace(/\n/gm, `\n${' '.repeat(prefix.length)}`);
       return prefix + body + (node.nextSibling && !/\n$/.test(body) ? '\n' : '');
     },
   });

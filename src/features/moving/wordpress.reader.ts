@@ -5,8 +5,16 @@ import { ImportRefused } from './moving.errors.ts';
 // The WordPress eXtended RSS export (WXR), read as a stream: elements are
 // gathered one <item> at a time, so a 500 MB export never sits in memory.
 
-export interface WxrAuthor { login: string; email: string; displayName: string }
-export interface WxrTerm { domain: string; nicename: string; name: string }
+export interface WxrAuthor {
+  login: string;
+  email: string;
+  displayName: string;
+}
+export interface WxrTerm {
+  domain: string;
+  nicename: string;
+  name: string;
+}
 export interface WxrComment {
   id: string;
   author: string;
@@ -53,10 +61,36 @@ const NAMESPACES = /^http:\/\/wordpress\.org\/export\/1\.[12]\/$/;
 const MAX_FIELD = 16 * 1024 * 1024;
 
 const emptyItem = (): WxrItem => ({
-  title: '', link: '', guid: '', creator: '', content: '', excerpt: '', postId: '', dateGmt: '', date: '', modifiedGmt: '',
-  postName: '', status: '', postType: '', attachmentUrl: '', terms: [], meta: {}, comments: [],
+  title: '',
+  link: '',
+  guid: '',
+  creator: '',
+  content: '',
+  excerpt: '',
+  postId: '',
+  dateGmt: '',
+  date: '',
+  modifiedGmt: '',
+  postName: '',
+  status: '',
+  postType: '',
+  attachmentUrl: '',
+  terms: [],
+  meta: {},
+  comments: [],
 });
-const emptyComment = (): WxrComment => ({ id: '', author: '', authorEmail: '', dateGmt: '', date: '', content: '', approved: '', type: '', parent: '', userId: '' });
+const emptyComment = (): WxrComment => ({
+  id: '',
+  author: '',
+  authorEmail: '',
+  dateGmt: '',
+  date: '',
+  content: '',
+  approved: '',
+  type: '',
+  parent: '',
+  userId: '',
+});
 
 /**
  * Reads a WXR file from start to end, calling the handlers for each author and
@@ -80,9 +114,15 @@ export async function readWxr(path: string, handlers: WxrHandlers, onBytes?: (n:
   const ready: (() => void | Promise<void>)[] = [];
   let failure: Error | null = null;
 
-  const refuse = (message: string) => { throw new ImportRefused(message); };
-  parser.on('doctype', () => refuse('the file declares a DOCTYPE; a WordPress export has none, and entity declarations are refused (they can expand or read files)'));
-  parser.on('error', (e) => { failure ??= new ImportRefused(`the file is not well-formed XML: ${e.message}`); });
+  const refuse = (message: string) => {
+    throw new ImportRefused(message);
+  };
+  parser.on('doctype', () =>
+    refuse('the file declares a DOCTYPE; a WordPress export has none, and entity declarations are refused (they can expand or read files)'),
+  );
+  parser.on('error', (e) => {
+    failure ??= new ImportRefused(`the file is not well-formed XML: ${e.message}`);
+  });
   parser.on('opentag', (tag) => {
     const name = tag.name;
     if (stack.length === 0) {
@@ -95,7 +135,8 @@ export async function readWxr(path: string, handlers: WxrHandlers, onBytes?: (n:
     if (name === 'item') item = emptyItem();
     else if (name === 'wp:comment' && item) comment = emptyComment();
     else if (name === 'wp:author' && !item) author = { login: '', email: '', displayName: '' };
-    else if (name === 'category' && item) term = { domain: String(tag.attributes.domain ?? 'category'), nicename: String(tag.attributes.nicename ?? ''), name: '' };
+    else if (name === 'category' && item)
+      term = { domain: String(tag.attributes.domain ?? 'category'), nicename: String(tag.attributes.nicename ?? ''), name: '' };
   });
   const onText = (t: string) => {
     if (text.length + t.length > MAX_FIELD) refuse(`an element near line ${parser.line} is larger than ${MAX_FIELD / 1024 / 1024} MB`);
@@ -110,39 +151,101 @@ export async function readWxr(path: string, handlers: WxrHandlers, onBytes?: (n:
     text = '';
     if (comment) {
       switch (name) {
-        case 'wp:comment_id': comment.id = value.trim(); break;
-        case 'wp:comment_author': comment.author = value.trim(); break;
-        case 'wp:comment_author_email': comment.authorEmail = value.trim(); break;
-        case 'wp:comment_date_gmt': comment.dateGmt = value.trim(); break;
-        case 'wp:comment_date': comment.date = value.trim(); break;
-        case 'wp:comment_content': comment.content = value; break;
-        case 'wp:comment_approved': comment.approved = value.trim(); break;
-        case 'wp:comment_type': comment.type = value.trim(); break;
-        case 'wp:comment_parent': comment.parent = value.trim(); break;
-        case 'wp:comment_user_id': comment.userId = value.trim(); break;
-        case 'wp:comment': item!.comments.push(comment); comment = null; break;
+        case 'wp:comment_id':
+          comment.id = value.trim();
+          break;
+        case 'wp:comment_author':
+          comment.author = value.trim();
+          break;
+        case 'wp:comment_author_email':
+          comment.authorEmail = value.trim();
+          break;
+        case 'wp:comment_date_gmt':
+          comment.dateGmt = value.trim();
+          break;
+        case 'wp:comment_date':
+          comment.date = value.trim();
+          break;
+        case 'wp:comment_content':
+          comment.content = value;
+          break;
+        case 'wp:comment_approved':
+          comment.approved = value.trim();
+          break;
+        case 'wp:comment_type':
+          comment.type = value.trim();
+          break;
+        case 'wp:comment_parent':
+          comment.parent = value.trim();
+          break;
+        case 'wp:comment_user_id':
+          comment.userId = value.trim();
+          break;
+        case 'wp:comment':
+          item!.comments.push(comment);
+          comment = null;
+          break;
       }
       return;
     }
     if (item) {
       switch (name) {
-        case 'title': item.title = value.trim(); break;
-        case 'link': item.link = value.trim(); break;
-        case 'guid': item.guid = value.trim(); break;
-        case 'dc:creator': item.creator = value.trim(); break;
-        case 'content:encoded': item.content = value; break;
-        case 'excerpt:encoded': item.excerpt = value.trim(); break;
-        case 'wp:post_id': item.postId = value.trim(); break;
-        case 'wp:post_date_gmt': item.dateGmt = value.trim(); break;
-        case 'wp:post_date': item.date = value.trim(); break;
-        case 'wp:post_modified_gmt': item.modifiedGmt = value.trim(); break;
-        case 'wp:post_name': item.postName = value.trim(); break;
-        case 'wp:status': item.status = value.trim(); break;
-        case 'wp:post_type': item.postType = value.trim(); break;
-        case 'wp:attachment_url': item.attachmentUrl = value.trim(); break;
-        case 'wp:meta_key': metaKey = value.trim(); break;
-        case 'wp:meta_value': if (metaKey) item.meta[metaKey] = value; metaKey = ''; break;
-        case 'category': if (term) { term.name = value.trim(); item.terms.push(term); term = null; } break;
+        case 'title':
+          item.title = value.trim();
+          break;
+        case 'link':
+          item.link = value.trim();
+          break;
+        case 'guid':
+          item.guid = value.trim();
+          break;
+        case 'dc:creator':
+          item.creator = value.trim();
+          break;
+        case 'content:encoded':
+          item.content = value;
+          break;
+        case 'excerpt:encoded':
+          item.excerpt = value.trim();
+          break;
+        case 'wp:post_id':
+          item.postId = value.trim();
+          break;
+        case 'wp:post_date_gmt':
+          item.dateGmt = value.trim();
+          break;
+        case 'wp:post_date':
+          item.date = value.trim();
+          break;
+        case 'wp:post_modified_gmt':
+          item.modifiedGmt = value.trim();
+          break;
+        case 'wp:post_name':
+          item.postName = value.trim();
+          break;
+        case 'wp:status':
+          item.status = value.trim();
+          break;
+        case 'wp:post_type':
+          item.postType = value.trim();
+          break;
+        case 'wp:attachment_url':
+          item.attachmentUrl = value.trim();
+          break;
+        case 'wp:meta_key':
+          metaKey = value.trim();
+          break;
+        case 'wp:meta_value':
+          if (metaKey) item.meta[metaKey] = value;
+          metaKey = '';
+          break;
+        case 'category':
+          if (term) {
+            term.name = value.trim();
+            item.terms.push(term);
+            term = null;
+          }
+          break;
         case 'item': {
           const done = item;
           item = null;
@@ -155,9 +258,15 @@ export async function readWxr(path: string, handlers: WxrHandlers, onBytes?: (n:
     }
     if (author) {
       switch (name) {
-        case 'wp:author_login': author.login = value.trim(); break;
-        case 'wp:author_email': author.email = value.trim(); break;
-        case 'wp:author_display_name': author.displayName = value.trim(); break;
+        case 'wp:author_login':
+          author.login = value.trim();
+          break;
+        case 'wp:author_email':
+          author.email = value.trim();
+          break;
+        case 'wp:author_display_name':
+          author.displayName = value.trim();
+          break;
         case 'wp:author': {
           const done = author;
           author = null;

@@ -17,8 +17,10 @@ import { createMovingService, ImportRefused, type MovingService } from './index.
 
 const FIXTURE = new URL('../../../test/fixtures/wordpress/blog.xml', import.meta.url).pathname;
 const WXR_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
-const RSS_OPEN = '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><wp:wxr_version>1.2</wp:wxr_version>';
-const item = (id: number, title: string) => `<item><title>${title}</title><link>https://old.example/${id}/</link><guid>https://old.example/?p=${id}</guid><dc:creator>x</dc:creator><content:encoded><![CDATA[<p>${title}</p>]]></content:encoded><wp:post_id>${id}</wp:post_id><wp:post_date_gmt>2019-01-01 00:00:00</wp:post_date_gmt><wp:post_name>${title.toLowerCase().replace(/\W+/g, '-')}</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>`;
+const RSS_OPEN =
+  '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/"><channel><wp:wxr_version>1.2</wp:wxr_version>';
+const item = (id: number, title: string) =>
+  `<item><title>${title}</title><link>https://old.example/${id}/</link><guid>https://old.example/?p=${id}</guid><dc:creator>x</dc:creator><content:encoded><![CDATA[<p>${title}</p>]]></content:encoded><wp:post_id>${id}</wp:post_id><wp:post_date_gmt>2019-01-01 00:00:00</wp:post_date_gmt><wp:post_name>${title.toLowerCase().replace(/\W+/g, '-')}</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>`;
 
 // Moving a blog in: what the export held must arrive with its dates, threads,
 // authors and addresses, a second run must not duplicate anything, and a
@@ -27,10 +29,21 @@ eachDatabase('WordPress import', (dialect) => {
   let t: TestApp;
   let moving: MovingService;
   const dir = mkdtempSync(join(tmpdir(), 'inkwell-wxr-'));
-  const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
   const api = (url: string) => t.app.inject({ method: 'GET', url });
   const countRows = async (table: 'posts' | 'comments' | 'users' | 'redirects') =>
-    Number((await t.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await t.db.kysely
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   before(async () => {
     t = await buildTestApp(dialect);
@@ -38,7 +51,9 @@ eachDatabase('WordPress import', (dialect) => {
     const settings = createSettings(db);
     const posts = createPostsService({ db, clock: systemClock, events: t.events });
     moving = createMovingService({
-      db, clock: systemClock, posts,
+      db,
+      clock: systemClock,
+      posts,
       comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
       accounts: createAccountsService({ db, clock: systemClock, settings }),
       redirects: createRedirectsService({ db, clock: systemClock }),
@@ -46,15 +61,30 @@ eachDatabase('WordPress import', (dialect) => {
     // Martha already has an account here: her posts are hers, matched by email.
     await buildUser(t, { email: 'martha@example.test', username: 'martha_here', role: 'editor' });
   });
-  after(async () => { await t.close(); rmSync(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('hostile and malformed files are refused with a clear message, and nothing is written', async () => {
     const before = await Promise.all([countRows('posts'), countRows('comments'), countRows('users'), countRows('redirects')]);
     const cases: [string, string, RegExp][] = [
-      ['xxe.xml', `${WXR_HEAD}<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${RSS_OPEN}<item><title>&xxe;</title></item></channel></rss>`, /DOCTYPE/],
-      ['laughs.xml', `${WXR_HEAD}<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>${RSS_OPEN}${item(1, '&lol2;')}</channel></rss>`, /DOCTYPE/],
+      [
+        'xxe.xml',
+        `${WXR_HEAD}<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${RSS_OPEN}<item><title>&xxe;</title></item></channel></rss>`,
+        /DOCTYPE/,
+      ],
+      [
+        'laughs.xml',
+        `${WXR_HEAD}<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>${RSS_OPEN}${item(1, '&lol2;')}</channel></rss>`,
+        /DOCTYPE/,
+      ],
       // Broken at the very end, after two good posts: they must not be written either.
-      ['broken.xml', `${WXR_HEAD}${RSS_OPEN}${item(1, 'First good')}${item(2, 'Second good')}<item><title>Cut off</title></channel></rss>`, /not well-formed XML/],
+      [
+        'broken.xml',
+        `${WXR_HEAD}${RSS_OPEN}${item(1, 'First good')}${item(2, 'Second good')}<item><title>Cut off</title></channel></rss>`,
+        /not well-formed XML/,
+      ],
       ['undeclared-entity.xml', `${WXR_HEAD}${RSS_OPEN}${item(1, 'Has &nbsp; entity')}</channel></rss>`, /not well-formed XML/],
       ['feed.xml', `${WXR_HEAD}<rss version="2.0"><channel><item><title>A plain RSS feed</title></item></channel></rss>`, /not a WordPress export/],
       ['ghost.json', '{"db":[{"data":{"posts":[]}}]}', /not well-formed XML|not a WordPress export/],
@@ -62,7 +92,11 @@ eachDatabase('WordPress import', (dialect) => {
       ['wxr-9.xml', `${WXR_HEAD}${RSS_OPEN.replace('1.2</wp:wxr_version>', '9.0</wp:wxr_version>')}</channel></rss>`, /WXR 9\.0/],
       ['empty.xml', '', /no <rss> document|not well-formed/],
       // One element claiming more than any post could hold.
-      ['huge.xml', `${WXR_HEAD}${RSS_OPEN}<item><title>Huge</title><content:encoded>${'x'.repeat(17 * 1024 * 1024)}</content:encoded></item></channel></rss>`, /larger than 16 MB/],
+      [
+        'huge.xml',
+        `${WXR_HEAD}${RSS_OPEN}<item><title>Huge</title><content:encoded>${'x'.repeat(17 * 1024 * 1024)}</content:encoded></item></channel></rss>`,
+        /larger than 16 MB/,
+      ],
     ];
     for (const [name, text, message] of cases) {
       await assert.rejects(moving.importWordPress(file(name, text)), (e: Error) => {
@@ -115,7 +149,11 @@ eachDatabase('WordPress import', (dialect) => {
     assert.ok(!byTitle.has('Main menu item'));
     const privet = byTitle.get('Привет, мир')!;
     assert.equal(privet.status, 'published');
-    const ivan = await t.db.kysely.selectFrom('users').select(['id', 'role', 'password_hash', 'display_name']).where('email', '=', 'ivan@example.test').executeTakeFirstOrThrow();
+    const ivan = await t.db.kysely
+      .selectFrom('users')
+      .select(['id', 'role', 'password_hash', 'display_name'])
+      .where('email', '=', 'ivan@example.test')
+      .executeTakeFirstOrThrow();
     assert.equal(ivan.role, 'author');
     assert.equal(ivan.password_hash, null, 'no usable password');
     assert.equal(ivan.display_name, 'Иван Петров');
@@ -128,14 +166,18 @@ eachDatabase('WordPress import', (dialect) => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Guest Reader/);
     assert.doesNotMatch(page.body, /Is this moderated|Buy now|linked here/, 'held, spam and pingbacks are not shown to readers');
-    const comments = await t.db.kysely.selectFrom('comments').select(['id', 'parent_id', 'author_id', 'author_name', 'status', 'created_at', 'body']).orderBy('id').execute();
+    const comments = await t.db.kysely
+      .selectFrom('comments')
+      .select(['id', 'parent_id', 'author_id', 'author_name', 'status', 'created_at', 'body'])
+      .orderBy('id')
+      .execute();
     assert.equal(comments.length, 3);
     const [guest, reply, held] = comments;
     assert.equal(guest.author_name, 'Guest Reader');
     assert.equal(guest.author_id, null);
     assert.equal(guest.created_at, '2019-05-07T10:00:00.000Z');
     assert.equal(reply.parent_id, guest.id, 'the reply hangs under its parent');
-    assert.notEqual(reply.author_id, null, 'Martha\'s reply is her account\'s');
+    assert.notEqual(reply.author_id, null, "Martha's reply is her account's");
     assert.match(reply.body, /\*Guest\*/);
     assert.equal(held.status, 'held');
 

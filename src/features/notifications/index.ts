@@ -40,7 +40,9 @@ export function notificationsFeature(ctx: AppContext, deps: { comments: Comments
           await live.publish({ eventId: event.id, type: event.type, userIds });
         }
       });
-      ctx.scheduler.register('notification-digests', '*/10 * * * *', async () => { await service.sendDigests(); });
+      ctx.scheduler.register('notification-digests', '*/10 * * * *', async () => {
+        await service.sendDigests();
+      });
 
       ctx.chrome.preload(async (request) => {
         if (request.user) unread.set(request, await service.unreadCount(request.user.id));

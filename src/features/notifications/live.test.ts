@@ -81,7 +81,11 @@ eachDatabase('live events (server-sent)', (dialect) => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal((await t.app.inject({ url: '/api/v1/events' })).statusCode, 401);
     assert.equal((await t.app.inject({ url: '/api/v1/events?post=abc' })).statusCode, 422);
-    const held = [await open(`${base}/api/v1/events`, auth(ann)), await open(`${base}/api/v1/events`, auth(bob)), await open(`${base}/api/v1/events`, auth(ann))];
+    const held = [
+      await open(`${base}/api/v1/events`, auth(ann)),
+      await open(`${base}/api/v1/events`, auth(bob)),
+      await open(`${base}/api/v1/events`, auth(ann)),
+    ];
     const refused = await fetch(`${base}/api/v1/events`, { headers: auth(bob) });
     assert.equal(refused.status, 503);
     assert.ok(Number(refused.headers.get('retry-after')) > 0);
@@ -97,7 +101,9 @@ eachDatabase('live events (server-sent)', (dialect) => {
   });
 });
 
-test('across two instances on one PostgreSQL, with a dropped LISTEN connection', { skip: DIALECTS.includes('postgres') ? false : 'INKWELL_TEST_DATABASE_URL is not set' }, async () => {
+test('across two instances on one PostgreSQL, with a dropped LISTEN connection', {
+  skip: DIALECTS.includes('postgres') ? false : 'INKWELL_TEST_DATABASE_URL is not set',
+}, async () => {
   const a = await buildTestApp('postgres');
   const b = await buildTestApp('postgres', { sameDbAs: a });
   const streams: SseClient[] = [];
@@ -107,10 +113,18 @@ test('across two instances on one PostgreSQL, with a dropped LISTEN connection',
     const bob = await buildUser(a, { role: 'reader' });
     const annToken = await buildToken(a, ann);
     const bobToken = await buildToken(a, bob);
-    const post = (await a.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${annToken}` }, payload: { title: 'Two servers', body: 'x', status: 'published' } })).json();
+    const post = (
+      await a.app.inject({
+        method: 'POST',
+        url: '/api/v1/posts',
+        headers: { authorization: `Bearer ${annToken}` },
+        payload: { title: 'Two servers', body: 'x', status: 'published' },
+      })
+    ).json();
     const onB = await openSse(`${baseB}/api/v1/events?post=${post.id}`, { authorization: `Bearer ${annToken}` });
     streams.push(onB);
-    const say = (body: string) => a.app.inject({ method: 'POST', url: `/api/v1/posts/${post.id}/comments`, headers: { authorization: `Bearer ${bobToken}` }, payload: { body } });
+    const say = (body: string) =>
+      a.app.inject({ method: 'POST', url: `/api/v1/posts/${post.id}/comments`, headers: { authorization: `Bearer ${bobToken}` }, payload: { body } });
 
     await say('written on A');
     await onB.waitFor((e) => e.event === 'comment' && /written on A/.test(e.data));

@@ -13,7 +13,10 @@ eachDatabase('moderators hear of held comments', (dialect) => {
   before(async () => {
     t = await buildTestApp(dialect, { env: { SITE_URL: 'http://blog.test' } });
     [admin, editor, author, reader] = await Promise.all([
-      buildUser(t, { role: 'admin' }), buildUser(t, { role: 'editor' }), buildUser(t, { role: 'author' }), buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'admin' }),
+      buildUser(t, { role: 'editor' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'reader' }),
     ]);
     for (const u of [admin, editor, author, reader]) tokens.set(u.id, await buildToken(t, u));
   });
@@ -21,7 +24,11 @@ eachDatabase('moderators hear of held comments', (dialect) => {
 
   const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
     apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
-  const settle = async () => { while (await t.events.dispatchDue() > 0) { /* until drained */ } };
+  const settle = async () => {
+    while ((await t.events.dispatchDue()) > 0) {
+      /* until drained */
+    }
+  };
   const mailTo = async (u: TestUser) => t.db.kysely.selectFrom('mail_outbox').select(['subject', 'text']).where('to_address', '=', u.email).execute();
 
   test('a held comment notifies every moderator in-app and by email per their preferences; the header counts the queue', async () => {
@@ -48,7 +55,10 @@ eachDatabase('moderators hear of held comments', (dialect) => {
       const list = (await api(u, 'GET', '/api/v1/notifications')).json().notifications as { kind: string }[];
       assert.ok(!list.some((n) => n.kind === 'comment_held'), `${u.role} is not a moderator`);
     }
-    assert.ok((await mailTo(editor)).some((m) => /awaits approval/.test(m.subject)), 'the editor gets an email');
+    assert.ok(
+      (await mailTo(editor)).some((m) => /awaits approval/.test(m.subject)),
+      'the editor gets an email',
+    );
     assert.ok(!(await mailTo(admin)).some((m) => /awaits approval/.test(m.subject)), 'the admin turned these emails off');
 
     // The header shows the queue's count to moderators only.

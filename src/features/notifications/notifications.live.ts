@@ -15,9 +15,16 @@ const CATCH_UP_LIMIT = 200;
  * domain event ids, so a client reconnecting with Last-Event-ID gets exactly
  * what it missed, read back from the database.
  */
-export async function liveRoutes(app: FastifyInstance, opts: {
-  db: Kysely<Database>; live: LiveBus; notifications: NotificationsService; comments: CommentsService; maxStreams: number;
-}) {
+export async function liveRoutes(
+  app: FastifyInstance,
+  opts: {
+    db: Kysely<Database>;
+    live: LiveBus;
+    notifications: NotificationsService;
+    comments: CommentsService;
+    maxStreams: number;
+  },
+) {
   const { db, live, notifications, comments } = opts;
   let open = 0;
   // Every open stream, so shutting down can end them all: a stream never ends by
@@ -29,117 +36,134 @@ export async function liveRoutes(app: FastifyInstance, opts: {
     for (const end of streams) end();
   });
 
-  app.get<{ Querystring: { post?: string; lastEventId?: string } }>('/api/v1/events', {
-    schema: { hide: true },
-  }, async (request, reply) => {
-    const user = request.user;
-    const rawPost = request.query.post;
-    if (rawPost !== undefined && !/^\d{1,9}$/.test(rawPost)) {
-      throw new AppError('validation_failed', undefined, [{ field: 'post', message: 'must be a post id' }]);
-    }
-    const post = rawPost ? await comments.postFor(user, Number(rawPost)) : null;
-    if (!user && !post) throw new AppError('unauthenticated', 'Log in for notifications, or pass ?post=<id> to follow a post\'s comments');
-    if (open >= opts.maxStreams) {
-      reply.header('retry-after', '30');
-      throw new AppError('unavailable', 'Too many live connections right now; try again shortly');
-    }
-    const lastHeader = request.headers['last-event-id'] ?? request.query.lastEventId;
-    let lastSent = typeof lastHeader === 'string' && /^\d{1,12}$/.test(lastHeader) ? Number(lastHeader) : null;
-
-    if (closing) {
-      reply.header('retry-after', '1');
-      throw new AppError('unavailable', 'This server is shutting down; reconnect');
-    }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': request.id,
-    });
-    open += 1;
-    res.write('retry: 3000\n\n');
-
-    const send = (id: number, event: string, data: unknown) => {
-      if (res.writableEnded) return;
-      res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      if (lastSent === null || id > lastSent) lastSent = id;
-    };
-
-    async function pushComment(eventId: number, commentId: number) {
-      if (!post) return;
-      const item = await comments.placement(commentId);
-      if (!item || item.comment.postId !== post.id) return;
-      const { count } = await comments.thread(null, post);
-      const html = commentHtml(item, { user: null, csrf: '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: Date.now() });
-      send(eventId, 'comment', { id: commentId, parentId: item.comment.parentId, containerId: item.containerId, html, count, comment: { id: commentId, author: item.comment.author, bodyHtml: item.comment.bodyHtml, createdAt: item.comment.createdAt } });
-    }
-
-    async function pushNotifications(eventId: number) {
-      if (!user) return;
-      const { notifications: list, unreadCount } = await notifications.list(user.id, { after: eventId - 1, limit: 20 });
-      for (const n of list.filter((x) => x.eventId === eventId)) send(eventId, 'notification', { notification: n, unreadCount });
-    }
-
-    // Serialised, so messages go out in order even when they arrive in a burst.
-    let chain = Promise.resolve();
-    const enqueue = (fn: () => Promise<void>) => {
-      chain = chain.then(fn).catch((e) => request.log.warn({ err: (e as Error).message }, 'live push failed'));
-    };
-
-    async function catchUp() {
-      if (lastSent === null) return;
-      const since = lastSent;
-      const missed = await db.selectFrom('events').select(['id', 'type', 'payload'])
-        .where('id', '>', since).where('type', '=', 'comment.created').where('processed_at', 'is not', null)
-        .orderBy('id').limit(CATCH_UP_LIMIT).execute();
-      const byEvent = new Map<number, () => Promise<void>>();
-      for (const e of missed) {
-        const p = JSON.parse(e.payload) as { commentId: number; postId: number };
-        if (post && p.postId === post.id) byEvent.set(e.id, () => pushComment(e.id, p.commentId));
+  app.get<{ Querystring: { post?: string; lastEventId?: string } }>(
+    '/api/v1/events',
+    {
+      schema: { hide: true },
+    },
+    async (request, reply) => {
+      const user = request.user;
+      const rawPost = request.query.post;
+      if (rawPost !== undefined && !/^\d{1,9}$/.test(rawPost)) {
+        throw new AppError('validation_failed', undefined, [{ field: 'post', message: 'must be a post id' }]);
       }
-      if (user) {
-        const { notifications: list, unreadCount } = await notifications.list(user.id, { after: since, limit: CATCH_UP_LIMIT });
-        for (const n of list.reverse()) {
-          const prev = byEvent.get(n.eventId);
-          byEvent.set(n.eventId, async () => {
-            await prev?.();
-            send(n.eventId, 'notification', { notification: n, unreadCount });
-          });
-        }
+      const post = rawPost ? await comments.postFor(user, Number(rawPost)) : null;
+      if (!user && !post) throw new AppError('unauthenticated', "Log in for notifications, or pass ?post=<id> to follow a post's comments");
+      if (open >= opts.maxStreams) {
+        reply.header('retry-after', '30');
+        throw new AppError('unavailable', 'Too many live connections right now; try again shortly');
       }
-      for (const id of [...byEvent.keys()].sort((a, b) => a - b)) await byEvent.get(id)!();
-    }
+      const lastHeader = request.headers['last-event-id'] ?? request.query.lastEventId;
+      let lastSent = typeof lastHeader === 'string' && /^\d{1,12}$/.test(lastHeader) ? Number(lastHeader) : null;
 
-    const onMessage = (m: LiveMessage) => {
-      enqueue(async () => {
-        if (lastSent !== null && m.eventId <= lastSent) return; // already sent by a catch-up
-        if (m.type === 'comment.created' && post && m.postId === post.id && m.commentId) await pushComment(m.eventId, m.commentId);
-        if (user && m.userIds?.includes(user.id)) await pushNotifications(m.eventId);
+      if (closing) {
+        reply.header('retry-after', '1');
+        throw new AppError('unavailable', 'This server is shutting down; reconnect');
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
       });
-    };
-    const unsubscribe = live.subscribe(onMessage);
-    const unresync = live.onResync(() => enqueue(catchUp));
-    enqueue(catchUp);
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-    // On shutdown: finish the stream cleanly and close its connection, so the
-    // client reconnects (to another instance, with Last-Event-ID) at once and
-    // this process need not wait for it.
-    const end = () => {
-      if (res.writableEnded) return;
-      res.end();
-      res.once('finish', () => res.socket?.end());
-    };
-    streams.add(end);
+      open += 1;
+      res.write('retry: 3000\n\n');
 
-    request.raw.on('close', () => {
-      streams.delete(end);
-      clearInterval(heartbeat);
-      unsubscribe();
-      unresync();
-      open -= 1;
-    });
-  });
+      const send = (id: number, event: string, data: unknown) => {
+        if (res.writableEnded) return;
+        res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        if (lastSent === null || id > lastSent) lastSent = id;
+      };
+
+      async function pushComment(eventId: number, commentId: number) {
+        if (!post) return;
+        const item = await comments.placement(commentId);
+        if (!item || item.comment.postId !== post.id) return;
+        const { count } = await comments.thread(null, post);
+        const html = commentHtml(item, { user: null, csrf: '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: Date.now() });
+        send(eventId, 'comment', {
+          id: commentId,
+          parentId: item.comment.parentId,
+          containerId: item.containerId,
+          html,
+          count,
+          comment: { id: commentId, author: item.comment.author, bodyHtml: item.comment.bodyHtml, createdAt: item.comment.createdAt },
+        });
+      }
+
+      async function pushNotifications(eventId: number) {
+        if (!user) return;
+        const { notifications: list, unreadCount } = await notifications.list(user.id, { after: eventId - 1, limit: 20 });
+        for (const n of list.filter((x) => x.eventId === eventId)) send(eventId, 'notification', { notification: n, unreadCount });
+      }
+
+      // Serialised, so messages go out in order even when they arrive in a burst.
+      let chain = Promise.resolve();
+      const enqueue = (fn: () => Promise<void>) => {
+        chain = chain.then(fn).catch((e) => request.log.warn({ err: (e as Error).message }, 'live push failed'));
+      };
+
+      async function catchUp() {
+        if (lastSent === null) return;
+        const since = lastSent;
+        const missed = await db
+          .selectFrom('events')
+          .select(['id', 'type', 'payload'])
+          .where('id', '>', since)
+          .where('type', '=', 'comment.created')
+          .where('processed_at', 'is not', null)
+          .orderBy('id')
+          .limit(CATCH_UP_LIMIT)
+          .execute();
+        const byEvent = new Map<number, () => Promise<void>>();
+        for (const e of missed) {
+          const p = JSON.parse(e.payload) as { commentId: number; postId: number };
+          if (post && p.postId === post.id) byEvent.set(e.id, () => pushComment(e.id, p.commentId));
+        }
+        if (user) {
+          const { notifications: list, unreadCount } = await notifications.list(user.id, { after: since, limit: CATCH_UP_LIMIT });
+          for (const n of list.reverse()) {
+            const prev = byEvent.get(n.eventId);
+            byEvent.set(n.eventId, async () => {
+              await prev?.();
+              send(n.eventId, 'notification', { notification: n, unreadCount });
+            });
+          }
+        }
+        for (const id of [...byEvent.keys()].sort((a, b) => a - b)) await byEvent.get(id)!();
+      }
+
+      const onMessage = (m: LiveMessage) => {
+        enqueue(async () => {
+          if (lastSent !== null && m.eventId <= lastSent) return; // already sent by a catch-up
+          if (m.type === 'comment.created' && post && m.postId === post.id && m.commentId) await pushComment(m.eventId, m.commentId);
+          if (user && m.userIds?.includes(user.id)) await pushNotifications(m.eventId);
+        });
+      };
+      const unsubscribe = live.subscribe(onMessage);
+      const unresync = live.onResync(() => enqueue(catchUp));
+      enqueue(catchUp);
+      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      // On shutdown: finish the stream cleanly and close its connection, so the
+      // client reconnects (to another instance, with Last-Event-ID) at once and
+      // this process need not wait for it.
+      const end = () => {
+        if (res.writableEnded) return;
+        res.end();
+        res.once('finish', () => res.socket?.end());
+      };
+      streams.add(end);
+
+      request.raw.on('close', () => {
+        streams.delete(end);
+        clearInterval(heartbeat);
+        unsubscribe();
+        unresync();
+        open -= 1;
+      });
+    },
+  );
 }

@@ -27,11 +27,17 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
   !${unreadCount ? html`<form method="post" action="/notifications/read">!${csrfField(csrf)}<button type="submit">Mark all as read</button></form>` : ''}
   <a href="/settings/notifications">Email preferences</a>
 </div>
-!${list.length ? html`<ol class="notifications">!${list.map((n) => html`<li class="${n.read ? 'read' : 'unread'}">
+!${
+      list.length
+        ? html`<ol class="notifications">!${list.map(
+            (n) => html`<li class="${n.read ? 'read' : 'unread'}">
   <a href="${new URL(n.url).pathname}${new URL(n.url).hash}">${n.message}</a>${n.read ? '' : ' · new'}
   <p class="meta">!${dateHtml(n.createdAt)}!${n.excerpt ? html` · “${n.excerpt}”` : ''}</p>
   !${n.read ? '' : html`<form method="post" action="/notifications/read" class="inline">!${csrfField(csrf)}<input type="hidden" name="ids" value="${n.id}"><button class="link" type="submit">Mark read</button></form>`}
-</li>`)}</ol>` : html`<p>Nothing yet. When someone comments on your posts, replies to you, follows you or favourites your post, it shows up here.</p>`}
+</li>`,
+          )}</ol>`
+        : html`<p>Nothing yet. When someone comments on your posts, replies to you, follows you or favourites your post, it shows up here.</p>`
+    }
 !${nextCursor ? html`<nav class="pager" aria-label="Pagination"><span></span><a href="/notifications?before=${nextCursor}">Older →</a></nav>` : ''}`;
     return sendPage(request, reply, { title: 'Notifications', body });
   });
@@ -39,7 +45,14 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
   app.post('/notifications/read', async (request, reply) => {
     const user = requireUser(request);
     const raw = (request.body as Body)?.ids;
-    const ids = raw === undefined ? undefined : ([] as unknown[]).concat(raw).map(String).filter((x) => /^\d{1,9}$/.test(x)).map(Number);
+    const ids =
+      raw === undefined
+        ? undefined
+        : ([] as unknown[])
+            .concat(raw)
+            .map(String)
+            .filter((x) => /^\d{1,9}$/.test(x))
+            .map(Number);
     await notifications.markRead(user.id, ids);
     reply.setFlash(ids ? 'Marked as read' : 'All caught up');
     return reply.code(303).redirect('/notifications');
@@ -51,9 +64,11 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
     const body = html`<h1>Email notifications</h1>
 <p>You always see notifications at <a href="/notifications">/notifications</a>. Choose which ones also come by email.</p>
 <form class="stacked" method="post" action="/settings/notifications">!${csrfField(request.csrfToken())}
-!${KINDS.filter((kind) => kind !== 'comment_held' || user.role === 'admin' || user.role === 'editor').map((kind) => html`<fieldset><legend>${KIND_LABELS[kind]}</legend>
+!${KINDS.filter((kind) => kind !== 'comment_held' || user.role === 'admin' || user.role === 'editor').map(
+      (kind) => html`<fieldset><legend>${KIND_LABELS[kind]}</legend>
   !${PREFERENCES.map((p) => html`<label><input type="radio" name="${kind}" value="${p}"!${prefs[kind] === p ? ' checked' : ''}> ${PREF_LABELS[p]}</label><br>`)}
-</fieldset>`)}
+</fieldset>`,
+    )}
 <div class="actions"><button type="submit">Save preferences</button></div></form>`;
     return sendPage(request, reply, { title: 'Email notifications', body });
   });
@@ -94,7 +109,8 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
       try {
         ({ kind } = await notifications.unsubscribe(request.params.token));
       } catch (err) {
-        if (oneClick && err instanceof AppError && err.code === 'token_invalid') return reply.code(400).type('text/plain; charset=utf-8').send('This unsubscribe link is invalid or was already used.\n');
+        if (oneClick && err instanceof AppError && err.code === 'token_invalid')
+          return reply.code(400).type('text/plain; charset=utf-8').send('This unsubscribe link is invalid or was already used.\n');
         throw err;
       }
       if (oneClick) return reply.type('text/plain; charset=utf-8').send('Unsubscribed.\n');
@@ -127,8 +143,12 @@ function parseFormFields(request: FastifyRequest, payload: NodeJS.ReadableStream
     answered = true;
     done(err, err ? undefined : fields);
   };
-  form.on('field', (name: string, value: string) => { fields[name] = value; });
-  form.on('file', (_name: string, stream: NodeJS.ReadableStream) => { stream.resume(); });
+  form.on('field', (name: string, value: string) => {
+    fields[name] = value;
+  });
+  form.on('file', (_name: string, stream: NodeJS.ReadableStream) => {
+    stream.resume();
+  });
   form.on('error', (e: Error) => answer(Object.assign(new Error(`bad multipart/form-data body: ${e.message}`), { statusCode: 400 })));
   form.on('finish', () => answer(null));
   payload.pipe(form);

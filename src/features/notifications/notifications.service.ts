@@ -35,15 +35,25 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
   const now = () => clock.now().toISOString();
 
   function listQuery(d: Db) {
-    return d.selectFrom('notifications')
+    return d
+      .selectFrom('notifications')
       .leftJoin('users as actor', 'actor.id', 'notifications.actor_id')
       .leftJoin('posts', 'posts.id', 'notifications.post_id')
       .leftJoin('comments', 'comments.id', 'notifications.comment_id')
       .select([
-        'notifications.id', 'notifications.kind', 'notifications.read_at', 'notifications.created_at', 'notifications.event_id',
-        'notifications.comment_id', 'notifications.post_id', 'notifications.user_id',
-        'actor.username as actor_username', 'actor.display_name as actor_name',
-        'posts.slug as post_slug', 'posts.title as post_title', 'comments.body_html as comment_html',
+        'notifications.id',
+        'notifications.kind',
+        'notifications.read_at',
+        'notifications.created_at',
+        'notifications.event_id',
+        'notifications.comment_id',
+        'notifications.post_id',
+        'notifications.user_id',
+        'actor.username as actor_username',
+        'actor.display_name as actor_name',
+        'posts.slug as post_slug',
+        'posts.title as post_title',
+        'comments.body_html as comment_html',
       ]);
   }
   type Row = Awaited<ReturnType<ReturnType<typeof listQuery>['executeTakeFirstOrThrow']>>;
@@ -53,11 +63,24 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
     const post = r.post_id && r.post_slug ? { id: r.post_id, slug: r.post_slug, title: r.post_title ?? '' } : null;
     const summary = { kind: r.kind, actor: actor?.displayName ?? 'Someone', postTitle: post?.title ?? 'a post' };
     return {
-      id: r.id, kind: r.kind, read: r.read_at !== null, createdAt: r.created_at, eventId: r.event_id, actor, post,
-      commentId: r.comment_id, excerpt: excerptOf(htmlToText(r.comment_html ?? ''), 160), message: describe(summary),
-      url: r.kind === 'comment_held' ? `${site().url}/admin/comments`
-        : r.kind === 'new_follower' && actor ? `${site().url}/@${actor.username}`
-        : post ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}` : `${site().url}/notifications`,
+      id: r.id,
+      kind: r.kind,
+      read: r.read_at !== null,
+      createdAt: r.created_at,
+      eventId: r.event_id,
+      actor,
+      post,
+      commentId: r.comment_id,
+      excerpt: excerptOf(htmlToText(r.comment_html ?? ''), 160),
+      message: describe(summary),
+      url:
+        r.kind === 'comment_held'
+          ? `${site().url}/admin/comments`
+          : r.kind === 'new_follower' && actor
+            ? `${site().url}/@${actor.username}`
+            : post
+              ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}`
+              : `${site().url}/notifications`,
     };
   }
 
@@ -72,7 +95,10 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
 
   async function unsubscribeUrl(d: Db, userId: number, kind: NotificationKind | 'all'): Promise<string> {
     const token = randomToken();
-    await d.insertInto('unsubscribe_tokens').values({ token_hash: hashToken(token), user_id: userId, kind, created_at: now(), used_at: null }).execute();
+    await d
+      .insertInto('unsubscribe_tokens')
+      .values({ token_hash: hashToken(token), user_id: userId, kind, created_at: now(), used_at: null })
+      .execute();
     return `${site().url}/unsubscribe/${token}`;
   }
 
@@ -82,14 +108,28 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
    * transaction; the unique index makes a re-run of the event a no-op.
    */
   async function notify(
-    trx: Transaction<Database>, eventId: number, recipients: Map<number, NotificationKind>,
+    trx: Transaction<Database>,
+    eventId: number,
+    recipients: Map<number, NotificationKind>,
     about: { actorId: number | null; postId: number | null; commentId: number | null },
   ): Promise<void> {
     for (const [userId, kind] of recipients) {
-      const inserted = await trx.insertInto('notifications').values({
-        user_id: userId, event_id: eventId, kind, actor_id: about.actorId, post_id: about.postId, comment_id: about.commentId,
-        created_at: now(), read_at: null, emailed_at: null,
-      }).onConflict((oc) => oc.columns(['event_id', 'user_id', 'kind']).doNothing()).returning('id').executeTakeFirst();
+      const inserted = await trx
+        .insertInto('notifications')
+        .values({
+          user_id: userId,
+          event_id: eventId,
+          kind,
+          actor_id: about.actorId,
+          post_id: about.postId,
+          comment_id: about.commentId,
+          created_at: now(),
+          read_at: null,
+          emailed_at: null,
+        })
+        .onConflict((oc) => oc.columns(['event_id', 'user_id', 'kind']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
       if (!inserted) continue;
       const pref = await preference(trx, userId, kind);
       if (pref === 'daily') continue; // the digest picks it up
@@ -140,8 +180,13 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       const { followerId, followeeId } = event.payload;
       if (followerId === followeeId) return;
       // Unfollowing and following again must not become a way to ping someone.
-      const before = await trx.selectFrom('notifications').select('id').where('user_id', '=', followeeId)
-        .where('kind', '=', 'new_follower').where('actor_id', '=', followerId).executeTakeFirst();
+      const before = await trx
+        .selectFrom('notifications')
+        .select('id')
+        .where('user_id', '=', followeeId)
+        .where('kind', '=', 'new_follower')
+        .where('actor_id', '=', followerId)
+        .executeTakeFirst();
       if (before) return;
       await notify(trx, event.id, new Map([[followeeId, 'new_follower']]), { actorId: followerId, postId: null, commentId: null });
     },
@@ -151,8 +196,14 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       const { userId, postId } = event.payload;
       const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
       if (!post?.author_id || post.author_id === userId) return;
-      const before = await trx.selectFrom('notifications').select('id').where('user_id', '=', post.author_id)
-        .where('kind', '=', 'post_favorited').where('actor_id', '=', userId).where('post_id', '=', postId).executeTakeFirst();
+      const before = await trx
+        .selectFrom('notifications')
+        .select('id')
+        .where('user_id', '=', post.author_id)
+        .where('kind', '=', 'post_favorited')
+        .where('actor_id', '=', userId)
+        .where('post_id', '=', postId)
+        .executeTakeFirst();
       if (before) return;
       await notify(trx, event.id, new Map([[post.author_id, 'post_favorited']]), { actorId: userId, postId, commentId: null });
     },
@@ -163,8 +214,14 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       return rows.map((r) => r.user_id);
     },
 
-    async list(userId: number, opts: { before?: number; after?: number; limit: number }): Promise<{ notifications: Notification[]; nextCursor: number | null; unreadCount: number }> {
-      let q = listQuery(db).where('notifications.user_id', '=', userId).orderBy('notifications.id', 'desc').limit(opts.limit + 1);
+    async list(
+      userId: number,
+      opts: { before?: number; after?: number; limit: number },
+    ): Promise<{ notifications: Notification[]; nextCursor: number | null; unreadCount: number }> {
+      let q = listQuery(db)
+        .where('notifications.user_id', '=', userId)
+        .orderBy('notifications.id', 'desc')
+        .limit(opts.limit + 1);
       if (opts.before !== undefined) q = q.where('notifications.id', '<', opts.before);
       if (opts.after !== undefined) q = q.where('notifications.event_id', '>', opts.after);
       const rows = await q.execute();
@@ -173,8 +230,12 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
     },
 
     async unreadCount(userId: number): Promise<number> {
-      const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', userId).where('read_at', 'is', null).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('notifications')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('read_at', 'is', null)
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
@@ -209,8 +270,11 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       for (const key of Object.keys(input)) if (!KINDS.includes(key as NotificationKind)) errors.push({ field: key, message: 'is not a known field' });
       assertValid(errors);
       for (const [kind, email] of changes) {
-        await db.insertInto('notification_prefs').values({ user_id: userId, kind, email })
-          .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet({ email })).execute();
+        await db
+          .insertInto('notification_prefs')
+          .values({ user_id: userId, kind, email })
+          .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet({ email }))
+          .execute();
       }
     },
 
@@ -226,12 +290,19 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('unsubscribe_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
         if (!row || row.used_at) throw new AppError('token_invalid', 'This unsubscribe link is invalid or was already used');
-        const res = await trx.updateTable('unsubscribe_tokens').set({ used_at: now() })
-          .where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+        const res = await trx
+          .updateTable('unsubscribe_tokens')
+          .set({ used_at: now() })
+          .where('token_hash', '=', row.token_hash)
+          .where('used_at', 'is', null)
+          .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new AppError('token_invalid', 'This unsubscribe link is invalid or was already used');
         for (const kind of row.kind === 'all' ? KINDS : [row.kind]) {
-          await trx.insertInto('notification_prefs').values({ user_id: row.user_id, kind, email: 'off' })
-            .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet({ email: 'off' })).execute();
+          await trx
+            .insertInto('notification_prefs')
+            .values({ user_id: row.user_id, kind, email: 'off' })
+            .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet({ email: 'off' }))
+            .execute();
         }
         return { kind: row.kind };
       });
@@ -246,24 +317,45 @@ export function createNotificationsService(deps: { db: Kysely<Database>; clock: 
       const at = clock.now();
       if (at.getUTCHours() < DIGEST_HOUR_UTC) return 0;
       const day = at.toISOString().slice(0, 10);
-      const claimed = await db.insertInto('digest_runs').values({ day, started_at: at.toISOString() })
-        .onConflict((oc) => oc.column('day').doNothing()).returning('day').executeTakeFirst();
+      const claimed = await db
+        .insertInto('digest_runs')
+        .values({ day, started_at: at.toISOString() })
+        .onConflict((oc) => oc.column('day').doNothing())
+        .returning('day')
+        .executeTakeFirst();
       if (!claimed) return 0;
-      const waiting = await db.selectFrom('notifications').select('user_id').distinct()
-        .where('emailed_at', 'is', null).execute();
+      const waiting = await db.selectFrom('notifications').select('user_id').distinct().where('emailed_at', 'is', null).execute();
       let sent = 0;
       for (const { user_id: userId } of waiting) {
         await db.transaction().execute(async (trx) => {
-          const rows = (await listQuery(trx).where('notifications.user_id', '=', userId).where('notifications.emailed_at', 'is', null)
-            .orderBy('notifications.id').limit(100).execute()).map(toNotification);
+          const rows = (
+            await listQuery(trx)
+              .where('notifications.user_id', '=', userId)
+              .where('notifications.emailed_at', 'is', null)
+              .orderBy('notifications.id')
+              .limit(100)
+              .execute()
+          ).map(toNotification);
           const prefs = await this.prefs(userId, trx);
           const items = rows.filter((n) => prefs[n.kind] === 'daily');
           const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
           if (items.length && !user.suspended_at) {
-            await mailer.send(trx, digestEmail(site(), { email: user.email, name: user.display_name }, items.map(summaryOf), await unsubscribeUrl(trx, userId, 'all')));
+            await mailer.send(
+              trx,
+              digestEmail(site(), { email: user.email, name: user.display_name }, items.map(summaryOf), await unsubscribeUrl(trx, userId, 'all')),
+            );
             sent += 1;
           }
-          if (rows.length) await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', 'in', rows.map((r) => r.id)).execute();
+          if (rows.length)
+            await trx
+              .updateTable('notifications')
+              .set({ emailed_at: now() })
+              .where(
+                'id',
+                'in',
+                rows.map((r) => r.id),
+              )
+              .execute();
         });
       }
       return sent;

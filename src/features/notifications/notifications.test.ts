@@ -30,8 +30,12 @@ eachDatabase('notifications', (dialect) => {
     apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   async function settle() {
     // Hand events to their subscribers, then deliver the mail they wrote.
-    while (await t.events.dispatchDue() > 0) { /* until drained */ }
-    while (await t.mailer.deliverDue() > 0) { /* until drained */ }
+    while ((await t.events.dispatchDue()) > 0) {
+      /* until drained */
+    }
+    while ((await t.mailer.deliverDue()) > 0) {
+      /* until drained */
+    }
   }
   async function comment(u: TestUser, postId: number, body: string, parentId?: number) {
     now = new Date(now.getTime() + 61_000);
@@ -47,25 +51,34 @@ eachDatabase('notifications', (dialect) => {
     const post = (await api(ann, 'POST', '/api/v1/posts', { title: 'Three people talk', body: 'x', status: 'published' })).json();
     const before = { ann: inbox(ann).length, bob: inbox(bob).length, cat: inbox(cat).length };
 
-    const b1 = await comment(bob, post.id, 'Bob on Ann\'s post');
+    const b1 = await comment(bob, post.id, "Bob on Ann's post");
     const c1 = await comment(cat, post.id, 'Cat answers Bob', b1.id);
     await comment(ann, post.id, 'Ann answers Cat', c1.id);
     await comment(bob, post.id, 'Bob answers himself', b1.id);
 
     const annList = (await list(ann)).notifications;
-    assert.deepEqual(annList.map((n: { kind: string; actor: { username: string } }) => [n.kind, n.actor.username]).reverse(),
-      [['comment_on_post', bob.username], ['comment_on_post', cat.username], ['comment_on_post', bob.username]]);
+    assert.deepEqual(annList.map((n: { kind: string; actor: { username: string } }) => [n.kind, n.actor.username]).reverse(), [
+      ['comment_on_post', bob.username],
+      ['comment_on_post', cat.username],
+      ['comment_on_post', bob.username],
+    ]);
     const bobList = (await list(bob)).notifications;
-    assert.deepEqual(bobList.map((n: { kind: string; actor: { username: string } }) => [n.kind, n.actor.username]), [['reply_to_comment', cat.username]]);
+    assert.deepEqual(
+      bobList.map((n: { kind: string; actor: { username: string } }) => [n.kind, n.actor.username]),
+      [['reply_to_comment', cat.username]],
+    );
     const catList = (await list(cat)).notifications;
-    assert.deepEqual(catList.map((n: { kind: string; actor: { username: string } }) => [n.kind, n.actor.username]), [['reply_to_comment', ann.username]]);
+    assert.deepEqual(
+      catList.map((n: { kind: string; actor: { username: string } }) => [n.kind, n.actor.username]),
+      [['reply_to_comment', ann.username]],
+    );
 
     await smtp.waitFor((m) => m.to.includes(cat.email) && /replied to your comment/.test(m.subject));
     assert.equal(inbox(ann).length - before.ann, 3);
     assert.equal(inbox(bob).length - before.bob, 1);
     assert.equal(inbox(cat).length - before.cat, 1);
     const mail = inbox(bob).at(-1)!;
-    assert.match(mail.subject, new RegExp(`replied to your comment on “Three people talk”`));
+    assert.match(mail.subject, /replied to your comment on “Three people talk”/);
     assert.match(mail.text, /Cat answers Bob/);
     assert.match(rawHeader(mail, 'List-Unsubscribe') ?? '', /^<http:\/\/blog\.test\/unsubscribe\/[\w-]+>$/);
     assert.equal(rawHeader(mail, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
@@ -98,9 +111,12 @@ eachDatabase('notifications', (dialect) => {
       const { createNotificationsService } = await import('./notifications.service.ts');
       const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site: { url: 'http://blog.test', name: () => 'Inkwell' } });
       next.on('comment.created', ns.onCommentCreated);
-      assert.ok(await next.dispatchDue() >= 1);
+      assert.ok((await next.dispatchDue()) >= 1);
       const made = await t.db.kysely.selectFrom('notifications').select('user_id').where('post_id', '=', post.id).execute();
-      assert.deepEqual(made.map((r) => r.user_id), [ann.id]);
+      assert.deepEqual(
+        made.map((r) => r.user_id),
+        [ann.id],
+      );
     } finally {
       t.events.start(60_000);
     }
@@ -112,7 +128,7 @@ eachDatabase('notifications', (dialect) => {
     const ids = (await list(ann)).notifications.slice(0, 2).map((n: { id: number }) => n.id);
     const bobTries = await api(bob, 'POST', '/api/v1/notifications/read', { ids });
     assert.equal(bobTries.statusCode, 200);
-    assert.equal((await list(ann)).unreadCount, before, 'Bob cannot mark Ann\'s');
+    assert.equal((await list(ann)).unreadCount, before, "Bob cannot mark Ann's");
     assert.equal((await api(ann, 'POST', '/api/v1/notifications/read', { ids })).json().unreadCount, before - 2);
     assert.equal((await api(ann, 'POST', '/api/v1/notifications/read', {})).json().unreadCount, 0);
     assert.equal((await api(ann, 'POST', '/api/v1/notifications/read', { ids: ['x'] })).statusCode, 422);
@@ -155,7 +171,10 @@ eachDatabase('notifications', (dialect) => {
     const count = inbox(ann).length;
     await comment(cat, post.id, 'ping two');
     assert.equal(inbox(ann).length, count, 'no email after unsubscribing');
-    assert.ok((await list(ann)).notifications.some((n: { excerpt: string }) => /ping two/.test(n.excerpt)), 'still notified in the app');
+    assert.ok(
+      (await list(ann)).notifications.some((n: { excerpt: string }) => /ping two/.test(n.excerpt)),
+      'still notified in the app',
+    );
 
     // RFC 8058 one-click, cross-site and without cookies or a CSRF token, in both body encodings.
     const oneClickForm = new FormData();
@@ -170,7 +189,12 @@ eachDatabase('notifications', (dialect) => {
       await comment(bob, post.id, `ping three ${i}`);
       const third = await smtp.waitFor((m) => m.to.includes(ann.email) && /Unsubscribe me/.test(m.subject) && m.text.includes(`ping three ${i}`));
       const url = new URL(linkIn(third, '/unsubscribe/')).pathname;
-      const oneClick = await t.app.inject({ method: 'POST', url, headers: { 'content-type': enc['content-type'], origin: 'https://mail.example.com' }, payload: enc.payload });
+      const oneClick = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': enc['content-type'], origin: 'https://mail.example.com' },
+        payload: enc.payload,
+      });
       assert.equal(oneClick.statusCode, 200, `${enc['content-type']}: ${oneClick.body}`);
       assert.equal(oneClick.body, 'Unsubscribed.\n');
       assert.equal(await pref(), 'off', enc['content-type']);

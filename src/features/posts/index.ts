@@ -31,21 +31,28 @@ export function postsFeature(ctx: AppContext): PostsFeature {
     service,
     belowPost,
     async plugin(app) {
-      ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => { await service.publishDue(); });
+      ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => {
+        await service.publishDue();
+      });
       // Posts trashed 30 days ago go for good, with their comments.
-      ctx.scheduler.register('purge-trashed-posts', '17 3 * * *', async () => { await service.purgeTrash(); });
+      ctx.scheduler.register('purge-trashed-posts', '17 3 * * *', async () => {
+        await service.purgeTrash();
+      });
       ctx.chrome.add('nav', {
         order: 0,
-        render: () => html`<form method="get" action="/search" role="search" class="site-search"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form>`,
+        render: () =>
+          html`<form method="get" action="/search" role="search" class="site-search"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form>`,
       });
       ctx.chrome.add('nav', {
         order: 20,
-        render: (request) => request.user && request.user.role !== 'reader'
-          ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : '',
+        render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''),
       });
-      ctx.chrome.adminPage({ href: '/admin/posts', name: 'Posts', description: 'Everyone\'s drafts and published posts', order: 10 });
+      ctx.chrome.adminPage({ href: '/admin/posts', name: 'Posts', description: "Everyone's drafts and published posts", order: 10 });
       await app.register(postsRoutes, {
-        posts: service, below: (request, post) => belowPost.render(request, post), timeZone: ctx.config.timezone, siteUrl: ctx.site.url,
+        posts: service,
+        below: (request, post) => belowPost.render(request, post),
+        timeZone: ctx.config.timezone,
+        siteUrl: ctx.site.url,
       });
       await app.register(searchRoutes, { posts: service });
     },

@@ -12,7 +12,10 @@ eachDatabase('posts JSON API', (dialect) => {
   before(async () => {
     t = await buildTestApp(dialect);
     [author, other, editor, reader] = await Promise.all([
-      buildUser(t, { role: 'author' }), buildUser(t, { role: 'author' }), buildUser(t, { role: 'editor' }), buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'editor' }),
+      buildUser(t, { role: 'reader' }),
     ]);
     [authorToken, otherToken, editorToken, readerToken] = await Promise.all([author, other, editor, reader].map((u) => buildToken(t, u)));
   });
@@ -27,7 +30,12 @@ eachDatabase('posts JSON API', (dialect) => {
     assert.equal((await call('POST', '/api/v1/posts', writer, { title: 'Tag owner', body: 'x', tags: ['Kitchen Sink'] })).statusCode, 201);
     const future = new Date(Date.now() + 86_400_000).toISOString();
     const inputs = [
-      { title: 'Round trip published', body: 'Line one\r\n\r\nA **second** paragraph that is long enough to pad the excerpt out nicely.', tags: ['kitchen sink', 'Zed', 'alpha'], status: 'published' },
+      {
+        title: 'Round trip published',
+        body: 'Line one\r\n\r\nA **second** paragraph that is long enough to pad the excerpt out nicely.',
+        tags: ['kitchen sink', 'Zed', 'alpha'],
+        status: 'published',
+      },
       { title: 'Round trip draft', body: 'Draft body', excerpt: '  My own excerpt  ' },
       { title: 'Round trip scheduled', body: 'Later', status: 'scheduled', publishedAt: future, tags: ['one', 'Two'] },
     ];
@@ -40,14 +48,22 @@ eachDatabase('posts JSON API', (dialect) => {
   });
 
   test('create, read, replace, patch and delete a post', async () => {
-    const created = await call('POST', '/api/v1/posts', authorToken, { title: 'Hello API', body: '# Hi\n\nSome *text*.', tags: ['News', 'Tech Talk'], status: 'published' });
+    const created = await call('POST', '/api/v1/posts', authorToken, {
+      title: 'Hello API',
+      body: '# Hi\n\nSome *text*.',
+      tags: ['News', 'Tech Talk'],
+      status: 'published',
+    });
     assert.equal(created.statusCode, 201);
     const post = created.json();
     assert.equal(created.headers.location, `/api/v1/posts/${post.id}`);
     assert.equal(post.slug, 'hello-api');
     assert.equal(post.status, 'published');
     assert.match(post.bodyHtml, /<em>text<\/em>/);
-    assert.deepEqual(post.tags, [{ name: 'News', slug: 'news' }, { name: 'Tech Talk', slug: 'tech-talk' }]);
+    assert.deepEqual(post.tags, [
+      { name: 'News', slug: 'news' },
+      { name: 'Tech Talk', slug: 'tech-talk' },
+    ]);
     assert.equal(post.author.username, author.username);
     assert.ok(post.publishedAt);
     assert.equal(post.url, `${t.config.siteUrl}/posts/hello-api`);
@@ -68,7 +84,10 @@ eachDatabase('posts JSON API', (dialect) => {
     assert.equal(patched.statusCode, 200);
     assert.equal(patched.json().title, 'Hello again');
     assert.equal(patched.json().excerpt, 'Short');
-    assert.deepEqual(patched.json().tags.map((x: { slug: string }) => x.slug), ['x']);
+    assert.deepEqual(
+      patched.json().tags.map((x: { slug: string }) => x.slug),
+      ['x'],
+    );
 
     const deleted = await call('DELETE', `/api/v1/posts/${post.id}`, authorToken);
     assert.equal(deleted.statusCode, 204);
@@ -122,7 +141,13 @@ eachDatabase('posts JSON API', (dialect) => {
 
     const blank = await call('POST', '/api/v1/posts', authorToken, { title: '   ', body: 'ok', slug: 'Bad Slug!' });
     assert.equal(blank.statusCode, 422);
-    assert.deepEqual(blank.json().errors.map((e: { field: string }) => e.field).sort(), ['slug', 'title']);
+    assert.deepEqual(
+      blank
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+      ['slug', 'title'],
+    );
 
     const badLimit = await call('GET', '/api/v1/posts?limit=1000');
     assert.equal(badLimit.statusCode, 422);
@@ -184,7 +209,10 @@ eachDatabase('posts JSON API', (dialect) => {
     }
     assert.deepEqual(seen, [...titles].reverse());
     const byOther = (await call('GET', `/api/v1/posts?tag=paged&author=${other.username}&limit=100`)).json();
-    assert.deepEqual(byOther.posts.map((p: { title: string }) => p.title), ['Paged 5', 'Paged 3', 'Paged 1']);
+    assert.deepEqual(
+      byOther.posts.map((p: { title: string }) => p.title),
+      ['Paged 5', 'Paged 3', 'Paged 1'],
+    );
   });
 
   test('token scopes: a read-only token cannot write', async () => {
@@ -238,7 +266,10 @@ eachDatabase('posts JSON API', (dialect) => {
     ];
     for (const [method, url, body] of cases) {
       const res = await call(method, url, authorToken, body);
-      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${method} ${url.slice(0, 60)} ${JSON.stringify(body)?.slice(0, 60)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+      assert.ok(
+        res.statusCode >= 400 && res.statusCode < 500,
+        `${method} ${url.slice(0, 60)} ${JSON.stringify(body)?.slice(0, 60)} -> ${res.statusCode} ${res.body.slice(0, 200)}`,
+      );
       assert.match(String(res.headers['content-type']), /problem\+json/);
     }
   });
@@ -257,7 +288,12 @@ eachDatabase('posts JSON API', (dialect) => {
     const moved = await call('PATCH', `/api/v1/posts/${created.json().id}`, editorToken, { status: 'published', publishedAt: '2018-01-01T00:00:00Z' });
     assert.equal(moved.json().publishedAt, '2018-01-01T00:00:00.000Z');
     const draft = (await call('POST', '/api/v1/posts', editorToken, { title: 'Draft from 2017', body: 'x' })).json();
-    const put = await call('PUT', `/api/v1/posts/${draft.id}`, editorToken, { title: 'Draft from 2017', body: 'x', status: 'published', publishedAt: '2017-03-04T05:06:07Z' });
+    const put = await call('PUT', `/api/v1/posts/${draft.id}`, editorToken, {
+      title: 'Draft from 2017',
+      body: 'x',
+      status: 'published',
+      publishedAt: '2017-03-04T05:06:07Z',
+    });
     assert.equal(put.json().publishedAt, '2017-03-04T05:06:07.000Z');
 
     const byAuthor = await call('POST', '/api/v1/posts', authorToken, { title: 'Backdated', body: 'x', status: 'published', publishedAt: at });
@@ -265,10 +301,20 @@ eachDatabase('posts JSON API', (dialect) => {
     assert.equal(byAuthor.json().errors[0].field, 'publishedAt');
     // An author sending back the date their post already has (a whole post round-tripped) is fine.
     const own = (await call('POST', '/api/v1/posts', authorToken, { title: 'Mine', body: 'x', status: 'published' })).json();
-    const roundTrip = await call('PUT', `/api/v1/posts/${own.id}`, authorToken, { title: 'Mine, edited', body: 'x', status: 'published', publishedAt: own.publishedAt });
+    const roundTrip = await call('PUT', `/api/v1/posts/${own.id}`, authorToken, {
+      title: 'Mine, edited',
+      body: 'x',
+      status: 'published',
+      publishedAt: own.publishedAt,
+    });
     assert.equal(roundTrip.statusCode, 200);
     assert.equal(roundTrip.json().publishedAt, own.publishedAt);
-    const future = await call('POST', '/api/v1/posts', editorToken, { title: 'Future', body: 'x', status: 'published', publishedAt: new Date(Date.now() + 86_400_000).toISOString() });
+    const future = await call('POST', '/api/v1/posts', editorToken, {
+      title: 'Future',
+      body: 'x',
+      status: 'published',
+      publishedAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     assert.equal(future.statusCode, 422);
     assert.equal(future.json().errors[0].field, 'publishedAt');
   });
@@ -276,11 +322,17 @@ eachDatabase('posts JSON API', (dialect) => {
 
 eachDatabase('posts API with CORS_ORIGINS', (dialect) => {
   let t: TestApp;
-  before(async () => { t = await buildTestApp(dialect, { env: { CORS_ORIGINS: 'https://app.example' } }); });
+  before(async () => {
+    t = await buildTestApp(dialect, { env: { CORS_ORIGINS: 'https://app.example' } });
+  });
   after(() => t.close());
 
   test('an allowed origin gets CORS headers; others do not', async () => {
-    const pre = await t.app.inject({ method: 'OPTIONS', url: '/api/v1/posts', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    const pre = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/posts',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
     assert.equal(pre.statusCode, 204);
     assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
     assert.match(String(pre.headers['access-control-allow-headers']), /authorization/i);
@@ -291,14 +343,18 @@ eachDatabase('posts API with CORS_ORIGINS', (dialect) => {
 
 eachDatabase('CORS with two allowed origins and the response cache', (dialect) => {
   let t: TestApp;
-  const A = 'https://a.example', B = 'http://localhost:5173';
+  const A = 'https://a.example',
+    B = 'http://localhost:5173';
   before(async () => {
     t = await buildTestApp(dialect, { env: { CORS_ORIGINS: `${A}, ${B}`, REALWORLD_CORS_ORIGINS: `${A}, ${B}` } });
   });
   after(() => t.close());
 
   const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers: { 'content-type': 'application/json', ...headers } });
-  const varies = (res: { headers: Record<string, unknown> }) => String(res.headers.vary ?? '').toLowerCase().split(/\s*,\s*/);
+  const varies = (res: { headers: Record<string, unknown> }) =>
+    String(res.headers.vary ?? '')
+      .toLowerCase()
+      .split(/\s*,\s*/);
 
   test('each caller gets its own Access-Control-Allow-Origin, and answers vary on Origin', async () => {
     for (const url of ['/api/v1/posts', '/api/v1/posts/welcome-to-inkwell']) {

@@ -1,13 +1,25 @@
 // The events the posts feature records, with their payloads (see EventCatalogue).
 
 /** A post became public: published now, by a schedule, or from a draft. */
-export interface PostPublished { postId: number }
+export interface PostPublished {
+  postId: number;
+}
 /** A published post was edited. */
-export interface PostUpdated { postId: number }
+export interface PostUpdated {
+  postId: number;
+}
 /** A published post was deleted; what subscribers may still need to name it. */
-export interface PostDeleted { postId: number; slug: string; title: string }
+export interface PostDeleted {
+  postId: number;
+  slug: string;
+  title: string;
+}
 /** A published post's slug changed: its old address should lead to the new one. */
-export interface PostSlugChanged { postId: number; from: string; to: string }
+export interface PostSlugChanged {
+  postId: number;
+  from: string;
+  to: string;
+}
 
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {

@@ -50,19 +50,33 @@ export interface ListFilter {
 }
 
 function basePostQuery(db: Db, summary = false) {
-  const q = db.selectFrom('posts')
+  const q = db
+    .selectFrom('posts')
     .leftJoin('users', 'users.id', 'posts.author_id')
     .select([
-      'posts.id', 'posts.slug', 'posts.title', 'posts.excerpt',
-      'posts.custom_excerpt', 'posts.status', 'posts.created_at', 'posts.updated_at', 'posts.published_at',
-      'posts.author_id', 'posts.publish_at', 'posts.deleted_at', 'users.username', 'users.display_name',
-      (eb) => eb.selectFrom('favorites').select((f) => f.fn.countAll<number | string>().as('n'))
-        .whereRef('favorites.post_id', '=', 'posts.id').as('favorites_count'),
+      'posts.id',
+      'posts.slug',
+      'posts.title',
+      'posts.excerpt',
+      'posts.custom_excerpt',
+      'posts.status',
+      'posts.created_at',
+      'posts.updated_at',
+      'posts.published_at',
+      'posts.author_id',
+      'posts.publish_at',
+      'posts.deleted_at',
+      'users.username',
+      'users.display_name',
+      (eb) =>
+        eb
+          .selectFrom('favorites')
+          .select((f) => f.fn.countAll<number | string>().as('n'))
+          .whereRef('favorites.post_id', '=', 'posts.id')
+          .as('favorites_count'),
     ]);
   // Bodies are most of a row's bytes; measured, reading them was the front page's largest cost.
-  return summary
-    ? q.select((eb) => [eb.val('').as('body'), eb.val('').as('body_html')])
-    : q.select(['posts.body', 'posts.body_html']);
+  return summary ? q.select((eb) => [eb.val('').as('body'), eb.val('').as('body_html')]) : q.select(['posts.body', 'posts.body_html']);
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof basePostQuery>['executeTakeFirstOrThrow']>>;
@@ -78,9 +92,8 @@ export function toPost(row: Row, tags: Post['tags']): Post {
     excerpt: row.excerpt,
     customExcerpt: row.custom_excerpt,
     status: row.status === 'draft' && row.publish_at ? 'scheduled' : row.status,
-    author: row.author_id !== null && row.username !== null
-      ? { id: row.author_id, username: row.username, displayName: row.display_name ?? row.username }
-      : null,
+    author:
+      row.author_id !== null && row.username !== null ? { id: row.author_id, username: row.username, displayName: row.display_name ?? row.username } : null,
     tags,
     // PostgreSQL counts in bigint, which pg hands over as a string.
     favoritesCount: Number(row.favorites_count ?? 0),
@@ -94,7 +107,8 @@ export function toPost(row: Row, tags: Post['tags']): Post {
 async function tagsFor(db: Db, postIds: number[]): Promise<Map<number, Post['tags']>> {
   const byPost = new Map<number, Post['tags']>();
   if (postIds.length === 0) return byPost;
-  const rows = await db.selectFrom('post_tags')
+  const rows = await db
+    .selectFrom('post_tags')
     .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
     .select(['post_tags.post_id', 'tags.name', 'tags.slug'])
     .where('post_tags.post_id', 'in', postIds)
@@ -126,7 +140,10 @@ export async function findPostsByIds(db: Db, ids: number[], summary = false): Pr
   const out = new Map<number, Post>();
   if (ids.length === 0) return out;
   const rows = await basePostQuery(db, summary).where('posts.id', 'in', ids).where('posts.deleted_at', 'is', null).execute();
-  const tags = await tagsFor(db, rows.map((r) => r.id));
+  const tags = await tagsFor(
+    db,
+    rows.map((r) => r.id),
+  );
   for (const r of rows) out.set(r.id, toPost(r, tags.get(r.id) ?? []));
   return out;
 }
@@ -145,10 +162,9 @@ function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boo
   }
   if (f.tagSlug !== undefined) {
     const tag = f.tagSlug;
-    q = q.where('posts.id', 'in', (eb) => eb.selectFrom('post_tags')
-      .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
-      .select('post_tags.post_id')
-      .where('tags.slug', '=', tag));
+    q = q.where('posts.id', 'in', (eb) =>
+      eb.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select('post_tags.post_id').where('tags.slug', '=', tag),
+    );
   }
   if (f.followedBy !== undefined) {
     const me = f.followedBy;
@@ -156,19 +172,21 @@ function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boo
   }
   if (f.favoritedByUsername !== undefined) {
     const name = f.favoritedByUsername;
-    q = q.where('posts.id', 'in', (eb) => eb.selectFrom('favorites')
-      .innerJoin('users as fan', 'fan.id', 'favorites.user_id')
-      .select('favorites.post_id')
-      .where('fan.username', '=', name));
+    q = q.where('posts.id', 'in', (eb) =>
+      eb.selectFrom('favorites').innerJoin('users as fan', 'fan.id', 'favorites.user_id').select('favorites.post_id').where('fan.username', '=', name),
+    );
   }
   return q;
 }
 
 const sortColumn = (f: { status: ListFilter['status']; trashed?: boolean }) =>
-  (f.trashed ? 'posts.deleted_at' : f.status === 'published' ? 'posts.published_at' : 'posts.created_at');
+  f.trashed ? 'posts.deleted_at' : f.status === 'published' ? 'posts.published_at' : 'posts.created_at';
 
 async function withTags(db: Db, rows: Row[]): Promise<Post[]> {
-  const tags = await tagsFor(db, rows.map((r) => r.id));
+  const tags = await tagsFor(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => toPost(r, tags.get(r.id) ?? []));
 }
 
@@ -183,7 +201,11 @@ export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[];
     // 95,000 posts deep, against 0.06 ms).
     q = q.where((eb) => eb(eb.refTuple(sortCol, 'posts.id'), '<', eb.tuple(at, id)));
   }
-  const rows = await q.orderBy(sortCol, 'desc').orderBy('posts.id', 'desc').limit(f.limit + 1).execute();
+  const rows = await q
+    .orderBy(sortCol, 'desc')
+    .orderBy('posts.id', 'desc')
+    .limit(f.limit + 1)
+    .execute();
   return { posts: await withTags(db, rows.slice(0, f.limit)), hasMore: rows.length > f.limit };
 }
 
@@ -194,7 +216,10 @@ export async function listPosts(db: Db, f: ListFilter): Promise<{ posts: Post[];
 export async function listPostsByOffset(db: Db, f: Omit<ListFilter, 'before'>, offset: number): Promise<{ posts: Post[]; total: number }> {
   const sortCol = sortColumn(f);
   const rows = await filtered(db, f, f.summary).orderBy(sortCol, 'desc').orderBy('posts.id', 'desc').limit(f.limit).offset(offset).execute();
-  const counted = await filtered(db, f).clearSelect().select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  const counted = await filtered(db, f)
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
   return { posts: await withTags(db, rows), total: Number(counted.n) };
 }
 
@@ -207,10 +232,15 @@ export async function favoritedAmong(db: Db, userId: number, postIds: number[]):
 
 // A tag is public once a published post carries it: tags used only by drafts and
 // scheduled posts would give away what is being written.
-const onPublishedPost = (eb: ExpressionBuilder<Database, 'tags'>) => eb.exists(
-  eb.selectFrom('post_tags').innerJoin('posts', 'posts.id', 'post_tags.post_id').select('post_tags.post_id')
-    .whereRef('post_tags.tag_id', '=', 'tags.id').where('posts.status', '=', 'published'),
-);
+const onPublishedPost = (eb: ExpressionBuilder<Database, 'tags'>) =>
+  eb.exists(
+    eb
+      .selectFrom('post_tags')
+      .innerJoin('posts', 'posts.id', 'post_tags.post_id')
+      .select('post_tags.post_id')
+      .whereRef('post_tags.tag_id', '=', 'tags.id')
+      .where('posts.status', '=', 'published'),
+  );
 
 /** Tags on at least one published post, by name. */
 export async function allTags(db: Db): Promise<{ name: string; slug: string }[]> {
@@ -219,7 +249,9 @@ export async function allTags(db: Db): Promise<{ name: string; slug: string }[]>
 
 /** Slugs equal to `base` or `base-N`, to pick the next free one. */
 export async function slugsLike(db: Db, base: string): Promise<Set<string>> {
-  const rows = await db.selectFrom('posts').select('slug')
+  const rows = await db
+    .selectFrom('posts')
+    .select('slug')
     .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
     .execute();
   return new Set(rows.map((r) => r.slug));
@@ -233,12 +265,25 @@ export async function slugsLike(db: Db, base: string): Promise<Set<string>> {
 export async function setPostTags(db: Db, postId: number, tags: { name: string; slug: string }[], now: string, fresh = false): Promise<Post['tags']> {
   if (!fresh) await db.deleteFrom('post_tags').where('post_id', '=', postId).execute();
   if (tags.length === 0) return [];
-  await db.insertInto('tags')
+  await db
+    .insertInto('tags')
     .values(tags.map((t) => ({ name: t.name, slug: t.slug, created_at: now })))
     .onConflict((oc) => oc.column('slug').doNothing())
     .execute();
-  const rows = await db.selectFrom('tags').select(['id', 'name', 'slug']).where('slug', 'in', tags.map((t) => t.slug)).orderBy('name').execute();
-  await db.insertInto('post_tags').values(rows.map((t) => ({ post_id: postId, tag_id: t.id }))).execute();
+  const rows = await db
+    .selectFrom('tags')
+    .select(['id', 'name', 'slug'])
+    .where(
+      'slug',
+      'in',
+      tags.map((t) => t.slug),
+    )
+    .orderBy('name')
+    .execute();
+  await db
+    .insertInto('post_tags')
+    .values(rows.map((t) => ({ post_id: postId, tag_id: t.id })))
+    .execute();
   return rows.map((t) => ({ name: t.name, slug: t.slug }));
 }
 
@@ -248,8 +293,13 @@ export async function findTagBySlug(db: Db, slug: string): Promise<{ name: strin
 
 /** Slugs and change dates of published posts, newest first (for the sitemap). */
 export async function publishedSlugs(db: Db, limit: number): Promise<{ slug: string; updated_at: string }[]> {
-  return db.selectFrom('posts').select(['slug', 'updated_at'])
-    .where('status', '=', 'published').where('deleted_at', 'is', null)
-    .orderBy('published_at', 'desc').orderBy('id', 'desc')
-    .limit(limit).execute();
+  return db
+    .selectFrom('posts')
+    .select(['slug', 'updated_at'])
+    .where('status', '=', 'published')
+    .where('deleted_at', 'is', null)
+    .orderBy('published_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }

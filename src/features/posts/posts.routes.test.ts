@@ -11,7 +11,10 @@ eachDatabase('posts through HTML forms', (dialect) => {
   before(async () => {
     t = await buildTestApp(dialect);
     [author, other, editor, reader] = await Promise.all([
-      buildUser(t, { role: 'author' }), buildUser(t, { role: 'author' }), buildUser(t, { role: 'editor' }), buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'editor' }),
+      buildUser(t, { role: 'reader' }),
     ]);
   });
   after(() => t.close());
@@ -41,7 +44,14 @@ eachDatabase('posts through HTML forms', (dialect) => {
   test('write, publish, see the flash, edit and delete through forms', async () => {
     const c = await loggedIn(author);
     assert.equal((await c.get('/posts/new')).status, 200);
-    const created = await c.postForm('/posts', { title: 'My first form post', slug: '', body: 'Hello **world**', excerpt: '', tags: 'Life, Code', status: 'published' });
+    const created = await c.postForm('/posts', {
+      title: 'My first form post',
+      slug: '',
+      body: 'Hello **world**',
+      excerpt: '',
+      tags: 'Life, Code',
+      status: 'published',
+    });
     assert.equal(created.status, 303);
     assert.equal(created.headers.location, '/posts/my-first-form-post');
 
@@ -60,7 +70,15 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.match(tag.body, /My first form post/);
 
     await c.get('/posts/my-first-form-post/edit');
-    const edited = await c.postForm('/posts/my-first-form-post', { _method: 'PUT', title: 'Renamed post', slug: 'renamed', body: 'Changed', excerpt: '', tags: '', status: 'published' });
+    const edited = await c.postForm('/posts/my-first-form-post', {
+      _method: 'PUT',
+      title: 'Renamed post',
+      slug: 'renamed',
+      body: 'Changed',
+      excerpt: '',
+      tags: '',
+      status: 'published',
+    });
     assert.equal(edited.status, 303);
     assert.equal(edited.headers.location, '/posts/renamed');
     const renamed = await c.get('/posts/renamed');
@@ -82,7 +100,7 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal((await c.get('/posts/renamed')).status, 404);
   });
 
-  test('headings in a body start at <h2>: the post title stays the page\'s only <h1>', async () => {
+  test("headings in a body start at <h2>: the post title stays the page's only <h1>", async () => {
     const c = await loggedIn(author);
     const body = '# Part one\n\ntext\n\n## Detail\n\n##### Five\n\n###### Six\n\nSetext\n======\n';
     await c.get('/posts/new');
@@ -156,7 +174,10 @@ eachDatabase('posts through HTML forms', (dialect) => {
 
     await c.get('/posts');
     const token = /name="csrf-token" content="([^"]+)"/.exec(c.lastBody)![1];
-    const withHeader = await c.request('POST', '/api/v1/posts', { json: { title: 'Via fetch', body: 'x', status: 'published' }, headers: { 'x-csrf-token': token } });
+    const withHeader = await c.request('POST', '/api/v1/posts', {
+      json: { title: 'Via fetch', body: 'x', status: 'published' },
+      headers: { 'x-csrf-token': token },
+    });
     assert.equal(withHeader.status, 201);
   });
 
@@ -183,7 +204,7 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal((await c.get('/posts/fetch-target')).status, 404);
   });
 
-  test('authors cannot edit or delete others\' posts; readers cannot write', async () => {
+  test("authors cannot edit or delete others' posts; readers cannot write", async () => {
     const owner = await loggedIn(author);
     await owner.get('/posts/new');
     await owner.postForm('/posts', { title: 'Owned post', body: 'x', status: 'published' });
@@ -209,7 +230,7 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.match(String(login.headers.location), /^\/login\?next=%2Fposts%2Fnew/);
   });
 
-  test('editors see everyone\'s posts in the dashboard; authors only their own', async () => {
+  test("editors see everyone's posts in the dashboard; authors only their own", async () => {
     const a = await loggedIn(other);
     await a.get('/posts/new');
     await a.postForm('/posts', { title: 'Other author post', body: 'x', status: 'draft' });

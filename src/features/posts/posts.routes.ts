@@ -30,41 +30,60 @@ function formInput(body: FormBody, current?: Post): PostInput {
   const b = body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   // fetch() may send JSON to these URLs, with tags as a list.
-  const tags = Array.isArray(b.tags) ? b.tags.map(String) : str('tags') ?? '';
+  const tags = Array.isArray(b.tags) ? b.tags.map(String) : (str('tags') ?? '');
   // <input type="datetime-local"> sends no zone; the form labels it UTC.
   const at = str('publishedAt')?.trim();
   const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
   // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
   const kept = current?.status ?? 'draft';
-  return { title: str('title') ?? '', slug: str('slug'), body: str('body') ?? '', excerpt: str('excerpt') ?? '', tags, status: str('status') ?? kept, publishedAt };
+  return {
+    title: str('title') ?? '',
+    slug: str('slug'),
+    body: str('body') ?? '',
+    excerpt: str('excerpt') ?? '',
+    tags,
+    status: str('status') ?? kept,
+    publishedAt,
+  };
 }
 
 function formValues(input: PostInput): PostFormValues {
   return {
-    title: input.title ?? '', slug: input.slug ?? '', body: input.body ?? '', excerpt: input.excerpt ?? '',
-    tags: Array.isArray(input.tags) ? input.tags.join(', ') : input.tags ?? '', status: input.status ?? 'draft',
+    title: input.title ?? '',
+    slug: input.slug ?? '',
+    body: input.body ?? '',
+    excerpt: input.excerpt ?? '',
+    tags: Array.isArray(input.tags) ? input.tags.join(', ') : (input.tags ?? ''),
+    status: input.status ?? 'draft',
     publishedAt: (input.publishedAt ?? '').replace(/:00Z$|Z$/, ''),
   };
 }
 
 function valuesOf(post: Post): PostFormValues {
   return {
-    title: post.title, slug: post.slug, body: post.body, excerpt: post.customExcerpt ?? '',
-    tags: post.tags.map((t) => t.name).join(', '), status: post.status,
+    title: post.title,
+    slug: post.slug,
+    body: post.body,
+    excerpt: post.customExcerpt ?? '',
+    tags: post.tags.map((t) => t.name).join(', '),
+    status: post.status,
     publishedAt: post.status === 'scheduled' && post.publishedAt ? post.publishedAt.slice(0, 16) : '',
   };
 }
 
 /** HTML pages and forms for posts. */
-export async function postsRoutes(app: FastifyInstance, opts: {
-  posts: PostsService;
-  /** What other features show under a post (the comment thread); already HTML. */
-  below?: (request: FastifyRequest, post: Post) => Promise<string>;
-  /** The site's time zone (TIMEZONE), for times of day. */
-  timeZone: string;
-  /** The site's absolute address, for preview links. */
-  siteUrl: string;
-}) {
+export async function postsRoutes(
+  app: FastifyInstance,
+  opts: {
+    posts: PostsService;
+    /** What other features show under a post (the comment thread); already HTML. */
+    below?: (request: FastifyRequest, post: Post) => Promise<string>;
+    /** The site's time zone (TIMEZONE), for times of day. */
+    timeZone: string;
+    /** The site's absolute address, for preview links. */
+    siteUrl: string;
+  },
+) {
   const { posts, timeZone } = opts;
   const canEdit = (request: FastifyRequest, post: Post) => canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
 
@@ -73,7 +92,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: 'Latest posts',
       body: postListHtml({
-        heading: 'Latest posts', posts: page, empty: 'No posts yet.',
+        heading: 'Latest posts',
+        posts: page,
+        empty: 'No posts yet.',
         olderHref: nextCursor ? `/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });
@@ -95,7 +116,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
   // Invalid input: the form again, as typed, each problem beside its field.
   const formAgain = (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
     if (err instanceof AppError && err.code === 'email_unverified') {
-      err = new AppError('email_unverified', err.message, [{ field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' }]);
+      err = new AppError('email_unverified', err.message, [
+        { field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' },
+      ]);
     }
     if (!(err instanceof AppError) || !['validation_failed', 'slug_taken', 'email_unverified'].includes(err.code)) throw err;
     const heading = edit ? `Edit “${edit.title}”` : 'Write a post';
@@ -103,8 +126,14 @@ export async function postsRoutes(app: FastifyInstance, opts: {
       title: heading,
       status: err.status,
       body: postFormHtml({
-        heading, action: edit ? `/posts/${edit.slug}` : '/posts', method: edit ? 'PUT' : 'POST',
-        values: formValues(input), errors: err.errors, csrf: request.csrfToken(), current: edit?.status, slug: edit?.slug,
+        heading,
+        action: edit ? `/posts/${edit.slug}` : '/posts',
+        method: edit ? 'PUT' : 'POST',
+        values: formValues(input),
+        errors: err.errors,
+        csrf: request.csrfToken(),
+        current: edit?.status,
+        slug: edit?.slug,
       }),
     });
   };
@@ -118,7 +147,13 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     } catch (err) {
       return formAgain(request, reply, err, input);
     }
-    reply.setFlash(post.status === 'published' ? 'Post published' : post.status === 'scheduled' ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}` : 'Draft saved');
+    reply.setFlash(
+      post.status === 'published'
+        ? 'Post published'
+        : post.status === 'scheduled'
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
+          : 'Draft saved',
+    );
     return reply.code(303).redirect(`/posts/${post.slug}`);
   });
 
@@ -143,8 +178,14 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: `Edit “${post.title}”`,
       body: postFormHtml({
-        heading: `Edit “${post.title}”`, action: `/posts/${post.slug}`, method: 'PUT', values: valuesOf(post), errors: [], csrf,
-        current: post.status, slug: post.slug,
+        heading: `Edit “${post.title}”`,
+        action: `/posts/${post.slug}`,
+        method: 'PUT',
+        values: valuesOf(post),
+        errors: [],
+        csrf,
+        current: post.status,
+        slug: post.slug,
         extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, timeZone),
       }),
     });
@@ -160,7 +201,13 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     } catch (err) {
       return formAgain(request, reply, err, input, current);
     }
-    reply.setFlash(post.status === 'published' ? 'Post updated' : post.status === 'scheduled' ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}` : 'Draft saved');
+    reply.setFlash(
+      post.status === 'published'
+        ? 'Post updated'
+        : post.status === 'scheduled'
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
+          : 'Draft saved',
+    );
     return reply.code(303).redirect(`/posts/${post.slug}`);
   };
 
@@ -221,7 +268,11 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: 'Trash',
       body: trashHtml({
-        posts: page, csrf: request.csrfToken(), admin: user.role === 'admin', timeZone, days: TRASH_DAYS,
+        posts: page,
+        csrf: request.csrfToken(),
+        admin: user.role === 'admin',
+        timeZone,
+        days: TRASH_DAYS,
         olderHref: nextCursor ? `/admin/posts/trash?before=${encodeCursor(nextCursor)}` : null,
       }),
     });
@@ -280,7 +331,9 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: `Posts tagged “${tag.name}”`,
       body: postListHtml({
-        heading: `Posts tagged “${tag.name}”`, posts: page, empty: 'No published posts with this tag yet.',
+        heading: `Posts tagged “${tag.name}”`,
+        posts: page,
+        empty: 'No published posts with this tag yet.',
         olderHref: nextCursor ? `/tags/${tag.slug}?before=${encodeCursor(nextCursor)}` : null,
       }),
     });
@@ -292,7 +345,10 @@ export async function postsRoutes(app: FastifyInstance, opts: {
     return sendPage(request, reply, {
       title: 'Dashboard',
       body: dashboardHtml({
-        posts: page, everyone: canManageAllPosts(user), csrf: request.csrfToken(), timeZone,
+        posts: page,
+        everyone: canManageAllPosts(user),
+        csrf: request.csrfToken(),
+        timeZone,
         olderHref: nextCursor ? `/admin/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });

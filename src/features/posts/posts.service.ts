@@ -62,12 +62,18 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
   const bad = new Set<string>();
   for (const f of ['title', 'slug', 'body', 'excerpt'] as const) {
     const problem = nonXmlCharProblem(input[f]);
-    if (problem) { err(f, problem); bad.add(f); }
+    if (problem) {
+      err(f, problem);
+      bad.add(f);
+    }
   }
   const tagList = Array.isArray(input.tags) ? input.tags : input.tags === undefined ? [] : [input.tags];
   for (const tag of tagList) {
     const problem = nonXmlCharProblem(tag);
-    if (problem && !bad.has('tags')) { err('tags', problem); bad.add('tags'); }
+    if (problem && !bad.has('tags')) {
+      err('tags', problem);
+      bad.add('tags');
+    }
   }
   if (typeof input.title === 'string' && !bad.has('title')) {
     const title = input.title.trim();
@@ -118,8 +124,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     }
   }
   if (input.tags !== undefined && !bad.has('tags')) {
-    const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(','))
-      .map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
+    const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(',')).map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
     const tags = new Map<string, { name: string; slug: string }>();
     for (const name of names) {
       const slug = slugify(name, LIMITS.tag);
@@ -167,7 +172,9 @@ export type SearchResult = Post & { highlight: string };
 // A client that sends back the date the post already has (a whole post round-tripped) changes nothing.
 function assertMayBackdate(viewer: CurrentUser, v: Normalized, current: string | null = null): void {
   if (v.backdate && v.backdate !== current && !canManageAllPosts(viewer)) {
-    throw new AppError('forbidden', 'Only editors and admins may set a past publication date', [{ field: 'publishedAt', message: 'may be set in the past only by editors and admins' }]);
+    throw new AppError('forbidden', 'Only editors and admins may set a past publication date', [
+      { field: 'publishedAt', message: 'may be set in the past only by editors and admins' },
+    ]);
   }
 }
 
@@ -197,15 +204,20 @@ function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
 export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events }) {
   const { db, clock, events } = deps;
   // Events travel with the change (post.published, post.updated, post.deleted).
-  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(trx: Parameters<Events['record']>[0], type: K, payload: EventCatalogue[K]) => {
+  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(
+    trx: Parameters<Events['record']>[0],
+    type: K,
+    payload: EventCatalogue[K],
+  ) => {
     if (events) await events.record(trx, type, payload);
   };
 
   async function findVisible(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
     // Ids are 32-bit on PostgreSQL; longer digit strings can only be slugs.
-    const post = typeof idOrSlug === 'number' || /^\d{1,9}$/.test(idOrSlug)
-      ? await q.findPostById(db, Number(idOrSlug)) ?? (typeof idOrSlug === 'string' ? await q.findPostBySlug(db, idOrSlug) : undefined)
-      : await q.findPostBySlug(db, idOrSlug);
+    const post =
+      typeof idOrSlug === 'number' || /^\d{1,9}$/.test(idOrSlug)
+        ? ((await q.findPostById(db, Number(idOrSlug))) ?? (typeof idOrSlug === 'string' ? await q.findPostBySlug(db, idOrSlug) : undefined))
+        : await q.findPostBySlug(db, idOrSlug);
     // A draft the viewer may not see is reported missing, so its existence doesn't leak.
     if (!post || !canViewPost(viewer, { authorId: post.author?.id ?? null, status: post.status })) {
       throw new AppError('not_found', 'No post with that id or slug');
@@ -266,8 +278,15 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const trashed = wanted === 'trashed';
       const status = trashed ? 'all' : wanted;
       const filter: q.ListFilter = {
-        status, trashed, tagSlug: opts.tag, authorUsername: opts.author, followedBy: opts.followedBy, favoritedByUsername: opts.favoritedBy,
-        before: opts.before, limit: opts.limit, summary: opts.summary,
+        status,
+        trashed,
+        tagSlug: opts.tag,
+        authorUsername: opts.author,
+        followedBy: opts.followedBy,
+        favoritedByUsername: opts.favoritedBy,
+        before: opts.before,
+        limit: opts.limit,
+        summary: opts.summary,
       };
       if (status !== 'published' && !canManageAllPosts(viewer)) {
         if (!viewer) throw new AppError('unauthenticated', 'Log in to list drafts');
@@ -283,10 +302,20 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
 
     /** Published posts by page number, with the total (for clients that page by offset). */
     async listPage(opts: Omit<ListOptions, 'status' | 'before'> & { offset: number }): Promise<{ posts: Post[]; total: number }> {
-      return q.listPostsByOffset(db, {
-        status: 'published', tagSlug: opts.tag, authorUsername: opts.author, followedBy: opts.followedBy,
-        favoritedByUsername: opts.favoritedBy, withAuthor: opts.withAuthor, limit: opts.limit, summary: opts.summary,
-      }, opts.offset);
+      return q.listPostsByOffset(
+        db,
+        {
+          status: 'published',
+          tagSlug: opts.tag,
+          authorUsername: opts.author,
+          followedBy: opts.followedBy,
+          favoritedByUsername: opts.favoritedBy,
+          withAuthor: opts.withAuthor,
+          limit: opts.limit,
+          summary: opts.summary,
+        },
+        opts.offset,
+      );
     },
 
     /** Which of these posts the user favourited. */
@@ -301,7 +330,10 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async dashboard(viewer: CurrentUser, before?: Cursor): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers have no posts to manage');
       const { posts, hasMore } = await q.listPosts(db, {
-        status: 'all', authorId: canManageAllPosts(viewer) ? undefined : viewer.id, before, limit: 50,
+        status: 'all',
+        authorId: canManageAllPosts(viewer) ? undefined : viewer.id,
+        before,
+        limit: 50,
       });
       const last = posts.at(-1);
       return { posts, nextCursor: hasMore && last ? { at: last.createdAt, id: last.id } : null };
@@ -317,13 +349,21 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const now = clock.now().toISOString();
       const given = v.slug !== undefined;
       for (let attempt = 0; ; attempt++) {
-        const slug = v.slug ?? await freeSlug(slugify(v.title!));
+        const slug = v.slug ?? (await freeSlug(slugify(v.title!)));
         try {
           const d = derived(v.body!, v.excerpt ?? null);
           const values = {
-            author_id: viewer.id, title: v.title!, slug, body: v.body!, custom_excerpt: v.excerpt ?? null,
+            author_id: viewer.id,
+            title: v.title!,
+            slug,
+            body: v.body!,
+            custom_excerpt: v.excerpt ?? null,
             ...d,
-            status, created_at: now, updated_at: now, published_at: status === 'published' ? v.backdate ?? now : null, deleted_at: null,
+            status,
+            created_at: now,
+            updated_at: now,
+            published_at: status === 'published' ? (v.backdate ?? now) : null,
+            deleted_at: null,
             publish_at: v.publishAt ?? null,
           };
           const { id, tags } = await db.transaction().execute(async (trx) => {
@@ -374,17 +414,40 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         await db.transaction().execute(async (trx) => {
           // A published post keeps the version this save replaces, so its author can go back to it.
           if (post.status === 'published') {
-            await trx.insertInto('post_revisions').values({
-              post_id: post.id, title: post.title, body: post.body, custom_excerpt: post.customExcerpt,
-              tags: post.tags.map((t) => t.name).join(', '), saved_by: by, created_at: now,
-            }).execute();
+            await trx
+              .insertInto('post_revisions')
+              .values({
+                post_id: post.id,
+                title: post.title,
+                body: post.body,
+                custom_excerpt: post.customExcerpt,
+                tags: post.tags.map((t) => t.name).join(', '),
+                saved_by: by,
+                created_at: now,
+              })
+              .execute();
           }
-          await trx.updateTable('posts').set({
-            title: v.title ?? post.title, slug, body, custom_excerpt: customExcerpt, ...derived(body, customExcerpt),
-            status, updated_at: now, publish_at: status === 'draft' ? publishAt : null,
-            // The first publication date stays, so re-publishing doesn't bump old posts to the top.
-            published_at: status === 'published' ? v.backdate ?? (post.status === 'scheduled' ? now : post.publishedAt ?? now) : post.status === 'scheduled' ? null : post.publishedAt,
-          }).where('id', '=', post.id).execute();
+          await trx
+            .updateTable('posts')
+            .set({
+              title: v.title ?? post.title,
+              slug,
+              body,
+              custom_excerpt: customExcerpt,
+              ...derived(body, customExcerpt),
+              status,
+              updated_at: now,
+              publish_at: status === 'draft' ? publishAt : null,
+              // The first publication date stays, so re-publishing doesn't bump old posts to the top.
+              published_at:
+                status === 'published'
+                  ? (v.backdate ?? (post.status === 'scheduled' ? now : (post.publishedAt ?? now)))
+                  : post.status === 'scheduled'
+                    ? null
+                    : post.publishedAt,
+            })
+            .where('id', '=', post.id)
+            .execute();
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
           await reindexPost(trx, post.id);
           if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
@@ -467,7 +530,9 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       if (post.status === 'published') throw new AppError('conflict', 'This post is published; share its address instead of a preview');
       const token = randomToken();
       const row = { post_id: post.id, token_hash: hashToken(token), created_by: viewer!.id, created_at: clock.now().toISOString() };
-      await db.insertInto('post_previews').values(row)
+      await db
+        .insertInto('post_previews')
+        .values(row)
         .onConflict((oc) => oc.column('post_id').doUpdateSet({ token_hash: row.token_hash, created_by: row.created_by, created_at: row.created_at }))
         .execute();
       return token;
@@ -487,10 +552,9 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
 
     /** The post a preview token shows (not trashed), or not_found. */
     async byPreview(token: string): Promise<Post> {
-      const row = token.length <= 100
-        ? await db.selectFrom('post_previews').select('post_id').where('token_hash', '=', hashToken(token)).executeTakeFirst()
-        : undefined;
-      const post = row && await q.findPostById(db, row.post_id);
+      const row =
+        token.length <= 100 ? await db.selectFrom('post_previews').select('post_id').where('token_hash', '=', hashToken(token)).executeTakeFirst() : undefined;
+      const post = row && (await q.findPostById(db, row.post_id));
       if (!post) throw new AppError('not_found', 'This preview link is not valid (any more)');
       return post;
     },
@@ -498,24 +562,47 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** The earlier versions of a post the viewer may edit, newest first (without bodies). */
     async revisions(viewer: CurrentUser | null, idOrSlug: string | number) {
       const post = await findEditable(viewer, idOrSlug);
-      const rows = await db.selectFrom('post_revisions').leftJoin('users', 'users.id', 'post_revisions.saved_by')
+      const rows = await db
+        .selectFrom('post_revisions')
+        .leftJoin('users', 'users.id', 'post_revisions.saved_by')
         .select(['post_revisions.id', 'post_revisions.title', 'post_revisions.created_at', 'users.username'])
-        .where('post_id', '=', post.id).orderBy('post_revisions.id', 'desc').limit(200).execute();
+        .where('post_id', '=', post.id)
+        .orderBy('post_revisions.id', 'desc')
+        .limit(200)
+        .execute();
       return { post, revisions: rows.map((r) => ({ id: r.id, title: r.title, savedAt: r.created_at, savedBy: r.username })) };
     },
 
     /** One earlier version of a post, whole. */
     async revision(viewer: CurrentUser | null, idOrSlug: string | number, revisionId: number) {
       const post = await findEditable(viewer, idOrSlug);
-      const r = await db.selectFrom('post_revisions').leftJoin('users', 'users.id', 'post_revisions.saved_by')
-        .select(['post_revisions.id', 'post_revisions.title', 'post_revisions.body', 'post_revisions.custom_excerpt', 'post_revisions.tags', 'post_revisions.created_at', 'users.username'])
-        .where('post_id', '=', post.id).where('post_revisions.id', '=', revisionId).executeTakeFirst();
+      const r = await db
+        .selectFrom('post_revisions')
+        .leftJoin('users', 'users.id', 'post_revisions.saved_by')
+        .select([
+          'post_revisions.id',
+          'post_revisions.title',
+          'post_revisions.body',
+          'post_revisions.custom_excerpt',
+          'post_revisions.tags',
+          'post_revisions.created_at',
+          'users.username',
+        ])
+        .where('post_id', '=', post.id)
+        .where('post_revisions.id', '=', revisionId)
+        .executeTakeFirst();
       if (!r) throw new AppError('not_found', 'No revision with that id for this post');
       return {
         post,
         revision: {
-          id: r.id, title: r.title, body: r.body, bodyHtml: renderMarkdown(r.body), excerpt: r.custom_excerpt,
-          tags: r.tags ? r.tags.split(', ') : [], savedAt: r.created_at, savedBy: r.username,
+          id: r.id,
+          title: r.title,
+          body: r.body,
+          bodyHtml: renderMarkdown(r.body),
+          excerpt: r.custom_excerpt,
+          tags: r.tags ? r.tags.split(', ') : [],
+          savedAt: r.created_at,
+          savedBy: r.username,
         },
       };
     },
@@ -536,9 +623,17 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
      */
     async search(query: string, opts: SearchOptions): Promise<{ posts: SearchResult[]; nextOffset: number | null }> {
       const { hits, hasMore } = await searchPublished(db, {
-        terms: searchTerms(query), limit: opts.limit, offset: opts.offset, tagSlug: opts.tag, authorUsername: opts.author,
+        terms: searchTerms(query),
+        limit: opts.limit,
+        offset: opts.offset,
+        tagSlug: opts.tag,
+        authorUsername: opts.author,
       });
-      const found = await q.findPostsByIds(db, hits.map((h) => h.id), opts.summary);
+      const found = await q.findPostsByIds(
+        db,
+        hits.map((h) => h.id),
+        opts.summary,
+      );
       const posts = hits.flatMap((h) => {
         const post = found.get(h.id);
         return post ? [{ ...post, highlight: h.highlight }] : [];
@@ -553,13 +648,25 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** Publishes scheduled posts whose time has come (run every minute); returns how many went live. */
     async publishDue(): Promise<number> {
       const now = clock.now().toISOString();
-      const due = await db.selectFrom('posts').select(['id', 'publish_at']).where('status', '=', 'draft')
-        .where('publish_at', 'is not', null).where('deleted_at', 'is', null).where('publish_at', '<=', now).execute();
+      const due = await db
+        .selectFrom('posts')
+        .select(['id', 'publish_at'])
+        .where('status', '=', 'draft')
+        .where('publish_at', 'is not', null)
+        .where('deleted_at', 'is', null)
+        .where('publish_at', '<=', now)
+        .execute();
       let n = 0;
       for (const p of due) {
         await db.transaction().execute(async (trx) => {
-          const res = await trx.updateTable('posts').set({ status: 'published', published_at: p.publish_at, publish_at: null, updated_at: now })
-            .where('id', '=', p.id).where('status', '=', 'draft').where('publish_at', '=', p.publish_at).where('deleted_at', 'is', null).executeTakeFirst();
+          const res = await trx
+            .updateTable('posts')
+            .set({ status: 'published', published_at: p.publish_at, publish_at: null, updated_at: now })
+            .where('id', '=', p.id)
+            .where('status', '=', 'draft')
+            .where('publish_at', '=', p.publish_at)
+            .where('deleted_at', 'is', null)
+            .executeTakeFirst();
           if (Number(res.numUpdatedRows) === 1) {
             await reindexPost(trx, p.id);
             await record(trx, 'post.published', { postId: p.id });
@@ -588,9 +695,16 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       }
       const d = derived(input.body, input.excerpt);
       const values = {
-        author_id: input.authorId, title: input.title.slice(0, LIMITS.title) || 'Untitled', slug, body: input.body, custom_excerpt: input.excerpt, ...d,
-        status, created_at: input.createdAt, updated_at: input.updatedAt,
-        published_at: status === 'published' ? input.publishedAt ?? input.createdAt : null,
+        author_id: input.authorId,
+        title: input.title.slice(0, LIMITS.title) || 'Untitled',
+        slug,
+        body: input.body,
+        custom_excerpt: input.excerpt,
+        ...d,
+        status,
+        created_at: input.createdAt,
+        updated_at: input.updatedAt,
+        published_at: status === 'published' ? (input.publishedAt ?? input.createdAt) : null,
         publish_at: input.status === 'scheduled' ? input.publishedAt : null,
       };
       try {
@@ -617,10 +731,25 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async seedWelcome(body: string): Promise<void> {
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        const row = await trx.insertInto('posts').values({
-          author_id: null, title: 'Welcome to Inkwell', slug: 'welcome-to-inkwell', body, custom_excerpt: null,
-          ...derived(body, null), status: 'published', created_at: now, updated_at: now, published_at: now, publish_at: null, deleted_at: null,
-        }).onConflict((oc) => oc.column('slug').doNothing()).returning('id').executeTakeFirst();
+        const row = await trx
+          .insertInto('posts')
+          .values({
+            author_id: null,
+            title: 'Welcome to Inkwell',
+            slug: 'welcome-to-inkwell',
+            body,
+            custom_excerpt: null,
+            ...derived(body, null),
+            status: 'published',
+            created_at: now,
+            updated_at: now,
+            published_at: now,
+            publish_at: null,
+            deleted_at: null,
+          })
+          .onConflict((oc) => oc.column('slug').doNothing())
+          .returning('id')
+          .executeTakeFirst();
         if (row) await reindexPost(trx, row.id);
       });
     },

@@ -15,7 +15,10 @@ eachDatabase('safer publishing', (dialect) => {
   before(async () => {
     t = await buildTestApp(dialect);
     [author, other, admin, reader] = await Promise.all([
-      buildUser(t, { role: 'author' }), buildUser(t, { role: 'author' }), buildUser(t, { role: 'admin' }), buildUser(t, { role: 'reader' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'author' }),
+      buildUser(t, { role: 'admin' }),
+      buildUser(t, { role: 'reader' }),
     ]);
     [authorToken, otherToken, adminToken, readerToken] = await Promise.all([author, other, admin, reader].map((u) => buildToken(t, u)));
     authorWeb = new Client(t.app);
@@ -26,7 +29,13 @@ eachDatabase('safer publishing', (dialect) => {
   const call = (method: string, url: string, token?: string, body?: unknown) => apiRequest(t.app, method, url, { token, body });
   async function newPost(fields: Record<string, unknown> = {}) {
     n += 1;
-    const res = await call('POST', '/api/v1/posts', authorToken, { title: `Safe post ${n}`, body: `Body of safe post ${n} about zanzibarite${n}`, tags: [`safetag${n}`], status: 'published', ...fields });
+    const res = await call('POST', '/api/v1/posts', authorToken, {
+      title: `Safe post ${n}`,
+      body: `Body of safe post ${n} about zanzibarite${n}`,
+      tags: [`safetag${n}`],
+      status: 'published',
+      ...fields,
+    });
     assert.equal(res.statusCode, 201, res.body);
     return res.json() as { id: number; slug: string; title: string; status: string };
   }
@@ -47,7 +56,14 @@ eachDatabase('safer publishing', (dialect) => {
     assert.doesNotMatch(edit.body, /Save as draft/);
     assert.match(edit.body, new RegExp(`action="/posts/${post.slug}/unpublish"`));
     // A form sent without a button (Enter in a field) keeps the post online.
-    const saved = await authorWeb.postForm(`/posts/${post.slug}`, { _method: 'PUT', title: 'Still online', slug: post.slug, body: 'Edited', excerpt: '', tags: '' });
+    const saved = await authorWeb.postForm(`/posts/${post.slug}`, {
+      _method: 'PUT',
+      title: 'Still online',
+      slug: post.slug,
+      body: 'Edited',
+      excerpt: '',
+      tags: '',
+    });
     assert.equal(saved.status, 303);
     assert.equal((await new Client(t.app).get(`/posts/${post.slug}`)).status, 200);
     // The API keeps the status unless it is named.
@@ -115,7 +131,10 @@ eachDatabase('safer publishing', (dialect) => {
     check((await anon.get('/feed.xml')).body.includes(`/posts/${post.slug}<`), 'the RSS feed');
     check((await anon.get('/sitemap.xml')).body.includes(`/posts/${post.slug}<`), 'the sitemap');
     check((await call('GET', `/api/v1/posts/${post.id}`)).statusCode === 200, 'the API');
-    check((await call('GET', '/api/v1/posts?limit=100')).json().posts.some((p: { id: number }) => p.id === post.id), 'the API list');
+    check(
+      (await call('GET', '/api/v1/posts?limit=100')).json().posts.some((p: { id: number }) => p.id === post.id),
+      'the API list',
+    );
     check((await call('GET', `/realworld/api/articles/${post.slug}`)).statusCode === 200, 'RealWorld');
   }
 
@@ -172,7 +191,8 @@ eachDatabase('safer publishing', (dialect) => {
   });
 
   test('RealWorld DELETE /articles/:slug: the article is gone for clients, and in the trash for its author', async () => {
-    const rwToken = (await call('POST', '/realworld/api/users/login', undefined, { user: { email: author.email, password: author.password } })).json().user.token;
+    const rwToken = (await call('POST', '/realworld/api/users/login', undefined, { user: { email: author.email, password: author.password } })).json().user
+      .token;
     const post = await newPost();
     const del = await apiRequest(t.app, 'DELETE', `/realworld/api/articles/${post.slug}`, { token: rwToken, scheme: 'Token' });
     assert.ok([200, 204].includes(del.statusCode), del.body);
@@ -190,7 +210,10 @@ eachDatabase('safer publishing', (dialect) => {
     const list = await call('GET', `/api/v1/posts/${post.id}/revisions`, authorToken);
     assert.equal(list.statusCode, 200);
     const revisions = list.json().revisions as { id: number; title: string }[];
-    assert.deepEqual(revisions.map((r) => r.title), ['Revised post', 'Revised post']);
+    assert.deepEqual(
+      revisions.map((r) => r.title),
+      ['Revised post', 'Revised post'],
+    );
     const first = await call('GET', `/api/v1/posts/${post.id}/revisions/${revisions[1].id}`, authorToken);
     assert.equal(first.json().body, 'First words');
     assert.equal((await call('GET', `/api/v1/posts/${post.id}/revisions`, otherToken)).statusCode, 403);
@@ -220,7 +243,9 @@ eachDatabase('the trash purge', (dialect) => {
   let t: TestApp;
   let now = new Date('2026-12-01T12:00:00Z');
   const clock = { now: () => now };
-  before(async () => { t = await buildTestApp(dialect, { clock }); });
+  before(async () => {
+    t = await buildTestApp(dialect, { clock });
+  });
   after(() => t.close());
 
   test('a trashed post is removed for good, with its comments, 30 days later by the schedule; restorable until then', async () => {
@@ -255,13 +280,18 @@ eachDatabase('the trash purge', (dialect) => {
 
 eachDatabase('scheduled times in the site time zone', (dialect) => {
   let t: TestApp;
-  before(async () => { t = await buildTestApp(dialect, { env: { TIMEZONE: 'Europe/Berlin' } }); });
+  before(async () => {
+    t = await buildTestApp(dialect, { env: { TIMEZONE: 'Europe/Berlin' } });
+  });
   after(() => t.close());
 
   test('"Scheduled for" reads in TIMEZONE, with the exact instant alongside', async () => {
     const author = await buildUser(t, { role: 'author' });
     const token = await buildToken(t, author);
-    const res = await apiRequest(t.app, 'POST', '/api/v1/posts', { token, body: { title: 'Berlin time', body: 'x', status: 'scheduled', publishedAt: '2030-07-02T09:30:00Z' } });
+    const res = await apiRequest(t.app, 'POST', '/api/v1/posts', {
+      token,
+      body: { title: 'Berlin time', body: 'x', status: 'scheduled', publishedAt: '2030-07-02T09:30:00Z' },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const c = new Client(t.app);
     await c.login(author.username, author.password);

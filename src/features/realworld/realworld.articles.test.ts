@@ -4,8 +4,17 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import {
-  ARTICLE_NOT_FOUND, assertArticle, assertDate, assertExact, assertFieldError, RealWorldClient, sleep, startOfSecond,
-  TOKEN_MISSING, uniq, type Article,
+  ARTICLE_NOT_FOUND,
+  assertArticle,
+  assertDate,
+  assertExact,
+  assertFieldError,
+  RealWorldClient,
+  sleep,
+  startOfSecond,
+  TOKEN_MISSING,
+  uniq,
+  type Article,
 } from './realworld.test-client.ts';
 
 const slugs = (list: { articles: Article[] }) => list.articles.map((a) => a.slug);
@@ -363,7 +372,12 @@ eachDatabase('RealWorld API: articles, feed and favourites', (dialect) => {
     const f2 = await rw.favorite(fan2.token, a.slug);
     assert.equal(f2.favorited, true);
     assert.equal(f2.favoritesCount, 2);
-    for (const [viewer, favorited] of [[undefined, false], [author.token, false], [fan1.token, true], [fan2.token, true]] as const) {
+    for (const [viewer, favorited] of [
+      [undefined, false],
+      [author.token, false],
+      [fan1.token, true],
+      [fan2.token, true],
+    ] as const) {
       const got = await rw.article(a.slug, viewer);
       assert.equal(got.favorited, favorited);
       assert.equal(got.favoritesCount, 2);

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import {
-  ARTICLE_NOT_FOUND, assertComment, assertDate, assertExact, assertFieldError, RealWorldClient, TOKEN_MISSING, uniq, type Comment,
+  ARTICLE_NOT_FOUND,
+  assertComment,
+  assertDate,
+  assertExact,
+  assertFieldError,
+  RealWorldClient,
+  TOKEN_MISSING,
+  uniq,
+  type Comment,
 } from './realworld.test-client.ts';
 
 eachDatabase('RealWorld API: comments and tags', (dialect) => {
@@ -71,7 +79,7 @@ eachDatabase('RealWorld API: comments and tags', (dialect) => {
     assertExact(await rw.get(`/articles/${a.slug}/comments`), 200, { comments: [] });
   });
 
-  test('delete: own comment 204, someone else\'s 403, unknown comment 404, unknown article 404', async () => {
+  test("delete: own comment 204, someone else's 403, unknown comment 404, unknown article 404", async () => {
     const [author, commenter, stranger] = [await rw.register(), await rw.register(), await rw.register()];
     const a = await rw.createArticle(author.token);
     const c1 = await rw.comment(commenter.token, a.slug, 'First thought');
@@ -118,7 +126,11 @@ eachDatabase('RealWorld API: comments and tags', (dialect) => {
     assert.equal(new Set(tags).size, tags.length, 'no duplicates');
     const ours = tags.filter((x) => x.startsWith(`tg${n}`));
     assert.deepEqual(ours, names, 'alphabetical');
-    assert.deepEqual(tags, [...tags].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)), 'the whole list is alphabetical');
+    assert.deepEqual(
+      tags,
+      [...tags].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)),
+      'the whole list is alphabetical',
+    );
     assert.ok(tags.length >= 25, 'all tags, not the top 20');
 
     // Tags are public: the same answer with a token.

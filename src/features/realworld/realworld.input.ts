@@ -85,8 +85,11 @@ export function registerInput(body: unknown): { username: string; email: string;
 export function updateUserInput(body: unknown): { email?: string; username?: string; password?: string; bio?: string; avatarUrl?: string } {
   const c = new Checker(unwrap(body, 'user'));
   const out = {
-    email: c.text('email', false), username: c.text('username', false), password: c.text('password', false),
-    bio: c.nullable('bio'), avatarUrl: c.nullable('image'),
+    email: c.text('email', false),
+    username: c.text('username', false),
+    password: c.text('password', false),
+    bio: c.nullable('bio'),
+    avatarUrl: c.nullable('image'),
   };
   c.done();
   return out;

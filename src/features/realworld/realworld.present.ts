@@ -1,5 +1,5 @@
 import type { FastifyError } from 'fastify';
-import { AppError } from '../../platform/errors.ts';
+import type { AppError } from '../../platform/errors.ts';
 import { TAKEN } from '../accounts/index.ts';
 import type { Comment } from '../comments/index.ts';
 import type { Post } from '../posts/index.ts';
@@ -57,7 +57,11 @@ export class RwError extends Error {
   readonly errors: Record<string, string[]>;
 
   constructor(status: number, errors: Record<string, string[]>) {
-    super(Object.entries(errors).map(([k, v]) => `${k} ${v.join(', ')}`).join('; '));
+    super(
+      Object.entries(errors)
+        .map(([k, v]) => `${k} ${v.join(', ')}`)
+        .join('; '),
+    );
     this.status = status;
     this.errors = errors;
   }
@@ -82,14 +86,22 @@ export function fromAppError(e: AppError, resource = 'resource'): RwError {
       for (const f of e.errors) (errors[FIELD_NAMES[f.field] ?? f.field] ??= []).push(f.message);
       return new RwError(422, Object.keys(errors).length ? errors : { body: [e.message] });
     }
-    case 'slug_taken': return new RwError(409, { slug: ['has already been taken'] });
-    case 'unauthenticated': return new RwError(401, { token: ['is missing'] });
-    case 'invalid_credentials': return new RwError(401, { credentials: ['invalid'] });
-    case 'not_found': return notFound(resource);
-    case 'forbidden': return new RwError(403, { [resource]: ['forbidden'] });
-    case 'account_suspended': return new RwError(403, { account: ['is suspended'] });
-    case 'email_unverified': return new RwError(403, { email: ['is not verified'] });
-    case 'signup_closed': return new RwError(403, { registration: ['is closed'] });
+    case 'slug_taken':
+      return new RwError(409, { slug: ['has already been taken'] });
+    case 'unauthenticated':
+      return new RwError(401, { token: ['is missing'] });
+    case 'invalid_credentials':
+      return new RwError(401, { credentials: ['invalid'] });
+    case 'not_found':
+      return notFound(resource);
+    case 'forbidden':
+      return new RwError(403, { [resource]: ['forbidden'] });
+    case 'account_suspended':
+      return new RwError(403, { account: ['is suspended'] });
+    case 'email_unverified':
+      return new RwError(403, { email: ['is not verified'] });
+    case 'signup_closed':
+      return new RwError(403, { registration: ['is closed'] });
     default: {
       // A body the platform refused while reading it (too deep, NUL characters): RealWorld's 422 naming the body.
       const body = e.errors.filter((f) => f.field === 'body').map((f) => f.message);

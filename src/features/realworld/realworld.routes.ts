@@ -70,14 +70,15 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
     let rw: RwError;
     if (err instanceof RwError) rw = err;
     else if (err instanceof AppError) {
-      rw = err.code === 'unauthenticated' && request.headers.authorization !== undefined
-        ? new RwError(401, { token: ['is invalid'] })
-        : fromAppError(err, request.routeOptions.config.resource);
+      rw =
+        err.code === 'unauthenticated' && request.headers.authorization !== undefined
+          ? new RwError(401, { token: ['is invalid'] })
+          : fromAppError(err, request.routeOptions.config.resource);
     } else rw = fromFastifyError(err);
     if (rw.status >= 500) request.log.error({ err }, 'RealWorld adapter error');
     return reply.code(rw.status).header('cache-control', 'no-store').send({ errors: rw.errors });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ errors: { resource: ['not found'] } }));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ errors: { resource: ['not found'] } }));
 
   // Only a token makes a user here; a browser's Inkwell session cookie is ignored.
   const viewerOf = (request: FastifyRequest): CurrentUser | null => (request.authVia === 'token' ? request.user : null);
@@ -115,7 +116,11 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
     return { article: toArticle(post, { ...ctx, withBody: true }) };
   }
   async function articlesBody(viewer: CurrentUser | null, page: { posts: Post[]; total: number }) {
-    const ctx = await context(viewer, page.posts.flatMap((p) => (p.author ? [p.author.id] : [])), page.posts.map((p) => p.id));
+    const ctx = await context(
+      viewer,
+      page.posts.flatMap((p) => (p.author ? [p.author.id] : [])),
+      page.posts.map((p) => p.id),
+    );
     return { articles: page.posts.map((p) => toArticle(p, { ...ctx, withBody: false })), articlesCount: page.total };
   }
   // Articles are published, authored posts: drafts and the author-less welcome post are not part of this API.
@@ -188,7 +193,15 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
     const tag = q.tag !== undefined ? slugify(q.tag) : undefined;
     // A tag with no letters or digits matches nothing rather than everything.
     if (tag === '') return { articles: [], articlesCount: 0 };
-    const page = await posts.listPage({ tag, author: q.author?.toLowerCase(), favoritedBy: q.favorited?.toLowerCase(), withAuthor: true, limit: q.limit, offset: q.offset, summary: true });
+    const page = await posts.listPage({
+      tag,
+      author: q.author?.toLowerCase(),
+      favoritedBy: q.favorited?.toLowerCase(),
+      withAuthor: true,
+      limit: q.limit,
+      offset: q.offset,
+      summary: true,
+    });
     return articlesBody(viewerOf(request), page);
   });
 
@@ -262,15 +275,19 @@ export async function realworldRoutes(app: FastifyInstance, opts: RealWorldOptio
     return reply.code(201).send({ comment: toComment(c, { people, following: new Set() }) });
   });
 
-  app.delete<{ Params: { slug: string; id: string } }>('/articles/:slug/comments/:id', { config: { resource: 'comment' } }, async (request, reply: FastifyReply) => {
-    const viewer = requireViewer(request);
-    const post = await findArticle(viewer, request.params.slug);
-    const id = /^\d{1,9}$/.test(request.params.id) ? Number(request.params.id) : NaN;
-    const c = Number.isNaN(id) ? undefined : await comments.get(id).catch(() => undefined);
-    if (!c || c.postId !== post.id || c.status === 'deleted') throw notFound('comment');
-    await comments.remove(viewer, c.id);
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { slug: string; id: string } }>(
+    '/articles/:slug/comments/:id',
+    { config: { resource: 'comment' } },
+    async (request, reply: FastifyReply) => {
+      const viewer = requireViewer(request);
+      const post = await findArticle(viewer, request.params.slug);
+      const id = /^\d{1,9}$/.test(request.params.id) ? Number(request.params.id) : NaN;
+      const c = Number.isNaN(id) ? undefined : await comments.get(id).catch(() => undefined);
+      if (!c || c.postId !== post.id || c.status === 'deleted') throw notFound('comment');
+      await comments.remove(viewer, c.id);
+      return reply.code(204).send();
+    },
+  );
 
   // ---- tags ----
   app.get('/tags', async () => ({ tags: (await posts.allTags()).map((t) => t.name) }));

@@ -163,7 +163,13 @@ export class RealWorldClient {
   /** One request to `${BASE}${path}`. */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<RwResponse> {
     // Content-Type: application/json on every request, body or not, as Conduit front ends send it.
-    const res = await apiRequest(this.t.app, method, `${BASE}${path}`, { token: opts.token, scheme: 'Token', body: opts.body, headers: opts.headers, ip: opts.ip });
+    const res = await apiRequest(this.t.app, method, `${BASE}${path}`, {
+      token: opts.token,
+      scheme: 'Token',
+      body: opts.body,
+      headers: opts.headers,
+      ip: opts.ip,
+    });
     let body: any;
     try {
       body = res.body ? JSON.parse(res.body) : undefined;

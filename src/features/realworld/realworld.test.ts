@@ -4,9 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
-import {
-  assertExact, assertFieldError, assertProfile, BASE, CREDENTIALS_INVALID, RealWorldClient, TOKEN_MISSING, uniq,
-} from './realworld.test-client.ts';
+import { assertExact, assertFieldError, assertProfile, BASE, CREDENTIALS_INVALID, RealWorldClient, TOKEN_MISSING, uniq } from './realworld.test-client.ts';
 
 eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
   let t: TestApp;
@@ -238,20 +236,24 @@ eachDatabase('RealWorld API: users, auth and profiles', (dialect) => {
   test('CORS: a preflight from a front end origin is allowed, with the Authorization header', async () => {
     const origin = 'http://localhost:4200';
     const pre = await t.app.inject({
-      method: 'OPTIONS', url: `${BASE}/articles`,
+      method: 'OPTIONS',
+      url: `${BASE}/articles`,
       headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
     });
     assert.ok(pre.statusCode === 204 || pre.statusCode === 200, `preflight: ${pre.statusCode} ${pre.body}`);
     const allowOrigin = pre.headers['access-control-allow-origin'];
     assert.ok(allowOrigin === '*' || allowOrigin === origin, `access-control-allow-origin: ${allowOrigin}`);
     // "*" in Access-Control-Allow-Headers never covers Authorization, so it must be named.
-    const allowHeaders = String(pre.headers['access-control-allow-headers'] ?? '').toLowerCase().split(/\s*,\s*/);
+    const allowHeaders = String(pre.headers['access-control-allow-headers'] ?? '')
+      .toLowerCase()
+      .split(/\s*,\s*/);
     assert.ok(allowHeaders.includes('authorization'), `access-control-allow-headers: ${pre.headers['access-control-allow-headers']}`);
     const methods = String(pre.headers['access-control-allow-methods'] ?? '').toUpperCase();
     for (const m of ['POST', 'PUT', 'DELETE']) assert.ok(methods.includes(m), `access-control-allow-methods has ${m}: ${methods}`);
 
     const other = await t.app.inject({
-      method: 'OPTIONS', url: `${BASE}/user`,
+      method: 'OPTIONS',
+      url: `${BASE}/user`,
       headers: { origin: 'https://conduit.example.test', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
     });
     assert.ok(other.statusCode === 204 || other.statusCode === 200, `preflight: ${other.statusCode}`);

@@ -18,7 +18,7 @@ eachDatabase('RealWorld API and email verification', (dialect) => {
 
   const article = { article: { title: 'Hello', description: 'd', body: 'b' } };
 
-  test('an unverified Inkwell account cannot publish or comment through RealWorld until it confirms; RealWorld\'s own accounts can', async () => {
+  test("an unverified Inkwell account cannot publish or comment through RealWorld until it confirms; RealWorld's own accounts can", async () => {
     const name = `iw${uniq()}`;
     const email = `${name}@example.test`;
     const password = 'a long passphrase';

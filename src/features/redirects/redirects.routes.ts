@@ -31,10 +31,18 @@ export async function redirectsRoutes(app: FastifyInstance, opts: { redirects: R
 <option value="302"!${v.status === '302' ? ' selected' : ''}>302: moved for now</option></select></div>
 <div class="actions"><button type="submit">Add redirect</button></div></form>
 <h2>All redirects</h2>
-!${list.length ? html`<table class="dash"><thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col" class="opt">Made by</th><th scope="col" class="opt">Added</th><th scope="col">Actions</th></tr></thead><tbody>
-!${list.map((r) => html`<tr><td><code>${r.from}</code></td><td><code>${r.to}</code></td><td>${r.status}</td><td class="opt">${r.source}</td><td class="opt">!${dateHtml(r.createdAt)}</td>
-<td><form method="post" action="/admin/redirects/${r.id}/delete" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Delete</button></form></td></tr>`)}
-</tbody></table>` : html`<p>No redirects yet.</p>`}`;
+!${
+      list.length
+        ? html`<table class="dash"><thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col">Kind</th><th scope="col" class="opt">Made by</th><th scope="col" class="opt">Added</th><th scope="col">Actions</th></tr></thead><tbody>
+!${list.map(
+            (
+              r,
+            ) => html`<tr><td><code>${r.from}</code></td><td><code>${r.to}</code></td><td>${r.status}</td><td class="opt">${r.source}</td><td class="opt">!${dateHtml(r.createdAt)}</td>
+<td><form method="post" action="/admin/redirects/${r.id}/delete" class="inline">!${csrfField(csrf)}<button class="link" type="submit">Delete</button></form></td></tr>`,
+          )}
+</tbody></table>`
+        : html`<p>No redirects yet.</p>`
+    }`;
   }
 
   app.get('/admin/redirects', async (request, reply) => {

@@ -43,8 +43,14 @@ export function normalizePath(raw: string, keepQuery = true): string | null {
   return keepQuery && query ? `${path}?${query}` : path;
 }
 
-const toRedirect = (r: { id: number; from_path: string; to_path: string; status: number; source: string; created_at: string }): Redirect =>
-  ({ id: r.id, from: r.from_path, to: r.to_path, status: r.status === 302 ? 302 : 301, source: r.source, createdAt: r.created_at });
+const toRedirect = (r: { id: number; from_path: string; to_path: string; status: number; source: string; created_at: string }): Redirect => ({
+  id: r.id,
+  from: r.from_path,
+  to: r.to_path,
+  status: r.status === 302 ? 302 : 301,
+  source: r.source,
+  createdAt: r.created_at,
+});
 
 /** Redirects from old addresses: made by hand, by a renamed post, or by an import. */
 export function createRedirectsService(deps: { db: Kysely<Database>; clock: Clock }) {
@@ -65,8 +71,13 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
     else {
       // Another site is allowed (a blog that moved part of itself), but only over http(s).
       let url: URL | null = null;
-      try { url = new URL(toRaw); } catch { /* reported below */ }
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) errors.push({ field: 'to', message: 'must be a path starting with / or an http(s) address' });
+      try {
+        url = new URL(toRaw);
+      } catch {
+        /* reported below */
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+        errors.push({ field: 'to', message: 'must be a path starting with / or an http(s) address' });
       else to = url.href;
     }
     if (from && to && normalizePath(to) === from) errors.push({ field: 'to', message: 'must differ from the old address' });
@@ -94,8 +105,11 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
       const v = validate(input);
       const now = clock.now().toISOString();
       try {
-        const row = await db.insertInto('redirects').values({ from_path: v.from, to_path: v.to, status: v.status, source: 'admin', created_at: now, updated_at: now })
-          .returningAll().executeTakeFirstOrThrow();
+        const row = await db
+          .insertInto('redirects')
+          .values({ from_path: v.from, to_path: v.to, status: v.status, source: 'admin', created_at: now, updated_at: now })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         return toRedirect(row);
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
@@ -120,8 +134,11 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
       const now = clock.now().toISOString();
       await trx.deleteFrom('redirects').where('from_path', '=', t).execute();
       await trx.updateTable('redirects').set({ to_path: to, updated_at: now }).where('to_path', '=', from).execute();
-      await trx.insertInto('redirects').values({ from_path: f, to_path: to, status, source, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.column('from_path').doUpdateSet({ to_path: to, status, source, updated_at: now })).execute();
+      await trx
+        .insertInto('redirects')
+        .values({ from_path: f, to_path: to, status, source, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('from_path').doUpdateSet({ to_path: to, status, source, updated_at: now }))
+        .execute();
     },
 
     /** Where a request for this URL (path and query) should go, if anywhere. */

@@ -20,11 +20,13 @@ eachDatabase('redirects', (dialect) => {
   });
   after(() => t.close());
 
-  const api = (method: string, url: string, token: string, body?: unknown) => t.app.inject({
-    method: method as 'GET', url,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const api = (method: string, url: string, token: string, body?: unknown) =>
+    t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      payload: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   test('a renamed published post leaves its old address behind, without chains', async () => {
     const post = (await api('POST', '/api/v1/posts', authorToken, { title: 'First name', body: 'Hello', status: 'published', slug: 'first-name' })).json();

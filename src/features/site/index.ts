@@ -9,7 +9,7 @@ export function siteFeature(ctx: AppContext, deps: { posts: PostsService }): Fea
   return {
     service: undefined,
     async plugin(app) {
-      ctx.chrome.add('nav', { order: 40, render: (request) => request.user?.role === 'admin' ? html`<a href="/admin">Admin</a>` : '' });
+      ctx.chrome.add('nav', { order: 40, render: (request) => (request.user?.role === 'admin' ? html`<a href="/admin">Admin</a>` : '') });
       ctx.chrome.add('head', {
         order: 10,
         render: () => {

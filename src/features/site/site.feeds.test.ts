@@ -28,12 +28,21 @@ function xmlErrors(xml: string): string[] {
 
 // Hostile but legal input: markup-like text, CDATA ends, entities, bidi overrides, emoji.
 const HOSTILE = [
-  { title: '<b>Bold & "brave"</b> \'quotes\'', tags: ['<script>alert(1)</script>', 'a&b'], body: 'Text with ]]> and <![CDATA[ inside ]]> too.\n\n```\n]]>&amp;<tag>\n```' },
-  { title: 'Entities &amp; &lt;not&gt; &nbsp; &#0; &#x1F600;', tags: ['"quoted"', ']]> end'], body: 'Entities: &amp; &copy; &#xFFFE; &bogus; <!-- not a comment -->' },
+  {
+    title: '<b>Bold & "brave"</b> \'quotes\'',
+    tags: ['<script>alert(1)</script>', 'a&b'],
+    body: 'Text with ]]> and <![CDATA[ inside ]]> too.\n\n```\n]]>&amp;<tag>\n```',
+  },
+  {
+    title: 'Entities &amp; &lt;not&gt; &nbsp; &#0; &#x1F600;',
+    tags: ['"quoted"', ']]> end'],
+    body: 'Entities: &amp; &copy; &#xFFFE; &bogus; <!-- not a comment -->',
+  },
   { title: '\u202Eevil bidi\u202C and \u2066isolates\u2069 \u200F', tags: ['\u202Ertl'], body: 'Bidi \u202E overrides \u202D here \u200E.' },
   { title: 'Emoji 🎉 👩‍💻 and astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢', tags: ['🎉 party'], body: `Big body ${'🙂 word & <x> ]]> '.repeat(5_500)}` },
   {
-    title: 'Links inside', tags: ['links'],
+    title: 'Links inside',
+    tags: ['links'],
     body: '[relative](/posts/other-post), [sibling](other-post), [query](/search?q=a&b=c), [fragment](#part), [mail](mailto:a@example.test), [full](https://x.example/y)\n\n![a picture](/media/pic.png)',
   },
   { title: 'Control target', tags: ['control'], body: 'Replaced below.' },
@@ -49,14 +58,24 @@ eachDatabase('feeds that every reader can parse', (dialect) => {
     const writer = await buildUser(t, { role: 'author' });
     token = await buildToken(t, writer);
     for (const p of HOSTILE) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: { ...p, status: 'published' } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/posts',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: { ...p, status: 'published' },
+      });
       assert.equal(res.statusCode, 201, res.body);
     }
     // A writer who leaves: the post stays, with no author account behind it.
     const leaver = await buildUser(t, { role: 'author' });
     Object.assign(author, leaver);
     const leaverToken = await buildToken(t, leaver);
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${leaverToken}` }, payload: { title: 'Orphaned post', body: 'Its writer left.', status: 'published' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { authorization: `Bearer ${leaverToken}` },
+      payload: { title: 'Orphaned post', body: 'Its writer left.', status: 'published' },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const accounts = createAccountsService({ db: t.db.kysely, clock: systemClock, settings: createSettings(t.db.kysely) });
     await accounts.deleteAccount(leaver.id, leaver.password);
@@ -77,8 +96,16 @@ eachDatabase('feeds that every reader can parse', (dialect) => {
     // Written straight to the database, as data from before input was checked would be.
     const bad = 'Bell\u0007 form\u000c feed \uFFFE\uFFFF end\u0001';
     const post = await t.db.kysely.selectFrom('posts').select('id').where('slug', '=', 'control-target').executeTakeFirstOrThrow();
-    await t.db.kysely.updateTable('posts').set({ title: `Control ${bad}`, body_html: `<p>${bad}</p>`, excerpt: bad, custom_excerpt: bad }).where('id', '=', post.id).execute();
-    await t.db.kysely.updateTable('tags').set({ name: `tag\u0007${'\u000b'}` }).where('slug', '=', 'control').execute();
+    await t.db.kysely
+      .updateTable('posts')
+      .set({ title: `Control ${bad}`, body_html: `<p>${bad}</p>`, excerpt: bad, custom_excerpt: bad })
+      .where('id', '=', post.id)
+      .execute();
+    await t.db.kysely
+      .updateTable('tags')
+      .set({ name: `tag\u0007${'\u000b'}` })
+      .where('slug', '=', 'control')
+      .execute();
     for (const url of ['/feed.xml', '/atom.xml', '/sitemap.xml']) {
       const res = await get(url);
       assert.equal(res.statusCode, 200);
@@ -86,7 +113,10 @@ eachDatabase('feeds that every reader can parse', (dialect) => {
       assert.doesNotMatch(res.body, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\uFFFE\uFFFF]/, url);
     }
     const atom = parseFeed((await get('/atom.xml')).body);
-    assert.ok(atom.items.some((i) => i.title === 'Control Bell form feed  end'), atom.items.map((i) => i.title).join(' | '));
+    assert.ok(
+      atom.items.some((i) => i.title === 'Control Bell form feed  end'),
+      atom.items.map((i) => i.title).join(' | '),
+    );
   });
 
   test('a real feed parser reads titles as text, category labels, authors and absolute links (Atom)', async () => {
@@ -107,7 +137,7 @@ eachDatabase('feeds that every reader can parse', (dialect) => {
       assert.ok(item.authors.length > 0 && item.authors[0].name, `"${item.title}" has an author`);
       assert.match(item.url ?? '', new RegExp(`^${SITE}/posts/`));
     }
-    assert.equal(byTitle.get('Orphaned post')!.authors[0].name, 'Inkwell', 'a deleted account\'s post is by the site');
+    assert.equal(byTitle.get('Orphaned post')!.authors[0].name, 'Inkwell', "a deleted account's post is by the site");
     const links = byTitle.get('Links inside')!.content!;
     assert.match(links, /href="https:\/\/blog\.example\.test\/posts\/other-post"/);
     assert.match(links, /src="https:\/\/blog\.example\.test\/media\/pic\.png"/);

@@ -42,7 +42,8 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
     return items.map((p) => {
       const link = `${siteUrl}/posts/${p.slug}`;
       return {
-        post: p, link,
+        post: p,
+        link,
         html: absoluteLinks(p.bodyHtml, link),
         // An entry always has an author: its writer, or the site once the account is gone.
         author: p.author?.displayName ?? opts.siteName(),
@@ -53,56 +54,80 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
 
   function rss(items: Awaited<ReturnType<typeof latest>>): string {
     const updated = items[0] ? new Date(items[0].post.updatedAt) : new Date(0);
-    return xmlDocument(el('rss', {
-      version: '2.0', 'xmlns:atom': ATOM, 'xmlns:content': 'http://purl.org/rss/1.0/modules/content/', 'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
-    }, el('channel', null,
-      el('title', null, opts.siteName()),
-      el('link', null, home),
-      el('description', null, description()),
-      el('language', null, 'en'),
-      el('lastBuildDate', null, updated.toUTCString()),
-      el('generator', null, 'Inkwell'),
-      el('atom:link', { href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }),
-      items.map(({ post, link, html, author, published }) => el('item', null,
-        el('title', null, post.title),
-        el('link', null, link),
-        el('guid', { isPermaLink: 'true' }, link),
-        el('pubDate', null, published.toUTCString()),
-        // RSS's <author> must be an email address, and readers' addresses stay private.
-        el('dc:creator', null, author),
-        // description and content:encoded hold HTML, escaped as text.
-        el('description', null, plainToHtml(post.excerpt)),
-        el('content:encoded', null, html),
-        post.tags.map((t) => el('category', { domain: `${siteUrl}/tags/` }, t.name)),
-      )),
-    )));
+    return xmlDocument(
+      el(
+        'rss',
+        {
+          version: '2.0',
+          'xmlns:atom': ATOM,
+          'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
+          'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+        },
+        el(
+          'channel',
+          null,
+          el('title', null, opts.siteName()),
+          el('link', null, home),
+          el('description', null, description()),
+          el('language', null, 'en'),
+          el('lastBuildDate', null, updated.toUTCString()),
+          el('generator', null, 'Inkwell'),
+          el('atom:link', { href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }),
+          items.map(({ post, link, html, author, published }) =>
+            el(
+              'item',
+              null,
+              el('title', null, post.title),
+              el('link', null, link),
+              el('guid', { isPermaLink: 'true' }, link),
+              el('pubDate', null, published.toUTCString()),
+              // RSS's <author> must be an email address, and readers' addresses stay private.
+              el('dc:creator', null, author),
+              // description and content:encoded hold HTML, escaped as text.
+              el('description', null, plainToHtml(post.excerpt)),
+              el('content:encoded', null, html),
+              post.tags.map((t) => el('category', { domain: `${siteUrl}/tags/` }, t.name)),
+            ),
+          ),
+        ),
+      ),
+    );
   }
 
   function atom(items: Awaited<ReturnType<typeof latest>>): string {
     const updated = items[0] ? new Date(items[0].post.updatedAt) : new Date(0);
-    return xmlDocument(el('feed', { xmlns: ATOM, 'xml:lang': 'en' },
-      el('id', null, home),
-      el('title', { type: 'text' }, opts.siteName()),
-      el('subtitle', { type: 'text' }, description()),
-      el('updated', null, updated.toISOString()),
-      el('link', { rel: 'alternate', type: 'text/html', href: home }),
-      el('link', { rel: 'self', type: 'application/atom+xml', href: `${siteUrl}/atom.xml` }),
-      el('generator', null, 'Inkwell'),
-      // The fallback author for the feed, as Atom asks every entry to have one.
-      el('author', null, el('name', null, opts.siteName()), el('uri', null, home)),
-      items.map(({ post, link, html, author, published }): XmlNode => el('entry', null,
-        // Titles and summaries are plain text: a title "<b>&" is those characters, not markup.
-        el('title', { type: 'text' }, post.title),
-        el('id', null, link),
-        el('link', { rel: 'alternate', type: 'text/html', href: link }),
-        el('published', null, published.toISOString()),
-        el('updated', null, new Date(post.updatedAt).toISOString()),
-        el('author', null, el('name', null, author), post.author ? el('uri', null, `${siteUrl}/@${post.author.username}`) : null),
-        el('summary', { type: 'text' }, post.excerpt),
-        el('content', { type: 'html', 'xml:base': link }, html),
-        post.tags.map((t) => el('category', { term: t.slug, label: t.name, scheme: `${siteUrl}/tags/` })),
-      )),
-    ));
+    return xmlDocument(
+      el(
+        'feed',
+        { xmlns: ATOM, 'xml:lang': 'en' },
+        el('id', null, home),
+        el('title', { type: 'text' }, opts.siteName()),
+        el('subtitle', { type: 'text' }, description()),
+        el('updated', null, updated.toISOString()),
+        el('link', { rel: 'alternate', type: 'text/html', href: home }),
+        el('link', { rel: 'self', type: 'application/atom+xml', href: `${siteUrl}/atom.xml` }),
+        el('generator', null, 'Inkwell'),
+        // The fallback author for the feed, as Atom asks every entry to have one.
+        el('author', null, el('name', null, opts.siteName()), el('uri', null, home)),
+        items.map(
+          ({ post, link, html, author, published }): XmlNode =>
+            el(
+              'entry',
+              null,
+              // Titles and summaries are plain text: a title "<b>&" is those characters, not markup.
+              el('title', { type: 'text' }, post.title),
+              el('id', null, link),
+              el('link', { rel: 'alternate', type: 'text/html', href: link }),
+              el('published', null, published.toISOString()),
+              el('updated', null, new Date(post.updatedAt).toISOString()),
+              el('author', null, el('name', null, author), post.author ? el('uri', null, `${siteUrl}/@${post.author.username}`) : null),
+              el('summary', { type: 'text' }, post.excerpt),
+              el('content', { type: 'html', 'xml:base': link }, html),
+              post.tags.map((t) => el('category', { term: t.slug, label: t.name, scheme: `${siteUrl}/tags/` })),
+            ),
+        ),
+      ),
+    );
   }
 
   // Anonymous answers are kept until the database changes (platform/http/response-cache.ts).
@@ -119,8 +144,9 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
 
   app.get('/sitemap.xml', cached, async (_request, reply) => {
     const rows = await posts.sitemapEntries(SITEMAP_MAX - 1);
-    const urls = [el('url', null, el('loc', null, home))]
-      .concat(rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))));
+    const urls = [el('url', null, el('loc', null, home))].concat(
+      rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))),
+    );
     reply.type('application/xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return xmlDocument(el('urlset', { xmlns: 'http://www.sitemaps.org/schemas/sitemap/0.9' }, urls));
   });

@@ -9,8 +9,17 @@ eachDatabase('feeds, health, OpenAPI and error pages', (dialect) => {
     t = await buildTestApp(dialect, { env: { SITE_URL: 'https://blog.example.test' } });
     const author = await buildUser(t, { role: 'author' });
     const token = await buildToken(t, author);
-    for (const [title, status] of [['Feed post one', 'published'], ['Feed post two', 'published'], ['Hidden draft', 'draft']]) {
-      await t.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { title, body: `Body of ${title} & more`, status, tags: ['feeds'] } });
+    for (const [title, status] of [
+      ['Feed post one', 'published'],
+      ['Feed post two', 'published'],
+      ['Hidden draft', 'draft'],
+    ]) {
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/posts',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { title, body: `Body of ${title} & more`, status, tags: ['feeds'] },
+      });
     }
   });
   after(() => t.close());
@@ -92,7 +101,9 @@ eachDatabase('feeds, health, OpenAPI and error pages', (dialect) => {
 
 eachDatabase('HTTP caching', (dialect) => {
   let t: TestApp;
-  before(async () => { t = await buildTestApp(dialect); });
+  before(async () => {
+    t = await buildTestApp(dialect);
+  });
   after(() => t.close());
 
   test('strong ETags and 304 for pages, feeds and API reads; private answers stay private', async () => {

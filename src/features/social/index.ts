@@ -21,7 +21,7 @@ export function socialFeature(ctx: AppContext, deps: { posts: PostsFeature; acco
         return favoriteHtml(request, post, favorited);
       }, 10);
       deps.accounts.profileAside.add(async (request, username) => followHtml(request, await service.relation(request.user, username)));
-      ctx.chrome.add('nav', { order: 10, render: (request) => request.user ? html`<a href="/feed">Feed</a>` : '' });
+      ctx.chrome.add('nav', { order: 10, render: (request) => (request.user ? html`<a href="/feed">Feed</a>` : '') });
       await app.register(socialRoutes, { social: service, posts });
     },
     async api(api) {

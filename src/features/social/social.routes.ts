@@ -18,15 +18,19 @@ export function followHtml(request: FastifyRequest, r: Relation): string {
   if (!me) return counts + html`<p><a href="/login?next=${encodeURIComponent(`/@${r.username}`)}">Log in to follow @${r.username}</a></p>`;
   if (me.username === r.username) return counts;
   const action = r.following ? 'unfollow' : 'follow';
-  return counts + html`<form method="post" action="/@${r.username}/${action}" class="inline">!${csrfField(request.csrfToken())}
-<button type="submit"!${r.following ? ' class="secondary" aria-pressed="true"' : ' aria-pressed="false"'}>${r.following ? 'Following · Unfollow' : `Follow @${r.username}`}</button></form>`;
+  return (
+    counts +
+    html`<form method="post" action="/@${r.username}/${action}" class="inline">!${csrfField(request.csrfToken())}
+<button type="submit"!${r.following ? ' class="secondary" aria-pressed="true"' : ' aria-pressed="false"'}>${r.following ? 'Following · Unfollow' : `Follow @${r.username}`}</button></form>`
+  );
 }
 
 /** The favourite button and count under a post. */
 export function favoriteHtml(request: FastifyRequest, post: Post, favorited: boolean): string {
   const count = html`<span class="favorites">♥ ${post.favoritesCount} ${post.favoritesCount === 1 ? 'favourite' : 'favourites'}</span>`;
   const me = request.user;
-  if (!me) return html`<p id="favorite" class="meta">!${count} · <a href="/login?next=${encodeURIComponent(`/posts/${post.slug}`)}">Log in to favourite</a></p>`;
+  if (!me)
+    return html`<p id="favorite" class="meta">!${count} · <a href="/login?next=${encodeURIComponent(`/posts/${post.slug}`)}">Log in to favourite</a></p>`;
   const action = favorited ? 'unfavorite' : 'favorite';
   return html`<form id="favorite" method="post" action="/posts/${post.slug}/${action}" class="inline">!${csrfField(request.csrfToken())}
 <button type="submit" aria-pressed="${favorited ? 'true' : 'false'}">${favorited ? '♥ Favourited · Undo' : '♡ Favourite'}</button> !${count}</form>`;
@@ -69,7 +73,8 @@ export async function socialRoutes(app: FastifyInstance, opts: { social: SocialS
     return sendPage(request, reply, {
       title: 'Your feed',
       body: postListHtml({
-        heading: 'Your feed', posts: page.posts,
+        heading: 'Your feed',
+        posts: page.posts,
         intro: html`<p>New posts by the people you follow, newest first.</p>`,
         empty: 'Nothing here yet. Follow writers from their profile pages (the “Follow” button) and their posts show up here.',
         olderHref: page.nextCursor ? `/feed?before=${encodeCursor(page.nextCursor)}` : null,

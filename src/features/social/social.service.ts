@@ -26,8 +26,12 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
 
   // Suspended people have no public profile, so they cannot be followed either.
   async function person(username: string): Promise<{ id: number; username: string }> {
-    const row = await db.selectFrom('users').select(['id', 'username'])
-      .where('username', '=', username.trim().toLowerCase()).where('suspended_at', 'is', null).executeTakeFirst();
+    const row = await db
+      .selectFrom('users')
+      .select(['id', 'username'])
+      .where('username', '=', username.trim().toLowerCase())
+      .where('suspended_at', 'is', null)
+      .executeTakeFirst();
     if (!row) throw new AppError('not_found', 'No user with that name');
     return row;
   }
@@ -46,10 +50,20 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
   }
 
   async function relationTo(viewer: CurrentUser | null, target: { id: number; username: string }): Promise<Relation> {
-    const counts = await db.selectNoFrom((eb) => [
-      eb.selectFrom('follows').select((f) => f.fn.countAll<number | string>().as('n')).where('followee_id', '=', target.id).as('followers'),
-      eb.selectFrom('follows').select((f) => f.fn.countAll<number | string>().as('n')).where('follower_id', '=', target.id).as('following'),
-    ]).executeTakeFirstOrThrow();
+    const counts = await db
+      .selectNoFrom((eb) => [
+        eb
+          .selectFrom('follows')
+          .select((f) => f.fn.countAll<number | string>().as('n'))
+          .where('followee_id', '=', target.id)
+          .as('followers'),
+        eb
+          .selectFrom('follows')
+          .select((f) => f.fn.countAll<number | string>().as('n'))
+          .where('follower_id', '=', target.id)
+          .as('following'),
+      ])
+      .executeTakeFirstOrThrow();
     const following = viewer ? (await followingAmong(viewer.id, [target.id])).has(target.id) : false;
     return { username: target.username, following, followers: Number(counts.followers ?? 0), followingCount: Number(counts.following ?? 0) };
   }
@@ -62,8 +76,12 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
         throw new AppError('validation_failed', 'You cannot follow yourself', [{ field: 'username', message: 'is you; you cannot follow yourself' }]);
       }
       await db.transaction().execute(async (trx) => {
-        const added = await trx.insertInto('follows').values({ follower_id: viewer.id, followee_id: target.id, created_at: now() })
-          .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing()).returning('follower_id').executeTakeFirst();
+        const added = await trx
+          .insertInto('follows')
+          .values({ follower_id: viewer.id, followee_id: target.id, created_at: now() })
+          .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing())
+          .returning('follower_id')
+          .executeTakeFirst();
         if (added && events) await events.record(trx, 'user.followed', { followerId: viewer.id, followeeId: target.id });
       });
       return relationTo(viewer, target);
@@ -86,8 +104,12 @@ export function createSocialService(deps: { db: Kysely<Database>; clock: Clock; 
     async favorite(viewer: CurrentUser, idOrSlug: string | number): Promise<Post> {
       const post = await publishedPost(viewer, idOrSlug);
       await db.transaction().execute(async (trx) => {
-        const added = await trx.insertInto('favorites').values({ user_id: viewer.id, post_id: post.id, created_at: now() })
-          .onConflict((oc) => oc.columns(['user_id', 'post_id']).doNothing()).returning('post_id').executeTakeFirst();
+        const added = await trx
+          .insertInto('favorites')
+          .values({ user_id: viewer.id, post_id: post.id, created_at: now() })
+          .onConflict((oc) => oc.columns(['user_id', 'post_id']).doNothing())
+          .returning('post_id')
+          .executeTakeFirst();
         if (added && events) await events.record(trx, 'post.favorited', { userId: viewer.id, postId: post.id });
       });
       return posts.get(viewer, post.id);

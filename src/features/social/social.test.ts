@@ -26,8 +26,12 @@ eachDatabase('follows, favourites and the personal feed', (dialect) => {
   const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
     apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   async function settle() {
-    while (await t.events.dispatchDue() > 0) { /* until drained */ }
-    while (await t.mailer.deliverDue() > 0) { /* until drained */ }
+    while ((await t.events.dispatchDue()) > 0) {
+      /* until drained */
+    }
+    while ((await t.mailer.deliverDue()) > 0) {
+      /* until drained */
+    }
   }
   async function publish(u: TestUser, title: string) {
     const res = await api(u, 'POST', '/api/v1/posts', { title, body: `Body of ${title}`, status: 'published' });
@@ -76,7 +80,7 @@ eachDatabase('follows, favourites and the personal feed', (dialect) => {
     assert.equal((await api(null, 'PUT', `/api/v1/users/${bob.username}/follow`)).statusCode, 401);
   });
 
-  test('the feed holds followed authors\' published posts only, newest first, by cursor', async () => {
+  test("the feed holds followed authors' published posts only, newest first, by cursor", async () => {
     const reader = await buildUser(t, { role: 'reader' });
     tokens.set(reader.id, await buildToken(t, reader));
     const annPosts = [];
@@ -93,11 +97,16 @@ eachDatabase('follows, favourites and the personal feed', (dialect) => {
     const all: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { posts: { title: string }[]; nextCursor: string | null } = (await api(reader, 'GET', `/api/v1/feed?limit=2${cursor ? `&before=${cursor}` : ''}`)).json();
+      const page: { posts: { title: string }[]; nextCursor: string | null } = (
+        await api(reader, 'GET', `/api/v1/feed?limit=2${cursor ? `&before=${cursor}` : ''}`)
+      ).json();
       all.push(...page.posts.map((p: { title: string }) => p.title));
       cursor = page.nextCursor;
     } while (cursor);
-    assert.ok(all.every((title) => title.startsWith('Ann ') && title !== 'Ann draft'), all.join(', '));
+    assert.ok(
+      all.every((title) => title.startsWith('Ann ') && title !== 'Ann draft'),
+      all.join(', '),
+    );
     assert.equal(new Set(all).size, all.length, 'no post twice across pages');
     assert.ok(!all.includes('Bob is not followed'));
 

@@ -20,7 +20,7 @@ export async function afterCommit(db: Kysely<any>, fn: () => void): Promise<void
   // A transaction's executor provides exactly its own connection.
   await db.getExecutor().provideConnection(async (connection) => {
     let set = waiting.get(connection);
-    if (!set) waiting.set(connection, set = new Set());
+    if (!set) waiting.set(connection, (set = new Set()));
     set.add(fn);
   });
 }

@@ -65,7 +65,7 @@ class HookedPostgresDialect extends PostgresDialect {
 
 // pg is ~30 modules; a SQLite server never needs it.
 let pgModule: typeof pg | undefined;
-const loadPg = () => pgModule ??= createRequire(import.meta.url)('pg') as typeof pg;
+const loadPg = () => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
 
 /**
  * The server's current snapshot as text (xmin:xmax:in-progress ids). A write

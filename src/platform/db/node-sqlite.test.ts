@@ -35,44 +35,81 @@ describe('node:sqlite driver with group commit', () => {
   test('many concurrent transactions and single writes all commit, each visible to another connection once answered', async () => {
     const seen: Promise<void>[] = [];
     for (let i = 0; i < 200; i++) {
-      const write = i % 2
-        ? k().transaction().execute(async (trx: any) => {
-          await trx.insertInto('t').values({ v: `a${i}` }).execute();
-          await trx.insertInto('t').values({ v: `b${i}` }).execute();
-        })
-        : k().insertInto('t').values({ v: `a${i}` }).execute();
-      seen.push(write.then(async () => {
-        const rows = await (other.kysely as any).selectFrom('t').select('v').where('v', '=', `a${i}`).execute();
-        assert.equal(rows.length, 1, `a${i} is visible once its write is answered`);
-      }));
+      const write =
+        i % 2
+          ? k()
+              .transaction()
+              .execute(async (trx: any) => {
+                await trx
+                  .insertInto('t')
+                  .values({ v: `a${i}` })
+                  .execute();
+                await trx
+                  .insertInto('t')
+                  .values({ v: `b${i}` })
+                  .execute();
+              })
+          : k()
+              .insertInto('t')
+              .values({ v: `a${i}` })
+              .execute();
+      seen.push(
+        write.then(async () => {
+          const rows = await (other.kysely as any).selectFrom('t').select('v').where('v', '=', `a${i}`).execute();
+          assert.equal(rows.length, 1, `a${i} is visible once its write is answered`);
+        }),
+      );
     }
     await Promise.all(seen);
-    const { count } = await k().selectFrom('t').select((eb: any) => eb.fn.countAll().as('count')).executeTakeFirst();
+    const { count } = await k()
+      .selectFrom('t')
+      .select((eb: any) => eb.fn.countAll().as('count'))
+      .executeTakeFirst();
     assert.equal(Number(count), 300);
   });
 
   test('a failed transaction rolls back alone, while others in the same batch commit', async () => {
     const results = await Promise.allSettled([
-      k().transaction().execute(async (trx: any) => { await trx.insertInto('t').values({ v: 'kept-1' }).execute(); }),
-      k().transaction().execute(async (trx: any) => {
-        await trx.insertInto('t').values({ v: 'lost' }).execute();
-        await trx.insertInto('t').values({ v: 'a0' }).execute(); // unique violation
-      }),
-      k().transaction().execute(async (trx: any) => { await trx.insertInto('t').values({ v: 'kept-2' }).execute(); }),
+      k()
+        .transaction()
+        .execute(async (trx: any) => {
+          await trx.insertInto('t').values({ v: 'kept-1' }).execute();
+        }),
+      k()
+        .transaction()
+        .execute(async (trx: any) => {
+          await trx.insertInto('t').values({ v: 'lost' }).execute();
+          await trx.insertInto('t').values({ v: 'a0' }).execute(); // unique violation
+        }),
+      k()
+        .transaction()
+        .execute(async (trx: any) => {
+          await trx.insertInto('t').values({ v: 'kept-2' }).execute();
+        }),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
     const rows = await k().selectFrom('t').select('v').where('v', 'in', ['kept-1', 'lost', 'kept-2']).orderBy('v').execute();
-    assert.deepEqual(rows.map((r: any) => r.v), ['kept-1', 'kept-2']);
+    assert.deepEqual(
+      rows.map((r: any) => r.v),
+      ['kept-1', 'kept-2'],
+    );
   });
 
-  test('a query never runs inside another caller\'s open transaction', async () => {
+  test("a query never runs inside another caller's open transaction", async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const trx = k().transaction().execute(async (t: any) => {
-      await t.insertInto('t').values({ v: 'pending' }).execute();
-      await gate;
-      throw new Error('roll back');
+    const gate = new Promise<void>((r) => {
+      release = r;
     });
+    const trx = k()
+      .transaction()
+      .execute(async (t: any) => {
+        await t.insertInto('t').values({ v: 'pending' }).execute();
+        await gate;
+        throw new Error('roll back');
+      });
     const read = k().selectFrom('t').select('v').where('v', '=', 'pending').execute();
     await new Promise((r) => setTimeout(r, 20));
     release();
@@ -80,14 +117,22 @@ describe('node:sqlite driver with group commit', () => {
     assert.deepEqual(await read, [], 'the read waited for the transaction and saw its rollback');
   });
 
-  test('a write waits for another connection\'s write lock without stopping the event loop', async () => {
+  test("a write waits for another connection's write lock without stopping the event loop", async () => {
     // A busy timeout: the driver may still be finishing the last test's commit.
     const holder = new DatabaseSync(join(dir, 'a.db'), { timeout: 30_000 });
     holder.exec('begin immediate');
     let ticks = 0;
-    const timer = setInterval(() => { ticks += 1; }, 5);
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 5);
     let written = false;
-    const write = k().insertInto('t').values({ v: 'after-the-lock' }).execute().then(() => { written = true; });
+    const write = k()
+      .insertInto('t')
+      .values({ v: 'after-the-lock' })
+      .execute()
+      .then(() => {
+        written = true;
+      });
     // A write that blocked the event loop would never let these ticks happen.
     while (ticks < 5) await new Promise((r) => setTimeout(r, 5));
     const ticksWhileLocked = ticks;

@@ -2,8 +2,14 @@ import { withCommitHooks } from './after-commit.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
-  CompiledQuery, SelectQueryNode, SqliteDialect, SqliteDriver,
-  type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings,
+  type CompiledQuery,
+  SelectQueryNode,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
 } from 'kysely';
 import { createMutex, createWalIndexReader, createWalSync, type Mutex } from './wal.ts';
 
@@ -90,7 +96,10 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
   let batch: Batch | null = null;
 
   const shared: Shared = {
-    raw, prepare, totalChanges, mutex: createMutex(),
+    raw,
+    prepare,
+    totalChanges,
+    mutex: createMutex(),
     get batch() {
       return batch;
     },
@@ -135,8 +144,12 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
       }
       lastDurable = totalChanges();
       return durable().then(
-        () => { for (const m of b.members) m.resolve(); },
-        (e: Error) => { for (const m of b.members) m.reject(e); },
+        () => {
+          for (const m of b.members) m.resolve();
+        },
+        (e: Error) => {
+          for (const m of b.members) m.reject(e);
+        },
       );
     },
     failBatch(b: Batch, cause: Error) {
@@ -145,7 +158,9 @@ export function createNodeSqliteDialect(path: string): { dialect: SqliteDialect;
       if (raw.isTransaction) {
         try {
           raw.exec('ROLLBACK');
-        } catch { /* SQLite already rolled back */ }
+        } catch {
+          /* SQLite already rolled back */
+        }
       }
       const e = new Error(`The database could not commit this write: ${cause.message}`, { cause });
       for (const m of b.members) m.reject(e);

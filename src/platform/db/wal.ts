@@ -53,7 +53,9 @@ export function createWalSync(file: string) {
     if (fd !== null) {
       try {
         if (statSync(file).ino === fstatSync(fd).ino) return fd;
-      } catch { /* gone: reopen */ }
+      } catch {
+        /* gone: reopen */
+      }
       closeQuietly();
     }
     fd = openSync(file, 'r+');
@@ -140,4 +142,3 @@ export function createWalIndexReader(file: string) {
     },
   };
 }
-

@@ -31,7 +31,9 @@ eachDatabase('domain events', (dialect) => {
     const queue = createQueue({ db: db.kysely, clock, dialect });
     const events = createEvents({ db: db.kysely, clock, queue });
     const seen: number[] = [];
-    events.on('t.happened', async (e) => { seen.push(e.payload.n); });
+    events.on('t.happened', async (e) => {
+      seen.push(e.payload.n);
+    });
 
     await db.kysely.transaction().execute((trx) => events.record(trx, 't.happened', { n: 1 }));
     assert.equal((await jobs()).length, 1, 'a process without the loop leaves the event to a worker');

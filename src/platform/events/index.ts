@@ -16,7 +16,7 @@ import { afterCommit } from '../db/after-commit.ts';
  *
  * so record() and on() check names and payloads at compile time.
  */
-export interface EventCatalogue {}
+export type EventCatalogue = {}
 export type EventName = keyof EventCatalogue & string;
 
 export interface DomainEvent<K extends EventName = EventName> {
@@ -60,7 +60,10 @@ const IN_FLIGHT = 4;
  * with the "processed" mark, and a crashed run's lease runs out and is retried.
  */
 export function createEvents(deps: {
-  db: Kysely<Database>; clock: Clock; log?: Log; retryDelaysMs?: number[];
+  db: Kysely<Database>;
+  clock: Clock;
+  log?: Log;
+  retryDelaysMs?: number[];
   /** Unused: an event's claim now lives only as long as its transaction. */
   leaseMs?: number;
   /** With a queue, an event recorded while the loop is not started is also a job ('event.dispatch'), so any worker process handles it. */
@@ -85,9 +88,11 @@ export function createEvents(deps: {
       // lease_until still guards against a run of an older version holding a lease.
       await db.transaction().execute(async (trx) => {
         const now = clock.now().toISOString();
-        row = await trx.updateTable('events')
+        row = await trx
+          .updateTable('events')
           .set({ processed_at: now, lease_until: null, last_error: null })
-          .where('id', '=', id).where('processed_at', 'is', null)
+          .where('id', '=', id)
+          .where('processed_at', 'is', null)
           .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
           .returningAll()
           .executeTakeFirst();
@@ -103,12 +108,22 @@ export function createEvents(deps: {
       const attempts = row.attempts + 1;
       const giveUp = attempts > delays.length;
       const error = (e as Error).message.slice(0, 500);
-      await db.updateTable('events').set({
-        attempts, last_error: error, lease_until: null,
-        processed_at: giveUp ? clock.now().toISOString() : null,
-        next_attempt_at: new Date(clock.now().getTime() + (giveUp ? 0 : delays[attempts - 1])).toISOString(),
-      }).where('id', '=', id).where('processed_at', 'is', null).execute();
-      log?.error({ eventId: id, type: event?.type ?? row.type, attempts, err: error }, giveUp ? 'event handler failed for good' : 'event handler failed; will retry');
+      await db
+        .updateTable('events')
+        .set({
+          attempts,
+          last_error: error,
+          lease_until: null,
+          processed_at: giveUp ? clock.now().toISOString() : null,
+          next_attempt_at: new Date(clock.now().getTime() + (giveUp ? 0 : delays[attempts - 1])).toISOString(),
+        })
+        .where('id', '=', id)
+        .where('processed_at', 'is', null)
+        .execute();
+      log?.error(
+        { eventId: id, type: event?.type ?? row.type, attempts, err: error },
+        giveUp ? 'event handler failed for good' : 'event handler failed; will retry',
+      );
       return giveUp;
     }
     for (const fn of after) {
@@ -131,10 +146,15 @@ export function createEvents(deps: {
   /** One batch of due events, oldest first, a few at a time. */
   async function dispatchBatch(): Promise<number> {
     const now = clock.now().toISOString();
-    const due = await db.selectFrom('events').select('id')
-      .where('processed_at', 'is', null).where('next_attempt_at', '<=', now)
+    const due = await db
+      .selectFrom('events')
+      .select('id')
+      .where('processed_at', 'is', null)
+      .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('id').limit(BATCH).execute();
+      .orderBy('id')
+      .limit(BATCH)
+      .execute();
     // Several at a time, so their commits share a WAL fdatasync (SQLite) or run on
     // several pooled connections (PostgreSQL) instead of waiting for the disk one by one.
     let next = 0;
@@ -169,9 +189,19 @@ export function createEvents(deps: {
   return {
     async record(trx, type, payload) {
       const now = clock.now().toISOString();
-      const row = await trx.insertInto('events').values({
-        type, payload: JSON.stringify(payload), created_at: now, processed_at: null, next_attempt_at: now, lease_until: null, last_error: null,
-      }).returning('id').executeTakeFirstOrThrow();
+      const row = await trx
+        .insertInto('events')
+        .values({
+          type,
+          payload: JSON.stringify(payload),
+          created_at: now,
+          processed_at: null,
+          next_attempt_at: now,
+          lease_until: null,
+          last_error: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       if (!dispatching) await deps.queue?.enqueue(trx, 'event.dispatch', { eventId: row.id }, { idempotencyKey: `event:${row.id}` });
       // Handed to its subscribers once the change has committed.
       await afterCommit(trx, sweep.kick);

@@ -6,9 +6,21 @@ import { BlockList, isIP } from 'node:net';
 // IETF protocol assignments, documentation and benchmarking nets, multicast, reserved
 // and broadcast. Any of these can reach the host itself or its private network.
 const V4_BLOCKED: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4], ['255.255.255.255', 32],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+  ['255.255.255.255', 32],
 ];
 
 // IPv6 is judged by allow-list: only global unicast (2000::/3) can be public. That alone
@@ -17,7 +29,11 @@ const V4_BLOCKED: [string, number][] = [
 const V6_PUBLIC: [string, number][] = [['2000::', 3]];
 // Holes inside 2000::/3: 2001::/23 holds IETF special-purpose blocks (Teredo, ORCHID,
 // benchmarking), 2001:db8::/32 and 3fff::/20 are for documentation only.
-const V6_BLOCKED: [string, number][] = [['2001::', 23], ['2001:db8::', 32], ['3fff::', 20]];
+const V6_BLOCKED: [string, number][] = [
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['3fff::', 20],
+];
 
 function blockList(ranges: [string, number][], family: 'ipv4' | 'ipv6'): BlockList {
   const list = new BlockList();
@@ -35,7 +51,7 @@ function ipv6Groups(ip: string): number[] {
   let text = ip;
   if (quad) {
     const [a, b, c, d] = quad.slice(1).map(Number);
-    text = ip.slice(0, quad.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+    text = `${ip.slice(0, quad.index) + ((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::');
   const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
@@ -108,7 +124,8 @@ export function parseTarget(raw: string, base?: URL): URL {
   } catch {
     throw new OutboundError('bad_url', displayUrl(raw), 'Not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('bad_url', displayUrl(url.href), `Only http and https URLs may be fetched, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OutboundError('bad_url', displayUrl(url.href), `Only http and https URLs may be fetched, not ${url.protocol}`);
   // user:pass@ would be sent as Basic auth to whoever answers, and hides the real host from readers.
   if (url.username || url.password) throw new OutboundError('bad_url', displayUrl(url.href), 'URLs with credentials are refused');
   if (!url.hostname) throw new OutboundError('bad_url', url.href, 'The URL has no host');

@@ -63,7 +63,10 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
 async function startServer(host: '127.0.0.1' | '::1'): Promise<TestServer> {
   const server = http.createServer(handler);
   const state: TestServer = {
-    base: '', port: 0, connections: 0, open: new Set(),
+    base: '',
+    port: 0,
+    connections: 0,
+    open: new Set(),
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -98,24 +101,85 @@ const json = (body: Buffer) => JSON.parse(body.toString()) as { method: string; 
 
 describe('isPublicAddress', () => {
   test('public unicast addresses are allowed', () => {
-    for (const ip of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '100.63.255.255', '100.128.0.1', '172.15.255.255', '172.32.0.1', '192.169.0.1', '223.255.255.254',
-      '2606:4700:4700::1111', '2001:4860:4860::8888', '2a00:1450:4001::1', '::ffff:8.8.8.8', '2002:808:808::1']) {
+    for (const ip of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '93.184.216.34',
+      '100.63.255.255',
+      '100.128.0.1',
+      '172.15.255.255',
+      '172.32.0.1',
+      '192.169.0.1',
+      '223.255.255.254',
+      '2606:4700:4700::1111',
+      '2001:4860:4860::8888',
+      '2a00:1450:4001::1',
+      '::ffff:8.8.8.8',
+      '2002:808:808::1',
+    ]) {
       assert.equal(isPublicAddress(ip), true, ip);
     }
   });
 
   test('every private, reserved and special IPv4 range is refused', () => {
-    for (const ip of ['0.0.0.0', '0.255.255.255', '10.0.0.1', '10.255.255.255', '100.64.0.1', '100.127.255.255', '127.0.0.1', '127.255.255.254',
-      '169.254.169.254', '169.254.0.1', '172.16.0.1', '172.31.255.255', '192.0.0.8', '192.0.2.1', '192.168.1.1', '198.18.0.1', '198.19.255.255',
-      '198.51.100.7', '203.0.113.9', '224.0.0.1', '239.255.255.255', '240.0.0.1', '250.1.2.3', '255.255.255.255']) {
+    for (const ip of [
+      '0.0.0.0',
+      '0.255.255.255',
+      '10.0.0.1',
+      '10.255.255.255',
+      '100.64.0.1',
+      '100.127.255.255',
+      '127.0.0.1',
+      '127.255.255.254',
+      '169.254.169.254',
+      '169.254.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.0.0.8',
+      '192.0.2.1',
+      '192.168.1.1',
+      '198.18.0.1',
+      '198.19.255.255',
+      '198.51.100.7',
+      '203.0.113.9',
+      '224.0.0.1',
+      '239.255.255.255',
+      '240.0.0.1',
+      '250.1.2.3',
+      '255.255.255.255',
+    ]) {
       assert.equal(isPublicAddress(ip), false, ip);
     }
   });
 
   test('every non-public IPv6 range is refused, and embedded IPv4 is judged as IPv4', () => {
-    for (const ip of ['::', '::1', 'fc00::1', 'fd12:3456:789a::1', 'fe80::1', 'fe80::1%eth0', 'febf::1', 'ff02::1', 'ff05::2', '2001:db8::1', '2001:db8:ffff::1',
-      '64:ff9b::7f00:1', '64:ff9b::808:808', '100::1', '2001::1', '3fff::1',
-      '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:169.254.169.254', '::127.0.0.1', '::7f00:1', '::ffff:0:127.0.0.1', '2002:7f00:1::1', '2002:a00:1::']) {
+    for (const ip of [
+      '::',
+      '::1',
+      'fc00::1',
+      'fd12:3456:789a::1',
+      'fe80::1',
+      'fe80::1%eth0',
+      'febf::1',
+      'ff02::1',
+      'ff05::2',
+      '2001:db8::1',
+      '2001:db8:ffff::1',
+      '64:ff9b::7f00:1',
+      '64:ff9b::808:808',
+      '100::1',
+      '2001::1',
+      '3fff::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:10.0.0.1',
+      '::ffff:169.254.169.254',
+      '::127.0.0.1',
+      '::7f00:1',
+      '::ffff:0:127.0.0.1',
+      '2002:7f00:1::1',
+      '2002:a00:1::',
+    ]) {
       assert.equal(isPublicAddress(ip), false, ip);
     }
   });
@@ -149,7 +213,9 @@ describe('requests (allowPrivate: true, against a loopback server)', () => {
 
   test('POST sends its body; the user agent is set, never cookies; Host comes from the URL', async () => {
     const res = await client.request(`${server.base}/echo`, {
-      method: 'post', body: '{"a":1}', headers: { 'Content-Type': 'application/json', Cookie: 'session=secret', Host: 'evil.test' },
+      method: 'post',
+      body: '{"a":1}',
+      headers: { 'Content-Type': 'application/json', Cookie: 'session=secret', Host: 'evil.test' },
     });
     const seen = json(res.body);
     assert.equal(seen.method, 'POST');
@@ -269,10 +335,21 @@ describe('the address guard (allowPrivate: false)', () => {
 
   test('loopback, private, link-local and disguised addresses are refused before any connection', async () => {
     const urls = [
-      `http://127.0.0.1:${v4.port}/`, `http://[::1]:${v6.port}/`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/', 'http://192.168.1.1/',
-      `http://[::ffff:127.0.0.1]:${v4.port}/`, `http://[::ffff:7f00:1]:${v4.port}/`, `http://[::127.0.0.1]:${v4.port}/`,
-      `http://2130706433:${v4.port}/`, `http://0x7f.0.0.1:${v4.port}/`, `http://0177.0.0.1:${v4.port}/`, `http://127.1:${v4.port}/`,
-      `http://0.0.0.0:${v4.port}/`, `http://localhost:${v4.port}/`, `https://localhost:${v4.port}/`,
+      `http://127.0.0.1:${v4.port}/`,
+      `http://[::1]:${v6.port}/`,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+      'http://192.168.1.1/',
+      `http://[::ffff:127.0.0.1]:${v4.port}/`,
+      `http://[::ffff:7f00:1]:${v4.port}/`,
+      `http://[::127.0.0.1]:${v4.port}/`,
+      `http://2130706433:${v4.port}/`,
+      `http://0x7f.0.0.1:${v4.port}/`,
+      `http://0177.0.0.1:${v4.port}/`,
+      `http://127.1:${v4.port}/`,
+      `http://0.0.0.0:${v4.port}/`,
+      `http://localhost:${v4.port}/`,
+      `https://localhost:${v4.port}/`,
     ];
     for (const url of urls) {
       const sockets = await socketsDuring(() => assert.rejects(client.request(url), failsWith('blocked'), url));
@@ -311,8 +388,23 @@ describe('URLs that are never fetched', () => {
   const client = createHttpClient({ allowPrivate: true, userAgent: 'inkwell-test/1.0' });
 
   test('other schemes, credentials and malformed URLs are bad_url, without a connection', async () => {
-    const urls = ['file:///etc/passwd', 'ftp://example.com/file', 'javascript:alert(1)', 'data:text/plain,hi', 'gopher://127.0.0.1:70/_x', 'ws://127.0.0.1/',
-      'http://user:pass@127.0.0.1/', 'http://user@127.0.0.1/', 'https://:secret@127.0.0.1/', 'not a url', '', '/relative/path', 'http://', 'http://[::1', 'http://exa mple.com/'];
+    const urls = [
+      'file:///etc/passwd',
+      'ftp://example.com/file',
+      'javascript:alert(1)',
+      'data:text/plain,hi',
+      'gopher://127.0.0.1:70/_x',
+      'ws://127.0.0.1/',
+      'http://user:pass@127.0.0.1/',
+      'http://user@127.0.0.1/',
+      'https://:secret@127.0.0.1/',
+      'not a url',
+      '',
+      '/relative/path',
+      'http://',
+      'http://[::1',
+      'http://exa mple.com/',
+    ];
     for (const url of urls) {
       const sockets = await socketsDuring(() => assert.rejects(client.request(url), failsWith('bad_url'), JSON.stringify(url)));
       assert.equal(sockets, 0, url);

@@ -70,7 +70,15 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Sends one request to exactly the given (already checked) addresses and waits for the response head. */
-function send(url: URL, host: string, addresses: LookupAddress[], method: string, headers: Record<string, string>, body: string | Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+function send(
+  url: URL,
+  host: string,
+  addresses: LookupAddress[],
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer | undefined,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   // Node asks this instead of DNS, so the socket can only go where the check looked:
   // a second, different DNS answer (rebinding) never reaches the connect.
   const lookup: LookupFunction = (_hostname, options, callback) => {
@@ -78,13 +86,22 @@ function send(url: URL, host: string, addresses: LookupAddress[], method: string
     else callback(null, addresses[0].address, addresses[0].family);
   };
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request({
-      hostname: host, port: url.port || undefined, path: url.pathname + url.search, method, headers, signal, lookup,
-      // A fresh socket per request that closes afterwards: nothing lingers, and no pooled
-      // socket to an earlier address can be reused for a later, differently resolved host.
-      agent: false,
-      servername: isIP(host) ? undefined : host,
-    }, resolve);
+    const req = (url.protocol === 'https:' ? https : http).request(
+      {
+        hostname: host,
+        port: url.port || undefined,
+        path: url.pathname + url.search,
+        method,
+        headers,
+        signal,
+        lookup,
+        // A fresh socket per request that closes afterwards: nothing lingers, and no pooled
+        // socket to an earlier address can be reused for a later, differently resolved host.
+        agent: false,
+        servername: isIP(host) ? undefined : host,
+      },
+      resolve,
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -51,113 +51,117 @@ export interface AuthOptions {
  * Who is asking (session cookie or bearer token), CSRF protection for every
  * cookie-authenticated state change, login/logout and flash messages.
  */
-export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => {
-  const { sessions, secret, secureCookies } = opts;
-  const cookieBase = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: secureCookies };
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: AuthOptions) => {
+    const { sessions, secret, secureCookies } = opts;
+    const cookieBase = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: secureCookies };
 
-  app.decorateRequest('user', null);
-  app.decorateRequest('authVia', null);
-  app.decorateRequest('sessionToken', null);
-  app.decorateRequest('apiTokenId', null);
-  app.decorateRequest('flash', null);
-  app.decorateRequest('csrfIssued', false);
-  app.decorateRequest('csrfToken', function (this: FastifyRequest): string {
-    throw new Error('csrfToken() is set per request');
-  });
+    app.decorateRequest('user', null);
+    app.decorateRequest('authVia', null);
+    app.decorateRequest('sessionToken', null);
+    app.decorateRequest('apiTokenId', null);
+    app.decorateRequest('flash', null);
+    app.decorateRequest('csrfIssued', false);
+    app.decorateRequest('csrfToken', function (this: FastifyRequest): string {
+      throw new Error('csrfToken() is set per request');
+    });
 
-  app.addHook('onRequest', async (request, reply) => {
-    request.csrfToken = () => {
-      request.csrfIssued = true;
-      let key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
-      if (!key) {
-        key = randomToken();
-        request.cookies[ANON_CSRF_COOKIE] = key;
-        reply.setCookie(ANON_CSRF_COOKIE, key, cookieBase);
-      }
-      return hmac(secret, `csrf:${key}`);
-    };
+    app.addHook('onRequest', async (request, reply) => {
+      request.csrfToken = () => {
+        request.csrfIssued = true;
+        let key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
+        if (!key) {
+          key = randomToken();
+          request.cookies[ANON_CSRF_COOKIE] = key;
+          reply.setCookie(ANON_CSRF_COOKIE, key, cookieBase);
+        }
+        return hmac(secret, `csrf:${key}`);
+      };
 
-    const flash = request.cookies[FLASH_COOKIE];
-    if (flash) {
-      const unsigned = request.unsignCookie(flash);
-      if (unsigned.valid && unsigned.value) {
-        try {
-          request.flash = JSON.parse(unsigned.value) as Flash;
-        } catch {
-          request.flash = null;
+      const flash = request.cookies[FLASH_COOKIE];
+      if (flash) {
+        const unsigned = request.unsignCookie(flash);
+        if (unsigned.valid && unsigned.value) {
+          try {
+            request.flash = JSON.parse(unsigned.value) as Flash;
+          } catch {
+            request.flash = null;
+          }
         }
       }
-    }
 
-    const authz = request.headers.authorization;
-    if (authz !== undefined) {
-      // "Token" is the RealWorld protocol's name for the same thing.
-      const m = /^(?:Bearer|Token)\s+(\S+)$/i.exec(authz);
-      const found = m ? await sessions.lookupApiToken(m[1]) : null;
-      if (!found) {
-        reply.header('www-authenticate', 'Bearer');
-        throw new AppError('unauthenticated', 'The bearer token is missing, malformed, revoked or unknown');
+      const authz = request.headers.authorization;
+      if (authz !== undefined) {
+        // "Token" is the RealWorld protocol's name for the same thing.
+        const m = /^(?:Bearer|Token)\s+(\S+)$/i.exec(authz);
+        const found = m ? await sessions.lookupApiToken(m[1]) : null;
+        if (!found) {
+          reply.header('www-authenticate', 'Bearer');
+          throw new AppError('unauthenticated', 'The bearer token is missing, malformed, revoked or unknown');
+        }
+        const needed = UNSAFE.has(request.method) ? 'write' : 'read';
+        if (!found.scopes.includes(needed) && !(needed === 'read' && found.scopes.includes('write'))) {
+          throw new AppError('insufficient_scope', `This token needs the "${needed}" scope for ${request.method} requests`);
+        }
+        request.user = found.user;
+        request.authVia = 'token';
+        request.apiTokenId = found.tokenId;
+        return;
       }
-      const needed = UNSAFE.has(request.method) ? 'write' : 'read';
-      if (!found.scopes.includes(needed) && !(needed === 'read' && found.scopes.includes('write'))) {
-        throw new AppError('insufficient_scope', `This token needs the "${needed}" scope for ${request.method} requests`);
+
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) {
+        const user = await sessions.lookup(token);
+        if (user) {
+          request.user = user;
+          request.authVia = 'session';
+          request.sessionToken = token;
+        } else {
+          reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        }
       }
-      request.user = found.user;
-      request.authVia = 'token';
-      request.apiTokenId = found.tokenId;
-      return;
-    }
+    });
 
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) {
-      const user = await sessions.lookup(token);
-      if (user) {
-        request.user = user;
-        request.authVia = 'session';
-        request.sessionToken = token;
-      } else {
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    // After the body is parsed (the token may be a form field), before any route handler.
+    app.addHook('preHandler', async (request) => {
+      if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
+      if (request.routeOptions.config.csrf === false) return;
+      // An API call without a session carries no ambient credentials, so there is
+      // nothing to forge: it is simply anonymous (and gets a 401 where that matters).
+      if (!request.sessionToken && request.url.startsWith('/api/')) return;
+      const key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
+      const body = request.body as Record<string, unknown> | undefined;
+      const sent =
+        (typeof body === 'object' && body && typeof body._csrf === 'string' ? body._csrf : undefined) ??
+        (request.headers['x-csrf-token'] as string | undefined);
+      if (!key || !sent || !safeEqual(sent, hmac(secret, `csrf:${key}`))) {
+        throw new AppError('csrf_failed');
       }
-    }
-  });
+    });
 
-  // After the body is parsed (the token may be a form field), before any route handler.
-  app.addHook('preHandler', async (request) => {
-    if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
-    if (request.routeOptions.config.csrf === false) return;
-    // An API call without a session carries no ambient credentials, so there is
-    // nothing to forge: it is simply anonymous (and gets a 401 where that matters).
-    if (!request.sessionToken && request.url.startsWith('/api/')) return;
-    const key = request.sessionToken ?? request.cookies[ANON_CSRF_COOKIE];
-    const body = request.body as Record<string, unknown> | undefined;
-    const sent = (typeof body === 'object' && body && typeof body._csrf === 'string' ? body._csrf : undefined)
-      ?? (request.headers['x-csrf-token'] as string | undefined);
-    if (!key || !sent || !safeEqual(sent, hmac(secret, `csrf:${key}`))) {
-      throw new AppError('csrf_failed');
-    }
-  });
+    app.decorateReply('logIn', async function (this: FastifyReply, userId: number) {
+      const old = this.request.sessionToken;
+      if (old) await sessions.destroy(old);
+      const token = await sessions.create(userId);
+      this.request.sessionToken = token;
+      this.setCookie(SESSION_COOKIE, token, { ...cookieBase, maxAge: SESSION_TTL_MS / 1000 });
+      this.clearCookie(ANON_CSRF_COOKIE, { path: '/' });
+    });
 
-  app.decorateReply('logIn', async function (this: FastifyReply, userId: number) {
-    const old = this.request.sessionToken;
-    if (old) await sessions.destroy(old);
-    const token = await sessions.create(userId);
-    this.request.sessionToken = token;
-    this.setCookie(SESSION_COOKIE, token, { ...cookieBase, maxAge: SESSION_TTL_MS / 1000 });
-    this.clearCookie(ANON_CSRF_COOKIE, { path: '/' });
-  });
+    app.decorateReply('logOut', async function (this: FastifyReply) {
+      const token = this.request.sessionToken;
+      if (token) await sessions.destroy(token);
+      this.request.sessionToken = null;
+      this.request.user = null;
+      this.clearCookie(SESSION_COOKIE, { path: '/' });
+    });
 
-  app.decorateReply('logOut', async function (this: FastifyReply) {
-    const token = this.request.sessionToken;
-    if (token) await sessions.destroy(token);
-    this.request.sessionToken = null;
-    this.request.user = null;
-    this.clearCookie(SESSION_COOKIE, { path: '/' });
-  });
-
-  app.decorateReply('setFlash', function (this: FastifyReply, message: string, kind: Flash['kind'] = 'success') {
-    this.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message }), { ...cookieBase, signed: true, maxAge: 60 });
-  });
-}, { name: 'inkwell-auth', dependencies: ['@fastify/cookie'] });
+    app.decorateReply('setFlash', function (this: FastifyReply, message: string, kind: Flash['kind'] = 'success') {
+      this.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message }), { ...cookieBase, signed: true, maxAge: 60 });
+    });
+  },
+  { name: 'inkwell-auth', dependencies: ['@fastify/cookie'] },
+);
 
 /** Clears the flash cookie once its message has been shown. */
 export function consumeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {
@@ -204,6 +208,6 @@ export function sameSitePath(raw: unknown, fallback = '/'): string {
     return fallback;
   }
   const path = `${url.pathname}${url.search}${url.hash}`;
-  if (url.origin !== BASE.origin || !path.startsWith('/') || /^\/[\/\\]/.test(path)) return fallback;
+  if (url.origin !== BASE.origin || !path.startsWith('/') || /^\/[/\\]/.test(path)) return fallback;
   return path;
 }

@@ -17,8 +17,13 @@ const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 test('nesting is measured in one pass, ignoring brackets inside strings and escaped quotes', () => {
   const cases: [string, number, boolean][] = [
-    ['[[[]]]', 3, false], ['[[[[]]]]', 3, true], ['{"a":"[[[[[["}', 1, false], ['{"a":"\\\\"}', 1, false],
-    ['{"a":"\\"[[[["}', 1, false], ['{"a":"\\\\", "b":[[[]]]}', 2, true], ['["\\\\\\"[[[", [[]]]', 2, true],
+    ['[[[]]]', 3, false],
+    ['[[[[]]]]', 3, true],
+    ['{"a":"[[[[[["}', 1, false],
+    ['{"a":"\\\\"}', 1, false],
+    ['{"a":"\\"[[[["}', 1, false],
+    ['{"a":"\\\\", "b":[[[]]]}', 2, true],
+    ['["\\\\\\"[[[", [[]]]', 2, true],
   ];
   for (const [text, max, deeper] of cases) {
     JSON.parse(text); // each case is valid JSON
@@ -134,13 +139,18 @@ eachDatabase('request bodies', (dialect) => {
       assert.deepEqual(rw.json(), { errors: { body: [`nests deeper than ${MAX_JSON_DEPTH} levels`] } });
     }
     // Brackets inside strings are text, not nesting.
-    const text = await api('POST', '/api/v1/posts', annToken, { title: 'Brackets', body: '['.repeat(10_000) + '\\"{' });
+    const text = await api('POST', '/api/v1/posts', annToken, { title: 'Brackets', body: `${'['.repeat(10_000)}\\"{` });
     assert.equal(text.statusCode, 201, text.body);
     // NUL characters are still refused, in JSON and in forms, naming the body.
     const nul = await api('POST', '/api/v1/posts', annToken, { title: 'a', body: 'b\u0000', tags: [['x']] });
     assert.equal(nul.statusCode, 400, nul.body);
     assert.equal(nul.json().errors[0].field, 'body');
-    const form = await t.app.inject({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'login=a%00&password=b' });
+    const form = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'login=a%00&password=b',
+    });
     assert.equal(form.statusCode, 400);
   });
 
@@ -149,9 +159,16 @@ eachDatabase('request bodies', (dialect) => {
     // Valid JSON of the largest size accepted, nested as deep as it goes.
     const body = deep(512 * 1024 - 8);
     const statuses: number[] = [];
-    const flood = Array.from({ length: 50 }, (_, i) => fetch(`${base}${i % 2 ? `${RW}/users` : '/api/v1/posts'}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body,
-    }).then(async (res) => { statuses.push(res.status); await res.arrayBuffer(); }));
+    const flood = Array.from({ length: 50 }, (_, i) =>
+      fetch(`${base}${i % 2 ? `${RW}/users` : '/api/v1/posts'}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then(async (res) => {
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }),
+    );
     // While they arrive, the server still answers its health check.
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
@@ -179,7 +196,9 @@ eachDatabase('answers before the body is read', (dialect) => {
   test("Node's fetch reads the 413 for a 12 MiB body, every time", async () => {
     for (let i = 0; i < 10; i++) {
       const res = await fetch(`${base}/api/v1/posts`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: big,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: big,
       });
       assert.equal(res.status, 413);
       assert.match(String(res.headers.get('content-type')), /^application\/problem\+json/);
@@ -256,8 +275,20 @@ eachDatabase('answers before the body is read', (dialect) => {
     writeFileSync(file, big);
     try {
       for (let i = 0; i < 3; i++) {
-        const out = await run('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'content-type: application/json',
-          '--data-binary', `@${file}`, `${base}/api/v1/posts`]);
+        const out = await run('curl', [
+          '-sS',
+          '-o',
+          '-',
+          '-w',
+          '\n%{http_code}',
+          '-X',
+          'POST',
+          '-H',
+          'content-type: application/json',
+          '--data-binary',
+          `@${file}`,
+          `${base}/api/v1/posts`,
+        ]);
         assert.equal(out.code, 0, out.stderr);
         const lines = out.stdout.trim().split('\n');
         assert.equal(lines.at(-1), '413');
@@ -275,8 +306,12 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
     const child = spawn(cmd, args);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -101,53 +101,56 @@ function discardBody(request: FastifyRequest, limit: number): Promise<boolean> {
 }
 
 /** Reads request bodies for every route: JSON and forms, bounded, and drained before early answers. */
-export const bodyPlugin = fp(async (app: FastifyInstance) => {
-  // Only JSON and form bodies are understood; anything else is a 415, not a guess.
-  app.removeContentTypeParser('text/plain');
+export const bodyPlugin = fp(
+  async (app: FastifyInstance) => {
+    // Only JSON and form bodies are understood; anything else is a 415, not a guess.
+    app.removeContentTypeParser('text/plain');
 
-  // Many clients (axios instances, generated API clients, Conduit front ends)
-  // send Content-Type: application/json on every request, body or not: an
-  // empty body is no body. Nesting is bounded before parsing, so no body can
-  // make a later walk (or a serializer) recurse without end.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
-      done(bodyError(`nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-      return;
-    }
-    parseJson(request, text, done);
-  });
+    // Many clients (axios instances, generated API clients, Conduit front ends)
+    // send Content-Type: application/json on every request, body or not: an
+    // empty body is no body. Nesting is bounded before parsing, so no body can
+    // make a later walk (or a serializer) recurse without end.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = body as string;
+      if (text.trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
+        done(bodyError(`nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+        return;
+      }
+      parseJson(request, text, done);
+    });
 
-  app.addHook('preValidation', async (request) => {
-    if (/%00/.test(request.url)) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
-    // No body where every field is optional is an empty object (POST
-    // /notifications/read with nothing marks all read); where a field is
-    // required, the schema's 422 names the body.
-    const schema = request.routeOptions.schema?.body as { type?: string; required?: string[] } | undefined;
-    if (request.body === undefined && schema?.type === 'object' && !schema.required?.length) request.body = {};
-    if (containsNul(request.body)) throw bodyError('may not contain NUL (\\u0000) characters');
-  });
+    app.addHook('preValidation', async (request) => {
+      if (/%00/.test(request.url)) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
+      // No body where every field is optional is an empty object (POST
+      // /notifications/read with nothing marks all read); where a field is
+      // required, the schema's 422 names the body.
+      const schema = request.routeOptions.schema?.body as { type?: string; required?: string[] } | undefined;
+      if (request.body === undefined && schema?.type === 'object' && !schema.required?.length) request.body = {};
+      if (containsNul(request.body)) throw bodyError('may not contain NUL (\\u0000) characters');
+    });
 
-  // An answer sent before the body was read (too large, wrong type, not
-  // allowed, not found) would otherwise be followed by closing a socket the
-  // client is still writing to: the client's TCP stack then drops the answer
-  // unread and reports EPIPE/ECONNRESET. So the rest of the body is read and
-  // thrown away first, up to a bound; past it the connection is closed.
-  app.addHook('onSend', async (request, reply) => {
-    if (!hasUnreadBody(request)) return;
-    if (!(await discardBody(request, MAX_DISCARD_BYTES))) reply.header('connection', 'close');
-  });
+    // An answer sent before the body was read (too large, wrong type, not
+    // allowed, not found) would otherwise be followed by closing a socket the
+    // client is still writing to: the client's TCP stack then drops the answer
+    // unread and reports EPIPE/ECONNRESET. So the rest of the body is read and
+    // thrown away first, up to a bound; past it the connection is closed.
+    app.addHook('onSend', async (request, reply) => {
+      if (!hasUnreadBody(request)) return;
+      if (!(await discardBody(request, MAX_DISCARD_BYTES))) reply.header('connection', 'close');
+    });
 
-  // Live event streams stay open for hours, sending a heartbeat now and then;
-  // the idle-connection timeout is for connections that stall, not for them.
-  // (The request timeout still covers their request, which has no body.)
-  app.addHook('onRequest', async (request) => {
-    if (request.method === 'GET' && request.headers.accept?.includes('text/event-stream')) request.raw.socket?.setTimeout(0);
-  });
-}, { name: 'inkwell-body' });
+    // Live event streams stay open for hours, sending a heartbeat now and then;
+    // the idle-connection timeout is for connections that stall, not for them.
+    // (The request timeout still covers their request, which has no body.)
+    app.addHook('onRequest', async (request) => {
+      if (request.method === 'GET' && request.headers.accept?.includes('text/event-stream')) request.raw.socket?.setTimeout(0);
+    });
+  },
+  { name: 'inkwell-body' },
+);

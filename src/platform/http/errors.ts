@@ -76,44 +76,47 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
   return reply.code(err.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(body));
 }
 
-export const errorsPlugin = fp(async (app: FastifyInstance, opts: { notFound?: NotFoundFallbacks }) => {
-  const { notFound } = opts;
-  // An old address (a renamed post, an imported blog's permalink) answers with its redirect rather than a 404.
-  const redirectFor = async (request: FastifyRequest) => (notFound && !wantsJson(request) ? notFound.resolve(request) : null);
-  if (notFound) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (!notFound.wantsEarly(request.url)) return;
+export const errorsPlugin = fp(
+  async (app: FastifyInstance, opts: { notFound?: NotFoundFallbacks }) => {
+    const { notFound } = opts;
+    // An old address (a renamed post, an imported blog's permalink) answers with its redirect rather than a 404.
+    const redirectFor = async (request: FastifyRequest) => (notFound && !wantsJson(request) ? notFound.resolve(request) : null);
+    if (notFound) {
+      app.addHook('onRequest', async (request, reply) => {
+        if (!notFound.wantsEarly(request.url)) return;
+        const to = await redirectFor(request);
+        if (to) return reply.code(to.status).redirect(to.location);
+      });
+    }
+
+    app.setErrorHandler(async (error, request, reply) => {
+      const err = toAppError(error);
+      if (err.code === 'not_found') {
+        const to = await redirectFor(request).catch(() => null);
+        if (to) return reply.code(to.status).redirect(to.location);
+      }
+      if (err.status >= 500) request.log.error({ err: error }, 'request failed');
+      else request.log.info({ code: err.code }, err.message);
+      if (wantsJson(request)) return sendProblem(request, reply, err);
+      // A page that needs a login sends the visitor to log in, then back here.
+      if (err.code === 'unauthenticated' && request.method === 'GET') {
+        return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
+      }
+      // A refused form comes back as the form, with its messages and the input kept.
+      const formPage = request.routeOptions.config?.formPage;
+      if (err.code === 'validation_failed' && formPage) {
+        const page = await formPage(request, { errors: err.errors, values: submittedValues(request.body) });
+        return sendPage(request, reply, { ...page, status: err.status });
+      }
+      return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
+    });
+    app.setNotFoundHandler(async (request, reply) => {
       const to = await redirectFor(request);
       if (to) return reply.code(to.status).redirect(to.location);
+      const err = new AppError('not_found', `Nothing lives at ${request.method} ${request.url.split('?')[0]}`);
+      if (wantsJson(request)) return sendProblem(request, reply, err);
+      return reply.code(404).type('text/html; charset=utf-8').send(errorPage(request, err));
     });
-  }
-
-  app.setErrorHandler(async (error, request, reply) => {
-    const err = toAppError(error);
-    if (err.code === 'not_found') {
-      const to = await redirectFor(request).catch(() => null);
-      if (to) return reply.code(to.status).redirect(to.location);
-    }
-    if (err.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: err.code }, err.message);
-    if (wantsJson(request)) return sendProblem(request, reply, err);
-    // A page that needs a login sends the visitor to log in, then back here.
-    if (err.code === 'unauthenticated' && request.method === 'GET') {
-      return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
-    }
-    // A refused form comes back as the form, with its messages and the input kept.
-    const formPage = request.routeOptions.config?.formPage;
-    if (err.code === 'validation_failed' && formPage) {
-      const page = await formPage(request, { errors: err.errors, values: submittedValues(request.body) });
-      return sendPage(request, reply, { ...page, status: err.status });
-    }
-    return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));
-  });
-  app.setNotFoundHandler(async (request, reply) => {
-    const to = await redirectFor(request);
-    if (to) return reply.code(to.status).redirect(to.location);
-    const err = new AppError('not_found', `Nothing lives at ${request.method} ${request.url.split('?')[0]}`);
-    if (wantsJson(request)) return sendProblem(request, reply, err);
-    return reply.code(404).type('text/html; charset=utf-8').send(errorPage(request, err));
-  });
-}, { name: 'inkwell-errors' });
+  },
+  { name: 'inkwell-errors' },
+);

@@ -63,9 +63,8 @@ export function fieldHtml(o: FieldOptions): string {
   const messages = o.errors.filter((e) => e.field === o.name).map((e) => e.message);
   const ids = [o.hint ? `${id}-hint` : '', messages.length ? `${id}-error` : ''].filter(Boolean).join(' ');
   const common = html`id="${id}" name="${o.name}" aria-invalid="${messages.length ? 'true' : 'false'}"!${ids ? html` aria-describedby="${ids}"` : ''} !${o.attrs ?? ''}`;
-  const input = o.type === 'textarea'
-    ? html`<textarea !${common}>${o.value}</textarea>`
-    : html`<input type="${o.type ?? 'text'}" !${common} value="${o.value}">`;
+  const input =
+    o.type === 'textarea' ? html`<textarea !${common}>${o.value}</textarea>` : html`<input type="${o.type ?? 'text'}" !${common} value="${o.value}">`;
   return html`<div>
   <label for="${id}">${o.label}!${o.hint ? html` <span class="hint" id="${id}-hint">${o.hint}</span>` : ''}</label>
   !${input}

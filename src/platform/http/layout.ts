@@ -85,9 +85,7 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 /** Renders a full page and sends it. */
 export function sendPage(request: FastifyRequest, reply: FastifyReply, opts: PageOptions): FastifyReply {
   const flash = consumeFlash(request, reply);
-  const flashHtml = flash
-    ? html`<p class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</p>`
-    : '';
+  const flashHtml = flash ? html`<p class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</p>` : '';
   return reply
     .code(opts.status ?? 200)
     .type('text/html; charset=utf-8')
@@ -103,6 +101,19 @@ export function errorPage(request: FastifyRequest, err: AppError): string {
 }
 
 function titleFor(status: number): string {
-  return ({ 400: 'Bad request', 401: 'Log in needed', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 415: 'Unsupported', 422: 'Invalid input', 429: 'Slow down' } as Record<number, string>)[status]
-    ?? (status >= 500 ? 'Server error' : 'Error');
+  return (
+    (
+      {
+        400: 'Bad request',
+        401: 'Log in needed',
+        403: 'Forbidden',
+        404: 'Not found',
+        409: 'Conflict',
+        413: 'Too large',
+        415: 'Unsupported',
+        422: 'Invalid input',
+        429: 'Slow down',
+      } as Record<number, string>
+    )[status] ?? (status >= 500 ? 'Server error' : 'Error')
+  );
 }

@@ -29,14 +29,17 @@ export function platformStatuses(route: Pick<RouteOptions, 'method' | 'schema' |
  * OpenAPI document never hides an answer a client must handle. Registered
  * before @fastify/swagger, whose own onRoute hook then sees the full list.
  */
-export const openapiProblemsPlugin = fp(async (app: FastifyInstance) => {
-  app.addHook('onRoute', (route) => {
-    const schema = route.schema as (RouteOptions['schema'] & { tags?: string[]; hide?: boolean }) | undefined;
-    if (!schema?.tags || schema.hide) return;
-    const response = { ...(schema.response as Record<string, unknown> | undefined) };
-    for (const status of platformStatuses(route)) {
-      if (!(status in response)) Object.assign(response, problems(status));
-    }
-    route.schema = { ...schema, response };
-  });
-}, { name: 'inkwell-openapi-problems' });
+export const openapiProblemsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onRoute', (route) => {
+      const schema = route.schema as (RouteOptions['schema'] & { tags?: string[]; hide?: boolean }) | undefined;
+      if (!schema?.tags || schema.hide) return;
+      const response = { ...(schema.response as Record<string, unknown> | undefined) };
+      for (const status of platformStatuses(route)) {
+        if (!(status in response)) Object.assign(response, problems(status));
+      }
+      route.schema = { ...schema, response };
+    });
+  },
+  { name: 'inkwell-openapi-problems' },
+);

@@ -19,7 +19,10 @@ eachDatabase('the OpenAPI document lists every error status', (dialect) => {
     admin = await buildUser(t, { role: 'admin' });
     const doc = (await apiRequest(t.app, 'GET', '/api/v1/openapi.json')).json() as { paths: Record<string, Record<string, Operation>> };
     operations = Object.entries(doc.paths).flatMap(([path, item]) =>
-      Object.entries(item).filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method)).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
+      Object.entries(item)
+        .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        .map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+    );
   });
   after(() => t.close());
 
@@ -35,7 +38,12 @@ eachDatabase('the OpenAPI document lists every error status', (dialect) => {
       for (const status of expected) assert.ok(listed.includes(status), `${method} ${path} lists ${status} (has ${listed.join(', ')})`);
     }
     // Rate-limited routes say so.
-    for (const [method, path] of [['POST', '/api/v1/sessions'], ['POST', '/api/v1/users'], ['POST', '/api/v1/password/forgot'], ['POST', '/api/v1/password/reset']]) {
+    for (const [method, path] of [
+      ['POST', '/api/v1/sessions'],
+      ['POST', '/api/v1/users'],
+      ['POST', '/api/v1/password/forgot'],
+      ['POST', '/api/v1/password/reset'],
+    ]) {
       const found = operations.find((o) => o.method === method && o.path === path);
       assert.ok(found && '429' in found.op.responses, `${method} ${path} lists 429`);
     }
@@ -67,7 +75,10 @@ eachDatabase('the OpenAPI document lists every error status', (dialect) => {
         const res = await apiRequest(t.app, method, tr.url ?? url, { token: tr.token, body: tr.body, headers: tr.headers, ip: '10.9.0.1' });
         assert.ok(res.statusCode < 500, `${method} ${path} with ${tr.what}: ${res.statusCode} ${res.body}`);
         if (res.statusCode >= 400) {
-          assert.ok(listed.includes(String(res.statusCode)), `${method} ${path} with ${tr.what} answers ${res.statusCode}, not listed (${listed.join(', ')}): ${res.body}`);
+          assert.ok(
+            listed.includes(String(res.statusCode)),
+            `${method} ${path} with ${tr.what} answers ${res.statusCode}, not listed (${listed.join(', ')}): ${res.body}`,
+          );
         }
       }
     }

@@ -64,9 +64,12 @@ declare module 'fastify' {
 }
 
 /** Makes one counter store available to every route's limiters. */
-export const rateLimitPlugin = fp(async (app: FastifyInstance, opts: { store: CounterStore }) => {
-  app.decorate('counters', opts.store);
-}, { name: 'inkwell-rate-limit' });
+export const rateLimitPlugin = fp(
+  async (app: FastifyInstance, opts: { store: CounterStore }) => {
+    app.decorate('counters', opts.store);
+  },
+  { name: 'inkwell-rate-limit' },
+);
 
 const UNITS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 

@@ -49,59 +49,66 @@ const perRequest = (name: string) => PER_REQUEST.has(name) || name.startsWith('a
  * Only anonymous GETs are served from it: no session, no bearer token, no flash
  * message; answers that set a cookie or embed a CSRF token are never stored.
  */
-export const responseCachePlugin = fp(async (app: FastifyInstance, opts: ResponseCacheOptions) => {
-  const { db } = opts;
-  const maxEntries = opts.maxEntries ?? 1000;
-  // A blog's hot set (front page, feeds, popular posts) is small; the bound counts toward RSS.
-  const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
-  let token: string | null = null;
-  let bytes = 0;
-  const entries = new Map<string, Entry>();
+export const responseCachePlugin = fp(
+  async (app: FastifyInstance, opts: ResponseCacheOptions) => {
+    const { db } = opts;
+    const maxEntries = opts.maxEntries ?? 1000;
+    // A blog's hot set (front page, feeds, popular posts) is small; the bound counts toward RSS.
+    const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
+    let token: string | null = null;
+    let bytes = 0;
+    const entries = new Map<string, Entry>();
 
-  const cacheable = (request: FastifyRequest) => request.method === 'GET' && request.routeOptions.config.cacheAnonymous === true
-    && request.user === null && request.flash === null && request.headers.authorization === undefined;
+    const cacheable = (request: FastifyRequest) =>
+      request.method === 'GET' &&
+      request.routeOptions.config.cacheAnonymous === true &&
+      request.user === null &&
+      request.flash === null &&
+      request.headers.authorization === undefined;
 
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!cacheable(request)) return;
-    // Read before the handler's queries, so a stored answer is never older than its token.
-    const now = await db.changeToken();
-    if (now === null) return;
-    if (now !== token) {
-      entries.clear();
-      bytes = 0;
-      token = now;
-    }
-    const hit = entries.get(request.url);
-    if (!hit) {
-      (request as unknown as Record<symbol, string>)[TOKEN] = now;
-      return;
-    }
-    // Vary is merged, not replaced: CORS set Origin on this reply already.
-    const vary = reply.getHeader('vary');
-    reply.headers(hit.headers);
-    if (vary !== undefined && hit.headers.vary !== undefined) reply.header('vary', addVary(vary, hit.headers.vary));
-    return reply.code(200).send(hit.body);
-  });
+    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!cacheable(request)) return;
+      // Read before the handler's queries, so a stored answer is never older than its token.
+      const now = await db.changeToken();
+      if (now === null) return;
+      if (now !== token) {
+        entries.clear();
+        bytes = 0;
+        token = now;
+      }
+      const hit = entries.get(request.url);
+      if (!hit) {
+        (request as unknown as Record<symbol, string>)[TOKEN] = now;
+        return;
+      }
+      // Vary is merged, not replaced: CORS set Origin on this reply already.
+      const vary = reply.getHeader('vary');
+      reply.headers(hit.headers);
+      if (vary !== undefined && hit.headers.vary !== undefined) reply.header('vary', addVary(vary, hit.headers.vary));
+      return reply.code(200).send(hit.body);
+    });
 
-  // Registered after the caching plugin, so the stored headers include the ETag.
-  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p?: unknown) => void) => {
-    const at = (request as unknown as Record<symbol, string | undefined>)[TOKEN];
-    if (at === undefined || at !== token || reply.statusCode !== 200 || request.csrfIssued || reply.hasHeader('set-cookie')) return done(null, payload);
-    if (typeof payload !== 'string' && !(payload instanceof Buffer)) return done(null, payload);
-    const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    const size = body.length;
-    if (size > maxBytes / 8) return done(null, payload);
-    while (entries.size >= maxEntries || (bytes + size > maxBytes && entries.size)) {
-      const [oldest, e] = entries.entries().next().value!;
-      entries.delete(oldest);
-      bytes -= e.bytes;
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (!perRequest(name) && value !== undefined) headers[name] = String(value);
-    }
-    entries.set(request.url, { body, headers, bytes: size });
-    bytes += size;
-    done(null, payload);
-  });
-}, { name: 'inkwell-response-cache', dependencies: ['inkwell-auth', 'inkwell-caching'] });
+    // Registered after the caching plugin, so the stored headers include the ETag.
+    app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p?: unknown) => void) => {
+      const at = (request as unknown as Record<symbol, string | undefined>)[TOKEN];
+      if (at === undefined || at !== token || reply.statusCode !== 200 || request.csrfIssued || reply.hasHeader('set-cookie')) return done(null, payload);
+      if (typeof payload !== 'string' && !(payload instanceof Buffer)) return done(null, payload);
+      const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      const size = body.length;
+      if (size > maxBytes / 8) return done(null, payload);
+      while (entries.size >= maxEntries || (bytes + size > maxBytes && entries.size)) {
+        const [oldest, e] = entries.entries().next().value!;
+        entries.delete(oldest);
+        bytes -= e.bytes;
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (!perRequest(name) && value !== undefined) headers[name] = String(value);
+      }
+      entries.set(request.url, { body, headers, bytes: size });
+      bytes += size;
+      done(null, payload);
+    });
+  },
+  { name: 'inkwell-response-cache', dependencies: ['inkwell-auth', 'inkwell-caching'] },
+);

@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 
 function once<T>(make: () => T): () => T {
   let value: T | undefined;
-  return () => value ??= make();
+  return () => (value ??= make());
 }
 
 /**

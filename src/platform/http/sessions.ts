@@ -57,18 +57,22 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
       const now = clock.now();
       // Logins are rare enough to carry the clean-up of expired sessions.
       await db.deleteFrom('sessions').where('expires_at', '<=', now.toISOString()).execute();
-      await db.insertInto('sessions').values({
-        id_hash: hashToken(token),
-        user_id: userId,
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
-      }).execute();
+      await db
+        .insertInto('sessions')
+        .values({
+          id_hash: hashToken(token),
+          user_id: userId,
+          created_at: now.toISOString(),
+          expires_at: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+        })
+        .execute();
       return token;
     },
 
     /** The user behind a session token, if the session exists and has not expired. */
     async lookup(token: string): Promise<CurrentUser | null> {
-      const row = await db.selectFrom('sessions')
+      const row = await db
+        .selectFrom('sessions')
         .innerJoin('users', 'users.id', 'sessions.user_id')
         .select(userColumns)
         .where('sessions.id_hash', '=', hashToken(token))
@@ -84,7 +88,8 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
 
     /** Looks up a personal access token; records its use at most once a minute. */
     async lookupApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number; scopes: string[] } | null> {
-      const row = await db.selectFrom('api_tokens')
+      const row = await db
+        .selectFrom('api_tokens')
         .innerJoin('users', 'users.id', 'api_tokens.user_id')
         .select([...userColumns, 'api_tokens.id as token_id', 'api_tokens.scopes', 'api_tokens.last_used_at', 'api_tokens.expires_at'])
         .where('api_tokens.token_hash', '=', hashToken(token))

@@ -14,7 +14,9 @@ function slowClient(port: number, sendBody: (socket: Socket) => void): { socket:
   const socket = connect(port, '127.0.0.1');
   let received = '';
   socket.setEncoding('utf8');
-  socket.on('data', (d: string) => { received += d; });
+  socket.on('data', (d: string) => {
+    received += d;
+  });
   socket.on('error', () => {});
   socket.on('connect', () => {
     socket.write('POST /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"title":"');
@@ -51,7 +53,11 @@ eachDatabase('request and connection timeouts', (dialect) => {
 
     // One byte every tenth of the timeout: never idle, never finished.
     const trickle = slowClient(port, (socket) => {
-      timers.push(setInterval(() => { if (!socket.destroyed) socket.write('a'); }, TIMEOUT_MS / 10));
+      timers.push(
+        setInterval(() => {
+          if (!socket.destroyed) socket.write('a');
+        }, TIMEOUT_MS / 10),
+      );
     });
     // Headers, then silence.
     const silent = slowClient(port, () => {});

@@ -26,16 +26,22 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
   test('a job enqueued in a rolled-back transaction does not exist; a committed one runs', async () => {
     const q = createQueue({ db: db.kysely, clock, dialect });
     const ran: string[] = [];
-    q.define<{ n: string }>('t1', { handler: async (p) => { ran.push(p.n); } });
-    await assert.rejects(db.kysely.transaction().execute(async (trx) => {
-      await q.enqueue(trx, 't1', { n: 'rolled back' });
-      throw new Error('change failed');
-    }));
+    q.define<{ n: string }>('t1', {
+      handler: async (p) => {
+        ran.push(p.n);
+      },
+    });
+    await assert.rejects(
+      db.kysely.transaction().execute(async (trx) => {
+        await q.enqueue(trx, 't1', { n: 'rolled back' });
+        throw new Error('change failed');
+      }),
+    );
     const id = await db.kysely.transaction().execute((trx) => q.enqueue(trx, 't1', { n: 'committed' }));
     assert.equal(await q.drain(), 1);
     assert.deepEqual(ran, ['committed']);
     assert.equal((await status(id!)).status, 'succeeded');
-    assert.equal(await q.enqueue(db.kysely, 't1', { n: 'x' }, { idempotencyKey: 'once' }) !== null, true);
+    assert.equal((await q.enqueue(db.kysely, 't1', { n: 'x' }, { idempotencyKey: 'once' })) !== null, true);
     assert.equal(await q.enqueue(db.kysely, 't1', { n: 'x' }, { idempotencyKey: 'once' }), null, 'the same key enqueues once');
     await q.drain();
   });
@@ -43,7 +49,13 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
   test('retries with backoff, then kept as failed with its error; admins retry or discard', async () => {
     const q = createQueue({ db: db.kysely, clock, dialect });
     let calls = 0;
-    q.define('flaky', { retryDelaysMs: [1000, 5000], handler: async () => { calls += 1; throw new Error(`boom ${calls}`); } });
+    q.define('flaky', {
+      retryDelaysMs: [1000, 5000],
+      handler: async () => {
+        calls += 1;
+        throw new Error(`boom ${calls}`);
+      },
+    });
     const id = (await q.enqueue(db.kysely, 'flaky', {}))!;
     await q.drain();
     let row = await status(id);
@@ -73,7 +85,12 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     const child = spawn(process.execPath, ['test/support/job-child.ts', fresh.url, fresh.schema ?? ''], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('child never claimed the job')), 90_000);
-      child.stdout!.on('data', (d) => { if (String(d).includes('claimed')) { clearTimeout(t); resolve(); } });
+      child.stdout!.on('data', (d) => {
+        if (String(d).includes('claimed')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
     });
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
@@ -82,7 +99,11 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     const later = { now: () => new Date(Date.now() + 61_000) };
     const q = createQueue({ db: db.kysely, clock: later, dialect });
     let ran = 0;
-    q.define('slow', { handler: async () => { ran += 1; } });
+    q.define('slow', {
+      handler: async () => {
+        ran += 1;
+      },
+    });
     assert.equal(await createQueue({ db: db.kysely, clock: { now: () => new Date() }, dialect }).drain(), 0, 'not before the lease runs out');
     assert.equal(await q.drain(), 1);
     assert.equal(ran, 1);
@@ -113,7 +134,10 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     for (let i = 0; i < 2400 && seen.size < 30; i++) await new Promise((r) => setTimeout(r, 25));
     await Promise.all(workers.map((w) => w.stop()));
     assert.equal(seen.size, 30);
-    assert.ok([...seen.values()].every((n) => n === 1), 'each job ran exactly once');
+    assert.ok(
+      [...seen.values()].every((n) => n === 1),
+      'each job ran exactly once',
+    );
     if (dialect === 'postgres') assert.ok(maxActive > 1, 'PostgreSQL workers share the queue concurrently');
   });
 
@@ -121,7 +145,12 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     const q = createQueue({ db: db.kysely, clock: { now: () => new Date() }, dialect });
     // Runs until the test lets it finish, so stop() surely finds it still running.
     let finish = () => {};
-    q.define('long', { handler: () => new Promise<void>((r) => { finish = r; }) });
+    q.define('long', {
+      handler: () =>
+        new Promise<void>((r) => {
+          finish = r;
+        }),
+    });
     const id = (await q.enqueue(db.kysely, 'long', {}))!;
     q.start({ concurrency: 1, pollMs: 20 });
     for (let i = 0; i < 1500 && (await status(id)).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
@@ -139,7 +168,9 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     const runs: string[] = [];
     const make = () => {
       const s = createScheduler({ db: db.kysely, clock: c, timezone: 'UTC' });
-      s.register('hourly-report', '0 * * * *', async (tick) => { runs.push(tick.toISOString()); });
+      s.register('hourly-report', '0 * * * *', async (tick) => {
+        runs.push(tick.toISOString());
+      });
       return s;
     };
     const [a, b] = [make(), make()];
@@ -157,7 +188,9 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     let at = new Date('2026-11-23T00:30:00Z');
     const runs: string[] = [];
     const s = createScheduler({ db: db.kysely, clock: { now: () => at }, timezone: 'Europe/Berlin' });
-    s.register('one-am-berlin', '0 1 * * *', async (tick) => { runs.push(tick.toISOString()); });
+    s.register('one-am-berlin', '0 1 * * *', async (tick) => {
+      runs.push(tick.toISOString());
+    });
     await s.tick();
     at = new Date('2026-11-24T00:05:00Z'); // 01:05 in Berlin (UTC+1 in November)
     await s.tick();

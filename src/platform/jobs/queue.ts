@@ -57,48 +57,78 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
    */
   async function claim(expiredToo = true): Promise<Job | undefined> {
     const now = clock.now();
-    const take = (next: ReturnType<typeof due>) => db.updateTable('jobs')
-      .set((eb) => ({
-        status: 'running', lease_until: iso(new Date(now.getTime() + leaseMs)), locked_by: workerId,
-        attempts: eb('attempts', '+', 1), updated_at: iso(now),
-      }))
-      .where('id', '=', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
-      .returningAll()
-      .executeTakeFirst();
-    const due = (where: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>) => db.selectFrom('jobs').select('id')
-      .where(where).orderBy('run_at').orderBy('id').limit(1);
+    const take = (next: ReturnType<typeof due>) =>
+      db
+        .updateTable('jobs')
+        .set((eb) => ({
+          status: 'running',
+          lease_until: iso(new Date(now.getTime() + leaseMs)),
+          locked_by: workerId,
+          attempts: eb('attempts', '+', 1),
+          updated_at: iso(now),
+        }))
+        .where('id', '=', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
+        .returningAll()
+        .executeTakeFirst();
+    const due = (where: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>) =>
+      db.selectFrom('jobs').select('id').where(where).orderBy('run_at').orderBy('id').limit(1);
     const queued = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', iso(now))]);
     const expired = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'running'), eb('lease_until', '<', iso(now))]);
     if (deps.dialect === 'postgres') return take(due((eb) => eb.or([queued(eb), expired(eb)])));
     // SQLite answers the OR by sorting every queued job (measured: 0.5 ms a claim
     // with a backlog of 1,500); each half alone is one search of jobs_due.
-    return (expiredToo ? await take(due(expired)) : undefined) ?? await take(due(queued));
+    return (expiredToo ? await take(due(expired)) : undefined) ?? (await take(due(queued)));
   }
 
   async function run(job: Job): Promise<void> {
     const type = types.get(job.type);
     // A long job keeps its lease fresh; losing it lets another worker take over.
-    const heartbeat = setInterval(() => {
-      void db.updateTable('jobs').set({ lease_until: iso(new Date(clock.now().getTime() + leaseMs)) })
-        .where('id', '=', job.id).where('locked_by', '=', workerId).where('status', '=', 'running').execute().catch(() => {});
-    }, Math.max(1000, leaseMs / 3));
+    const heartbeat = setInterval(
+      () => {
+        void db
+          .updateTable('jobs')
+          .set({ lease_until: iso(new Date(clock.now().getTime() + leaseMs)) })
+          .where('id', '=', job.id)
+          .where('locked_by', '=', workerId)
+          .where('status', '=', 'running')
+          .execute()
+          .catch(() => {});
+      },
+      Math.max(1000, leaseMs / 3),
+    );
     heartbeat.unref();
     try {
       if (!type) throw new Error(`no handler for job type "${job.type}"`);
       await type.handler(JSON.parse(job.payload), job);
-      await db.updateTable('jobs').set({ status: 'succeeded', finished_at: iso(clock.now()), lease_until: null, updated_at: iso(clock.now()), last_error: null })
-        .where('id', '=', job.id).where('locked_by', '=', workerId).execute();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'succeeded', finished_at: iso(clock.now()), lease_until: null, updated_at: iso(clock.now()), last_error: null })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', workerId)
+        .execute();
     } catch (e) {
       const error = ((e as Error).stack ?? String(e)).slice(0, 2000);
       const delays = type?.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
       const final = job.attempts >= job.max_attempts;
       // ±20% jitter, so jobs that failed together don't retry in lockstep.
       const wait = final ? 0 : delays[Math.min(job.attempts - 1, delays.length - 1)] * (0.8 + Math.random() * 0.4);
-      await db.updateTable('jobs').set({
-        status: final ? 'failed' : 'queued', last_error: error, lease_until: null, updated_at: iso(clock.now()),
-        run_at: iso(new Date(clock.now().getTime() + wait)), finished_at: final ? iso(clock.now()) : null,
-      }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
-      log?.warn({ jobId: job.id, type: job.type, attempt: job.attempts, final, err: (e as Error).message }, final ? 'job failed for good' : 'job failed; will retry');
+      await db
+        .updateTable('jobs')
+        .set({
+          status: final ? 'failed' : 'queued',
+          last_error: error,
+          lease_until: null,
+          updated_at: iso(clock.now()),
+          run_at: iso(new Date(clock.now().getTime() + wait)),
+          finished_at: final ? iso(clock.now()) : null,
+        })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', workerId)
+        .execute();
+      log?.warn(
+        { jobId: job.id, type: job.type, attempt: job.attempts, final, err: (e as Error).message },
+        final ? 'job failed for good' : 'job failed; will retry',
+      );
     } finally {
       clearInterval(heartbeat);
     }
@@ -130,7 +160,9 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
 
   function kick(): void {
     if (concurrency === 0 || polling) return;
-    polling = poll().finally(() => { polling = undefined; });
+    polling = poll().finally(() => {
+      polling = undefined;
+    });
   }
 
   const queue = {
@@ -148,12 +180,26 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
       const now = clock.now();
       const delays = types.get(type)?.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
       const values = {
-        type, payload: JSON.stringify(payload ?? {}), status: 'queued' as const, run_at: iso(opts.runAt ?? now),
-        max_attempts: delays.length + 1, lease_until: null, locked_by: null, last_error: null,
-        idempotency_key: opts.idempotencyKey ?? null, created_at: iso(now), updated_at: iso(now), finished_at: null,
+        type,
+        payload: JSON.stringify(payload ?? {}),
+        status: 'queued' as const,
+        run_at: iso(opts.runAt ?? now),
+        max_attempts: delays.length + 1,
+        lease_until: null,
+        locked_by: null,
+        last_error: null,
+        idempotency_key: opts.idempotencyKey ?? null,
+        created_at: iso(now),
+        updated_at: iso(now),
+        finished_at: null,
       };
       if (opts.idempotencyKey) {
-        const row = await trx.insertInto('jobs').values(values).onConflict((oc) => oc.column('idempotency_key').doNothing()).returning('id').executeTakeFirst();
+        const row = await trx
+          .insertInto('jobs')
+          .values(values)
+          .onConflict((oc) => oc.column('idempotency_key').doNothing())
+          .returning('id')
+          .executeTakeFirst();
         return row?.id ?? null;
       }
       try {
@@ -198,14 +244,22 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
       const all = Promise.all(running.values());
       const finished = await Promise.race([all.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
       if (!finished) {
-        await db.updateTable('jobs').set((eb) => ({ status: 'queued', lease_until: null, locked_by: null, attempts: eb('attempts', '-', 1), updated_at: iso(clock.now()) }))
-          .where('locked_by', '=', workerId).where('status', '=', 'running').execute();
+        await db
+          .updateTable('jobs')
+          .set((eb) => ({ status: 'queued', lease_until: null, locked_by: null, attempts: eb('attempts', '-', 1), updated_at: iso(clock.now()) }))
+          .where('locked_by', '=', workerId)
+          .where('status', '=', 'running')
+          .execute();
         log?.warn({ released: running.size }, 'released unfinished jobs for another worker');
       }
     },
 
     async counts(): Promise<Record<string, number>> {
-      const rows = await db.selectFrom('jobs').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      const rows = await db
+        .selectFrom('jobs')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
       const out: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, discarded: 0 };
       for (const r of rows) out[r.status] = Number(r.n);
       return out;
@@ -217,15 +271,23 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
 
     /** Puts a failed job back in the queue with a fresh set of attempts. */
     async retry(id: number): Promise<boolean> {
-      const res = await db.updateTable('jobs').set({ status: 'queued', attempts: 0, run_at: iso(clock.now()), finished_at: null, updated_at: iso(clock.now()) })
-        .where('id', '=', id).where('status', '=', 'failed').executeTakeFirst();
+      const res = await db
+        .updateTable('jobs')
+        .set({ status: 'queued', attempts: 0, run_at: iso(clock.now()), finished_at: null, updated_at: iso(clock.now()) })
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .executeTakeFirst();
       kick();
       return Number(res.numUpdatedRows) === 1;
     },
 
     async discard(id: number): Promise<boolean> {
-      const res = await db.updateTable('jobs').set({ status: 'discarded', finished_at: iso(clock.now()), updated_at: iso(clock.now()) })
-        .where('id', '=', id).where('status', 'in', ['failed', 'queued']).executeTakeFirst();
+      const res = await db
+        .updateTable('jobs')
+        .set({ status: 'discarded', finished_at: iso(clock.now()), updated_at: iso(clock.now()) })
+        .where('id', '=', id)
+        .where('status', 'in', ['failed', 'queued'])
+        .executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
     },
   };

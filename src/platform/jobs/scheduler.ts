@@ -27,13 +27,21 @@ export function createScheduler(deps: { db: Kysely<Database>; clock: Clock; time
   let ticking: Promise<void> | undefined;
 
   async function lastTick(name: string): Promise<Date | null> {
-    const row = await db.selectFrom('cron_ticks').select((eb) => eb.fn.max('tick_at').as('last')).where('name', '=', name).executeTakeFirst();
+    const row = await db
+      .selectFrom('cron_ticks')
+      .select((eb) => eb.fn.max('tick_at').as('last'))
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row?.last ? new Date(row.last as string) : null;
   }
 
   async function claim(name: string, tickAt: Date): Promise<boolean> {
-    const row = await db.insertInto('cron_ticks').values({ name, tick_at: tickAt.toISOString(), claimed_at: clock.now().toISOString() })
-      .onConflict((oc) => oc.columns(['name', 'tick_at']).doNothing()).returning('name').executeTakeFirst();
+    const row = await db
+      .insertInto('cron_ticks')
+      .values({ name, tick_at: tickAt.toISOString(), claimed_at: clock.now().toISOString() })
+      .onConflict((oc) => oc.columns(['name', 'tick_at']).doNothing())
+      .returning('name')
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -71,7 +79,9 @@ export function createScheduler(deps: { db: Kysely<Database>; clock: Clock; time
       if (ticking) return ticking;
       ticking = (async () => {
         for (const s of schedules) await check(s);
-      })().finally(() => { ticking = undefined; });
+      })().finally(() => {
+        ticking = undefined;
+      });
       return ticking;
     },
 

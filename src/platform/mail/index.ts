@@ -67,7 +67,8 @@ function assertSafe(msg: MailMessage): void {
   if (/[\r\n]/.test(msg.subject)) problems.push({ field: 'subject', message: 'must not contain line breaks' });
   if (msg.toName !== undefined && /[\r\n]/.test(msg.toName)) problems.push({ field: 'toName', message: 'must not contain line breaks' });
   for (const [name, value] of Object.entries(msg.headers ?? {})) {
-    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(name) || /[\r\n]/.test(value)) problems.push({ field: 'headers', message: `header ${JSON.stringify(name)} is not safe` });
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(name) || /[\r\n]/.test(value))
+      problems.push({ field: 'headers', message: `header ${JSON.stringify(name)} is not safe` });
   }
   if (problems.length) throw new AppError('validation_failed', 'Refused to send an unsafe email', problems);
 }
@@ -99,9 +100,11 @@ export function createMailer(deps: MailerDeps): Mailer {
     // Claim: only the loop whose update changes the row sends it, so two
     // instances never both deliver one message.
     const lease = new Date(now.getTime() + leaseMs).toISOString();
-    const claimed = await db.updateTable('mail_outbox')
+    const claimed = await db
+      .updateTable('mail_outbox')
       .set({ lease_until: lease })
-      .where('id', '=', id).where('status', '=', 'pending')
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return true;
@@ -114,12 +117,17 @@ export function createMailer(deps: MailerDeps): Mailer {
       await smtp().sendMail({
         from: deps.from,
         to: msg.to_name ? { name: msg.to_name, address: msg.to_address } : msg.to_address,
-        subject: msg.subject, text: msg.text, html: msg.html,
+        subject: msg.subject,
+        text: msg.text,
+        html: msg.html,
         headers: msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : undefined,
       });
-      await db.updateTable('mail_outbox')
+      await db
+        .updateTable('mail_outbox')
         .set({ status: 'sent', attempts: msg.attempts + 1, sent_at: clock.now().toISOString(), lease_until: null, last_error: null })
-        .where('id', '=', id).where('lease_until', '=', lease).execute();
+        .where('id', '=', id)
+        .where('lease_until', '=', lease)
+        .execute();
       log?.info({ mailId: id }, 'mail sent');
       return true;
     } catch (e) {
@@ -128,10 +136,18 @@ export function createMailer(deps: MailerDeps): Mailer {
       const last = attempts > delays.length;
       // ±10% jitter, so messages that failed together don't all retry at once.
       const wait = last ? 0 : delays[attempts - 1] * (0.9 + Math.random() * 0.2);
-      await db.updateTable('mail_outbox').set({
-        status: last ? 'failed' : 'pending', attempts, last_error: error, lease_until: null,
-        next_attempt_at: new Date(clock.now().getTime() + wait).toISOString(),
-      }).where('id', '=', id).where('lease_until', '=', lease).execute();
+      await db
+        .updateTable('mail_outbox')
+        .set({
+          status: last ? 'failed' : 'pending',
+          attempts,
+          last_error: error,
+          lease_until: null,
+          next_attempt_at: new Date(clock.now().getTime() + wait).toISOString(),
+        })
+        .where('id', '=', id)
+        .where('lease_until', '=', lease)
+        .execute();
       log?.warn({ mailId: id, attempts, err: error }, last ? 'mail failed for good' : 'mail delivery failed; will retry');
       return last;
     }
@@ -148,10 +164,15 @@ export function createMailer(deps: MailerDeps): Mailer {
 
   async function deliverDue(): Promise<number> {
     const now = clock.now().toISOString();
-    const due = await db.selectFrom('mail_outbox').select('id')
-      .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+    const due = await db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('id').limit(50).execute();
+      .orderBy('id')
+      .limit(50)
+      .execute();
     for (const { id } of due) {
       try {
         await deliverOne(id);
@@ -169,13 +190,27 @@ export function createMailer(deps: MailerDeps): Mailer {
     async send(trx, msg) {
       assertSafe(msg);
       const now = clock.now().toISOString();
-      await trx.insertInto('mail_outbox').values({
-        to_address: msg.to, to_name: msg.toName ?? null, subject: msg.subject, html: msg.html, text: msg.text,
-        status: 'pending', next_attempt_at: now, lease_until: null, last_error: null, created_at: now, sent_at: null,
-        headers: msg.headers ? JSON.stringify(msg.headers) : null,
-      }).returning('id').executeTakeFirstOrThrow().then(async (row) => {
-        await deps.queue?.enqueue(trx, 'mail.deliver', { mailId: row.id }, { idempotencyKey: `mail:${row.id}` });
-      });
+      await trx
+        .insertInto('mail_outbox')
+        .values({
+          to_address: msg.to,
+          to_name: msg.toName ?? null,
+          subject: msg.subject,
+          html: msg.html,
+          text: msg.text,
+          status: 'pending',
+          next_attempt_at: now,
+          lease_until: null,
+          last_error: null,
+          created_at: now,
+          sent_at: null,
+          headers: msg.headers ? JSON.stringify(msg.headers) : null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+        .then(async (row) => {
+          await deps.queue?.enqueue(trx, 'mail.deliver', { mailId: row.id }, { idempotencyKey: `mail:${row.id}` });
+        });
       // Delivered once the message's transaction has committed (at once outside one).
       await afterCommit(trx, sweep.kick);
     },

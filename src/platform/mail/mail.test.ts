@@ -9,7 +9,15 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { createMailer, renderEmail, type MailMessage } from './index.ts';
 
 const message = (to: string, subject = 'Hello'): MailMessage => ({
-  to, subject, ...renderEmail({ siteName: 'Test blog', siteUrl: 'http://blog.test', heading: 'Hi', paragraphs: ['Body text'], action: { label: 'Go', url: 'http://blog.test/x' } }),
+  to,
+  subject,
+  ...renderEmail({
+    siteName: 'Test blog',
+    siteUrl: 'http://blog.test',
+    heading: 'Hi',
+    paragraphs: ['Body text'],
+    action: { label: 'Go', url: 'http://blog.test/x' },
+  }),
 });
 
 eachDatabase('the mail outbox', (dialect) => {
@@ -34,10 +42,12 @@ eachDatabase('the mail outbox', (dialect) => {
 
   test('a message exists only if the change that sent it commits; without SMTP it is kept', async () => {
     const mailer = createMailer({ db: db.kysely, clock, from: 'blog@blog.test' });
-    await assert.rejects(db.kysely.transaction().execute(async (trx) => {
-      await mailer.send(trx, message('rolled@back.test'));
-      throw new Error('the change failed');
-    }));
+    await assert.rejects(
+      db.kysely.transaction().execute(async (trx) => {
+        await mailer.send(trx, message('rolled@back.test'));
+        throw new Error('the change failed');
+      }),
+    );
     await db.kysely.transaction().execute((trx) => mailer.send(trx, message('kept@blog.test')));
     assert.equal(await mailer.deliverDue(), 1);
     const rows = (await db.kysely.selectFrom('mail_outbox').select(['to_address', 'status']).execute()).map((r) => ({ ...r }));
@@ -66,7 +76,7 @@ eachDatabase('the mail outbox', (dialect) => {
     try {
       await mailer.send(db.kysely, message('patient@example.test'));
       await mailer.deliverDue();
-      let row = await statusOf('patient@example.test');
+      const row = await statusOf('patient@example.test');
       assert.equal(row.status, 'pending');
       assert.equal(row.attempts, 1);
       assert.ok(row.last_error);

@@ -23,15 +23,25 @@ export function renderEmail(o: EmailContent): { html: string; text: string } {
 <p style="margin:0 0 20px;font-weight:700;font-size:18px">${o.siteName}</p>
 <h1 style="font-size:22px;margin:0 0 16px">${o.heading}</h1>
 !${o.paragraphs.map((p) => html`<p style="font-size:16px;line-height:1.5;margin:0 0 14px">${p}</p>`)}
-!${o.action ? html`<p style="margin:24px 0"><a href="${o.action.url}" style="background:#2956b2;color:#fff;padding:12px 18px;border-radius:6px;text-decoration:none;font-weight:600">${o.action.label}</a></p>
-<p style="font-size:13px;color:#5f6368;word-break:break-all">Or open this address: ${o.action.url}</p>` : ''}
+!${
+    o.action
+      ? html`<p style="margin:24px 0"><a href="${o.action.url}" style="background:#2956b2;color:#fff;padding:12px 18px;border-radius:6px;text-decoration:none;font-weight:600">${o.action.label}</a></p>
+<p style="font-size:13px;color:#5f6368;word-break:break-all">Or open this address: ${o.action.url}</p>`
+      : ''
+  }
 </div>
 <p style="max-width:520px;margin:16px auto 0;font-size:12px;color:#5f6368">${footer}</p>
 </body></html>`;
   const text = [
-    o.siteName, '', o.heading, '', ...o.paragraphs.flatMap((p) => [p, '']),
+    o.siteName,
+    '',
+    o.heading,
+    '',
+    ...o.paragraphs.flatMap((p) => [p, '']),
     ...(o.action ? [`${o.action.label}:`, o.action.url, ''] : []),
-    '--', footer, '',
+    '--',
+    footer,
+    '',
   ].join('\n');
   return { html: body, text };
 }

@@ -7,21 +7,31 @@ import { dateHtml } from '../../../lib/dates.ts';
 
 /** The admin's list of accounts, with role, suspension, invitations and the sign-up setting. */
 export function adminUsersHtml(v: {
-  users: Account[]; me: number; csrf: string; mode: SignupMode; olderHref: string | null;
+  users: Account[];
+  me: number;
+  csrf: string;
+  mode: SignupMode;
+  olderHref: string | null;
   invite: { errors: FieldError[]; email: string; role: string };
 }): string {
   const roleOptions = (current: string) => ROLES.map((r) => html`<option value="${r}"!${r === current ? ' selected' : ''}>${r}</option>`);
-  const rows = v.users.map((u) => html`<tr>
+  const rows = v.users.map(
+    (u) => html`<tr>
   <td><a href="/@${u.username}">${u.username}</a><br><small>${u.displayName}</small></td>
   <td class="opt">${u.email}!${u.verified ? '' : html` <span class="badge">unverified</span>`}</td>
   <td><form method="post" action="/admin/users/${u.id}/role" class="inline">!${csrfField(v.csrf)}
     <label class="skip" for="role-${u.id}">Role of ${u.username}</label>
     <select id="role-${u.id}" name="role">!${roleOptions(u.role)}</select> <button class="link" type="submit">Save</button></form></td>
-  <td>!${u.id === v.me ? 'you' : html`<form method="post" action="/admin/users/${u.id}/suspend" class="inline">!${csrfField(v.csrf)}
+  <td>!${
+    u.id === v.me
+      ? 'you'
+      : html`<form method="post" action="/admin/users/${u.id}/suspend" class="inline">!${csrfField(v.csrf)}
     <input type="hidden" name="suspended" value="${u.suspended ? '0' : '1'}">
-    ${u.suspended ? 'Suspended · ' : ''}<button class="link" type="submit">${u.suspended ? 'Reinstate' : 'Suspend'}<span class="skip"> ${u.username}</span></button></form>`}</td>
+    ${u.suspended ? 'Suspended · ' : ''}<button class="link" type="submit">${u.suspended ? 'Reinstate' : 'Suspend'}<span class="skip"> ${u.username}</span></button></form>`
+  }</td>
   <td class="opt">!${dateHtml(u.createdAt)}</td>
-</tr>`);
+</tr>`,
+  );
   return html`<h1>Users</h1>
 <table class="dash">
   <thead><tr><th scope="col">User</th><th scope="col" class="opt">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col" class="opt">Joined</th></tr></thead>
@@ -45,8 +55,13 @@ export function adminUsersHtml(v: {
 <form class="stacked" method="post" action="/admin/users/signup-mode">
   !${csrfField(v.csrf)}
   <fieldset><legend>Sign-up</legend>
-  !${([['open', 'Anyone (they confirm their email before publishing)'], ['invite', 'Only people you invite'], ['closed', 'Nobody']] as const).map(([m, label]) =>
-    html`<label><input type="radio" name="mode" value="${m}"!${v.mode === m ? ' checked' : ''}> ${label}</label><br>`)}
+  !${(
+    [
+      ['open', 'Anyone (they confirm their email before publishing)'],
+      ['invite', 'Only people you invite'],
+      ['closed', 'Nobody'],
+    ] as const
+  ).map(([m, label]) => html`<label><input type="radio" name="mode" value="${m}"!${v.mode === m ? ' checked' : ''}> ${label}</label><br>`)}
   </fieldset>
   <div class="actions"><button type="submit">Save</button></div>
 </form>

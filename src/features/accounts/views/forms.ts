@@ -33,7 +33,12 @@ export function setupHtml(opts: { token: string; values: Record<string, string>;
 }
 
 /** The sign-up form (open blogs, or with an invitation). */
-export function signupHtml(opts: { values: Record<string, string>; errors: FieldError[]; csrf: string; invite?: { token: string; email: string; role: string } }): string {
+export function signupHtml(opts: {
+  values: Record<string, string>;
+  errors: FieldError[];
+  csrf: string;
+  invite?: { token: string; email: string; role: string };
+}): string {
   const { values: v, errors } = opts;
   return html`<h1>${opts.invite ? 'Accept your invitation' : 'Create an account'}</h1>
 !${opts.invite ? html`<p>You were invited to join as ${opts.invite.role === 'reader' ? 'a' : 'an'} ${opts.invite.role}.</p>` : ''}

@@ -20,21 +20,25 @@ export interface SettingsView {
 export function settingsHtml(v: SettingsView): string {
   const a = v.account;
   const errs = (s: Section) => (v.failed?.section === s ? v.failed.errors : []);
-  const val = (s: Section, k: string, fallback: string) => (v.failed?.section === s ? v.failed.values[k] ?? fallback : fallback);
+  const val = (s: Section, k: string, fallback: string) => (v.failed?.section === s ? (v.failed.values[k] ?? fallback) : fallback);
   const labels = { displayName: 'Display name', avatarUrl: 'Avatar URL', currentPassword: 'Current password', newPassword: 'New password' };
 
-  const verify = a.verified ? '' : html`<section aria-labelledby="verify-h" class="error-summary">
+  const verify = a.verified
+    ? ''
+    : html`<section aria-labelledby="verify-h" class="error-summary">
   <h2 id="verify-h">Confirm your email address</h2>
   <p>We sent a link to ${a.email}. Until you follow it you can read and write drafts, but not publish or comment.</p>
   <form method="post" action="/verify/resend">!${csrfField(v.csrf)}<button type="submit">Send the link again</button></form>
 </section>`;
 
-  const tokenRows = v.tokens.map((t) => html`<tr>
+  const tokenRows = v.tokens.map(
+    (t) => html`<tr>
   <td>${t.name}</td><td>${t.scopes.join(', ')}</td>
   <td class="opt">!${dateHtml(t.createdAt)}</td>
   <td>!${t.lastUsedAt ? dateHtml(t.lastUsedAt) : 'never'}</td>
   <td><form method="post" action="/settings/tokens/${t.id}" class="inline">!${csrfField(v.csrf)}<input type="hidden" name="_method" value="DELETE"><button class="link" type="submit">Revoke<span class="skip"> ${t.name}</span></button></form></td>
-</tr>`);
+</tr>`,
+  );
 
   return html`<h1>Account settings</h1>
 <p>Signed in as <strong>${a.username}</strong> (${a.role}). Your public profile: <a href="/@${a.username}">/@${a.username}</a></p>

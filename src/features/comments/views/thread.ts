@@ -15,7 +15,7 @@ export interface ThreadViewer {
 
 const PLACEHOLDER: Record<string, string> = {
   deleted: 'Comment deleted',
-  hidden: 'Comment hidden by the post\'s author',
+  hidden: "Comment hidden by the post's author",
 };
 const BADGE: Record<string, string> = { held: 'Awaiting moderation', spam: 'Marked as spam', hidden: 'Hidden' };
 
@@ -23,10 +23,12 @@ const BADGE: Record<string, string> = { held: 'Awaiting moderation', spam: 'Mark
 export function commentHtml(item: ThreadItem, v: ThreadViewer): string {
   const c = item.comment;
   const user = v.user;
-  const placeholder = (c.status === 'deleted' || (c.status === 'hidden' && !c.bodyHtml)) ? PLACEHOLDER[c.status] : null;
+  const placeholder = c.status === 'deleted' || (c.status === 'hidden' && !c.bodyHtml) ? PLACEHOLDER[c.status] : null;
   const isAuthor = !!user && c.author?.id === user.id;
   const canHide = !!user && (isModerator(user) || v.postAuthorId === user.id);
-  const controls = placeholder ? '' : html`<div class="comment-actions">
+  const controls = placeholder
+    ? ''
+    : html`<div class="comment-actions">
   !${c.status === 'published' ? html`<a href="/posts/${v.postSlug}/comments/new?parent=${c.id}#comment-form">Reply<span class="skip"> to ${c.author?.displayName ?? 'this comment'}</span></a>` : ''}
   !${isAuthor && v.now - Date.parse(c.createdAt) < LIMITS.editWindowMs ? html`<a href="/comments/${c.id}/edit">Edit</a>` : ''}
   !${isAuthor || isModerator(user) ? html`<form method="post" action="/comments/${c.id}" class="inline">!${csrfField(v.csrf)}<input type="hidden" name="_method" value="DELETE"><button class="link" type="submit">Delete</button></form>` : ''}
@@ -39,13 +41,20 @@ export function commentHtml(item: ThreadItem, v: ThreadViewer): string {
 <div class="comment-body">!${c.bodyHtml}</div>
 !${controls}`;
   return html`<li id="comment-${c.id}" class="comment depth-${item.depth}">
-<article aria-label="Comment by ${placeholder ? 'nobody' : c.author?.displayName ?? c.authorName ?? 'a former member'}">!${body}</article>
+<article aria-label="Comment by ${placeholder ? 'nobody' : (c.author?.displayName ?? c.authorName ?? 'a former member')}">!${body}</article>
 <ol class="replies" id="replies-${c.id}">!${item.replies.map((r) => commentHtml(r, v))}</ol>
 </li>`;
 }
 
 /** The comment form: a new comment, or a reply when parentId is set. */
-export function commentFormHtml(opts: { action: string; csrf: string; values: { body: string; parentId?: number | null }; errors: FieldError[]; label?: string; edit?: boolean }): string {
+export function commentFormHtml(opts: {
+  action: string;
+  csrf: string;
+  values: { body: string; parentId?: number | null };
+  errors: FieldError[];
+  label?: string;
+  edit?: boolean;
+}): string {
   return html`<form id="comment-form" class="stacked" method="post" action="${opts.action}" novalidate>
   !${csrfField(opts.csrf)}
   !${opts.edit ? html`<input type="hidden" name="_method" value="PATCH">` : ''}

@@ -15,25 +15,36 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
  * just wrote them, to save reading them back.
  */
 export async function reindexPost(
-  db: Db, postId: number,
+  db: Db,
+  postId: number,
   known?: { title: string; body_html: string; status: string; tagNames: string[]; deleted_at?: null },
 ): Promise<void> {
-  const post = known ?? await db.selectFrom('posts').select(['title', 'body_html', 'status', 'deleted_at']).where('id', '=', postId).executeTakeFirst();
+  const post = known ?? (await db.selectFrom('posts').select(['title', 'body_html', 'status', 'deleted_at']).where('id', '=', postId).executeTakeFirst());
   // Only published posts outside the trash are found; restoring a post indexes it again.
-  if (!post || post.status !== 'published' || post.deleted_at) {
+  if (post?.status !== 'published' || post.deleted_at) {
     await db.deleteFrom('post_search').where('post_id', '=', postId).execute();
     return;
   }
-  const tags = known ? known.tagNames.map((name) => ({ name })) : await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id')
-    .select('tags.name').where('post_tags.post_id', '=', postId).orderBy('tags.name').execute();
+  const tags = known
+    ? known.tagNames.map((name) => ({ name }))
+    : await db
+        .selectFrom('post_tags')
+        .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+        .select('tags.name')
+        .where('post_tags.post_id', '=', postId)
+        .orderBy('tags.name')
+        .execute();
   const row = {
     title: indexText(post.title),
     body: indexText(htmlToText(post.body_html)),
     tags: indexText(tags.map((t) => t.name).join(' ')),
   };
   // An upsert, so two writers of one post never trip over the primary key.
-  await db.insertInto('post_search').values({ post_id: postId, ...row })
-    .onConflict((oc) => oc.column('post_id').doUpdateSet(row)).execute();
+  await db
+    .insertInto('post_search')
+    .values({ post_id: postId, ...row })
+    .onConflict((oc) => oc.column('post_id').doUpdateSet(row))
+    .execute();
 }
 
 export interface SearchFilter {

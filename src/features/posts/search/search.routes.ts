@@ -27,9 +27,13 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
       const found = await posts.search(q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, summary: true });
       const href = (n: number) => `/search?q=${encodeURIComponent(q)}${n > 1 ? `&page=${n}` : ''}`;
       return sendPage(request, reply, {
-        title: `Search: ${q}`, head,
+        title: `Search: ${q}`,
+        head,
         body: searchPageHtml({
-          q, results: found.posts, prevHref: page > 1 ? href(page - 1) : null, nextHref: found.nextOffset !== null ? href(page + 1) : null,
+          q,
+          results: found.posts,
+          prevHref: page > 1 ? href(page - 1) : null,
+          nextHref: found.nextOffset !== null ? href(page + 1) : null,
         }),
       });
     } catch (err) {
@@ -37,7 +41,9 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
       const message = err.errors.find((e) => e.field === 'q')?.message ?? err.message;
       return sendPage(request, reply, {
-        title: 'Search', head, status: err.status,
+        title: 'Search',
+        head,
+        status: err.status,
         body: searchPageHtml({ q, results: null, error: `Your search ${message}.`, prevHref: null, nextHref: null }),
       });
     }

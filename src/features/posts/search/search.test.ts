@@ -36,7 +36,10 @@ eachDatabase('search', (dialect) => {
     const inBody = await publish({ title: 'Gardening notes', body: 'Last spring the zephyrine winds came early.' });
     const inTitle = await publish({ title: 'Zephyrine weather', body: 'A short note about the season.' });
     const found = await search('zephyrine');
-    assert.deepEqual(found.posts.map((p) => p.id), [inTitle.id, inBody.id]);
+    assert.deepEqual(
+      found.posts.map((p) => p.id),
+      [inTitle.id, inBody.id],
+    );
     assert.match(found.posts[1].highlight!, /<mark>zephyrine<\/mark> winds/i);
     assert.equal(found.posts[0].url, `${t.config.siteUrl}/posts/${inTitle.slug}`);
     assert.ok(found.posts[0].body, 'items have the same shape as the plain list');
@@ -60,13 +63,22 @@ eachDatabase('search', (dialect) => {
     assert.equal((await api('PATCH', `/api/v1/posts/${post.id}`, { tags: ['Wombatlore'] })).statusCode, 200);
     assert.deepEqual(await ids('quokkafacts'), []);
     assert.deepEqual(await ids('wombatlore'), [post.id]);
-    assert.deepEqual((await search('wombatlore', '&tag=wombatlore')).posts.map((p) => p.id), [post.id], 'combines with tag');
+    assert.deepEqual(
+      (await search('wombatlore', '&tag=wombatlore')).posts.map((p) => p.id),
+      [post.id],
+      'combines with tag',
+    );
     assert.deepEqual((await search('wombatlore', '&tag=other')).posts, []);
   });
 
   test('drafts and scheduled posts are never found; search is for published posts only', async () => {
     await api('POST', '/api/v1/posts', { title: 'Xylograph draft', body: 'xylograph secret' });
-    await api('POST', '/api/v1/posts', { title: 'Xylograph later', body: 'xylograph soon', status: 'scheduled', publishedAt: new Date(now.getTime() + 3600_000).toISOString() });
+    await api('POST', '/api/v1/posts', {
+      title: 'Xylograph later',
+      body: 'xylograph soon',
+      status: 'scheduled',
+      publishedAt: new Date(now.getTime() + 3600_000).toISOString(),
+    });
     assert.deepEqual(await ids('xylograph'), []);
     const asAuthor = await api('GET', '/api/v1/posts?q=xylograph');
     assert.deepEqual(asAuthor.json().posts, [], 'not even for their author');
@@ -120,12 +132,65 @@ eachDatabase('search', (dialect) => {
   test('hostile queries get results or a 4xx, never a 500', async () => {
     await publish({ title: 'Hostile target', body: 'near and not or the quick brown fox, title body tags.' });
     const hostile = [
-      '"', '"unbalanced', 'foo"bar"baz', "'", "it's", '""', 'AND', 'OR', 'NOT', 'fox AND', 'OR fox', 'NOT fox', 'fox NOT',
-      'NEAR(fox quick)', 'fox NEAR quick', 'NEAR/2', '*', 'fox*', '*fox', '^fox', 'title:fox', 'body:fox', '{title body}: fox',
-      '-fox', '+fox', '-', '(fox', 'fox)', '()', '((((', 'fox & quick | !brown', 'fox <-> quick', 'fox:*', '!!fox', '\\', '\\"',
-      "'; DROP TABLE posts; --", "1' OR '1'='1", 'select * from post_search', '%', '_', '%_%', '$1', '?', ':name', '@x',
-      'héllo wörld', '日本語のテキスト', 'Ελληνικά', 'عربى', '🔥🦊', 'e\u0301', '\u0301', '\u200b', '\uE000fox\uE001', '\uFFFF', '\u{10FFFF}',
-      'x'.repeat(200), Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '),
+      '"',
+      '"unbalanced',
+      'foo"bar"baz',
+      "'",
+      "it's",
+      '""',
+      'AND',
+      'OR',
+      'NOT',
+      'fox AND',
+      'OR fox',
+      'NOT fox',
+      'fox NOT',
+      'NEAR(fox quick)',
+      'fox NEAR quick',
+      'NEAR/2',
+      '*',
+      'fox*',
+      '*fox',
+      '^fox',
+      'title:fox',
+      'body:fox',
+      '{title body}: fox',
+      '-fox',
+      '+fox',
+      '-',
+      '(fox',
+      'fox)',
+      '()',
+      '((((',
+      'fox & quick | !brown',
+      'fox <-> quick',
+      'fox:*',
+      '!!fox',
+      '\\',
+      '\\"',
+      "'; DROP TABLE posts; --",
+      "1' OR '1'='1",
+      'select * from post_search',
+      '%',
+      '_',
+      '%_%',
+      '$1',
+      '?',
+      ':name',
+      '@x',
+      'héllo wörld',
+      '日本語のテキスト',
+      'Ελληνικά',
+      'عربى',
+      '🔥🦊',
+      'e\u0301',
+      '\u0301',
+      '\u200b',
+      '\uE000fox\uE001',
+      '\uFFFF',
+      '\u{10FFFF}',
+      'x'.repeat(200),
+      Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '),
     ];
     for (const q of hostile) {
       const res = await t.app.inject({ url: `/api/v1/posts?q=${encodeURIComponent(q)}` });
@@ -213,14 +278,22 @@ eachDatabase('search', (dialect) => {
 
 eachDatabase('search migration', (dialect) => {
   let t: TestApp;
-  before(async () => { t = await buildTestApp(dialect); });
+  before(async () => {
+    t = await buildTestApp(dialect);
+  });
   after(() => t.close());
 
   test('backfills published posts that existed before it', async () => {
     const token = await buildToken(t, await buildUser(t, { role: 'author' }));
-    const post = async (body: Record<string, unknown>) => (await t.app.inject({
-      method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body),
-    })).json();
+    const post = async (body: Record<string, unknown>) =>
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/posts',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        })
+      ).json();
     const old = await post({ title: 'Antique words', body: 'Some **vellum** &amp; ink.', tags: ['Parchment'], status: 'published' });
     await post({ title: 'Antique draft', body: 'vellum too' });
     // As if the posts were written before search existed.

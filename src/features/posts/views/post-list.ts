@@ -13,14 +13,16 @@ export function tagsHtml(post: Post): string {
 
 /** The list of posts on the front page and tag pages, with the "older" link. */
 export function postListHtml(opts: { heading: string; posts: Post[]; olderHref: string | null; empty: string; intro?: string }): string {
-  const items = opts.posts.map((p) => html`<li>
+  const items = opts.posts.map(
+    (p) => html`<li>
   <article>
     <h2><a href="/posts/${p.slug}">${p.title}</a>!${p.status === 'draft' ? html` <span class="badge">Draft</span>` : ''}</h2>
     <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)}!${p.favoritesCount ? html` · <span class="favorites" title="Favourites">♥ ${p.favoritesCount}</span>` : ''}</p>
     <p>${p.excerpt}</p>
     !${tagsHtml(p)}
   </article>
-</li>`);
+</li>`,
+  );
   return html`<h1>${opts.heading}</h1>
 !${opts.intro ?? ''}
 ${opts.posts.length ? '' : opts.empty}

@@ -14,15 +14,18 @@ export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string;
   const controls = opts.canEdit
     ? html`<div class="actions">
   <a class="button" href="/posts/${post.slug}/edit">Edit</a>
-  !${post.status === 'published' ? html`<form method="post" action="/posts/${post.slug}/unpublish" class="inline">
+  !${
+    post.status === 'published'
+      ? html`<form method="post" action="/posts/${post.slug}/unpublish" class="inline">
     <input type="hidden" name="_csrf" value="${opts.csrf}">
     <button class="link" type="submit">Unpublish</button>
-  </form>` : ''}
+  </form>`
+      : ''
+  }
   <a class="button danger" href="/posts/${post.slug}/delete">Delete</a>
 </div>`
     : '';
-  const state = post.status === 'published' ? ''
-    : post.status === 'scheduled' ? html`<p class="notice scheduled">!${statusHtml(post, opts.timeZone)}</p>` : '';
+  const state = post.status === 'published' ? '' : post.status === 'scheduled' ? html`<p class="notice scheduled">!${statusHtml(post, opts.timeZone)}</p>` : '';
   return html`!${opts.preview ? html`<p class="notice preview" role="status">Preview: this draft is not published yet. Please do not share this link.</p>` : ''}
 <article class="post">
   <h1>${post.title}!${post.status === 'draft' ? html` <span class="badge">Draft</span>` : post.status === 'scheduled' ? html` <span class="badge">Scheduled</span>` : ''}</h1>

@@ -23,14 +23,16 @@ export function searchPageHtml(o: SearchPageOptions): string {
   !${o.error ? html`<p class="field-error" id="q-error" role="alert">${o.error}</p>` : ''}
 </form>`;
   if (!o.results) return html`<h1>Search</h1>!${form}`;
-  const items = o.results.map((p) => html`<li>
+  const items = o.results.map(
+    (p) => html`<li>
   <article>
     <h2><a href="/posts/${p.slug}">${p.title}</a></h2>
     <p class="meta">By !${p.author ? html`${p.author.displayName}` : 'The Inkwell team'} · !${dateHtml(p.publishedAt)}</p>
     <p class="snippet">!${p.highlight}</p>
     !${p.tags.length ? html`<ul class="tags" aria-label="Tags">!${p.tags.map((t) => html`<li><a href="/tags/${t.slug}">${t.name}</a></li>`)}</ul>` : ''}
   </article>
-</li>`);
+</li>`,
+  );
   return html`<h1>Search</h1>
 !${form}
 <p class="meta" role="status">!${o.results.length ? html`Results for “${o.q}”` : html`No published posts match “${o.q}”.`}</p>
