@@ -8,8 +8,16 @@ export interface CommentCreated {
   authorId: number | null;
 }
 
+/** A comment was held for a moderator's approval (spam caught by the honeypot is not). */
+export interface CommentHeld {
+  commentId: number;
+  postId: number;
+  authorId: number | null;
+}
+
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {
     'comment.created': CommentCreated;
+    'comment.held': CommentHeld;
   }
 }

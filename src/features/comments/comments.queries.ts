@@ -74,12 +74,25 @@ export async function hasReplies(db: Db, id: number): Promise<boolean> {
   return !!(await db.selectFrom('comments').select('id').where('parent_id', '=', id).limit(1).executeTakeFirst());
 }
 
+/** Comments held for approval on posts outside the trash. */
+export async function countHeld(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('comments')
+    .innerJoin('posts', 'posts.id', 'comments.post_id')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('comments.status', '=', 'held')
+    .where('posts.deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Comments awaiting a moderator (held or marked spam), oldest first, with their post. */
 export async function moderationQueue(db: Db, limit: number) {
   const rows = await base(db)
     .innerJoin('posts', 'posts.id', 'comments.post_id')
     .select(['posts.slug as post_slug', 'posts.title as post_title'])
     .where('comments.status', 'in', ['held', 'spam'])
+    .where('posts.deleted_at', 'is', null)
     .orderBy('comments.id')
     .limit(limit)
     .execute();

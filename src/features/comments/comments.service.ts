@@ -171,6 +171,8 @@ export function createCommentsService(deps: {
           .returning('id')
           .executeTakeFirstOrThrow();
         if (status === 'published') await publishedEvent(trx, { id: row.id, postId: post.id, parentId, authorId: viewer.id });
+        // Moderators hear of it (notifications); the commenter's words wait for them.
+        if (status === 'held') await events.record(trx, 'comment.held', { commentId: row.id, postId: post.id, authorId: viewer.id });
         return row.id;
       });
       return load(id);
@@ -322,6 +324,11 @@ export function createCommentsService(deps: {
         .where('id', '=', id)
         .execute();
       return load(id);
+    },
+
+    /** How many comments wait for a moderator's approval (the header's count). */
+    async heldCount(): Promise<number> {
+      return q.countHeld(db);
     },
 
     async queue(viewer: CurrentUser | null) {

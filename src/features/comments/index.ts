@@ -1,16 +1,17 @@
+import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { PostsFeature } from '../posts/index.ts';
 import { adminCommentsRoutes } from './comments.admin.ts';
 import { commentsApi } from './comments.api.ts';
 import { commentsRoutes } from './comments.routes.ts';
-import { createCommentsService, type CommentsService } from './comments.service.ts';
+import { createCommentsService, isModerator, type CommentsService } from './comments.service.ts';
 import { threadHtml } from './views/thread.ts';
 
 // What other features may use from comments.
 export { createCommentsService, type CommentsService, type ImportedComment, type ThreadItem } from './comments.service.ts';
 export type { Comment } from './comments.queries.ts';
-export type { CommentCreated } from './comments.events.ts';
+export type { CommentCreated, CommentHeld } from './comments.events.ts';
 export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */
@@ -42,10 +43,18 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
           post.id,
         );
       }, 20);
+      // The queue's count in the header, for moderators: loaded before the page renders.
+      const held = new WeakMap<FastifyRequest, number>();
+      ctx.chrome.preload(async (request) => {
+        if (isModerator(request.user)) held.set(request, await service.heldCount());
+      });
       ctx.chrome.add('nav', {
         order: 30,
-        render: (request) =>
-          request.user && (request.user.role === 'admin' || request.user.role === 'editor') ? html`<a href="/admin/comments">Comments</a>` : '',
+        render: (request) => {
+          if (!isModerator(request.user)) return '';
+          const n = held.get(request) ?? 0;
+          return html`<a href="/admin/comments">Comments!${n ? html` <span class="badge-count" aria-label="${n} awaiting approval">${n}</span>` : ''}</a>`;
+        },
       });
       ctx.chrome.adminPage({ href: '/admin/comments', name: 'Comments', description: 'The moderation queue and setting', order: 20 });
       await app.register(commentsRoutes, { comments: service });

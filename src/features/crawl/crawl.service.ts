@@ -251,6 +251,7 @@ export function createCrawlService(deps: CrawlDeps) {
         .selectFrom('posts')
         .select(['id', 'body_html'])
         .where('status', '=', 'published')
+        .where('deleted_at', 'is', null)
         .where('id', '>', after)
         .orderBy('id')
         .limit(200)

@@ -398,11 +398,18 @@ function postsMentioning(db: Kysely<Database>): MediaReferenceSource {
     // One pass over the posts for the whole batch. Ids are [A-Za-z0-9]: no LIKE wildcards to escape.
     const posts = await db
       .selectFrom('posts')
-      .select(['title', 'slug', 'body'])
+      .select(['title', 'slug', 'body', 'deleted_at'])
       .where((eb) => eb.or(ids.map((id) => eb('body', 'like', `%${id}%`))))
       .execute();
     for (const id of ids) {
-      const uses = posts.filter((p) => p.body.includes(id)).map((p) => ({ kind: 'post', title: p.title, url: `/posts/${p.slug}` }));
+      // A post in the trash may be restored, so its images stay until it is gone for good.
+      const uses = posts
+        .filter((p) => p.body.includes(id))
+        .map((p) =>
+          p.deleted_at
+            ? { kind: 'post', title: `${p.title} (in the trash)`, url: '/admin/posts/trash' }
+            : { kind: 'post', title: p.title, url: `/posts/${p.slug}` },
+        );
       if (uses.length) out.set(id, uses);
     }
     return out;

@@ -389,7 +389,16 @@ eachDatabase('media', (dialect: Dialect) => {
     const refused = await del(mine.id);
     assert.equal(refused.statusCode, 409);
     assert.match(refused.json().detail, /With a picture/);
+    // In the trash the post may come back, so it still keeps the image; gone for good, it does not.
     await t.app.inject({ method: 'DELETE', url: `/api/v1/posts/${post.json().id}`, headers: auth });
+    assert.match((await del(mine.id)).json().detail, /With a picture \(in the trash\)/);
+    const adminToken = await buildToken(t, await buildUser(t, { role: 'admin' }));
+    const gone = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/posts/${post.json().id}?permanent=true`,
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(gone.statusCode, 204);
 
     assert.equal((await del(theirs.id)).statusCode, 403);
     assert.equal((await del(mine.id)).statusCode, 204);

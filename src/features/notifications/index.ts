@@ -12,7 +12,7 @@ export { createNotificationsService, type NotificationsService } from './notific
 
 const liveJs = readFileSync(new URL('./live.js', import.meta.url), 'utf8');
 /** Events that notify someone, and so are pushed to their open pages. */
-const NOTIFYING = new Set(['comment.created', 'user.followed', 'post.favorited']);
+const NOTIFYING = new Set(['comment.created', 'comment.held', 'user.followed', 'post.favorited']);
 
 /**
  * Notifications: made from comment, follow and favourite events; shown in-app
@@ -30,6 +30,7 @@ export function notificationsFeature(ctx: AppContext, deps: { comments: Comments
       events.on('comment.created', service.onCommentCreated);
       events.on('user.followed', service.onUserFollowed);
       events.on('post.favorited', service.onPostFavorited);
+      events.on('comment.held', service.onCommentHeld);
       events.afterCommit(async (event) => {
         if (!NOTIFYING.has(event.type)) return;
         const userIds = await service.recipientsOf(event.id);

@@ -13,6 +13,7 @@ const Prefs = Type.Object(
     reply_to_comment: Type.Optional(Pref),
     new_follower: Type.Optional(Pref),
     post_favorited: Type.Optional(Pref),
+    comment_held: Type.Optional(Pref),
   },
   { additionalProperties: false, description: 'Email preference per kind of notification.' },
 );
@@ -20,7 +21,9 @@ const Prefs = Type.Object(
 const NotificationSchema = Type.Object(
   {
     id: Type.Integer({ description: 'Notification id.' }),
-    kind: Type.Enum(['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited'], { description: 'What happened.' }),
+    kind: Type.Enum(['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited', 'comment_held'], {
+      description: 'What happened (comment_held: to moderators, a comment awaits approval).',
+    }),
     read: Type.Boolean({ description: 'Whether it was marked read.' }),
     createdAt: Type.String({ format: 'date-time', description: 'When it happened.' }),
     eventId: Type.Integer({ description: "The domain event behind it (the live stream's event id)." }),

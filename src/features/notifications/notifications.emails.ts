@@ -19,6 +19,7 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   reply_to_comment: 'Replies to your comments',
   new_follower: 'New followers',
   post_favorited: 'Favourites of your posts',
+  comment_held: 'Comments awaiting approval (moderators)',
 };
 
 /** The line that says what happened, for pages and emails alike. */
@@ -32,6 +33,8 @@ export function describe(n: { kind: NotificationKind; actor: string; postTitle: 
       return `${n.actor} started following you`;
     case 'post_favorited':
       return `${n.actor} favourited your post “${n.postTitle}”`;
+    case 'comment_held':
+      return `A comment by ${n.actor} on “${n.postTitle}” awaits approval`;
   }
 }
 
@@ -53,7 +56,17 @@ export function instantEmail(site: Site, to: { email: string; name: string }, n:
       siteUrl: site.url,
       heading: subject,
       paragraphs: n.excerpt ? [`“${n.excerpt}”`] : [],
-      action: { label: n.kind === 'new_follower' ? 'See their profile' : n.kind === 'post_favorited' ? 'See the post' : 'Read and reply', url: n.url },
+      action: {
+        label:
+          n.kind === 'new_follower'
+            ? 'See their profile'
+            : n.kind === 'post_favorited'
+              ? 'See the post'
+              : n.kind === 'comment_held'
+                ? 'Open the moderation queue'
+                : 'Read and reply',
+        url: n.url,
+      },
       footer: `Don't want these? Unsubscribe from “${KIND_LABELS[n.kind]}” with one click: ${unsubscribeUrl}`,
     }),
   };

@@ -64,7 +64,7 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
     const body = html`<h1>Email notifications</h1>
 <p>You always see notifications at <a href="/notifications">/notifications</a>. Choose which ones also come by email.</p>
 <form class="stacked" method="post" action="/settings/notifications">!${csrfField(request.csrfToken())}
-!${KINDS.map(
+!${KINDS.filter((kind) => kind !== 'comment_held' || user.role === 'admin' || user.role === 'editor').map(
       (kind) => html`<fieldset><legend>${KIND_LABELS[kind]}</legend>
   !${PREFERENCES.map((p) => html`<label><input type="radio" name="${kind}" value="${p}"!${prefs[kind] === p ? ' checked' : ''}> ${PREF_LABELS[p]}</label><br>`)}
 </fieldset>`,

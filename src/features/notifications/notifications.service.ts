@@ -8,7 +8,7 @@ import { excerptOf, htmlToText } from '../../lib/markdown.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { digestEmail, describe, instantEmail, type NotificationSummary } from './notifications.emails.ts';
 
-export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited'];
+export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited', 'comment_held'];
 export const PREFERENCES: EmailPreference[] = ['instant', 'daily', 'off'];
 const DIGEST_HOUR = 8;
 
@@ -89,11 +89,13 @@ export function createNotificationsService(deps: {
       excerpt: excerptOf(htmlToText(r.comment_html ?? ''), 160),
       message: describe(summary),
       url:
-        r.kind === 'new_follower' && actor
-          ? `${site().url}/@${actor.username}`
-          : post
-            ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}`
-            : `${site().url}/notifications`,
+        r.kind === 'comment_held'
+          ? `${site().url}/admin/comments`
+          : r.kind === 'new_follower' && actor
+            ? `${site().url}/@${actor.username}`
+            : post
+              ? `${site().url}/posts/${post.slug}${r.comment_id ? `#comment-${r.comment_id}` : ''}`
+              : `${site().url}/notifications`,
     };
   }
 
@@ -174,6 +176,17 @@ export function createNotificationsService(deps: {
       const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
       if (post?.author_id && !recipients.has(post.author_id)) recipients.set(post.author_id, 'comment_on_post');
       if (authorId !== null) recipients.delete(authorId);
+      await notify(trx, event.id, recipients, { actorId: authorId, postId, commentId });
+    },
+
+    /**
+     * Subscriber of comment.held: every moderator (editors and admins, not suspended)
+     * hears that a comment waits for approval, in-app and by email per their preferences.
+     */
+    async onCommentHeld(event: DomainEvent<'comment.held'>, trx: Transaction<Database>): Promise<void> {
+      const { commentId, postId, authorId } = event.payload;
+      const mods = await trx.selectFrom('users').select('id').where('role', 'in', ['admin', 'editor']).where('suspended_at', 'is', null).execute();
+      const recipients = new Map<number, NotificationKind>(mods.filter((m) => m.id !== authorId).map((m) => [m.id, 'comment_held']));
       await notify(trx, event.id, recipients, { actorId: authorId, postId, commentId });
     },
 

@@ -34,6 +34,10 @@ export function postsFeature(ctx: AppContext): PostsFeature {
       ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => {
         await service.publishDue();
       });
+      // Posts trashed 30 days ago go for good, with their comments.
+      ctx.scheduler.register('purge-trashed-posts', '17 3 * * *', async () => {
+        await service.purgeTrash();
+      });
       ctx.chrome.add('nav', {
         order: 0,
         render: () =>
@@ -44,7 +48,12 @@ export function postsFeature(ctx: AppContext): PostsFeature {
         render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''),
       });
       ctx.chrome.adminPage({ href: '/admin/posts', name: 'Posts', description: "Everyone's drafts and published posts", order: 10 });
-      await app.register(postsRoutes, { posts: service, below: (request, post) => belowPost.render(request, post) });
+      await app.register(postsRoutes, {
+        posts: service,
+        below: (request, post) => belowPost.render(request, post),
+        timeZone: ctx.config.timezone,
+        siteUrl: ctx.site.url,
+      });
       await app.register(searchRoutes, { posts: service });
     },
     async api(api) {

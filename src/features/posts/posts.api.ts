@@ -6,7 +6,7 @@ import { problems } from '../../platform/http/problem.schema.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { decodeSearchCursor, encodeSearchCursor } from './search/index.ts';
 import type { Post } from './posts.queries.ts';
-import type { PostsService } from './posts.service.ts';
+import { TRASH_DAYS, type PostsService } from './posts.service.ts';
 import {
   IdOrSlugParams,
   PostCreateSchema,
@@ -147,15 +147,143 @@ export async function postsApi(root: FastifyInstance, opts: { posts: PostsServic
     {
       schema: {
         tags: ['posts'],
-        summary: 'Delete a post',
+        summary: 'Move a post to the trash (or delete it for good)',
         security,
         params: IdOrSlugParams,
-        response: { 204: Type.Null({ description: 'Deleted.' }), ...problems(401, 403, 404) },
+        querystring: Type.Object({
+          permanent: Type.Optional(Type.Boolean({ default: false, description: 'Admins only: remove the post for good at once (also from the trash).' })),
+        }),
+        description:
+          `The post leaves the blog at once (lists, feeds, search, its address answers 404) and stays in the trash for ${TRASH_DAYS} days: ` +
+          '`GET /posts?status=trashed` lists it, `POST /posts/{id}/restore` brings it back. Then it is removed for good with its comments. ' +
+          'A published post records `post.deleted` (webhooks) when it goes to the trash, and `post.published` if it is restored.',
+        response: { 204: Type.Null({ description: 'In the trash (or deleted for good).' }), ...problems(401, 403, 404) },
       },
     },
     async (request, reply) => {
-      await posts.remove(request.user, request.params.idOrSlug);
+      await posts.remove(request.user, request.params.idOrSlug, { permanent: request.query.permanent === true });
       return reply.code(204).send(null);
     },
+  );
+
+  const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,9}$', description: 'Numeric post id.' }) });
+
+  app.post(
+    '/posts/:id/restore',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'Restore a post from the trash',
+        security,
+        params: IdParams,
+        description: `Within ${TRASH_DAYS} days of its deletion; the post comes back as it was (published, draft or scheduled).`,
+        response: { 200: PostSchema, ...problems(401, 404, 409) },
+      },
+    },
+    async (request) => presentOne(request.user, await posts.restore(request.user, Number(request.params.id))),
+  );
+
+  app.post(
+    '/posts/:idOrSlug/preview',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'Make a secret preview link for a draft',
+        security,
+        params: IdOrSlugParams,
+        description:
+          'Anyone with the link can read the draft without an account (the page is marked as a preview and noindex). ' +
+          'The link is returned only now (only its hash is stored); making a new one ends the previous one.',
+        response: {
+          201: Type.Object({ url: Type.String({ description: 'The preview link.' }) }, { description: 'The new preview link.' }),
+          ...problems(401, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const token = await posts.createPreview(request.user, request.params.idOrSlug);
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ url: `${siteUrl}/preview/${token}` });
+    },
+  );
+
+  app.delete(
+    '/posts/:idOrSlug/preview',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'Revoke the preview link',
+        security,
+        params: IdOrSlugParams,
+        response: { 204: Type.Null({ description: 'The link no longer works.' }), ...problems(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await posts.revokePreview(request.user, request.params.idOrSlug);
+      return reply.code(204).send(null);
+    },
+  );
+
+  const RevisionSummary = Type.Object({
+    id: Type.Integer({ description: 'Revision id.' }),
+    title: Type.String({ description: 'The title then.' }),
+    savedAt: Type.String({ format: 'date-time', description: 'When a save replaced this version.' }),
+    savedBy: Type.Union([Type.String(), Type.Null()], { description: 'Username of who made that save.' }),
+  });
+  const RevParams = Type.Object({ ...IdOrSlugParams.properties, revisionId: Type.String({ pattern: '^[0-9]{1,9}$', description: 'Revision id.' }) });
+
+  app.get(
+    '/posts/:idOrSlug/revisions',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'Earlier versions of a post',
+        security,
+        params: IdOrSlugParams,
+        description: 'Each save of a published post keeps the version it replaced. Newest first; for those who may edit the post.',
+        response: { 200: Type.Object({ revisions: Type.Array(RevisionSummary) }), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => ({ revisions: (await posts.revisions(request.user, request.params.idOrSlug)).revisions }),
+  );
+
+  app.get(
+    '/posts/:idOrSlug/revisions/:revisionId',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'One earlier version of a post',
+        security,
+        params: RevParams,
+        response: {
+          200: Type.Object({
+            ...RevisionSummary.properties,
+            body: Type.String({ description: 'The Markdown then.' }),
+            bodyHtml: Type.String({ description: 'That Markdown rendered (sanitized).' }),
+            excerpt: Type.Union([Type.String(), Type.Null()], { description: 'The custom excerpt then.' }),
+            tags: Type.Array(Type.String(), { description: 'Tag names then.' }),
+          }),
+          ...problems(401, 403, 404),
+        },
+      },
+    },
+    async (request) => (await posts.revision(request.user, request.params.idOrSlug, Number(request.params.revisionId))).revision,
+  );
+
+  app.post(
+    '/posts/:idOrSlug/revisions/:revisionId/restore',
+    {
+      schema: {
+        tags: ['posts'],
+        summary: 'Restore an earlier version',
+        security,
+        params: RevParams,
+        description: 'Brings back its title, body, excerpt and tags; the status stays. The version it replaces is kept as a revision too.',
+        response: { 200: PostSchema, ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => presentOne(request.user, await posts.restoreRevision(request.user, request.params.idOrSlug, Number(request.params.revisionId))),
   );
 }

@@ -20,6 +20,8 @@ export interface Post {
   createdAt: string;
   updatedAt: string;
   publishedAt: string | null;
+  /** When the post went to the trash; null for a post that is not in it. */
+  deletedAt: string | null;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -43,6 +45,8 @@ export interface ListFilter {
   limit: number;
   /** Leave out body and bodyHtml (returned empty): lists that show excerpts read far less. */
   summary?: boolean;
+  /** Only posts in the trash (every other list leaves them out), newest deletion first. */
+  trashed?: boolean;
 }
 
 function basePostQuery(db: Db, summary = false) {
@@ -61,6 +65,7 @@ function basePostQuery(db: Db, summary = false) {
       'posts.published_at',
       'posts.author_id',
       'posts.publish_at',
+      'posts.deleted_at',
       'users.username',
       'users.display_name',
       (eb) =>
@@ -95,6 +100,7 @@ export function toPost(row: Row, tags: Post['tags']): Post {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     publishedAt: row.publish_at ?? row.published_at,
+    deletedAt: row.deleted_at ?? null,
   };
 }
 
@@ -116,13 +122,16 @@ async function tagsFor(db: Db, postIds: number[]): Promise<Map<number, Post['tag
   return byPost;
 }
 
-export async function findPostById(db: Db, id: number): Promise<Post | undefined> {
-  const row = await basePostQuery(db).where('posts.id', '=', id).executeTakeFirst();
+/** A post by id; a trashed one only when `withTrashed` (restoring, purging). */
+export async function findPostById(db: Db, id: number, withTrashed = false): Promise<Post | undefined> {
+  let q = basePostQuery(db).where('posts.id', '=', id);
+  if (!withTrashed) q = q.where('posts.deleted_at', 'is', null);
+  const row = await q.executeTakeFirst();
   return row && toPost(row, (await tagsFor(db, [row.id])).get(row.id) ?? []);
 }
 
 export async function findPostBySlug(db: Db, slug: string): Promise<Post | undefined> {
-  const row = await basePostQuery(db).where('posts.slug', '=', slug).executeTakeFirst();
+  const row = await basePostQuery(db).where('posts.slug', '=', slug).where('posts.deleted_at', 'is', null).executeTakeFirst();
   return row && toPost(row, (await tagsFor(db, [row.id])).get(row.id) ?? []);
 }
 
@@ -130,7 +139,7 @@ export async function findPostBySlug(db: Db, slug: string): Promise<Post | undef
 export async function findPostsByIds(db: Db, ids: number[], summary = false): Promise<Map<number, Post>> {
   const out = new Map<number, Post>();
   if (ids.length === 0) return out;
-  const rows = await basePostQuery(db, summary).where('posts.id', 'in', ids).execute();
+  const rows = await basePostQuery(db, summary).where('posts.id', 'in', ids).where('posts.deleted_at', 'is', null).execute();
   const tags = await tagsFor(
     db,
     rows.map((r) => r.id),
@@ -141,7 +150,8 @@ export async function findPostsByIds(db: Db, ids: number[], summary = false): Pr
 
 // The WHERE clauses every kind of list shares.
 function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boolean) {
-  let q = basePostQuery(db, summary);
+  // The trash is its own list; every other list leaves it out.
+  let q = basePostQuery(db, summary).where('posts.deleted_at', f.trashed ? 'is not' : 'is', null);
   if (f.status !== 'all') q = q.where('posts.status', '=', f.status);
   if (f.authorId !== undefined) q = q.where('posts.author_id', '=', f.authorId);
   if (f.authorUsername !== undefined) q = q.where('users.username', '=', f.authorUsername);
@@ -169,7 +179,8 @@ function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boo
   return q;
 }
 
-const sortColumn = (f: { status: ListFilter['status'] }) => (f.status === 'published' ? 'posts.published_at' : 'posts.created_at');
+const sortColumn = (f: { status: ListFilter['status']; trashed?: boolean }) =>
+  f.trashed ? 'posts.deleted_at' : f.status === 'published' ? 'posts.published_at' : 'posts.created_at';
 
 async function withTags(db: Db, rows: Row[]): Promise<Post[]> {
   const tags = await tagsFor(
@@ -286,6 +297,7 @@ export async function publishedSlugs(db: Db, limit: number): Promise<{ slug: str
     .selectFrom('posts')
     .select(['slug', 'updated_at'])
     .where('status', '=', 'published')
+    .where('deleted_at', 'is', null)
     .orderBy('published_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit)

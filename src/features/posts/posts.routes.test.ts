@@ -96,7 +96,7 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal(deleted.status, 303);
     assert.equal(deleted.headers.location, '/admin/posts');
     const dash = await c.get('/admin/posts');
-    assert.match(dash.body, /Post “Renamed post” deleted/);
+    assert.match(dash.body, /Post “Renamed post” moved to the trash/);
     assert.equal((await c.get('/posts/renamed')).status, 404);
   });
 

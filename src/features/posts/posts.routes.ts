@@ -3,14 +3,16 @@ import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor, type Cursor } from '../../lib/cursor.ts';
+import { dateTimeText } from '../../lib/dates.ts';
 import { canCreatePost, canEditPost, canManageAllPosts } from './posts.policy.ts';
 import type { Post } from './posts.queries.ts';
-import type { PostInput, PostsService } from './posts.service.ts';
+import { TRASH_DAYS, type PostInput, type PostsService } from './posts.service.ts';
 import { dashboardHtml } from './views/dashboard.ts';
 import { postFormHtml, type PostFormValues } from './views/post-form.ts';
 import { postListHtml } from './views/post-list.ts';
 import { postPageHtml } from './views/post-page.ts';
 import { postMeta, websiteJsonLd } from './posts.seo.ts';
+import { deleteConfirmHtml, previewControlsHtml, previewLinkHtml, revisionHtml, revisionsHtml, trashHtml } from './views/safer-publishing.ts';
 
 type FormBody = Record<string, unknown> | undefined;
 type SlugParams = { Params: { slug: string } };
@@ -23,7 +25,7 @@ function beforeParam(request: FastifyRequest): Cursor | undefined {
   return cursor;
 }
 
-function formInput(body: FormBody): PostInput {
+function formInput(body: FormBody, current?: Post): PostInput {
   const b = body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   // fetch() may send JSON to these URLs, with tags as a list.
@@ -31,13 +33,15 @@ function formInput(body: FormBody): PostInput {
   // <input type="datetime-local"> sends no zone; the form labels it UTC.
   const at = str('publishedAt')?.trim();
   const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
+  // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
+  const kept = current?.status ?? 'draft';
   return {
     title: str('title') ?? '',
     slug: str('slug'),
     body: str('body') ?? '',
     excerpt: str('excerpt') ?? '',
     tags,
-    status: str('status') ?? 'draft',
+    status: str('status') ?? kept,
     publishedAt,
   };
 }
@@ -73,9 +77,14 @@ export async function postsRoutes(
     posts: PostsService;
     /** What other features show under a post (the comment thread); already HTML. */
     below?: (request: FastifyRequest, post: Post) => Promise<string>;
+    /** The site's time zone (TIMEZONE), for times of day. */
+    timeZone: string;
+    /** The site's absolute address, for preview links. */
+    siteUrl: string;
   },
 ) {
-  const { posts } = opts;
+  const { posts, timeZone } = opts;
+  const canEdit = (request: FastifyRequest, post: Post) => canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
 
   const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
     const before = beforeParam(request);
@@ -127,6 +136,8 @@ export async function postsRoutes(
         values: formValues(input),
         errors: err.errors,
         csrf: request.csrfToken(),
+        current: edit?.status,
+        slug: edit?.slug,
       }),
     });
   };
@@ -144,7 +155,7 @@ export async function postsRoutes(
       post.status === 'published'
         ? 'Post published'
         : post.status === 'scheduled'
-          ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC`
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
           : 'Draft saved',
     );
     return reply.code(303).redirect(`/posts/${post.slug}`);
@@ -152,11 +163,11 @@ export async function postsRoutes(
 
   app.get<SlugParams>('/posts/:slug', cached, async (request, reply) => {
     const post = await posts.get(request.user, request.params.slug);
-    const canEdit = canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
+    const editable = canEdit(request, post);
     const below = post.status === 'published' && opts.below ? await opts.below(request, post) : '';
     return sendPage(request, reply, {
       title: post.title,
-      body: postPageHtml(post, { canEdit, csrf: canEdit ? request.csrfToken() : '' }) + below,
+      body: postPageHtml(post, { canEdit: editable, csrf: editable ? request.csrfToken() : '', timeZone }) + below,
       ...postMeta(request, post),
     });
   });
@@ -164,9 +175,10 @@ export async function postsRoutes(
   app.get<SlugParams>('/posts/:slug/edit', async (request, reply) => {
     requireUser(request);
     const post = await posts.get(request.user, request.params.slug);
-    if (!canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status })) {
+    if (!canEdit(request, post)) {
       throw new AppError('forbidden', 'Only the author of this post, an editor or an admin may edit it');
     }
+    const csrf = request.csrfToken();
     return sendPage(request, reply, {
       title: `Edit “${post.title}”`,
       body: postFormHtml({
@@ -175,7 +187,10 @@ export async function postsRoutes(
         method: 'PUT',
         values: valuesOf(post),
         errors: [],
-        csrf: request.csrfToken(),
+        csrf,
+        current: post.status,
+        slug: post.slug,
+        extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, timeZone),
       }),
     });
   });
@@ -183,7 +198,7 @@ export async function postsRoutes(
   const update = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
     requireUser(request);
     const current = await posts.get(request.user, request.params.slug);
-    const input = formInput(request.body as FormBody);
+    const input = formInput(request.body as FormBody, current);
     let post: Post;
     try {
       post = await posts.replace(request.user, current.id, input);
@@ -194,18 +209,114 @@ export async function postsRoutes(
       post.status === 'published'
         ? 'Post updated'
         : post.status === 'scheduled'
-          ? `Post scheduled for ${post.publishedAt!.slice(0, 16).replace('T', ' ')} UTC`
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
           : 'Draft saved',
     );
     return reply.code(303).redirect(`/posts/${post.slug}`);
   };
 
+  // Deleting moves the post to the trash (restorable for TRASH_DAYS days).
   const remove = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
     requireUser(request);
     const post = await posts.remove(request.user, request.params.slug);
-    reply.setFlash(`Post “${post.title}” deleted`);
+    reply.setFlash(`Post “${post.title}” moved to the trash (restorable for ${TRASH_DAYS} days)`);
     return reply.code(303).redirect('/admin/posts');
   };
+
+  // Delete asks first: a page that says what happens, with the button that does it.
+  app.get<SlugParams>('/posts/:slug/delete', async (request, reply) => {
+    requireUser(request);
+    const post = await posts.get(request.user, request.params.slug);
+    if (!canEdit(request, post)) throw new AppError('forbidden', 'Only the author of this post, an editor or an admin may delete it');
+    return sendPage(request, reply, { title: `Delete “${post.title}”?`, body: deleteConfirmHtml(post, request.csrfToken()) });
+  });
+
+  app.post<SlugParams>('/posts/:slug/unpublish', async (request, reply) => {
+    requireUser(request);
+    const post = await posts.unpublish(request.user, request.params.slug);
+    reply.setFlash('Post unpublished: it is a draft now, and only you and editors can see it');
+    return reply.code(303).redirect(`/posts/${post.slug}`);
+  });
+
+  // The preview link is shown once, on this page: only its hash is kept.
+  app.post<SlugParams>('/posts/:slug/preview', async (request, reply) => {
+    requireUser(request);
+    const token = await posts.createPreview(request.user, request.params.slug);
+    const post = await posts.get(request.user, request.params.slug);
+    reply.header('cache-control', 'no-store');
+    return sendPage(request, reply, { title: 'Preview link', body: previewLinkHtml(post, `${opts.siteUrl}/preview/${token}`) });
+  });
+
+  app.post<SlugParams>('/posts/:slug/preview/revoke', async (request, reply) => {
+    requireUser(request);
+    await posts.revokePreview(request.user, request.params.slug);
+    reply.setFlash('Preview link revoked: it no longer shows the draft');
+    return reply.code(303).redirect(`/posts/${request.params.slug}/edit`);
+  });
+
+  // Anyone with the link sees the draft, marked as a preview; search engines are told to stay away.
+  app.get<{ Params: { token: string } }>('/preview/:token', async (request, reply) => {
+    const post = await posts.byPreview(request.params.token);
+    if (post.status === 'published') return reply.code(303).redirect(`/posts/${post.slug}`);
+    reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex').header('referrer-policy', 'no-referrer');
+    return sendPage(request, reply, {
+      title: `Preview: ${post.title}`,
+      body: postPageHtml(post, { canEdit: false, csrf: '', timeZone, preview: true }),
+      head: '<meta name="robots" content="noindex">',
+    });
+  });
+
+  app.get('/admin/posts/trash', async (request, reply) => {
+    const user = requireUser(request);
+    const { posts: page, nextCursor } = await posts.list(user, { status: 'trashed', before: beforeParam(request), limit: 50, summary: true });
+    return sendPage(request, reply, {
+      title: 'Trash',
+      body: trashHtml({
+        posts: page,
+        csrf: request.csrfToken(),
+        admin: user.role === 'admin',
+        timeZone,
+        days: TRASH_DAYS,
+        olderHref: nextCursor ? `/admin/posts/trash?before=${encodeCursor(nextCursor)}` : null,
+      }),
+    });
+  });
+
+  type IdParams = { Params: { id: string } };
+  const postId = (raw: string) => {
+    if (!/^\d{1,9}$/.test(raw)) throw new AppError('not_found', 'No post with that id');
+    return Number(raw);
+  };
+  app.post<IdParams>('/admin/posts/trash/:id/restore', async (request, reply) => {
+    requireUser(request);
+    const post = await posts.restore(request.user, postId(request.params.id));
+    reply.setFlash(`Post “${post.title}” restored`);
+    return reply.code(303).redirect(`/posts/${post.slug}`);
+  });
+  app.post<IdParams>('/admin/posts/trash/:id/delete', async (request, reply) => {
+    requireUser(request);
+    const post = await posts.remove(request.user, postId(request.params.id), { permanent: true });
+    reply.setFlash(`Post “${post.title}” deleted for good`);
+    return reply.code(303).redirect('/admin/posts/trash');
+  });
+
+  type RevParams = { Params: { slug: string; id: string } };
+  app.get<SlugParams>('/posts/:slug/revisions', async (request, reply) => {
+    requireUser(request);
+    const { post, revisions } = await posts.revisions(request.user, request.params.slug);
+    return sendPage(request, reply, { title: `Revisions of “${post.title}”`, body: revisionsHtml(post, revisions, timeZone) });
+  });
+  app.get<RevParams>('/posts/:slug/revisions/:id', async (request, reply) => {
+    requireUser(request);
+    const { post, revision } = await posts.revision(request.user, request.params.slug, postId(request.params.id));
+    return sendPage(request, reply, { title: `Revision of “${post.title}”`, body: revisionHtml(post, revision, request.csrfToken(), timeZone) });
+  });
+  app.post<RevParams>('/posts/:slug/revisions/:id/restore', async (request, reply) => {
+    requireUser(request);
+    const post = await posts.restoreRevision(request.user, request.params.slug, postId(request.params.id));
+    reply.setFlash('Revision restored; the version it replaced is kept in the revisions');
+    return reply.code(303).redirect(`/posts/${post.slug}`);
+  });
 
   app.put<SlugParams>('/posts/:slug', update);
   app.delete<SlugParams>('/posts/:slug', remove);
@@ -246,6 +357,7 @@ export async function postsRoutes(
         posts: page,
         everyone: canManageAllPosts(user),
         csrf: request.csrfToken(),
+        timeZone,
         olderHref: nextCursor ? `/admin/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });

@@ -44,6 +44,9 @@ export const PostSchema = Type.Object(
     publishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
       description: 'When the post was first published (or, when scheduled, will be); null for a never-published draft.',
     }),
+    deletedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'When the post went to the trash (it can be restored for 30 days, then it is removed for good); null for a post that is not in the trash.',
+    }),
   },
   { $id: 'Post', description: 'A blog post.' },
 );
@@ -109,9 +112,11 @@ export const PostListQuery = Type.Object({
   tag: Type.Optional(Type.String({ maxLength: 100, description: 'Only posts with this tag slug.' })),
   author: Type.Optional(Type.String({ maxLength: 100, description: 'Only posts by this username.' })),
   status: Type.Optional(
-    Type.Enum(['published', 'draft', 'all'], {
+    Type.Enum(['published', 'draft', 'all', 'trashed'], {
       default: 'published',
-      description: "draft and all need authentication: authors see their own drafts, editors and admins everyone's.",
+      description:
+        "draft, all and trashed need authentication: authors see their own drafts and trash, editors and admins everyone's. " +
+        'trashed lists the trash, most recently deleted first; every other list leaves trashed posts out.',
     }),
   ),
   q: Type.Optional(

@@ -9,6 +9,7 @@ import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
 import { nonXmlCharProblem } from '../../lib/xml.ts';
 import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
 import type { Post } from './posts.queries.ts';
@@ -26,6 +27,10 @@ export interface PostInput {
   /** A list of names, or one comma-separated string (as an HTML form sends it). */
   tags?: string[] | string;
 }
+
+/** How long a deleted post stays restorable in the trash before the purge removes it. */
+export const TRASH_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const LIMITS = { title: 200, slug: 100, body: 100_000, excerpt: 500, tags: 10, tag: 40 };
 // Paths under /posts/ that are pages of their own, so never a post's slug.
@@ -135,7 +140,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
 }
 
 export interface ListOptions {
-  status?: PostStatus | 'all';
+  status?: PostStatus | 'all' | 'trashed';
   tag?: string;
   author?: string;
   /** Only posts by the people this user follows (the personal feed). */
@@ -229,6 +234,21 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     return post;
   }
 
+  // A post by id, trashed or not, that the viewer may edit (restore, permanent delete).
+  async function findInTrashOrVisible(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
+    if (!viewer) throw new AppError('unauthenticated', 'Log in to change posts');
+    const id = typeof idOrSlug === 'number' ? idOrSlug : /^\d{1,9}$/.test(idOrSlug) ? Number(idOrSlug) : null;
+    const post = id !== null ? await q.findPostById(db, id, true) : await q.findPostBySlug(db, String(idOrSlug));
+    if (!post || !canEditPost(viewer, { authorId: post.author?.id ?? null, status: post.status })) {
+      throw new AppError('not_found', 'No post with that id');
+    }
+    // Past its time the post is as good as gone, even if the purge has not run yet.
+    if (post.deletedAt && Date.parse(post.deletedAt) <= clock.now().getTime() - TRASH_DAYS * DAY_MS) {
+      throw new AppError('not_found', 'No post with that id');
+    }
+    return post;
+  }
+
   async function freeSlug(base: string, exceptId?: number): Promise<string> {
     const root = base || 'post';
     const taken = await q.slugsLike(db, root);
@@ -254,9 +274,12 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
   return {
     /** One page of posts the viewer may see, and the cursor for the next page. */
     async list(viewer: CurrentUser | null, opts: ListOptions): Promise<{ posts: Post[]; nextCursor: Cursor | null }> {
-      const status = opts.status ?? 'published';
+      const wanted = opts.status ?? 'published';
+      const trashed = wanted === 'trashed';
+      const status = trashed ? 'all' : wanted;
       const filter: q.ListFilter = {
         status,
+        trashed,
         tagSlug: opts.tag,
         authorUsername: opts.author,
         followedBy: opts.followedBy,
@@ -268,12 +291,12 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       if (status !== 'published' && !canManageAllPosts(viewer)) {
         if (!viewer) throw new AppError('unauthenticated', 'Log in to list drafts');
         if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers can list only published posts');
-        if (status === 'draft') filter.authorId = viewer.id;
+        if (status === 'draft' || trashed) filter.authorId = viewer.id;
         else filter.draftsOnlyBy = viewer.id;
       }
       const { posts, hasMore } = await q.listPosts(db, filter);
       const last = posts.at(-1);
-      const at = last && (status === 'published' ? last.publishedAt : last.createdAt);
+      const at = last && (trashed ? last.deletedAt : status === 'published' ? last.publishedAt : last.createdAt);
       return { posts, nextCursor: hasMore && last && at ? { at, id: last.id } : null };
     },
 
@@ -340,6 +363,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             created_at: now,
             updated_at: now,
             published_at: status === 'published' ? (v.backdate ?? now) : null,
+            deleted_at: null,
             publish_at: v.publishAt ?? null,
           };
           const { id, tags } = await db.transaction().execute(async (trx) => {
@@ -366,7 +390,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const v = validatePostInput(input, ['title', 'body', 'status'], clock.now());
       assertMayBackdate(viewer!, v, post.publishedAt);
       if (post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status!);
-      return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] });
+      return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] }, viewer!.id);
     },
 
     /** Changes only the fields given (PATCH). */
@@ -375,11 +399,11 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const v = validatePostInput(input, [], clock.now());
       assertMayBackdate(viewer!, v, post.publishedAt);
       if (v.status && post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status);
-      return this.update(post, v);
+      return this.update(post, v, viewer!.id);
     },
 
     /** Applies validated changes to a post the caller may edit. */
-    async update(post: Post, v: Normalized): Promise<Post> {
+    async update(post: Post, v: Normalized, by: number | null = null): Promise<Post> {
       const now = clock.now().toISOString();
       const body = v.body ?? post.body;
       const customExcerpt = v.excerpt !== undefined ? v.excerpt : post.customExcerpt;
@@ -388,6 +412,21 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       const slug = v.slug ?? post.slug;
       try {
         await db.transaction().execute(async (trx) => {
+          // A published post keeps the version this save replaces, so its author can go back to it.
+          if (post.status === 'published') {
+            await trx
+              .insertInto('post_revisions')
+              .values({
+                post_id: post.id,
+                title: post.title,
+                body: post.body,
+                custom_excerpt: post.customExcerpt,
+                tags: post.tags.map((t) => t.name).join(', '),
+                saved_by: by,
+                created_at: now,
+              })
+              .execute();
+          }
           await trx
             .updateTable('posts')
             .set({
@@ -422,14 +461,157 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       return (await q.findPostById(db, post.id))!;
     },
 
-    async remove(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
+    /**
+     * Moves a post to the trash: hidden everywhere (lists, feeds, search, its address
+     * answers 404), restorable for TRASH_DAYS days. `permanent` (admins only) removes it
+     * for good at once, from the trash too. post.deleted is recorded when a published
+     * post leaves the blog, once: trashing it, not the purge or a permanent delete later.
+     */
+    async remove(viewer: CurrentUser | null, idOrSlug: string | number, opts: { permanent?: boolean } = {}): Promise<Post> {
+      if (opts.permanent) {
+        if (!viewer) throw new AppError('unauthenticated', 'Log in to change posts');
+        if (viewer.role !== 'admin') throw new AppError('forbidden', 'Only an admin may delete a post for good; others move it to the trash');
+        const post = await findInTrashOrVisible(viewer, idOrSlug);
+        await db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('posts').where('id', '=', post.id).execute();
+          await reindexPost(trx, post.id);
+          if (post.status === 'published' && !post.deletedAt) await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
+        });
+        return post;
+      }
       const post = await findEditable(viewer, idOrSlug);
+      const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('posts').where('id', '=', post.id).execute();
+        const res = await trx.updateTable('posts').set({ deleted_at: now }).where('id', '=', post.id).where('deleted_at', 'is', null).executeTakeFirst();
+        // Two deletes at once: the one that lost changed nothing and announces nothing.
+        if (Number(res.numUpdatedRows) !== 1) return;
+        // A secret preview link must not outlive the post's place on the blog.
+        await trx.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
         await reindexPost(trx, post.id);
         if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
       });
+      return { ...post, deletedAt: now };
+    },
+
+    /** Takes a post out of the trash, as it was (published, draft or scheduled). */
+    async restore(viewer: CurrentUser | null, id: number | string): Promise<Post> {
+      const post = await findInTrashOrVisible(viewer, id);
+      if (!post.deletedAt) throw new AppError('conflict', 'This post is not in the trash');
+      await db.transaction().execute(async (trx) => {
+        const res = await trx.updateTable('posts').set({ deleted_at: null }).where('id', '=', post.id).where('deleted_at', 'is not', null).executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) return;
+        await reindexPost(trx, post.id);
+        if (post.status === 'published') await record(trx, 'post.published', { postId: post.id });
+      });
+      return (await q.findPostById(db, post.id))!;
+    },
+
+    /** Removes for good the posts trashed more than TRASH_DAYS days ago, with their comments (run daily); returns how many. */
+    async purgeTrash(): Promise<number> {
+      const cutoff = new Date(clock.now().getTime() - TRASH_DAYS * DAY_MS).toISOString();
+      // Comments, tags, favourites, previews and revisions go with the row (ON DELETE CASCADE).
+      const res = await db.deleteFrom('posts').where('deleted_at', 'is not', null).where('deleted_at', '<=', cutoff).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
+    /** Takes a published post offline; it stays, as a draft. Never a side effect of saving. */
+    async unpublish(viewer: CurrentUser | null, idOrSlug: string | number): Promise<Post> {
+      const post = await findEditable(viewer, idOrSlug);
+      if (post.status !== 'published') throw new AppError('conflict', 'This post is not published');
+      return this.update(post, { status: 'draft', publishAt: null }, viewer!.id);
+    },
+
+    /**
+     * A new secret preview link for a draft (replacing the previous one): returns the
+     * token, shown once; only its hash is stored.
+     */
+    async createPreview(viewer: CurrentUser | null, idOrSlug: string | number): Promise<string> {
+      const post = await findEditable(viewer, idOrSlug);
+      if (post.status === 'published') throw new AppError('conflict', 'This post is published; share its address instead of a preview');
+      const token = randomToken();
+      const row = { post_id: post.id, token_hash: hashToken(token), created_by: viewer!.id, created_at: clock.now().toISOString() };
+      await db
+        .insertInto('post_previews')
+        .values(row)
+        .onConflict((oc) => oc.column('post_id').doUpdateSet({ token_hash: row.token_hash, created_by: row.created_by, created_at: row.created_at }))
+        .execute();
+      return token;
+    },
+
+    /** Ends the post's preview link (a no-op when there is none). */
+    async revokePreview(viewer: CurrentUser | null, idOrSlug: string | number): Promise<void> {
+      const post = await findEditable(viewer, idOrSlug);
+      await db.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
+    },
+
+    /** When the post's live preview link was made, or null. */
+    async previewMadeAt(postId: number): Promise<string | null> {
+      const row = await db.selectFrom('post_previews').select('created_at').where('post_id', '=', postId).executeTakeFirst();
+      return row?.created_at ?? null;
+    },
+
+    /** The post a preview token shows (not trashed), or not_found. */
+    async byPreview(token: string): Promise<Post> {
+      const row =
+        token.length <= 100 ? await db.selectFrom('post_previews').select('post_id').where('token_hash', '=', hashToken(token)).executeTakeFirst() : undefined;
+      const post = row && (await q.findPostById(db, row.post_id));
+      if (!post) throw new AppError('not_found', 'This preview link is not valid (any more)');
       return post;
+    },
+
+    /** The earlier versions of a post the viewer may edit, newest first (without bodies). */
+    async revisions(viewer: CurrentUser | null, idOrSlug: string | number) {
+      const post = await findEditable(viewer, idOrSlug);
+      const rows = await db
+        .selectFrom('post_revisions')
+        .leftJoin('users', 'users.id', 'post_revisions.saved_by')
+        .select(['post_revisions.id', 'post_revisions.title', 'post_revisions.created_at', 'users.username'])
+        .where('post_id', '=', post.id)
+        .orderBy('post_revisions.id', 'desc')
+        .limit(200)
+        .execute();
+      return { post, revisions: rows.map((r) => ({ id: r.id, title: r.title, savedAt: r.created_at, savedBy: r.username })) };
+    },
+
+    /** One earlier version of a post, whole. */
+    async revision(viewer: CurrentUser | null, idOrSlug: string | number, revisionId: number) {
+      const post = await findEditable(viewer, idOrSlug);
+      const r = await db
+        .selectFrom('post_revisions')
+        .leftJoin('users', 'users.id', 'post_revisions.saved_by')
+        .select([
+          'post_revisions.id',
+          'post_revisions.title',
+          'post_revisions.body',
+          'post_revisions.custom_excerpt',
+          'post_revisions.tags',
+          'post_revisions.created_at',
+          'users.username',
+        ])
+        .where('post_id', '=', post.id)
+        .where('post_revisions.id', '=', revisionId)
+        .executeTakeFirst();
+      if (!r) throw new AppError('not_found', 'No revision with that id for this post');
+      return {
+        post,
+        revision: {
+          id: r.id,
+          title: r.title,
+          body: r.body,
+          bodyHtml: renderMarkdown(r.body),
+          excerpt: r.custom_excerpt,
+          tags: r.tags ? r.tags.split(', ') : [],
+          savedAt: r.created_at,
+          savedBy: r.username,
+        },
+      };
+    },
+
+    /** Brings back an earlier version's title, body, excerpt and tags; the version it replaces is kept too. */
+    async restoreRevision(viewer: CurrentUser | null, idOrSlug: string | number, revisionId: number): Promise<Post> {
+      const { post, revision } = await this.revision(viewer, idOrSlug, revisionId);
+      const v = validatePostInput({ title: revision.title, body: revision.body, excerpt: revision.excerpt, tags: revision.tags }, []);
+      return this.update(post, v, viewer!.id);
     },
 
     findTag: (slug: string) => q.findTagBySlug(db, slug),
@@ -471,6 +653,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
         .select(['id', 'publish_at'])
         .where('status', '=', 'draft')
         .where('publish_at', 'is not', null)
+        .where('deleted_at', 'is', null)
         .where('publish_at', '<=', now)
         .execute();
       let n = 0;
@@ -482,6 +665,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             .where('id', '=', p.id)
             .where('status', '=', 'draft')
             .where('publish_at', '=', p.publish_at)
+            .where('deleted_at', 'is', null)
             .executeTakeFirst();
           if (Number(res.numUpdatedRows) === 1) {
             await reindexPost(trx, p.id);
@@ -561,6 +745,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             updated_at: now,
             published_at: now,
             publish_at: null,
+            deleted_at: null,
           })
           .onConflict((oc) => oc.column('slug').doNothing())
           .returning('id')

@@ -65,6 +65,31 @@ export interface PostsTable {
   published_at: string | null;
   /** Set on a draft that is scheduled: it goes live at this time. */
   publish_at: string | null;
+  /** Set while the post is in the trash (restorable until the purge, 30 days later). */
+  deleted_at: string | null;
+}
+
+// Safer publishing (migrations/2026-11-30-0015-safer-publishing.ts).
+
+/** The one live preview link of a draft: only the token's SHA-256 is kept. */
+export interface PostPreviewsTable {
+  post_id: number;
+  token_hash: string;
+  created_by: number | null;
+  created_at: string;
+}
+
+/** A version of a published post as it was before a save replaced it. */
+export interface PostRevisionsTable {
+  id: Generated<number>;
+  post_id: number;
+  title: string;
+  body: string;
+  custom_excerpt: string | null;
+  /** Tag names, comma-separated, as they were. */
+  tags: string;
+  saved_by: number | null;
+  created_at: string;
 }
 
 export interface TagsTable {
@@ -149,7 +174,7 @@ export interface CommentsTable {
   author_name: string | null;
 }
 
-export type NotificationKind = 'comment_on_post' | 'reply_to_comment' | 'new_follower' | 'post_favorited';
+export type NotificationKind = 'comment_on_post' | 'reply_to_comment' | 'new_follower' | 'post_favorited' | 'comment_held';
 export type EmailPreference = 'instant' | 'daily' | 'off';
 
 export interface NotificationsTable {
@@ -341,6 +366,8 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   posts: PostsTable;
+  post_previews: PostPreviewsTable;
+  post_revisions: PostRevisionsTable;
   tags: TagsTable;
   post_tags: PostTagsTable;
   settings: SettingsTable;

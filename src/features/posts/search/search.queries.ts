@@ -14,9 +14,14 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
  * `known`: the post's row and tag names (ordered by name) as this transaction
  * just wrote them, to save reading them back.
  */
-export async function reindexPost(db: Db, postId: number, known?: { title: string; body_html: string; status: string; tagNames: string[] }): Promise<void> {
-  const post = known ?? (await db.selectFrom('posts').select(['title', 'body_html', 'status']).where('id', '=', postId).executeTakeFirst());
-  if (post?.status !== 'published') {
+export async function reindexPost(
+  db: Db,
+  postId: number,
+  known?: { title: string; body_html: string; status: string; tagNames: string[]; deleted_at?: null },
+): Promise<void> {
+  const post = known ?? (await db.selectFrom('posts').select(['title', 'body_html', 'status', 'deleted_at']).where('id', '=', postId).executeTakeFirst());
+  // Only published posts outside the trash are found; restoring a post indexes it again.
+  if (post?.status !== 'published' || post.deleted_at) {
     await db.deleteFrom('post_search').where('post_id', '=', postId).execute();
     return;
   }

@@ -22,6 +22,12 @@ export function postFormHtml(opts: {
   values: PostFormValues;
   errors: FieldError[];
   csrf: string;
+  /** When editing: the post's state now. A published post is updated in place; unpublishing is its own button. */
+  current?: 'draft' | 'published' | 'scheduled';
+  /** When editing: where the Unpublish button posts. */
+  slug?: string;
+  /** When editing: the preview-link and revision controls, already HTML. */
+  extra?: string;
 }): string {
   const { values: v, errors } = opts;
   const statusError = errors.find((e) => e.field === 'status');
@@ -37,10 +43,24 @@ export function postFormHtml(opts: {
   !${fieldHtml({ name: 'tags', label: 'Tags', value: v.tags, errors, hint: '(comma-separated)' })}
   !${fieldHtml({ name: 'publishedAt', label: 'Publish at', type: 'datetime-local', value: v.publishedAt, errors, hint: '(UTC; only for “Schedule”)' })}
   !${statusError ? html`<p class="field-error" id="status-error">Status ${statusError.message}</p>` : ''}
-  <div class="actions">
+  !${
+    opts.current === 'published'
+      ? // Published: saving keeps it online. Taking it offline is the separate Unpublish form below.
+        html`<div class="actions"><button type="submit" name="status" value="published">Update</button></div>`
+      : html`<div class="actions">
     <button type="submit" name="status" value="published">Publish</button>
     <button type="submit" name="status" value="scheduled" class="link">Schedule</button>
     <button type="submit" name="status" value="draft" class="link">Save as draft</button>
-  </div>
-</form>`;
+  </div>`
+  }
+</form>
+!${
+    opts.current === 'published' && opts.slug
+      ? html`<form method="post" action="/posts/${opts.slug}/unpublish" class="inline unpublish">
+  !${csrfField(opts.csrf)}
+  <p>Unpublishing takes the post offline and keeps it as a draft. <button type="submit" class="danger">Unpublish</button></p>
+</form>`
+      : ''
+  }
+!${opts.extra ?? ''}`;
 }
