@@ -147,19 +147,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
+  const media = mediaFeature(ctx);
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service }),
     accounts,
     adminMailFeature(ctx),
     posts,
-    mediaFeature(ctx),
+    media,
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
     redirects,
-    movingFeature(ctx, { posts: posts.service, comments: comments.service, accounts: accounts.service, redirects: redirects.service }),
+    movingFeature(ctx, { posts: posts.service, comments: comments.service, accounts: accounts.service, redirects: redirects.service, media: media.service }),
     realworldFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service, social: social.service }),
     apiDocsFeature(ctx),
   ];

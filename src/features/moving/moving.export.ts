@@ -13,6 +13,7 @@ import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { MediaService } from '../media/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
 import { ImportRefused } from './moving.errors.ts';
@@ -45,6 +46,8 @@ export function createExporter(deps: {
   comments: CommentsService;
   accounts: AccountsService;
   redirects: RedirectsService;
+  /** The media library: its files and their metadata travel in the archive. */
+  media?: MediaService;
 }) {
   const { db, clock, settings, posts, comments, accounts, redirects } = deps;
 

@@ -115,7 +115,7 @@ eachDatabase('WordPress import', (dialect) => {
     assert.deepEqual(report.counts.comments, { imported: 3, updated: 0, skipped: 2 }, 'spam and the pingback are skipped');
     assert.deepEqual(report.counts.authors, { imported: 1, updated: 1, skipped: 0 }, 'Martha matched by email, Ivan created');
     assert.deepEqual(report.createdAuthors, [{ username: 'ivan_petrov', email: 'ivan@example.test' }]);
-    assert.equal(report.imagesNotYetImported, 4, 'featured image, caption image, two gallery images');
+    assert.equal(report.images.failed, 2, 'the featured image, the caption image and two gallery images are two distinct files (no media library here)');
     assert.deepEqual(report.unknownShortcodes, { 'contact-form-7': 1 });
     assert.equal(report.pagesTaggedAs, 'page');
     assert.ok(report.warnings.some((w) => /Diary/.test(w.item) && /private/.test(w.message)));
@@ -216,7 +216,7 @@ eachDatabase('WordPress import', (dialect) => {
       const bin = new URL('../../../bin/inkwell.js', import.meta.url).pathname;
       const ok = await run(process.execPath, [bin, 'import', 'wordpress', FIXTURE], { env });
       assert.match(ok.stdout, /posts\s+5 imported\s+0 updated\s+1 skipped/);
-      assert.match(ok.stdout, /Images not yet imported: 4/);
+      assert.match(ok.stdout, /Images: 0 imported into the media library, 0 already there, 2 failed/);
       const bad = file('cli-xxe.xml', readFileSync(FIXTURE, 'utf8').replace('<rss', '<!DOCTYPE rss [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<rss'));
       await assert.rejects(run(process.execPath, [bin, 'import', 'wordpress', bad], { env }), (e: { code: number; stderr: string }) => {
         assert.equal(e.code, 1);
