@@ -93,7 +93,7 @@ eachDatabase('Ghost import', (dialect) => {
     const mobiledoc = await get('old-mobiledoc-post');
     assert.equal(mobiledoc.author.username, 'zoe');
     for (const re of [
-      /## Mobiledoc heading/,
+      /^# Mobiledoc heading$/m,
       /Plain then \*\*bold\*\* and a \[link\]\(https:\/\/ghost\.org\/\)\./,
       /!\[Hero\]\(https:\/\/ghost\.example\/content\/images\/2020\/05\/hero\.png\)/,
       /```sh\nnpm install\n```/,
@@ -104,7 +104,7 @@ eachDatabase('Ghost import', (dialect) => {
 
     const lexical = await get('cafe-lexical');
     for (const re of [
-      /### Lexical heading/,
+      /^## Lexical heading$/m,
       /\*Italic\* and `code`/,
       /\[a link\]\(https:\/\/example\.org\/x\)/,
       /```js\nlet a = 1;\n```/,

@@ -94,6 +94,15 @@ export function createConverter(): TurndownService {
       return prefix + body + (node.nextSibling && !/\n$/.test(body) ? '\n' : '');
     },
   });
+  // Inkwell renders # as <h2> (the title is the page's <h1>): a source <h2> becomes
+  // #, so it is an <h2> again; <h1> in a body joins it.
+  td.addRule('heading', {
+    filter: ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'],
+    replacement: (content, node) => {
+      const level = Math.max(Number(node.nodeName.charAt(1)) - 1, 1);
+      return `\n\n${'#'.repeat(level)} ${content.replace(/\s*\n\s*/g, ' ').trim()}\n\n`;
+    },
+  });
   td.addRule('figure', {
     filter: 'figure',
     replacement: (content) => `\n\n${content.trim()}\n\n`,
