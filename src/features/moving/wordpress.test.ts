@@ -217,6 +217,14 @@ eachDatabase('WordPress import', (dialect) => {
       const ok = await run(process.execPath, [bin, 'import', 'wordpress', FIXTURE], { env });
       assert.match(ok.stdout, /posts\s+5 imported\s+0 updated\s+1 skipped/);
       assert.match(ok.stdout, /Images: 0 imported into the media library, 0 already there, 2 failed/);
+      await assert.rejects(
+        run(process.execPath, [bin, 'import', 'wordpress', FIXTURE, '--site-url', 'ftp://old'], { env }),
+        (e: { code: number; stderr: string }) => {
+          assert.equal(e.code, 1);
+          assert.match(e.stderr, /--site-url must be an http\(s\) address/);
+          return true;
+        },
+      );
       const bad = file('cli-xxe.xml', readFileSync(FIXTURE, 'utf8').replace('<rss', '<!DOCTYPE rss [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<rss'));
       await assert.rejects(run(process.execPath, [bin, 'import', 'wordpress', bad], { env }), (e: { code: number; stderr: string }) => {
         assert.equal(e.code, 1);
