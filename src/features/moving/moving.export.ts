@@ -393,7 +393,11 @@ export function createExporter(deps: {
       if (prev)
         url = await deps.media.get(prev).then(
           (x) => x.url,
-          () => null,
+          // Deleted from the library since: stored again.
+          (e) => {
+            if (e instanceof AppError && e.code === 'not_found') return null;
+            throw e;
+          },
         );
       if (url) report.counts.media.updated += 1;
       else {

@@ -75,8 +75,10 @@ export function createImageImport(opts: {
     if (!row?.target_key || !deps) return null;
     try {
       return (await deps.media.get(row.target_key)).url;
-    } catch {
-      return null; // deleted from the library since: downloaded again
+    } catch (e) {
+      // Deleted from the library since: downloaded again.
+      if (e instanceof AppError && e.code === 'not_found') return null;
+      throw e;
     }
   }
 
