@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { after, before, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
@@ -201,6 +202,21 @@ eachDatabase('export and import inkwell', (dialect) => {
     assert.deepEqual(again.counts.media, { imported: 0, updated: 1, skipped: 0 });
     assert.deepEqual((await snapshot(b)).posts, was.posts);
     assert.equal((await snapshot(b)).media.length, 1);
+  });
+
+  test('a version 1 archive (before media) is still read; a media entry outside media/<key> is ignored', async () => {
+    const pack = tar.pack();
+    const doc = { format: 'inkwell-export', version: 1, exportedAt: new Date().toISOString(), users: [], tags: [], posts: [], comments: [], redirects: [] };
+    pack.entry({ name: 'inkwell.json' }, JSON.stringify(doc));
+    pack.entry({ name: 'media/../escape.png' }, 'not here');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    writeFileSync(join(dir, 'v1.tar.gz'), gzipSync(Buffer.concat(chunks)));
+    const report = await exporterFor(b).importArchive(join(dir, 'v1.tar.gz'));
+    assert.deepEqual(report.counts.media, { imported: 0, updated: 0, skipped: 0 });
+    assert.deepEqual(report.warnings, []);
+    assert.equal(existsSync(join(tmpdir(), 'escape.png')), false);
   });
 
   test('anything but an export archive is refused', async () => {
