@@ -26,8 +26,11 @@ Commands:
                                 Mint a personal API token; it is printed once
   import wordpress FILE.xml     Import a WordPress export (WXR): posts, pages, comments, authors, tags, old addresses
   import ghost FILE.json        Import a Ghost export: posts, pages, tags, authors, old addresses
+        [--site-url https://old.example]
+                                (both) Images are copied into the media library; the old site's address
+                                resolves Ghost's __GHOST_URL__ and relative image URLs
   import inkwell FILE.tar.gz    Import an Inkwell export archive (see export)
-  export FILE.tar.gz            Export the whole blog: inkwell.json and one Markdown file per post
+  export FILE.tar.gz            Export the whole blog: inkwell.json, one Markdown file per post, the media files
   backup FILE                   Copy the SQLite database while the server runs (PostgreSQL: prints the pg_dump to run)
   restore FILE [--force]        Restore a backup into an empty SQLite database (--force replaces a blog; stop the server first)
   --help                        Show this help
@@ -141,7 +144,7 @@ async function movingServices(db: Db) {
     accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
     redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
   };
-  return { infra, deps, exporter: createExporter({ ...deps, settings, site: { url: config.siteUrl } }) };
+  return { infra, deps, exporter: createExporter({ ...deps, settings, site: { url: config.siteUrl }, media: await mediaService(db, infra) }) };
 }
 
 async function exportFile(file: string | undefined) {
@@ -184,7 +187,21 @@ async function backupOrRestore(command: 'backup' | 'restore', file: string, forc
   }
 }
 
-async function importFile(format: string | undefined, file: string | undefined) {
+// The media library on the CLI's database (imports store images; the export reads them).
+async function mediaService(db: Db, infra: Awaited<ReturnType<typeof createInfrastructure>>) {
+  const config = loadConfig();
+  const { createMediaService, createMediaStorage } = await import('./features/media/index.ts');
+  return createMediaService({
+    db: db.kysely,
+    storage: createMediaStorage(config.media),
+    queue: infra.queue,
+    clock: systemClock,
+    config: config.media,
+    siteUrl: config.siteUrl,
+  });
+}
+
+async function importFile(format: string | undefined, file: string | undefined, siteUrl: string | undefined) {
   if (format !== 'wordpress' && format !== 'ghost' && format !== 'inkwell')
     fail('import needs a format and a file: import wordpress FILE.xml, import ghost FILE.json or import inkwell FILE.tar.gz');
   if (!file) fail(`import ${format} needs a file`);
@@ -207,6 +224,7 @@ async function importFile(format: string | undefined, file: string | undefined) 
       comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
       accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
       redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
+      images: { http: infra.http, media: await mediaService(db, infra), maxBytes: config.media.maxBytes },
     });
     const bar = progressBar('Importing');
     try {
@@ -217,12 +235,14 @@ async function importFile(format: string | undefined, file: string | undefined) 
         process.stdout.write(
           `Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts)
             .map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`)
-            .join('\n')}\n`,
+            .join('\n')}\n${r.warnings.map((w) => `  ${w.item}: ${w.message}\n`).join('')}`,
         );
         return;
       }
       const report =
-        format === 'ghost' ? await moving.importGhost(file, { onProgress: bar.update }) : await moving.importWordPress(file, { onProgress: bar.update });
+        format === 'ghost'
+          ? await moving.importGhost(file, { onProgress: bar.update, siteUrl })
+          : await moving.importWordPress(file, { onProgress: bar.update, siteUrl });
       bar.end();
       process.stdout.write(`${reportText(report)}\n`);
     } catch (e) {
@@ -283,8 +303,13 @@ async function main(argv: string[]) {
         await infra.stop();
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       });
-    case 'import':
-      return importFile(rest[0], rest[1]);
+    case 'import': {
+      const { values, positionals } = parseArgs({ args: rest, options: { 'site-url': { type: 'string' } }, allowPositionals: true, strict: true });
+      const siteUrl = values['site-url']?.trim();
+      if (siteUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(siteUrl))
+        fail(`--site-url must be an http(s) address such as https://old.example; got "${siteUrl}"`);
+      return importFile(positionals[0], positionals[1], siteUrl);
+    }
     case 'export':
       return exportFile(rest[0]);
     case 'backup':

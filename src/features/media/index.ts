@@ -8,7 +8,15 @@ import { createMediaService, type MediaReferenceSource, type MediaService } from
 import { createMediaStorage } from './media.storage.ts';
 
 // What other parts of Inkwell may use from media.
-export { createMediaService, type Media, type MediaService, type MediaUse, type MediaReferenceSource, type MediaVariant } from './media.service.ts';
+export {
+  createMediaService,
+  type ExportedMedia,
+  type Media,
+  type MediaService,
+  type MediaUse,
+  type MediaReferenceSource,
+  type MediaVariant,
+} from './media.service.ts';
 export { createMediaStorage, type MediaStorage } from './media.storage.ts';
 
 /** When unused uploads are removed (cron, site time zone): daily at 03:30. */

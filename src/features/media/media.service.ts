@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
 import sharp from 'sharp';
 import type { MediaConfig } from '../../config.ts';
@@ -52,6 +53,22 @@ export interface Media {
   variantsReady: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+/** An image as the export archive lists it. */
+export interface ExportedMedia {
+  id: string;
+  /** The stored file's key: the last part of every URL of this image. */
+  key: string;
+  url: string;
+  mime: string;
+  bytes: number;
+  originalName: string;
+  alt: string;
+  caption: string;
+  credit: string;
+  ownerId: number | null;
+  createdAt: string;
 }
 
 /** Where an image is used (a post, a gallery, an avatar), for the "still in use" message. */
@@ -183,7 +200,32 @@ export function createMediaService(deps: MediaDeps) {
      * it and queues its variants. Stores nothing when anything fails.
      */
     async upload(user: CurrentUser, file: { path: string; bytes: number; name: string | undefined }): Promise<Media> {
+      return service.store(file, { ownerId: user.id, quota: user.role !== 'admin' });
+    },
+
+    /**
+     * Stores a file as an upload by this owner (imports, restores): the same
+     * sniffing, cleaning and limits as upload(); a Buffer is written to a
+     * temporary file first. The owner's quota applies only when `quota` is set.
+     */
+    async store(
+      input: { path: string; bytes: number; name: string | undefined } | { data: Buffer; name: string | undefined },
+      opts: { ownerId: number | null; quota?: boolean; alt?: string; caption?: string; credit?: string; createdAt?: string },
+    ): Promise<Media> {
+      if ('data' in input) {
+        const dir = await mkdtemp(join(tmpdir(), 'inkwell-store-'));
+        try {
+          const path = join(dir, 'upload');
+          await writeFile(path, input.data);
+          return await service.store({ path, bytes: input.data.length, name: input.name }, opts);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+      const file = input;
       if (file.bytes === 0) throw new AppError('validation_failed', 'The file is empty', [{ field: 'file', message: 'is empty' }]);
+      if (file.bytes > config.maxBytes)
+        throw new AppError('payload_too_large', `The file is larger than ${Math.round(config.maxBytes / 1024 / 1024)} MB (MEDIA_MAX_BYTES)`);
       const mime = await sniff(file.path);
       const work = await mkdtemp(join(tmpdir(), 'inkwell-clean-'));
       const stored: string[] = [];
@@ -191,11 +233,11 @@ export function createMediaService(deps: MediaDeps) {
         const ext = ACCEPTED[mime].ext;
         const cleanPath = join(work, `clean.${ext}`);
         const img = await gate(() => cleanImage(file.path, cleanPath, mime, config.maxPixels));
-        if (config.quotaBytes !== null && user.role !== 'admin') {
+        if (config.quotaBytes !== null && opts.quota && opts.ownerId !== null) {
           const used = await db
             .selectFrom('media')
             .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('used'))
-            .where('owner_id', '=', user.id)
+            .where('owner_id', '=', opts.ownerId)
             .executeTakeFirstOrThrow();
           if (Number(used.used) + img.bytes > config.quotaBytes) {
             throw new AppError(
@@ -216,12 +258,13 @@ export function createMediaService(deps: MediaDeps) {
           stored.push(originalKey);
         }
         const now = iso();
+        const meta = (v: string | undefined, limit: number) => (v ?? '').trim().slice(0, limit);
         await db.transaction().execute(async (trx) => {
           await trx
             .insertInto('media')
             .values({
               id,
-              owner_id: user.id,
+              owner_id: opts.ownerId,
               original_name: safeName(file.name),
               mime,
               bytes: img.bytes,
@@ -231,12 +274,12 @@ export function createMediaService(deps: MediaDeps) {
               hash: img.hash,
               storage_key: key,
               original_key: originalKey,
-              alt: '',
-              caption: '',
-              credit: '',
+              alt: meta(opts.alt, LIMITS.alt),
+              caption: meta(opts.caption, LIMITS.caption),
+              credit: meta(opts.credit, LIMITS.credit),
               placeholder,
               variants_ready_at: null,
-              created_at: now,
+              created_at: opts.createdAt ?? now,
               updated_at: now,
             })
             .execute();
@@ -248,6 +291,29 @@ export function createMediaService(deps: MediaDeps) {
         for (const key of stored) await storage.delete(key).catch(() => {});
         await rm(work, { recursive: true, force: true });
       }
+    },
+
+    /** The library for the export archive, a page at a time in id order: metadata, owner and the stored (cleaned) file's key. */
+    async exportPage(after: string, limit: number): Promise<ExportedMedia[]> {
+      const rows = await db.selectFrom('media').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({
+        id: r.id,
+        key: r.storage_key,
+        url: urlOf(r.storage_key),
+        mime: r.mime,
+        bytes: Number(r.bytes),
+        originalName: r.original_name,
+        alt: r.alt,
+        caption: r.caption,
+        credit: r.credit,
+        ownerId: r.owner_id,
+        createdAt: r.created_at,
+      }));
+    },
+
+    /** The stored bytes of an image (the export archive reads them); null if the file is missing. */
+    async readFile(key: string): Promise<{ stream: Readable; bytes: number } | null> {
+      return storage.get(key);
     },
 
     /** Makes the variants an image still lacks (idempotent: a retried job makes only what is missing). */

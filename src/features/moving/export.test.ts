@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { after, before, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
@@ -10,7 +11,9 @@ import { buildToken, buildUser } from '../../../test/support/factories.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { createSettings } from '../../platform/settings.ts';
 import { createAccountsService } from '../accounts/index.ts';
+import sharp from 'sharp';
 import { createCommentsService } from '../comments/index.ts';
+import { createMediaService, createMediaStorage } from '../media/index.ts';
 import { createPostsService } from '../posts/index.ts';
 import { createRedirectsService } from '../redirects/index.ts';
 import { createExporter, ImportRefused } from './index.ts';
@@ -30,17 +33,25 @@ eachDatabase('export and import inkwell', (dialect) => {
       db,
       clock: systemClock,
       settings,
-      site: { url: 'http://blog.test' },
+      site: { url: t.config.siteUrl },
       posts,
       comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
       accounts: createAccountsService({ db, clock: systemClock, settings }),
       redirects: createRedirectsService({ db, clock: systemClock }),
+      media: createMediaService({
+        db,
+        storage: createMediaStorage(t.config.media),
+        queue: t.queue,
+        clock: systemClock,
+        config: t.config.media,
+        siteUrl: t.config.siteUrl,
+      }),
     });
   };
 
   before(async () => {
-    a = await buildTestApp(dialect);
-    b = await buildTestApp(dialect);
+    a = await buildTestApp(dialect, { env: { MEDIA_DIR: join(dir, 'media-a') } });
+    b = await buildTestApp(dialect, { env: { MEDIA_DIR: join(dir, 'media-b') } });
     const admin = await buildUser(a, { role: 'admin', username: 'the_admin', email: 'admin@blog.test' });
     const author = await buildUser(a, { role: 'author', username: 'writer', email: 'writer@blog.test' });
     adminToken = await buildToken(a, admin);
@@ -67,6 +78,19 @@ eachDatabase('export and import inkwell', (dialect) => {
     const c1 = (await call(authorToken, 'POST', `/api/v1/posts/${p1.id}/comments`, { body: 'First!' })).json();
     await call(adminToken, 'POST', `/api/v1/posts/${p1.id}/comments`, { body: 'A reply', parentId: c1.id });
     await call(adminToken, 'POST', '/api/v1/redirects', { from: '/old-home', to: '/posts/old-news', status: 302 });
+    // An image in the library, with its words, used by a post (by its absolute URL and by its path).
+    const fd = new FormData();
+    const png = await sharp({ create: { width: 120, height: 80, channels: 3, background: { r: 0, g: 90, b: 200 } } })
+      .png()
+      .toBuffer();
+    fd.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'harbour.png');
+    const m = (await a.app.inject({ method: 'POST', url: '/api/v1/media', headers: { authorization: `Bearer ${authorToken}` }, payload: fd })).json();
+    await call(authorToken, 'PATCH', `/api/v1/media/${m.id}`, { alt: 'The harbour at dawn', caption: 'Looking east', credit: 'Writer' });
+    await call(authorToken, 'POST', '/api/v1/posts', {
+      title: 'With a picture',
+      body: `![The harbour](${m.url})\n\nAgain: ![again](${new URL(m.url).pathname})`,
+      status: 'published',
+    });
     await createSettings(a.db.kysely).set('site_name', 'Round Trip Blog');
   });
   after(async () => {
@@ -83,14 +107,17 @@ eachDatabase('export and import inkwell', (dialect) => {
     const slugOf = new Map(posts.map((p) => [p.id, p.slug]));
     const tags = await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select(['post_id', 'name']).execute();
     const comments = await db.selectFrom('comments').selectAll().orderBy('created_at').orderBy('id').execute();
+    // Images are stored again under new keys: a body names each by its file name, to compare.
+    const media = await db.selectFrom('media').select(['storage_key', 'original_name']).execute();
+    const named = (text: string) => media.reduce((s, x) => s.split(x.storage_key).join(`<${x.original_name}>`), text);
     const bodyOf = new Map(comments.map((c) => [c.id, c.body]));
     return {
       users: users.map(({ id: _id, ...u }) => u),
       posts: posts.map((p) => ({
         slug: p.slug,
         title: p.title,
-        body: p.body,
-        bodyHtml: p.body_html,
+        body: named(p.body),
+        bodyHtml: named(p.body_html),
         excerpt: p.custom_excerpt,
         status: p.status,
         created: p.created_at,
@@ -113,6 +140,14 @@ eachDatabase('export and import inkwell', (dialect) => {
       })),
       redirects: await db.selectFrom('redirects').select(['from_path', 'to_path', 'status']).orderBy('from_path').execute(),
       siteName: await createSettings(db).get('site_name'),
+      media: (
+        await db
+          .selectFrom('media')
+          .leftJoin('users', 'users.id', 'media.owner_id')
+          .select(['original_name', 'alt', 'caption', 'credit', 'mime', 'width', 'height', 'media.created_at', 'users.username'])
+          .orderBy('original_name')
+          .execute()
+      ).map((x) => ({ ...x })),
     };
   }
 
@@ -126,7 +161,10 @@ eachDatabase('export and import inkwell', (dialect) => {
     assert.match(String(res.headers['content-disposition']), /attachment; filename="round-trip-blog-|attachment; filename="inkwell-/);
     writeFileSync(join(dir, 'blog.tar.gz'), res.rawPayload);
     const tarText = gunzipSync(res.rawPayload).toString('utf8');
-    assert.match(tarText, /"format":"inkwell-export","version":1/);
+    assert.match(tarText, /"format":"inkwell-export","version":2/);
+    const key = (await a.db.kysely.selectFrom('media').select('storage_key').executeTakeFirstOrThrow()).storage_key;
+    assert.ok(tarText.includes(`media/${key}`), 'the image file is in the archive');
+    assert.match(tarText, /"alt":"The harbour at dawn","caption":"Looking east","credit":"Writer"/);
     assert.doesNotMatch(tarText, /password_?hash|"password"|scrypt\$|session_secret|token_hash/i, 'no password hashes, tokens or secrets');
     const md = /---\ntitle: Old news\n[\s\S]*?---\n\nFrom \*\*2019\*\*\.\n/.exec(tarText);
     assert.ok(md, 'markdown/old-news.md with front matter');
@@ -140,7 +178,18 @@ eachDatabase('export and import inkwell', (dialect) => {
     const exporter = exporterFor(b);
     const report = await exporter.importArchive(join(dir, 'blog.tar.gz'));
     assert.equal(report.counts.comments.imported, 2);
+    assert.deepEqual(report.counts.media, { imported: 1, updated: 0, skipped: 0 });
     const [was, is] = [await snapshot(a), await snapshot(b)];
+    assert.deepEqual(is.media, was.media, 'the image with its words and owner');
+    assert.equal(is.media.length, 1);
+    // The post's references lead to the image on the new blog.
+    const post = await b.db.kysely.selectFrom('posts').select('body').where('slug', '=', 'with-a-picture').executeTakeFirstOrThrow();
+    const newKey = (await b.db.kysely.selectFrom('media').select('storage_key').executeTakeFirstOrThrow()).storage_key;
+    const paths = [...post.body.matchAll(/\]\(([^)]+)\)/g)].map((x) => new URL(x[1], 'http://x').pathname);
+    assert.deepEqual(paths, [`/media/${newKey}`, `/media/${newKey}`]);
+    const served = await b.app.inject({ method: 'GET', url: paths[0] });
+    assert.equal(served.statusCode, 200);
+    assert.equal(served.headers['content-type'], 'image/png');
     assert.deepEqual(is.posts, was.posts);
     assert.deepEqual(is.comments, was.comments);
     assert.deepEqual(is.redirects, was.redirects);
@@ -149,8 +198,25 @@ eachDatabase('export and import inkwell', (dialect) => {
     const pw = await b.db.kysely.selectFrom('users').select('password_hash').where('username', '=', 'writer').executeTakeFirstOrThrow();
     assert.equal(pw.password_hash, null, 'people choose a new password on the new blog');
     // Again: nothing doubles.
-    await exporter.importArchive(join(dir, 'blog.tar.gz'));
+    const again = await exporter.importArchive(join(dir, 'blog.tar.gz'));
+    assert.deepEqual(again.counts.media, { imported: 0, updated: 1, skipped: 0 });
     assert.deepEqual((await snapshot(b)).posts, was.posts);
+    assert.equal((await snapshot(b)).media.length, 1);
+  });
+
+  test('a version 1 archive (before media) is still read; a media entry outside media/<key> is ignored', async () => {
+    const pack = tar.pack();
+    const doc = { format: 'inkwell-export', version: 1, exportedAt: new Date().toISOString(), users: [], tags: [], posts: [], comments: [], redirects: [] };
+    pack.entry({ name: 'inkwell.json' }, JSON.stringify(doc));
+    pack.entry({ name: 'media/../escape.png' }, 'not here');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    writeFileSync(join(dir, 'v1.tar.gz'), gzipSync(Buffer.concat(chunks)));
+    const report = await exporterFor(b).importArchive(join(dir, 'v1.tar.gz'));
+    assert.deepEqual(report.counts.media, { imported: 0, updated: 0, skipped: 0 });
+    assert.deepEqual(report.warnings, []);
+    assert.equal(existsSync(join(tmpdir(), 'escape.png')), false);
   });
 
   test('anything but an export archive is refused', async () => {

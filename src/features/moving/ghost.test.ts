@@ -71,7 +71,7 @@ eachDatabase('Ghost import', (dialect) => {
     assert.deepEqual(report.counts.posts, { imported: 5, updated: 0, skipped: 0 });
     assert.deepEqual(report.counts.pages, { imported: 1, updated: 0, skipped: 0 });
     assert.deepEqual(report.createdAuthors, [{ username: 'zoe', email: 'zoe@example.test' }]);
-    assert.equal(report.imagesNotYetImported, 4);
+    assert.equal(report.images.failed, 4);
     assert.ok(
       report.warnings.some((w) => /toggle/.test(w.message)),
       'an unknown lexical card is reported',

@@ -1,6 +1,7 @@
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { MediaService } from '../media/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
 import { tmpdir } from 'node:os';
@@ -24,12 +25,18 @@ export { ImportRefused } from './moving.errors.ts';
 export { createExporter, EXPORT_VERSION, type Exporter } from './moving.export.ts';
 export { BackupError, backupSqlite, createBackups, postgresAdvice, restoreSqlite, sqliteFile } from './moving.backup.ts';
 
-/** Moving in and out: imports from WordPress (and, to come, Ghost), export, backups. */
+/** Moving in and out: imports from WordPress and Ghost (images into the media library), export, backups. */
 export function movingFeature(
   ctx: AppContext,
-  deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService },
+  deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService; media: MediaService },
 ): Feature<MovingService & { exporter: Exporter }> {
-  const moving = createMovingService({ db: ctx.db.kysely, clock: ctx.clock, ...deps });
+  const { media, ...rest } = deps;
+  const moving = createMovingService({
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    ...rest,
+    images: { http: ctx.http, media, maxBytes: ctx.config.media.maxBytes },
+  });
   const exporter = createExporter({ db: ctx.db.kysely, clock: ctx.clock, settings: ctx.settings, site: ctx.site, ...deps });
   const service = { ...moving, exporter };
   return {

@@ -1,23 +1,33 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildUser, type TestUser } from '../../../test/support/factories.ts';
 
 const FIXTURE = new URL('../../../test/fixtures/wordpress/blog.xml', import.meta.url).pathname;
+const GHOST_IMAGES = new URL('../../../test/fixtures/ghost/images.json', import.meta.url).pathname;
 
 // The admin page is how most people will move in: upload the export, watch the
 // job, read the report. A refused file must say why and import nothing.
 eachDatabase('/admin/import', (dialect) => {
   let t: TestApp;
   let admin: TestUser;
+  const dir = mkdtempSync(join(tmpdir(), 'inkwell-admin-import-'));
 
   before(async () => {
-    t = await buildTestApp(dialect);
+    t = await buildTestApp(dialect, { env: { MEDIA_DIR: join(dir, 'media') } });
     admin = await buildUser(t, { role: 'admin' });
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   // What a browser sends for <form enctype="multipart/form-data">.
   async function upload(c: Client, fields: Record<string, string>, file?: { name: string; text: string }, headers: Record<string, string> = {}) {
@@ -60,9 +70,42 @@ eachDatabase('/admin/import', (dialect) => {
     assert.match(done.body, /State: <strong>succeeded<\/strong>/);
     assert.match(done.body, /posts\s+5 imported\s+0 updated\s+1 skipped/);
     assert.match(done.body, /tagged &#34;page&#34;/);
-    assert.match(done.body, /Images not yet imported: 4/);
+    assert.match(done.body, /Images: 0 imported into the media library, 0 already there, 2 failed/);
     assert.match((await c.get('/admin/import')).body, /old-kitchen\.xml<\/a><\/td><td>succeeded/);
     assert.equal((await t.app.inject({ method: 'GET', url: '/?p=123' })).headers.location, '/posts/whats-backend-development');
+  });
+
+  test("the old site's address from the form brings Ghost's own images into the media library", async () => {
+    const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 9, g: 99, b: 199 } } })
+      .jpeg()
+      .toBuffer();
+    const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpeg));
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const c = await loggedIn();
+      const text = readFileSync(GHOST_IMAGES, 'utf8').replaceAll('http://IMAGES', base);
+      const bad = await upload(c, { _csrf: c.csrf(), format: 'ghost', site_url: 'javascript:alert(1)' }, { name: 'ghost.json', text });
+      assert.equal(bad.statusCode, 422);
+      assert.match(bad.body, /Old site&#39;s address must be an http\(s\) address/);
+      assert.match(bad.body, /value="javascript:alert\(1\)"/, 'the input is kept');
+      const res = await upload(c, { _csrf: c.csrf(), format: 'ghost', site_url: base }, { name: 'ghost.json', text });
+      assert.equal(res.statusCode, 303);
+      await t.queue.drain();
+      const done = await c.get(res.headers.location as string);
+      assert.match(done.body, /State: <strong>succeeded<\/strong>/);
+      assert.match(done.body, /Images: 3 imported into the media library, 0 already there, 0 failed/);
+      const post = await t.db.kysely.selectFrom('posts').select('body').where('slug', '=', 'ghost-pictures').executeTakeFirstOrThrow();
+      assert.doesNotMatch(post.body, /__GHOST_URL__/);
+      const owner = await t.db.kysely.selectFrom('media').innerJoin('users', 'users.id', 'media.owner_id').select('users.username').execute();
+      assert.deepEqual(
+        owner.map((o) => o.username),
+        ['gus', 'gus', 'gus'],
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   test('a hostile file fails with the reason, and imports nothing', async () => {

@@ -13,25 +13,36 @@ import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { MediaService } from '../media/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
+import { AppError } from '../../platform/errors.ts';
 import { ImportRefused } from './moving.errors.ts';
 import type { Count } from './moving.service.ts';
 
-// The export archive (format "inkwell-export", version 1; README "Export format"):
-// a gzipped tar holding inkwell.json, the whole blog as one JSON document, and
-// markdown/<slug>.md, one file per post with YAML front matter.
+// The export archive (format "inkwell-export", version 2; README "Export format"):
+// a gzipped tar holding inkwell.json, the whole blog as one JSON document,
+// markdown/<slug>.md, one file per post with YAML front matter, and
+// media/<key>, each image of the media library (the cleaned original; variants
+// are made again by the variants job). Version 1 (no media) is still read.
 
 export const EXPORT_FORMAT = 'inkwell-export';
-export const EXPORT_VERSION = 1;
+export const EXPORT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+/** A media entry's name in the archive: media/<storage key>. */
+const MEDIA_ENTRY = /^media\/([A-Za-z0-9][A-Za-z0-9._-]{0,200})$/;
 /** Settings that are the blog's, not its secrets (the session secret, Slack's URL, setup tokens stay). */
 const EXPORTED_SETTINGS = ['site_name', 'signup_mode', 'comment_moderation'];
 const MAX_DOCUMENT = 512 * 1024 * 1024;
+/** An image in the archive larger than this is refused (the media library's own limit applies after). */
+const MAX_MEDIA_FILE = 512 * 1024 * 1024;
 const PAGE = 500;
 
 /** What `import inkwell` did. */
 export interface RestoreReport {
-  counts: { users: Count; posts: Count; comments: Count; redirects: Count };
+  counts: { users: Count; media: Count; posts: Count; comments: Count; redirects: Count };
+  /** Images that could not be restored (posts keep their old addresses). */
+  warnings: { item: string; message: string }[];
   elapsedMs: number;
 }
 
@@ -45,11 +56,13 @@ export function createExporter(deps: {
   comments: CommentsService;
   accounts: AccountsService;
   redirects: RedirectsService;
+  /** The media library: its files and their metadata travel in the archive. */
+  media?: MediaService;
 }) {
   const { db, clock, settings, posts, comments, accounts, redirects } = deps;
 
   // The JSON document, written to a file a page of rows at a time (never whole in memory).
-  async function writeDocument(path: string, markdown: (slug: string, text: string) => Promise<void>): Promise<void> {
+  async function writeDocument(path: string, markdown: (slug: string, text: string) => Promise<void>, mediaKeys: string[]): Promise<void> {
     const out = createWriteStream(path);
     const write = async (s: string) => {
       if (!out.write(s)) await once(out, 'drain');
@@ -69,6 +82,22 @@ export function createExporter(deps: {
     );
     const tags = await db.selectFrom('tags').select(['name', 'slug']).orderBy('slug').execute();
     await write(`,"tags":${JSON.stringify(tags)}`);
+    // The library's metadata; its files follow inkwell.json in the tar (media/<key>).
+    await write(',"media":[');
+    if (deps.media) {
+      let firstMedia = true;
+      for (let after = ''; ; ) {
+        const page = await deps.media.exportPage(after, PAGE);
+        if (!page.length) break;
+        for (const m of page) {
+          await write(`${firstMedia ? '' : ','}${JSON.stringify({ ...m, file: `media/${m.key}` })}`);
+          firstMedia = false;
+          mediaKeys.push(m.key);
+        }
+        after = page.at(-1)!.id;
+      }
+    }
+    await write(']');
     await write(',"posts":[');
     const usernames = new Map(users.map((u) => [u.id, u.username]));
     let first = true;
@@ -152,13 +181,18 @@ export function createExporter(deps: {
       const mdDone = pipeline(mdPack, mdFile);
       const seen = new Set<string>();
       const jsonPath = join(dir, 'inkwell.json');
-      await writeDocument(jsonPath, async (slug, text) => {
-        const name = seen.has(slug) ? `${slug}-${seen.size}` : slug;
-        seen.add(name);
-        await new Promise<void>((resolve, reject) =>
-          mdPack.entry({ name: `markdown/${name}.md`, mtime: new Date(0) }, text, (e) => (e ? reject(e) : resolve())),
-        );
-      });
+      const mediaKeys: string[] = [];
+      await writeDocument(
+        jsonPath,
+        async (slug, text) => {
+          const name = seen.has(slug) ? `${slug}-${seen.size}` : slug;
+          seen.add(name);
+          await new Promise<void>((resolve, reject) =>
+            mdPack.entry({ name: `markdown/${name}.md`, mtime: new Date(0) }, text, (e) => (e ? reject(e) : resolve())),
+          );
+        },
+        mediaKeys,
+      );
       mdPack.finalize();
       await mdDone;
       const out = new PassThrough();
@@ -178,6 +212,12 @@ export function createExporter(deps: {
             stream.pipe(e);
           });
           await pipeline(createReadStream(mdPath), extract);
+          // The media files, streamed one at a time from the storage (local disk or S3).
+          for (const key of mediaKeys) {
+            const file = await deps.media!.readFile(key);
+            if (!file) continue; // listed in inkwell.json; the import reports it missing
+            await pipeline(file.stream, pack.entry({ name: `media/${key}`, size: file.bytes, mtime: new Date(0) }));
+          }
           pack.finalize();
         } catch (e) {
           pack.destroy(e as Error);
@@ -192,116 +232,246 @@ export function createExporter(deps: {
      * redirects and settings. Idempotent like the other imports.
      */
     async importArchive(path: string): Promise<RestoreReport> {
-      const started = performance.now();
-      const doc = await readDocument(path);
-      const count = (): Count => ({ imported: 0, updated: 0, skipped: 0 });
-      const report: RestoreReport = { counts: { users: count(), posts: count(), comments: count(), redirects: count() }, elapsedMs: 0 };
-      const record = async (kind: string, sourceId: string, targetId: number) => {
-        const now = clock.now().toISOString();
-        await db
-          .insertInto('imported_items')
-          .values({ source: 'inkwell', kind, source_id: sourceId, target_id: targetId, created_at: now, updated_at: now })
-          .onConflict((oc) => oc.columns(['source', 'kind', 'source_id']).doUpdateSet({ target_id: targetId, updated_at: now }))
-          .execute();
-      };
-      const recorded = async (kind: string, sourceId: string) =>
-        (
-          await db
-            .selectFrom('imported_items')
-            .select('target_id')
-            .where('source', '=', 'inkwell')
-            .where('kind', '=', kind)
-            .where('source_id', '=', sourceId)
-            .executeTakeFirst()
-        )?.target_id;
-
-      for (const [k, v] of Object.entries(doc.settings ?? {})) if (EXPORTED_SETTINGS.includes(k) && typeof v === 'string') await settings.set(k, v);
-      const userIds = new Map<number, number>();
-      for (const u of doc.users ?? []) {
-        const known = await accounts.idByEmail(String(u.email));
-        if (known !== undefined) {
-          userIds.set(u.id, known);
-          report.counts.users.updated += 1;
-          continue;
-        }
-        const made = await accounts.createImportedAuthor({
-          email: String(u.email),
-          username: String(u.username),
-          displayName: String(u.displayName ?? u.username),
-          role: u.role as Role,
-          bio: u.bio ?? null,
-        });
-        userIds.set(u.id, made.id);
-        report.counts.users.imported += 1;
+      const work = mkdtempSync(join(tmpdir(), 'inkwell-restore-'));
+      try {
+        return await restore(path, work);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
       }
-      const tagNames = new Map((doc.tags ?? []).map((t: { slug: string; name: string }) => [t.slug, t.name]));
-      const postIds = new Map<number, number>();
-      for (const p of doc.posts ?? []) {
-        const prev = await recorded('post', String(p.id));
-        // The same post already here (the welcome post every blog starts with): updated, not doubled.
-        const same = await db.selectFrom('posts').select('id').where('slug', '=', p.slug).where('title', '=', p.title).executeTakeFirst();
-        const id = prev !== undefined && (await posts.exists(prev)) ? prev : same?.id;
-        const post = await posts.writeImported(
-          {
-            authorId: p.authorId !== null ? (userIds.get(p.authorId) ?? null) : null,
-            title: p.title,
-            slug: p.slug,
-            body: p.body,
-            excerpt: p.customExcerpt,
-            status: p.status === 'published' ? 'published' : p.publishAt ? 'scheduled' : 'draft',
-            createdAt: p.createdAt,
-            updatedAt: p.updatedAt,
-            publishedAt: p.publishedAt ?? p.publishAt,
-            tags: (p.tags ?? []).map((s: string) => tagNames.get(s) ?? s),
-          },
-          id,
-        );
-        await record('post', String(p.id), post.id);
-        postIds.set(p.id, post.id);
-        if (id === undefined) report.counts.posts.imported += 1;
-        else report.counts.posts.updated += 1;
-      }
-      const commentIds = new Map<number, number>();
-      for (const c of doc.comments ?? []) {
-        const postId = postIds.get(c.postId);
-        if (postId === undefined || (c.status !== 'published' && c.status !== 'held')) {
-          report.counts.comments.skipped += 1;
-          continue;
-        }
-        const prev = await recorded('comment', String(c.id));
-        const id = prev !== undefined && (await comments.exists(prev)) ? prev : undefined;
-        const cid = await comments.writeImported(
-          {
-            postId,
-            parentId: c.parentId !== null ? (commentIds.get(c.parentId) ?? null) : null,
-            authorId: c.authorId !== null ? (userIds.get(c.authorId) ?? null) : null,
-            authorName: c.authorName ?? 'A former member',
-            body: c.body,
-            status: c.status,
-            createdAt: c.createdAt,
-          },
-          id,
-        );
-        await record('comment', String(c.id), cid);
-        commentIds.set(c.id, cid);
-        if (id === undefined) report.counts.comments.imported += 1;
-        else report.counts.comments.updated += 1;
-      }
-      for (const r of doc.redirects ?? []) {
-        await redirects.point(db, r.from, r.to, r.source ?? 'import', r.status === 302 ? 302 : 301);
-        report.counts.redirects.imported += 1;
-      }
-      report.elapsedMs = Math.round(performance.now() - started);
-      return report;
     },
   };
+
+  async function restore(path: string, work: string): Promise<RestoreReport> {
+    const started = performance.now();
+    const { doc, files } = await readArchive(path, work);
+    const count = (): Count => ({ imported: 0, updated: 0, skipped: 0 });
+    const report: RestoreReport = {
+      counts: { users: count(), media: count(), posts: count(), comments: count(), redirects: count() },
+      warnings: [],
+      elapsedMs: 0,
+    };
+    const record = async (kind: string, sourceId: string, targetId: number) => {
+      const now = clock.now().toISOString();
+      await db
+        .insertInto('imported_items')
+        .values({ source: 'inkwell', kind, source_id: sourceId, target_id: targetId, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['source', 'kind', 'source_id']).doUpdateSet({ target_id: targetId, updated_at: now }))
+        .execute();
+    };
+    const recorded = async (kind: string, sourceId: string) =>
+      (
+        await db
+          .selectFrom('imported_items')
+          .select('target_id')
+          .where('source', '=', 'inkwell')
+          .where('kind', '=', kind)
+          .where('source_id', '=', sourceId)
+          .executeTakeFirst()
+      )?.target_id;
+
+    for (const [k, v] of Object.entries(doc.settings ?? {})) if (EXPORTED_SETTINGS.includes(k) && typeof v === 'string') await settings.set(k, v);
+    const userIds = new Map<number, number>();
+    for (const u of doc.users ?? []) {
+      const known = await accounts.idByEmail(String(u.email));
+      if (known !== undefined) {
+        userIds.set(u.id, known);
+        report.counts.users.updated += 1;
+        continue;
+      }
+      const made = await accounts.createImportedAuthor({
+        email: String(u.email),
+        username: String(u.username),
+        displayName: String(u.displayName ?? u.username),
+        role: u.role as Role,
+        bio: u.bio ?? null,
+      });
+      userIds.set(u.id, made.id);
+      report.counts.users.imported += 1;
+    }
+    // The media library before the posts: their bodies are rewritten to the images' new addresses.
+    const rewrite = await restoreMedia(doc.media ?? [], files, userIds, report);
+    const tagNames = new Map((doc.tags ?? []).map((t: { slug: string; name: string }) => [t.slug, t.name]));
+    const postIds = new Map<number, number>();
+    for (const p of doc.posts ?? []) {
+      const prev = await recorded('post', String(p.id));
+      // The same post already here (the welcome post every blog starts with): updated, not doubled.
+      const same = await db.selectFrom('posts').select('id').where('slug', '=', p.slug).where('title', '=', p.title).executeTakeFirst();
+      const id = prev !== undefined && (await posts.exists(prev)) ? prev : same?.id;
+      const post = await posts.writeImported(
+        {
+          authorId: p.authorId !== null ? (userIds.get(p.authorId) ?? null) : null,
+          title: p.title,
+          slug: p.slug,
+          body: rewrite(String(p.body ?? '')),
+          excerpt: p.customExcerpt,
+          status: p.status === 'published' ? 'published' : p.publishAt ? 'scheduled' : 'draft',
+          createdAt: p.createdAt,
+          updatedAt: p.updatedAt,
+          publishedAt: p.publishedAt ?? p.publishAt,
+          tags: (p.tags ?? []).map((s: string) => tagNames.get(s) ?? s),
+        },
+        id,
+      );
+      await record('post', String(p.id), post.id);
+      postIds.set(p.id, post.id);
+      if (id === undefined) report.counts.posts.imported += 1;
+      else report.counts.posts.updated += 1;
+    }
+    const commentIds = new Map<number, number>();
+    for (const c of doc.comments ?? []) {
+      const postId = postIds.get(c.postId);
+      if (postId === undefined || (c.status !== 'published' && c.status !== 'held')) {
+        report.counts.comments.skipped += 1;
+        continue;
+      }
+      const prev = await recorded('comment', String(c.id));
+      const id = prev !== undefined && (await comments.exists(prev)) ? prev : undefined;
+      const cid = await comments.writeImported(
+        {
+          postId,
+          parentId: c.parentId !== null ? (commentIds.get(c.parentId) ?? null) : null,
+          authorId: c.authorId !== null ? (userIds.get(c.authorId) ?? null) : null,
+          authorName: c.authorName ?? 'A former member',
+          body: c.body,
+          status: c.status,
+          createdAt: c.createdAt,
+        },
+        id,
+      );
+      await record('comment', String(c.id), cid);
+      commentIds.set(c.id, cid);
+      if (id === undefined) report.counts.comments.imported += 1;
+      else report.counts.comments.updated += 1;
+    }
+    for (const r of doc.redirects ?? []) {
+      await redirects.point(db, r.from, r.to, r.source ?? 'import', r.status === 302 ? 302 : 301);
+      report.counts.redirects.imported += 1;
+    }
+    report.elapsedMs = Math.round(performance.now() - started);
+    return report;
+  }
+
+  /**
+   * Stores the archive's images (idempotent: an image restored before is found
+   * in imported_items) and returns the rewrite of a post body from their old
+   * addresses (absolute or /media/<key>, variants included) to the new ones.
+   */
+  async function restoreMedia(
+    list: unknown[],
+    files: Map<string, { path: string; bytes: number }>,
+    userIds: Map<number, number>,
+    report: RestoreReport,
+  ): Promise<(body: string) => string> {
+    const byKey = new Map<string, string>();
+    const byId = new Map<string, string>();
+    const byUrl = new Map<string, string>();
+    for (const raw of list) {
+      const m = raw as Record<string, unknown>;
+      const id = typeof m.id === 'string' ? m.id : '';
+      const key = typeof m.key === 'string' ? m.key : '';
+      const label = `image ${id || '?'} (${String(m.originalName ?? key)})`;
+      if (!deps.media) {
+        report.counts.media.skipped += 1;
+        continue;
+      }
+      const file = files.get(key);
+      if (!id || !/^[A-Za-z0-9]{1,40}$/.test(id) || !file) {
+        report.counts.media.skipped += 1;
+        report.warnings.push({ item: label, message: 'its file is not in the archive; posts keep its old address' });
+        continue;
+      }
+      const prev = (
+        await db
+          .selectFrom('imported_items')
+          .select('target_key')
+          .where('source', '=', 'inkwell')
+          .where('kind', '=', 'media')
+          .where('source_id', '=', id)
+          .executeTakeFirst()
+      )?.target_key;
+      let url: string | null = null;
+      if (prev)
+        url = await deps.media.get(prev).then(
+          (x) => x.url,
+          // Deleted from the library since: stored again.
+          (e) => {
+            if (e instanceof AppError && e.code === 'not_found') return null;
+            throw e;
+          },
+        );
+      if (url) report.counts.media.updated += 1;
+      else {
+        const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+        try {
+          const stored = await deps.media.store(
+            { path: file.path, bytes: file.bytes, name: text(m.originalName) },
+            {
+              ownerId: typeof m.ownerId === 'number' ? (userIds.get(m.ownerId) ?? null) : null,
+              alt: text(m.alt),
+              caption: text(m.caption),
+              credit: text(m.credit),
+              createdAt: text(m.createdAt) && !Number.isNaN(Date.parse(text(m.createdAt)!)) ? new Date(text(m.createdAt)!).toISOString() : undefined,
+            },
+          );
+          url = stored.url;
+          const now = clock.now().toISOString();
+          await db
+            .insertInto('imported_items')
+            .values({ source: 'inkwell', kind: 'media', source_id: id, target_id: 0, target_key: stored.id, created_at: now, updated_at: now })
+            .onConflict((oc) => oc.columns(['source', 'kind', 'source_id']).doUpdateSet({ target_key: stored.id, updated_at: now }))
+            .execute();
+          report.counts.media.imported += 1;
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          report.counts.media.skipped += 1;
+          report.warnings.push({ item: label, message: `was refused by the media library: ${e.message}` });
+          continue;
+        }
+      }
+      byKey.set(key, url);
+      byId.set(id, url);
+      if (typeof m.url === 'string' && m.url) byUrl.set(m.url, url);
+    }
+    if (!byKey.size) return (body) => body;
+    const urls = [...byUrl.keys()].sort((a, b) => b.length - a.length);
+    return (body) => {
+      let out = body;
+      for (const u of urls) out = out.split(u).join(byUrl.get(u)!);
+      // Any other address of the same file on the old site: https://old/media/<key>, /media/<key>, or a variant (<id>-<width>w-…).
+      return out.replace(/(?:https?:\/\/[^\s()<>"']+?)?\/media\/([A-Za-z0-9][A-Za-z0-9._-]*)/g, (whole, key: string) => {
+        const found = byKey.get(key) ?? byId.get(key.split('-')[0]);
+        if (!found) return whole;
+        // A path stays a path when the image is served by this site.
+        const site = deps.site.url.replace(/\/+$/, '');
+        return whole.startsWith('/') && found.startsWith(`${site}/`) ? found.slice(site.length) : found;
+      });
+    };
+  }
 }
 
-/** The inkwell.json of an export archive, checked; ImportRefused for anything else. */
-async function readDocument(path: string): Promise<any> {
+/**
+ * The inkwell.json of an export archive, checked, and its media files (written
+ * into `work`, by key); ImportRefused for anything else.
+ */
+async function readArchive(path: string, work: string): Promise<{ doc: any; files: Map<string, { path: string; bytes: number }> }> {
   const extract = tar.extract();
   let text: string | null = null;
+  const files = new Map<string, { path: string; bytes: number }>();
   extract.on('entry', (header, stream, next) => {
+    const media = header.type === 'file' ? MEDIA_ENTRY.exec(header.name) : null;
+    if (media) {
+      if ((header.size ?? 0) > MAX_MEDIA_FILE) {
+        extract.destroy(new ImportRefused(`${header.name} claims ${header.size} bytes; an image larger than ${MAX_MEDIA_FILE / 1024 / 1024} MB is refused`));
+        return;
+      }
+      // The key is checked above (no directories): the file lands in `work` and nowhere else.
+      const to = join(work, media[1]);
+      pipeline(stream, createWriteStream(to)).then(() => {
+        files.set(media[1], { path: to, bytes: statSync(to).size });
+        next();
+      }, next);
+      return;
+    }
     if (header.name !== 'inkwell.json') {
       stream.resume();
       stream.on('end', next);
@@ -332,8 +502,9 @@ async function readDocument(path: string): Promise<any> {
     throw new ImportRefused(`inkwell.json is not JSON: ${(e as Error).message}`);
   }
   if (doc?.format !== EXPORT_FORMAT) throw new ImportRefused('inkwell.json is not an Inkwell export');
-  if (doc.version !== EXPORT_VERSION) throw new ImportRefused(`this export is version ${doc.version}; this Inkwell reads version ${EXPORT_VERSION}`);
-  return doc;
+  if (!READABLE_VERSIONS.includes(doc.version))
+    throw new ImportRefused(`this export is version ${doc.version}; this Inkwell reads versions ${READABLE_VERSIONS.join(' and ')}`);
+  return { doc, files };
 }
 
 export type Exporter = ReturnType<typeof createExporter>;

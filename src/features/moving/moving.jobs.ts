@@ -24,10 +24,10 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
   const { db, clock, queue, moving } = deps;
   const now = () => clock.now().toISOString();
 
-  queue.define<{ runId: number; path: string }>('moving.import', {
+  queue.define<{ runId: number; path: string; siteUrl?: string }>('moving.import', {
     // A refused file fails for good at once; a crash mid-way is retried (the import is idempotent).
     retryDelaysMs: [30_000],
-    async handler({ runId, path }) {
+    async handler({ runId, path, siteUrl }) {
       const run = await db.selectFrom('import_runs').select(['state', 'format']).where('id', '=', runId).executeTakeFirst();
       if (!run || run.state === 'succeeded' || run.state === 'failed') return;
       await db.updateTable('import_runs').set({ state: 'running' }).where('id', '=', runId).execute();
@@ -35,6 +35,7 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
       try {
         const importer = run.format === 'ghost' ? moving.importGhost : moving.importWordPress;
         const report = await importer(path, {
+          siteUrl,
           onProgress: (done) => {
             // A row write per 50 items: progress without slowing the import.
             if (done - last >= 50) {
@@ -84,7 +85,7 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
 
   return {
     /** Records the run and enqueues its job (which starts once this commits). */
-    async start(input: { format: string; fileName: string; path: string; userId: number }): Promise<number> {
+    async start(input: { format: string; fileName: string; path: string; userId: number; siteUrl?: string }): Promise<number> {
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('import_runs')
@@ -100,7 +101,7 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        await queue.enqueue(trx, 'moving.import', { runId: row.id, path: input.path });
+        await queue.enqueue(trx, 'moving.import', { runId: row.id, path: input.path, ...(input.siteUrl ? { siteUrl: input.siteUrl } : {}) });
         return row.id;
       });
     },

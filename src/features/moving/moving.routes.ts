@@ -15,6 +15,17 @@ import type { ImportRuns } from './moving.jobs.ts';
 
 const FORBIDDEN = 'Only admins import blogs';
 
+/** An old site's address: http(s), at most 500 characters. */
+export function isSiteUrl(raw: string): boolean {
+  if (raw.length > 500) return false;
+  try {
+    const u = new URL(raw);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
 /** /admin/import: upload an export; the import runs as a background job; its progress and report. */
 export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRuns; uploadDir: string; maxBytes: number }) {
   const { runs, uploadDir, maxBytes } = opts;
@@ -34,14 +45,16 @@ export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRun
   });
   app.decorateRequest('uploads', null as unknown as string[]);
 
-  async function page(request: Parameters<typeof requireAdmin>[0], errors: AppError['errors'] = []) {
+  async function page(request: Parameters<typeof requireAdmin>[0], errors: AppError['errors'] = [], siteUrl = '') {
     const list = await runs.recent(20);
     return html`<h1>Import</h1>
 <p>Bring a blog over from WordPress (in its dashboard, <em>Tools → Export → All content</em>) or Ghost (<em>Settings → Labs → Export your content</em>).
 Posts, pages (as posts tagged <code>page</code>), comments, authors, categories and tags come over; old addresses redirect to the new ones. Importing the same file again updates what it brought in.</p>
-!${errorSummaryHtml(errors, { file: 'File', format: 'Format' })}
+!${errorSummaryHtml(errors, { file: 'File', format: 'Format', site_url: "Old site's address" })}
 <form class="stacked" method="post" action="/admin/import" enctype="multipart/form-data">!${csrfField(request.csrfToken())}
 <div><label for="format">From</label> <select id="format" name="format"><option value="wordpress">WordPress (WXR export, .xml)</option><option value="ghost">Ghost (JSON export, .json)</option></select></div>
+<div><label for="site_url">Old site's address</label> <input type="url" id="site_url" name="site_url" placeholder="https://old.example" value="${siteUrl}">
+<p class="hint">Images are copied into the media library. Ghost exports write their own images as <code>__GHOST_URL__/content/images/…</code>: give the old site's address so they can be downloaded.</p></div>
 <div><label for="file">Export file</label> <input type="file" id="file" name="file" accept=".xml,.json,application/xml,text/xml,application/json" required></div>
 <div class="actions"><button type="submit">Import</button></div></form>
 <h2>Imports</h2>
@@ -83,8 +96,16 @@ Posts, pages (as posts tagged <code>page</code>), comments, authors, categories 
       const format = b?.format;
       if (format !== 'wordpress' && format !== 'ghost') errors.push({ field: 'format', message: 'must be WordPress or Ghost' });
       if (!upload || typeof upload !== 'object' || !upload.path) errors.push({ field: 'file', message: 'is required: choose the export file' });
-      if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors) });
-      const id = await runs.start({ format: String(format), fileName: upload!.name || 'export', path: upload!.path, userId: user.id });
+      const siteUrl = typeof b?.site_url === 'string' ? b.site_url.trim() : '';
+      if (siteUrl && !isSiteUrl(siteUrl)) errors.push({ field: 'site_url', message: 'must be an http(s) address such as https://old.example' });
+      if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors, siteUrl) });
+      const id = await runs.start({
+        format: String(format),
+        fileName: upload!.name || 'export',
+        path: upload!.path,
+        userId: user.id,
+        siteUrl: siteUrl || undefined,
+      });
       return reply.code(303).redirect(`/admin/import/${id}`);
     },
   );

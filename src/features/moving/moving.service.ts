@@ -8,6 +8,7 @@ import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { ImportRefused } from './moving.errors.ts';
+import { createImageImport, type ImageCounts, type ImageDeps } from './moving.images.ts';
 import { lexicalToHtml, mobiledocToHtml } from './ghost.content.ts';
 import { readWxr, type WxrAuthor, type WxrItem } from './wordpress.reader.ts';
 import { autop, createConverter, htmlToMarkdown, wordpressToMarkdown, type ContentNotes } from './wordpress.content.ts';
@@ -27,8 +28,8 @@ export interface ImportReport {
   createdAuthors: { username: string; email: string }[];
   /** Inkwell has no pages yet: they are imported as posts with this tag. */
   pagesTaggedAs: string;
-  /** Images still served from the old site (featured images and images in content). */
-  imagesNotYetImported: number;
+  /** Featured images and images in content: downloaded into the media library, found there from an earlier run, or failed (kept on the old site). */
+  images: ImageCounts;
   /** Shortcodes kept as text, by name, with how often they occur. */
   unknownShortcodes: Record<string, number>;
   warnings: { item: string; message: string }[];
@@ -38,6 +39,8 @@ export interface ImportReport {
 export interface ImportOptions {
   /** Called as items are written: how many so far, of how many. */
   onProgress?(done: number, total: number): void;
+  /** The old site's address (https://old.example): Ghost's __GHOST_URL__ images and relative image URLs need it. */
+  siteUrl?: string;
 }
 
 const PAGE_TAG = 'page';
@@ -72,6 +75,8 @@ export function createMovingService(deps: {
   comments: CommentsService;
   accounts: AccountsService;
   redirects: RedirectsService;
+  /** Downloading images into the media library; without it, images keep their old URLs (counted as failed). */
+  images?: ImageDeps;
 }) {
   const { db, clock, posts, comments, accounts, redirects } = deps;
 
@@ -109,7 +114,7 @@ export function createMovingService(deps: {
         counts: { posts: count(), pages: count(), comments: count(), authors: count(), tags: count(), redirects: count() },
         createdAuthors: [],
         pagesTaggedAs: PAGE_TAG,
-        imagesNotYetImported: 0,
+        images: { imported: 0, reused: 0, failed: 0 },
         unknownShortcodes: {},
         warnings: [],
         elapsedMs: 0,
@@ -117,6 +122,7 @@ export function createMovingService(deps: {
       const warn = (item: string, message: string) => {
         if (report.warnings.length < MAX_WARNINGS) report.warnings.push({ item, message });
       };
+      const images = createImageImport({ db, clock, deps: deps.images, source: 'wordpress', siteUrl: opts.siteUrl, counts: report.images, warn });
 
       // Pass 1: check the whole file; learn authors and attachments (small), count the work.
       const authors: WxrAuthor[] = [];
@@ -192,9 +198,8 @@ export function createMovingService(deps: {
           body = `![](${featured})\n\n${body}`;
           notes.images.push(featured);
         }
-        // Where downloading into the media library plugs in: notes.images lists every
-        // old URL in this post; download each, then rewrite `body` before it is written.
-        report.imagesNotYetImported += notes.images.length;
+        // Every old image URL of this post goes into the media library; the body then points there.
+        body = await images.rewrite(body, notes.images, label, byLogin.get(i.creator) ?? null);
         if (!body.trim()) body = '(empty)';
         const published = wpDate(i.dateGmt) ?? wpDate(i.date) ?? clock.now().toISOString();
         let postStatus: 'published' | 'draft' | 'scheduled' = status;
@@ -337,7 +342,7 @@ export function createMovingService(deps: {
         counts: { posts: count(), pages: count(), comments: count(), authors: count(), tags: count(), redirects: count() },
         createdAuthors: [],
         pagesTaggedAs: PAGE_TAG,
-        imagesNotYetImported: 0,
+        images: { imported: 0, reused: 0, failed: 0 },
         unknownShortcodes: {},
         warnings: [],
         elapsedMs: 0,
@@ -345,6 +350,7 @@ export function createMovingService(deps: {
       const warn = (item: string, message: string) => {
         if (report.warnings.length < MAX_WARNINGS) report.warnings.push({ item, message });
       };
+      const images = createImageImport({ db, clock, deps: deps.images, source: 'ghost', siteUrl: opts.siteUrl, counts: report.images, warn });
       const userIds = new Map<string, number>();
       for (const u of data.users) {
         const email = String(u.email ?? '')
@@ -410,10 +416,8 @@ export function createMovingService(deps: {
           body = `![](${src})\n\n${body}`;
           notes.images.push(src);
         }
-        // Where downloading into the media library plugs in (as for WordPress): notes.images.
-        report.imagesNotYetImported += notes.images.length;
-        if (notes.images.some((u) => u.startsWith('__GHOST_URL__')))
-          warn(label, 'has images on the old Ghost site (__GHOST_URL__); they will not show until the media import exists');
+        const author = userIds.get(authorOf.get(String(p.id)) ?? String(p.author_id ?? p.created_by ?? '')) ?? null;
+        body = await images.rewrite(body, notes.images, label, author);
         if (!body.trim()) body = '(empty)';
         const created = isoOr(p.created_at, clock.now().toISOString());
         const published = isoOr(p.published_at, created);
@@ -426,7 +430,6 @@ export function createMovingService(deps: {
         const sourceId = String(p.uuid ?? p.id);
         const existing = await recorded('ghost', 'post', sourceId);
         const id = existing !== undefined && (await posts.exists(existing)) ? existing : undefined;
-        const author = userIds.get(authorOf.get(String(p.id)) ?? String(p.author_id ?? p.created_by ?? '')) ?? null;
         let postStatus: 'published' | 'draft' | 'scheduled' = status;
         if (status === 'scheduled' && Date.parse(published) <= clock.now().getTime()) {
           postStatus = 'published';
@@ -504,7 +507,7 @@ export function reportText(r: ImportReport): string {
     `Import from ${r.format === 'wordpress' ? 'WordPress' : 'Ghost'} finished in ${(r.elapsedMs / 1000).toFixed(1)} s.`,
     ...(['posts', 'pages', 'comments', 'authors', 'tags', 'redirects'] as const).map((k) => line(k, r.counts[k])),
     `Pages: Inkwell has no pages yet, so they are posts tagged "${r.pagesTaggedAs}".`,
-    `Images not yet imported: ${r.imagesNotYetImported} (they are still served from the old site).`,
+    `Images: ${r.images.imported} imported into the media library, ${r.images.reused} already there, ${r.images.failed} failed (they keep their old addresses).`,
   ];
   if (r.createdAuthors.length)
     out.push('New author accounts (no password: each sets one with "Forgot password"):', ...r.createdAuthors.map((a) => `  ${a.username} <${a.email}>`));

@@ -94,13 +94,13 @@ export function createConverter(): TurndownService {
       return prefix + body + (node.nextSibling && !/\n$/.test(body) ? '\n' : '');
     },
   });
-  // Inkwell renders body headings one level down (the post title is the page's only
-  // <h1>, so "#" is an <h2>). The old blog's <h2> becomes "#" to stay an <h2>.
+  // Inkwell renders # as <h2> (the title is the page's <h1>): a source <h2> becomes
+  // #, so it is an <h2> again; <h1> in a body joins it.
   td.addRule('heading', {
     filter: ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'],
     replacement: (content, node) => {
-      const level = Math.max(1, Number(node.nodeName.charAt(1)) - 1);
-      return `\n\n${'#'.repeat(level)} ${content.trim()}\n\n`;
+      const level = Math.max(Number(node.nodeName.charAt(1)) - 1, 1);
+      return `\n\n${'#'.repeat(level)} ${content.replace(/\s*\n\s*/g, ' ').trim()}\n\n`;
     },
   });
   td.addRule('figure', {

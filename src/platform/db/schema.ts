@@ -488,6 +488,8 @@ export interface ImportedItemsTable {
   kind: string;
   source_id: string;
   target_id: number;
+  /** A text id (a media id, for kind 'image' and 'media'); null for the rest. */
+  target_key: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
