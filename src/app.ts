@@ -152,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts,
     adminMailFeature(ctx),
     posts,
-    mediaFeature(ctx),
+    mediaFeature(ctx, { posts }),
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

@@ -1,7 +1,9 @@
 import multipart from '@fastify/multipart';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { PostsFeature } from '../posts/index.ts';
 import { mediaApi } from './media.api.ts';
+import { mediaIdsIn, mediaUrlPrefixes, responsiveBody } from './media.pictures.ts';
 import { limitSharp } from './media.images.ts';
 import { mediaRoutes } from './media.routes.ts';
 import { createMediaService, type MediaReferenceSource, type MediaService } from './media.service.ts';
@@ -10,6 +12,7 @@ import { createMediaStorage } from './media.storage.ts';
 // What other parts of Inkwell may use from media.
 export { createMediaService, type Media, type MediaService, type MediaUse, type MediaReferenceSource, type MediaVariant } from './media.service.ts';
 export { createMediaStorage, type MediaStorage } from './media.storage.ts';
+export { BODY_SIZES, mediaIdOfUrl, pictureHtml } from './media.pictures.ts';
 
 /** When unused uploads are removed (cron, site time zone): daily at 03:30. */
 export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
@@ -21,12 +24,13 @@ export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
  * featured images, avatars), so a used image is neither deleted nor cleaned up;
  * posts that show an image by its URL always count.
  */
-export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenceSource[] } = {}): Feature<MediaService> {
+export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenceSource[]; posts?: PostsFeature } = {}): Feature<MediaService> {
   const { config, queue, scheduler } = ctx;
   limitSharp();
   const storage = createMediaStorage(config.media);
   const service = createMediaService({ db: ctx.db.kysely, storage, queue, clock: ctx.clock, config: config.media, siteUrl: config.siteUrl });
   for (const source of opts.references ?? []) service.addReferenceSource(source);
+  const prefixes = mediaUrlPrefixes(config.siteUrl, config.media.publicUrl);
   return {
     service,
     async plugin(app) {
@@ -34,6 +38,12 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
       scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => {
         await service.removeUnused();
       });
+      // A post's images become responsive <picture>s when the page is shown: one batch for all its images.
+      opts.posts?.renderBody.add(async (bodyHtml) => {
+        const ids = mediaIdsIn(bodyHtml, prefixes);
+        if (!ids.length) return bodyHtml;
+        return responsiveBody(bodyHtml, await service.findMany(ids), prefixes, { eagerFirst: true });
+      }, 10);
       ctx.chrome.add('nav', {
         order: 25,
         render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/admin/media">Media</a>` : ''),

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
-import { createSlot, type Slot } from '../../platform/http/slots.ts';
+import { createHtmlFilter, createSlot, type HtmlFilter, type Slot } from '../../platform/http/slots.ts';
 import { postsApi } from './posts.api.ts';
 import type { Post } from './posts.queries.ts';
 import { postsRoutes } from './posts.routes.ts';
@@ -21,15 +21,23 @@ export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from '.
 export interface PostsFeature extends Feature<PostsService> {
   /** Under a published post's body (favourite button, comment thread); fragments get the reader and the post. */
   belowPost: Slot<[FastifyRequest, Post]>;
+  /**
+   * The post page's body HTML (already sanitized) passes through these transforms
+   * before it is shown: media turns its images into responsive <picture>s,
+   * galleries expand their embeds. The stored HTML stays as it is.
+   */
+  renderBody: HtmlFilter<[FastifyRequest, Post]>;
 }
 
 /** Posts: pages and forms, search, the JSON API, the scheduled-publishing schedule, and the writer's header links. */
 export function postsFeature(ctx: AppContext): PostsFeature {
   const service = createPostsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events });
   const belowPost = createSlot<[FastifyRequest, Post]>();
+  const renderBody = createHtmlFilter<[FastifyRequest, Post]>();
   return {
     service,
     belowPost,
+    renderBody,
     async plugin(app) {
       ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => {
         await service.publishDue();
@@ -44,7 +52,11 @@ export function postsFeature(ctx: AppContext): PostsFeature {
         render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/posts/new">Write</a> <a href="/admin/posts">Dashboard</a>` : ''),
       });
       ctx.chrome.adminPage({ href: '/admin/posts', name: 'Posts', description: "Everyone's drafts and published posts", order: 10 });
-      await app.register(postsRoutes, { posts: service, below: (request, post) => belowPost.render(request, post) });
+      await app.register(postsRoutes, {
+        posts: service,
+        below: (request, post) => belowPost.render(request, post),
+        renderBody: (request, post) => renderBody.apply(post.bodyHtml, request, post),
+      });
       await app.register(searchRoutes, { posts: service });
     },
     async api(api) {

@@ -74,6 +74,8 @@ export async function postsRoutes(
     posts: PostsService;
     /** What other features show under a post (the comment thread); already HTML. */
     below?: (request: FastifyRequest, post: Post) => Promise<string>;
+    /** The body HTML as the page shows it (render-time transforms: responsive images, galleries). */
+    renderBody?: (request: FastifyRequest, post: Post) => Promise<string>;
   },
 ) {
   const { posts } = opts;
@@ -152,7 +154,11 @@ export async function postsRoutes(
     const below = post.status === 'published' && opts.below ? await opts.below(request, post) : '';
     return sendPage(request, reply, {
       title: post.title,
-      body: postPageHtml(post, { canEdit, csrf: canEdit ? request.csrfToken() : '' }) + below,
+      body:
+        postPageHtml(opts.renderBody ? { ...post, bodyHtml: await opts.renderBody(request, post) } : post, {
+          canEdit,
+          csrf: canEdit ? request.csrfToken() : '',
+        }) + below,
       head: `<link rel="canonical" href="/posts/${post.slug}">`,
     });
   });

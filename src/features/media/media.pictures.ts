@@ -1,0 +1,99 @@
+import { html } from '../../lib/html.ts';
+import type { Media } from './media.service.ts';
+
+/**
+ * How wide an image is shown: the page's text column is 42rem (about 672px at the
+ * default size, more with the larger small-screen font), the full viewport below it.
+ */
+export const BODY_SIZES = '(min-width: 44rem) 42rem, 100vw';
+
+// A stored key is `<id>-<hash>.<ext>` (the cleaned image) or `<id>-<width>w-<hash>.<ext>`
+// (a variant); the id before the first dash names the image.
+const KEY_ID = /^([A-Za-z0-9]{1,40})-[A-Za-z0-9._-]{1,200}$/;
+
+/** The id of one of our images from a URL pointing at it (`/media/<key>`, the site's or MEDIA_PUBLIC_URL's), or null. */
+export function mediaIdOfUrl(url: string, prefixes: string[]): string | null {
+  for (const prefix of prefixes) {
+    if (!url.startsWith(prefix)) continue;
+    const m = KEY_ID.exec(url.slice(prefix.length).split(/[?#]/)[0]);
+    if (m) return m[1];
+  }
+  return null;
+}
+
+/** The URL prefixes our images are served from. */
+export function mediaUrlPrefixes(siteUrl: string, publicUrl: string | null): string[] {
+  const prefixes = ['/media/', `${siteUrl.replace(/\/$/, '')}/media/`];
+  if (publicUrl) prefixes.push(publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  return prefixes;
+}
+
+const FALLBACK_FORMATS = new Set(['jpeg', 'png', 'gif']);
+
+/**
+ * `<picture>` markup for an image: AVIF and WebP sources, an `<img>` fallback
+ * with srcset, width and height (the box is reserved before the file arrives).
+ * Only variants that exist are offered; with no fallback variant yet, the cleaned
+ * image itself is the fallback.
+ */
+export function pictureHtml(m: Media, opts: { alt: string; sizes: string; eager: boolean; className?: string }): string {
+  const srcset = (format: string) =>
+    m.variants
+      .filter((v) => v.format === format)
+      .map((v) => `${v.url} ${v.width}w`)
+      .join(', ');
+  const fallback = m.variants.filter((v) => FALLBACK_FORMATS.has(v.format));
+  const imgSrcset = fallback.length ? fallback.map((v) => `${v.url} ${v.width}w`).join(', ') : `${m.url} ${m.width}w`;
+  // The src for browsers without srcset: a mid-sized fallback (the largest up to 960px), else the cleaned image.
+  const src = fallback.filter((v) => v.width <= 960).pop()?.url ?? fallback[0]?.url ?? m.url;
+  const sources = m.animated ? ['webp'] : ['avif', 'webp'].filter((f) => m.variants.some((v) => v.format === f));
+  return html`<picture!${opts.className ? html` class="${opts.className}"` : ''}>!${sources.map(
+    (f) => html`<source type="image/${f}" srcset="${srcset(f)}" sizes="${opts.sizes}">`,
+  )}<img src="${src}" srcset="${imgSrcset}" sizes="${opts.sizes}" width="${m.width}" height="${m.height}" alt="${opts.alt}"!${
+    opts.eager ? '' : ' loading="lazy"'
+  } decoding="async"></picture>`;
+}
+
+/** One `<img ...>` tag as sanitize-html writes it: double-quoted attributes, entities escaped. */
+const IMG = /<img\b([^>]*?)\s*\/?>/g;
+const ATTR = /([a-zA-Z-]+)="([^"]*)"/g;
+
+function decodeEntities(s: string): string {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+/** The ids of our images that sanitized HTML shows, in order. */
+export function mediaIdsIn(bodyHtml: string, prefixes: string[]): string[] {
+  const ids: string[] = [];
+  for (const m of bodyHtml.matchAll(IMG)) {
+    const src = /\bsrc="([^"]*)"/.exec(m[1]);
+    const id = src ? mediaIdOfUrl(decodeEntities(src[1]), prefixes) : null;
+    if (id && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * Replaces each `<img>` of sanitized HTML that shows one of our images with its
+ * `<picture>`; other images stay as they are. The Markdown's alt text wins, else
+ * the image's own. Every image is lazy unless `eagerFirst` (the first image of
+ * the page is usually in view).
+ */
+export function responsiveBody(bodyHtml: string, found: Map<string, Media>, prefixes: string[], opts: { eagerFirst: boolean }): string {
+  let first = opts.eagerFirst;
+  return bodyHtml.replace(IMG, (tag, attrs: string) => {
+    const a: Record<string, string> = {};
+    for (const m of attrs.matchAll(ATTR)) a[m[1].toLowerCase()] = decodeEntities(m[2]);
+    const id = a.src ? mediaIdOfUrl(a.src, prefixes) : null;
+    const media = id ? found.get(id) : undefined;
+    if (!media) return tag;
+    const out = pictureHtml(media, { alt: a.alt || media.alt, sizes: BODY_SIZES, eager: first });
+    first = false;
+    return out;
+  });
+}
