@@ -148,7 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
   const features: Feature<unknown>[] = [
-    siteFeature(ctx, { posts: posts.service }),
+    siteFeature(ctx, { posts: posts.service, images: posts.images }),
     accounts,
     adminMailFeature(ctx),
     posts,

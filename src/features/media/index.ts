@@ -3,10 +3,10 @@ import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { PostsFeature } from '../posts/index.ts';
 import { mediaApi } from './media.api.ts';
-import { mediaIdsIn, mediaUrlPrefixes, responsiveBody } from './media.pictures.ts';
+import { mediaIdsIn, mediaUrlPrefixes, postImages, responsiveBody } from './media.pictures.ts';
 import { limitSharp } from './media.images.ts';
 import { mediaRoutes } from './media.routes.ts';
-import { createMediaService, type MediaReferenceSource, type MediaService } from './media.service.ts';
+import { createMediaService, type MediaReferenceSource, type MediaService, type MediaUse } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
 
 // What other parts of Inkwell may use from media.
@@ -31,6 +31,21 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
   const service = createMediaService({ db: ctx.db.kysely, storage, queue, clock: ctx.clock, config: config.media, siteUrl: config.siteUrl });
   for (const source of opts.references ?? []) service.addReferenceSource(source);
   const prefixes = mediaUrlPrefixes(config.siteUrl, config.media.publicUrl);
+  if (opts.posts) {
+    const posts = opts.posts;
+    // A featured image is a use: it cannot be deleted while a post shows it.
+    service.addReferenceSource(async (ids) => {
+      const out = new Map<string, MediaUse[]>();
+      for (const [id, list] of await posts.service.featureImageUses(ids)) {
+        out.set(
+          id,
+          list.map((p) => ({ kind: 'post', title: `${p.title} (featured image)`, url: `/posts/${p.slug}` })),
+        );
+      }
+      return out;
+    });
+    posts.images.provide(postImages(service));
+  }
   return {
     service,
     async plugin(app) {
@@ -39,10 +54,11 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
         await service.removeUnused();
       });
       // A post's images become responsive <picture>s when the page is shown: one batch for all its images.
-      opts.posts?.renderBody.add(async (bodyHtml) => {
+      opts.posts?.renderBody.add(async (bodyHtml, _request, post) => {
         const ids = mediaIdsIn(bodyHtml, prefixes);
         if (!ids.length) return bodyHtml;
-        return responsiveBody(bodyHtml, await service.findMany(ids), prefixes, { eagerFirst: true });
+        // With a featured image above it, no body image is the first in view.
+        return responsiveBody(bodyHtml, await service.findMany(ids), prefixes, { eagerFirst: !post.featureImage });
       }, 10);
       ctx.chrome.add('nav', {
         order: 25,

@@ -1,5 +1,6 @@
 import { html } from '../../lib/html.ts';
-import type { Media } from './media.service.ts';
+import type { PostImages } from '../posts/index.ts';
+import type { Media, MediaService } from './media.service.ts';
 
 /**
  * How wide an image is shown: the page's text column is 42rem (about 672px at the
@@ -96,4 +97,42 @@ export function responsiveBody(bodyHtml: string, found: Map<string, Media>, pref
     first = false;
     return out;
   });
+}
+
+/** A Markdown image line for an uploaded image (alt text escaped for Markdown). */
+export function markdownOf(m: Media): string {
+  return `![${m.alt.replace(/[[\]\\]/g, '\\$&').replace(/\s+/g, ' ')}](${m.url})`;
+}
+
+/** What posts asks of the images it shows (featured images, thumbnails, feeds, the editor). */
+export function postImages(media: MediaService): PostImages {
+  return {
+    async exists(id) {
+      return (await media.findMany([id])).has(id);
+    },
+    async pictures(refs, opts) {
+      const found = await media.findMany(refs.map((r) => r.id));
+      let first = opts.eager;
+      return refs.map((r) => {
+        const m = found.get(r.id);
+        if (!m) return null;
+        const out = pictureHtml(m, { alt: r.alt || m.alt, sizes: opts.sizes, eager: first, className: opts.className });
+        first = false;
+        return out;
+      });
+    },
+    async enclosures(ids) {
+      const found = await media.findMany(ids);
+      return new Map([...found].map(([id, m]) => [id, { url: m.url, type: m.mime, length: m.bytes, width: m.width, height: m.height }]));
+    },
+    async recent(limit) {
+      const { items } = await media.list({ limit });
+      return items.map((m) => ({
+        id: m.id,
+        label: m.alt || m.originalName,
+        thumbUrl: m.variants.find((v) => FALLBACK_FORMATS.has(v.format))?.url ?? m.url,
+        markdown: markdownOf(m),
+      }));
+    },
+  };
 }

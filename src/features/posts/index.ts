@@ -7,6 +7,7 @@ import type { Post } from './posts.queries.ts';
 import { postsRoutes } from './posts.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import { createPostsService, type PostsService } from './posts.service.ts';
+import { createPostImagesPort, type PostImagesPort } from './posts.images.ts';
 
 // What other features may use from posts.
 export { createPostsService, type ImportedPost, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
@@ -15,6 +16,7 @@ export { postPresenter } from './posts.api.ts';
 export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
+export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';
 export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from './posts.events.ts';
 
 /** The posts feature, and the places in a post page that other features fill. */
@@ -27,17 +29,21 @@ export interface PostsFeature extends Feature<PostsService> {
    * galleries expand their embeds. The stored HTML stays as it is.
    */
   renderBody: HtmlFilter<[FastifyRequest, Post]>;
+  /** Where posts gets pictures of images from (featured images, thumbnails, feeds, the editor's list); media provides it. */
+  images: PostImagesPort;
 }
 
 /** Posts: pages and forms, search, the JSON API, the scheduled-publishing schedule, and the writer's header links. */
 export function postsFeature(ctx: AppContext): PostsFeature {
-  const service = createPostsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events });
+  const images = createPostImagesPort();
+  const service = createPostsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, images });
   const belowPost = createSlot<[FastifyRequest, Post]>();
   const renderBody = createHtmlFilter<[FastifyRequest, Post]>();
   return {
     service,
     belowPost,
     renderBody,
+    images,
     async plugin(app) {
       ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => {
         await service.publishDue();
@@ -56,6 +62,7 @@ export function postsFeature(ctx: AppContext): PostsFeature {
         posts: service,
         below: (request, post) => belowPost.render(request, post),
         renderBody: (request, post) => renderBody.apply(post.bodyHtml, request, post),
+        images,
       });
       await app.register(searchRoutes, { posts: service });
     },

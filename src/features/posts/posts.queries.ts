@@ -20,6 +20,8 @@ export interface Post {
   createdAt: string;
   updatedAt: string;
   publishedAt: string | null;
+  /** The featured image (an uploaded image's id) and its alt text ('' means the image's own). */
+  featureImage: { id: string; alt: string } | null;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -61,6 +63,8 @@ function basePostQuery(db: Db, summary = false) {
       'posts.published_at',
       'posts.author_id',
       'posts.publish_at',
+      'posts.feature_image',
+      'posts.feature_image_alt',
       'users.username',
       'users.display_name',
       (eb) =>
@@ -95,6 +99,7 @@ export function toPost(row: Row, tags: Post['tags']): Post {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     publishedAt: row.publish_at ?? row.published_at,
+    featureImage: row.feature_image ? { id: row.feature_image, alt: row.feature_image_alt } : null,
   };
 }
 

@@ -1,11 +1,11 @@
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
-import type { PostsService } from '../posts/index.ts';
+import type { PostImagesPort, PostsService } from '../posts/index.ts';
 import { feedRoutes } from './site.feeds.ts';
 import { siteRoutes } from './site.routes.ts';
 
 /** The site as a whole: health checks, the admin index, feeds and the sitemap. */
-export function siteFeature(ctx: AppContext, deps: { posts: PostsService }): Feature {
+export function siteFeature(ctx: AppContext, deps: { posts: PostsService; images?: PostImagesPort }): Feature {
   return {
     service: undefined,
     async plugin(app) {
@@ -20,7 +20,7 @@ export function siteFeature(ctx: AppContext, deps: { posts: PostsService }): Fea
       });
       ctx.chrome.add('footer', { order: 10, render: () => html`· <a href="/feed.xml">RSS</a> · <a href="/atom.xml">Atom</a>` });
       await app.register(siteRoutes, { db: ctx.db });
-      await app.register(feedRoutes, { posts: deps.posts, siteUrl: ctx.site.url, siteName: ctx.site.name });
+      await app.register(feedRoutes, { posts: deps.posts, siteUrl: ctx.site.url, siteName: ctx.site.name, images: deps.images });
     },
   };
 }

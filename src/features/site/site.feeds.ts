@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { el, xmlDocument, type XmlNode } from '../../lib/xml.ts';
-import type { PostsService } from '../posts/index.ts';
+import { featureImageIds, type PostImagesPort, type PostsService } from '../posts/index.ts';
 
 const FEED_SIZE = 20;
 const SITEMAP_MAX = 50_000; // the sitemap protocol's limit for one file
@@ -32,13 +32,19 @@ export function absoluteLinks(html: string, base: string): string {
  * holds (markup-like titles and tags, `]]>`, characters XML forbids) the
  * documents stay well-formed.
  */
-export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; siteUrl: string; siteName: () => string }) {
+export async function feedRoutes(
+  app: FastifyInstance,
+  opts: { posts: PostsService; siteUrl: string; siteName: () => string /** Featured images become enclosures. */; images?: PostImagesPort },
+) {
   const { posts, siteUrl } = opts;
   const home = `${siteUrl}/`;
   const description = () => `The latest posts from ${opts.siteName()}`;
 
   async function latest() {
     const { posts: items } = await posts.list(null, { limit: FEED_SIZE });
+    const ids = featureImageIds(items);
+    const images = opts.images?.get();
+    const files = images && ids.length ? await images.enclosures(ids) : new Map();
     return items.map((p) => {
       const link = `${siteUrl}/posts/${p.slug}`;
       return {
@@ -48,6 +54,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
         // An entry always has an author: its writer, or the site once the account is gone.
         author: p.author?.displayName ?? opts.siteName(),
         published: new Date(p.publishedAt ?? p.createdAt),
+        enclosure: p.featureImage ? files.get(p.featureImage.id) : undefined,
       };
     });
   }
@@ -62,6 +69,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
           'xmlns:atom': ATOM,
           'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
           'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+          'xmlns:media': 'http://search.yahoo.com/mrss/',
         },
         el(
           'channel',
@@ -73,7 +81,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
           el('lastBuildDate', null, updated.toUTCString()),
           el('generator', null, 'Inkwell'),
           el('atom:link', { href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }),
-          items.map(({ post, link, html, author, published }) =>
+          items.map(({ post, link, html, author, published, enclosure }) =>
             el(
               'item',
               null,
@@ -87,6 +95,18 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
               el('description', null, plainToHtml(post.excerpt)),
               el('content:encoded', null, html),
               post.tags.map((t) => el('category', { domain: `${siteUrl}/tags/` }, t.name)),
+              // The featured image: <enclosure> for every reader, Media RSS for those that show pictures.
+              enclosure ? el('enclosure', { url: enclosure.url, length: String(enclosure.length), type: enclosure.type }) : null,
+              enclosure
+                ? el('media:content', {
+                    url: enclosure.url,
+                    medium: 'image',
+                    type: enclosure.type,
+                    fileSize: String(enclosure.length),
+                    width: String(enclosure.width),
+                    height: String(enclosure.height),
+                  })
+                : null,
             ),
           ),
         ),
@@ -110,7 +130,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
         // The fallback author for the feed, as Atom asks every entry to have one.
         el('author', null, el('name', null, opts.siteName()), el('uri', null, home)),
         items.map(
-          ({ post, link, html, author, published }): XmlNode =>
+          ({ post, link, html, author, published, enclosure }): XmlNode =>
             el(
               'entry',
               null,
@@ -118,6 +138,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
               el('title', { type: 'text' }, post.title),
               el('id', null, link),
               el('link', { rel: 'alternate', type: 'text/html', href: link }),
+              enclosure ? el('link', { rel: 'enclosure', type: enclosure.type, length: String(enclosure.length), href: enclosure.url }) : null,
               el('published', null, published.toISOString()),
               el('updated', null, new Date(post.updatedAt).toISOString()),
               el('author', null, el('name', null, author), post.author ? el('uri', null, `${siteUrl}/@${post.author.username}`) : null),

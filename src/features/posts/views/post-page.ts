@@ -4,7 +4,7 @@ import { dateHtml } from '../../../lib/dates.ts';
 import { authorHtml, tagsHtml } from './post-list.ts';
 
 /** One post, with edit and delete controls for those who may use them. */
-export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string }): string {
+export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string; featureImage?: string }): string {
   const controls = opts.canEdit
     ? html`<div class="actions">
   <a class="button" href="/posts/${post.slug}/edit">Edit</a>
@@ -19,6 +19,7 @@ export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string 
   <h1>${post.title}!${post.status === 'draft' ? html` <span class="badge">Draft</span>` : ''}</h1>
   <p class="meta">By ${authorHtml(post)} · !${dateHtml(post.publishedAt ?? post.createdAt)}</p>
   !${tagsHtml(post)}
+  !${opts.featureImage ? html`<figure class="feature-image">!${opts.featureImage}</figure>` : ''}
   <div class="body">!${post.bodyHtml}</div>
   !${controls}
 </article>`;
