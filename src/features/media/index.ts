@@ -44,7 +44,7 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
       }
       return out;
     });
-    posts.images.provide(postImages(service));
+    posts.images.provide(postImages(service, config.siteUrl));
   }
   return {
     service,
@@ -58,7 +58,7 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
         const ids = mediaIdsIn(bodyHtml, prefixes);
         if (!ids.length) return bodyHtml;
         // With a featured image above it, no body image is the first in view.
-        return responsiveBody(bodyHtml, await service.findMany(ids), prefixes, { eagerFirst: !post.featureImage });
+        return responsiveBody(bodyHtml, await service.findMany(ids), prefixes, { eagerFirst: !post.featureImage, siteUrl: config.siteUrl });
       }, 10);
       ctx.chrome.add('nav', {
         order: 25,

@@ -31,22 +31,28 @@ export function mediaUrlPrefixes(siteUrl: string, publicUrl: string | null): str
 
 const FALLBACK_FORMATS = new Set(['jpeg', 'png', 'gif']);
 
+/** Our own files are linked from pages by path: the page's origin serves them, whatever address it was reached by. */
+export function onPage(url: string, siteUrl: string | undefined): string {
+  return siteUrl && url.startsWith(`${siteUrl}/media/`) ? url.slice(siteUrl.length) : url;
+}
+
 /**
  * `<picture>` markup for an image: AVIF and WebP sources, an `<img>` fallback
  * with srcset, width and height (the box is reserved before the file arrives).
  * Only variants that exist are offered; with no fallback variant yet, the cleaned
  * image itself is the fallback.
  */
-export function pictureHtml(m: Media, opts: { alt: string; sizes: string; eager: boolean; className?: string }): string {
+export function pictureHtml(m: Media, opts: { alt: string; sizes: string; eager: boolean; className?: string; siteUrl?: string }): string {
+  const at = (url: string) => onPage(url, opts.siteUrl);
   const srcset = (format: string) =>
     m.variants
       .filter((v) => v.format === format)
-      .map((v) => `${v.url} ${v.width}w`)
+      .map((v) => `${at(v.url)} ${v.width}w`)
       .join(', ');
   const fallback = m.variants.filter((v) => FALLBACK_FORMATS.has(v.format));
-  const imgSrcset = fallback.length ? fallback.map((v) => `${v.url} ${v.width}w`).join(', ') : `${m.url} ${m.width}w`;
+  const imgSrcset = fallback.length ? fallback.map((v) => `${at(v.url)} ${v.width}w`).join(', ') : `${at(m.url)} ${m.width}w`;
   // The src for browsers without srcset: a mid-sized fallback (the largest up to 960px), else the cleaned image.
-  const src = fallback.filter((v) => v.width <= 960).pop()?.url ?? fallback[0]?.url ?? m.url;
+  const src = at(fallback.filter((v) => v.width <= 960).pop()?.url ?? fallback[0]?.url ?? m.url);
   const sources = m.animated ? ['webp'] : ['avif', 'webp'].filter((f) => m.variants.some((v) => v.format === f));
   return html`<picture!${opts.className ? html` class="${opts.className}"` : ''}>!${sources.map(
     (f) => html`<source type="image/${f}" srcset="${srcset(f)}" sizes="${opts.sizes}">`,
@@ -85,7 +91,7 @@ export function mediaIdsIn(bodyHtml: string, prefixes: string[]): string[] {
  * the image's own. Every image is lazy unless `eagerFirst` (the first image of
  * the page is usually in view).
  */
-export function responsiveBody(bodyHtml: string, found: Map<string, Media>, prefixes: string[], opts: { eagerFirst: boolean }): string {
+export function responsiveBody(bodyHtml: string, found: Map<string, Media>, prefixes: string[], opts: { eagerFirst: boolean; siteUrl?: string }): string {
   let first = opts.eagerFirst;
   return bodyHtml.replace(IMG, (tag, attrs: string) => {
     const a: Record<string, string> = {};
@@ -93,19 +99,19 @@ export function responsiveBody(bodyHtml: string, found: Map<string, Media>, pref
     const id = a.src ? mediaIdOfUrl(a.src, prefixes) : null;
     const media = id ? found.get(id) : undefined;
     if (!media) return tag;
-    const out = pictureHtml(media, { alt: a.alt || media.alt, sizes: BODY_SIZES, eager: first });
+    const out = pictureHtml(media, { alt: a.alt || media.alt, sizes: BODY_SIZES, eager: first, siteUrl: opts.siteUrl });
     first = false;
     return out;
   });
 }
 
 /** A Markdown image line for an uploaded image (alt text escaped for Markdown). */
-export function markdownOf(m: Media): string {
-  return `![${m.alt.replace(/[[\]\\]/g, '\\$&').replace(/\s+/g, ' ')}](${m.url})`;
+export function markdownOf(m: Media, siteUrl?: string): string {
+  return `![${m.alt.replace(/[[\]\\]/g, '\\$&').replace(/\s+/g, ' ')}](${onPage(m.url, siteUrl)})`;
 }
 
 /** What posts asks of the images it shows (featured images, thumbnails, feeds, the editor). */
-export function postImages(media: MediaService): PostImages {
+export function postImages(media: MediaService, siteUrl: string): PostImages {
   return {
     async exists(id) {
       return (await media.findMany([id])).has(id);
@@ -116,7 +122,7 @@ export function postImages(media: MediaService): PostImages {
       return refs.map((r) => {
         const m = found.get(r.id);
         if (!m) return null;
-        const out = pictureHtml(m, { alt: r.alt || m.alt, sizes: opts.sizes, eager: first, className: opts.className });
+        const out = pictureHtml(m, { alt: r.alt || m.alt, sizes: opts.sizes, eager: first, className: opts.className, siteUrl });
         first = false;
         return out;
       });
@@ -130,8 +136,8 @@ export function postImages(media: MediaService): PostImages {
       return items.map((m) => ({
         id: m.id,
         label: m.alt || m.originalName,
-        thumbUrl: m.variants.find((v) => FALLBACK_FORMATS.has(v.format))?.url ?? m.url,
-        markdown: markdownOf(m),
+        thumbUrl: onPage(m.variants.find((v) => FALLBACK_FORMATS.has(v.format))?.url ?? m.url, siteUrl),
+        markdown: markdownOf(m, siteUrl),
       }));
     },
   };
