@@ -27,6 +27,7 @@ import { adminMailFeature } from './features/admin-mail/index.ts';
 import { apiDocsFeature } from './features/api-docs/index.ts';
 import { commentsFeature } from './features/comments/index.ts';
 import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
+import { galleriesFeature } from './features/galleries/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
 import { mediaFeature } from './features/media/index.ts';
 import { notificationsFeature } from './features/notifications/index.ts';
@@ -147,12 +148,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
+  const media = mediaFeature(ctx, { posts });
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service, images: posts.images }),
     accounts,
     adminMailFeature(ctx),
     posts,
-    mediaFeature(ctx, { posts }),
+    media,
+    galleriesFeature(ctx, { media: media.service, posts }),
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

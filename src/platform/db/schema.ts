@@ -333,7 +333,26 @@ export interface FavoritesTable {
   created_at: string;
 }
 
+export interface GalleriesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  description: string;
+  owner_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GalleryItemsTable {
+  gallery_id: number;
+  position: number;
+  media_id: string;
+  caption: string;
+}
+
 export interface Database {
+  galleries: GalleriesTable;
+  gallery_items: GalleryItemsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
