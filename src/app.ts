@@ -148,7 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
-  const media = mediaFeature(ctx, { posts });
+  const media = mediaFeature(ctx, { posts, accounts });
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service, images: posts.images }),
     accounts,

@@ -1,7 +1,9 @@
 import multipart from '@fastify/multipart';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { AccountsFeature } from '../accounts/index.ts';
 import type { PostsFeature } from '../posts/index.ts';
+import { avatarFormHtml, avatarRoutes } from './media.avatars.ts';
 import { mediaApi } from './media.api.ts';
 import { mediaIdsIn, mediaUrlPrefixes, postImages, responsiveBody } from './media.pictures.ts';
 import { limitSharp } from './media.images.ts';
@@ -24,7 +26,10 @@ export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
  * featured images, avatars), so a used image is neither deleted nor cleaned up;
  * posts that show an image by its URL always count.
  */
-export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenceSource[]; posts?: PostsFeature } = {}): Feature<MediaService> {
+export function mediaFeature(
+  ctx: AppContext,
+  opts: { references?: MediaReferenceSource[]; posts?: PostsFeature; accounts?: AccountsFeature } = {},
+): Feature<MediaService> {
   const { config, queue, scheduler } = ctx;
   limitSharp();
   const storage = createMediaStorage(config.media);
@@ -45,6 +50,20 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
       return out;
     });
     posts.images.provide(postImages(service, config.siteUrl));
+  }
+  if (opts.accounts) {
+    const accounts = opts.accounts.service;
+    // An avatar is a use too: the image stays while a profile shows it.
+    service.addReferenceSource(async (ids) => {
+      const out = new Map<string, MediaUse[]>();
+      for (const [id, list] of await accounts.avatarUses(ids)) {
+        out.set(
+          id,
+          list.map((u) => ({ kind: 'avatar of', title: `@${u.username}`, url: `/@${u.username}` })),
+        );
+      }
+      return out;
+    });
   }
   return {
     service,
@@ -67,6 +86,11 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
       ctx.chrome.adminPage({ href: '/admin/media', name: 'Media', description: 'Uploaded images: alt text, where each is used, delete', order: 15 });
       // Limits are given per request in receiveUpload; multipart is only parsed there.
       await app.register(multipart);
+      if (opts.accounts) {
+        const accounts = opts.accounts;
+        accounts.settingsSection.add((request) => avatarFormHtml(request, config.media.maxBytes), 10);
+        await app.register(avatarRoutes, { media: service, accounts: accounts.service, maxBytes: config.media.maxBytes });
+      }
       await app.register(mediaRoutes, { media: service, storage, maxBytes: config.media.maxBytes, siteUrl: config.siteUrl });
     },
     async api(api) {
