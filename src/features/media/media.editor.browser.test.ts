@@ -82,3 +82,20 @@ test('upload, insert into a post from the editor, publish: the page offers a src
   assert.match(chosen, /-\d+w-[0-9a-f]+\.(avif|webp|jpg)$/);
   await context.close();
 });
+
+test('with JavaScript, "Insert" puts the image line into the body at the cursor', { skip: skipBrowser }, async () => {
+  const context = await browser!.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel(/^(Email or username|Username or email|Login)/i).fill(author.username);
+  await page.getByLabel(/^Password/).fill(author.password);
+  await page.getByRole('button', { name: /Log in/i }).click();
+  await page.goto(`${base}/posts/new`);
+  const body = page.getByLabel(/^Body/);
+  await body.fill('First paragraph.');
+  await body.press('End');
+  await page.getByRole('button', { name: 'Insert Boats in the harbour into the body' }).click();
+  const snippet = await page.getByLabel('Markdown for Boats in the harbour').inputValue();
+  assert.equal(await body.inputValue(), `First paragraph.\n\n${snippet}\n\n`);
+  await context.close();
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
@@ -18,6 +19,8 @@ export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
 export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';
 export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from './posts.events.ts';
+
+const editorJs = readFileSync(new URL('./post-editor.js', import.meta.url), 'utf8');
 
 /** The posts feature, and the places in a post page that other features fill. */
 export interface PostsFeature extends Feature<PostsService> {
@@ -65,6 +68,10 @@ export function postsFeature(ctx: AppContext): PostsFeature {
         images,
       });
       await app.register(searchRoutes, { posts: service });
+      // "Insert" buttons for the editor's recent uploads (the form works without it).
+      app.get('/assets/post-editor.js', async (_request, reply) =>
+        reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(editorJs),
+      );
     },
     async api(api) {
       await api.register(postsApi, { posts: service, siteUrl: ctx.site.url });

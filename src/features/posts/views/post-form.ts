@@ -87,5 +87,6 @@ function recentUploadsHtml(library: LibraryImage[]): string {
         html`<li><img src="${m.thumbUrl}" alt="" width="64" height="48" loading="lazy"> <label>${m.label} <input type="text" readonly value="${m.markdown}" class="snippet" data-markdown="${m.markdown}" aria-label="Markdown for ${m.label}"></label></li>`,
     )}
   </ul>
-</details>`;
+</details>
+<script src="/assets/post-editor.js" defer></script>`;
 }
