@@ -136,6 +136,13 @@ eachDatabase('galleries', (dialect: Dialect) => {
     assert.equal((await api('GET', '/api/v1/galleries/village-walk')).statusCode, 404);
   });
 
+  test('the API is in the OpenAPI document, with the Post featured-image fields', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/galleries'] ?? doc.paths['/galleries'] ?? {}).sort(), ['get', 'post']);
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/galleries/{slug}'] ?? doc.paths['/galleries/{slug}'] ?? {}).sort(), ['delete', 'get', 'put']);
+    assert.ok(JSON.stringify(doc).includes('featureImageAlt'));
+  });
+
   test('bad input is a 4xx naming the field', async () => {
     const m = await upload('Grey', '#777');
     const cases: [unknown, number, RegExp][] = [
