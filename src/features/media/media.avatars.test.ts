@@ -57,6 +57,19 @@ eachDatabase('avatars', (dialect: Dialect) => {
     assert.match(src, /\/media\/[A-Za-z0-9]+-[0-9a-f]{16}\.png$/);
     const id = /\/media\/([A-Za-z0-9]+)-/.exec(src)![1];
 
+    // Beside the reader's comments too.
+    const writer = await buildToken(t, await buildUser(t, { role: 'author' }));
+    const post = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ title: 'Talk to me', body: 'Hello.', status: 'published' }),
+    });
+    await c.get(`/posts/${post.json().slug}`);
+    assert.equal((await c.postForm(`/posts/${post.json().slug}/comments`, { body: 'Nice one.', website: '' })).status, 303);
+    const thread = parse((await c.get(`/posts/${post.json().slug}`)).body);
+    assert.equal(thread.querySelector('li.comment img.avatar-small')?.getAttribute('src'), src);
+
     const admin = await buildToken(t, await buildUser(t, { role: 'admin' }));
     const refused = await t.app.inject({ method: 'DELETE', url: `/api/v1/media/${id}`, headers: { authorization: `Bearer ${admin}` } });
     assert.equal(refused.statusCode, 409);
