@@ -29,6 +29,7 @@ import { adminMailFeature } from './features/admin-mail/index.ts';
 import { apiDocsFeature } from './features/api-docs/index.ts';
 import { commentsFeature } from './features/comments/index.ts';
 import { crawlFeature, type CrawlLimits } from './features/crawl/index.ts';
+import { galleriesFeature } from './features/galleries/index.ts';
 import { integrationsFeature } from './features/integrations/index.ts';
 import { mediaFeature } from './features/media/index.ts';
 import { pagesFeature } from './features/pages/index.ts';
@@ -150,15 +151,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const comments = commentsFeature(ctx, { posts });
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
-  const media = mediaFeature(ctx);
+  const media = mediaFeature(ctx, { posts, accounts });
   const pages = pagesFeature(ctx, { media: media.service });
   const features: Feature<unknown>[] = [
-    siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service }),
+    siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service, images: posts.images }),
     accounts,
     adminMailFeature(ctx),
     posts,
     media,
     pages,
+    galleriesFeature(ctx, { media: media.service, posts }),
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),

@@ -417,6 +417,20 @@ export function createAccountsService(deps: AccountsDeps) {
       });
     },
 
+    /** Makes an uploaded image (by id, with its URL) this account's avatar. */
+    async setAvatarImage(userId: number, image: { id: string; url: string }): Promise<void> {
+      await db.updateTable('users').set({ avatar_media_id: image.id, avatar_url: image.url, updated_at: now() }).where('id', '=', userId).execute();
+    },
+
+    /** The accounts whose avatar is one of these uploaded images, by image id (media's "still used" check). */
+    async avatarUses(ids: string[]): Promise<Map<string, { username: string }[]>> {
+      const out = new Map<string, { username: string }[]>();
+      if (!ids.length) return out;
+      const rows = await db.selectFrom('users').select(['avatar_media_id', 'username']).where('avatar_media_id', 'in', ids).execute();
+      for (const r of rows) out.set(r.avatar_media_id!, [...(out.get(r.avatar_media_id!) ?? []), { username: r.username }]);
+      return out;
+    },
+
     async updateProfile(userId: number, input: ProfileInput): Promise<void> {
       const changes = checkProfile(input);
       if (Object.keys(changes).length === 0) return;

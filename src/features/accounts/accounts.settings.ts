@@ -10,13 +10,17 @@ type Body = Record<string, unknown> | undefined;
 const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 
 /** The signed-in person's own account: profile, email, password, API tokens, deletion. */
-export async function settingsRoutes(app: FastifyInstance, opts: { accounts: AccountsService }) {
+export async function settingsRoutes(app: FastifyInstance, opts: { accounts: AccountsService; more?: (request: FastifyRequest) => Promise<string> }) {
   const { accounts } = opts;
 
   async function page(request: FastifyRequest, reply: FastifyReply, extra: Partial<SettingsView> = {}, status = 200) {
     const user = requireUser(request);
     const [account, tokens] = await Promise.all([accounts.me(user.id), accounts.listApiTokens(user.id)]);
-    return sendPage(request, reply, { title: 'Account settings', status, body: settingsHtml({ account, tokens, csrf: request.csrfToken(), ...extra }) });
+    return sendPage(request, reply, {
+      title: 'Account settings',
+      status,
+      body: settingsHtml({ account, tokens, csrf: request.csrfToken(), more: opts.more ? await opts.more(request) : '', ...extra }),
+    });
   }
 
   /** Runs a settings change; fixable errors re-render the page with that form's errors (422). */

@@ -56,9 +56,9 @@ export interface ProfileInput {
 }
 
 /** Checks profile fields that are present; absent ones stay as they are. */
-export function checkProfile(input: ProfileInput): { display_name?: string; bio?: string | null; avatar_url?: string | null } {
+export function checkProfile(input: ProfileInput): { display_name?: string; bio?: string | null; avatar_url?: string | null; avatar_media_id?: null } {
   const errors: FieldError[] = [];
-  const out: { display_name?: string; bio?: string | null; avatar_url?: string | null } = {};
+  const out: { display_name?: string; bio?: string | null; avatar_url?: string | null; avatar_media_id?: null } = {};
   if (input.displayName !== undefined) {
     const name = typeof input.displayName === 'string' ? input.displayName.trim().replace(/\s+/g, ' ') : '';
     const problem = nonXmlCharProblem(input.displayName);
@@ -87,6 +87,8 @@ export function checkProfile(input: ProfileInput): { display_name?: string; bio?
       if (!ok || nonXmlCharProblem(url)) errors.push({ field: 'avatarUrl', message: 'must be an http(s) address of an image, at most 500 characters' });
     }
     out.avatar_url = url || null;
+    // A typed address replaces an uploaded avatar (which is then no longer in use).
+    out.avatar_media_id = null;
   }
   assertValid(errors);
   return out;

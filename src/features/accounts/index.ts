@@ -19,6 +19,8 @@ export { createLoginLimiter, type LoginLimiter } from './accounts.login-limit.ts
 export interface AccountsFeature extends Feature<AccountsService> {
   /** Beside a profile's heading (follow button, counts); fragments get the visitor and the username. */
   profileAside: Slot<[FastifyRequest, string]>;
+  /** Below the profile form on /settings (the avatar upload); fragments get the signed-in visitor. */
+  settingsSection: Slot<[FastifyRequest]>;
 }
 
 /** Accounts: sign-up, login, settings, profiles, user administration, and their API. */
@@ -34,9 +36,11 @@ export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }):
     passwordHashCost: ctx.config.passwordHashCost,
   });
   const profileAside = createSlot<[FastifyRequest, string]>();
+  const settingsSection = createSlot<[FastifyRequest]>();
   return {
     service,
     profileAside,
+    settingsSection,
     async plugin(app) {
       ctx.chrome.add('nav', {
         order: 100,
@@ -48,7 +52,7 @@ export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }):
       });
       ctx.chrome.adminPage({ href: '/admin/users', name: 'Users', description: 'Roles, suspension, invitations, who may sign up', order: 30 });
       await app.register(accountsRoutes, { accounts: service });
-      await app.register(settingsRoutes, { accounts: service });
+      await app.register(settingsRoutes, { accounts: service, more: (request) => settingsSection.render(request) });
       await app.register(adminUsersRoutes, { accounts: service });
       await app.register(profileRoutes, { accounts: service, posts: deps.posts, aside: (request, username) => profileAside.render(request, username) });
     },

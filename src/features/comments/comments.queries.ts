@@ -9,6 +9,8 @@ export interface Comment {
   postId: number;
   parentId: number | null;
   author: { id: number; username: string; displayName: string } | null;
+  /** The commenter's avatar address (an upload or any http(s) image); null without one. */
+  authorAvatarUrl: string | null;
   /** The name a guest commenter gave (imported comments); null for members. */
   authorName: string | null;
   body: string;
@@ -37,6 +39,7 @@ function base(db: Db) {
       'comments.author_name',
       'users.username',
       'users.display_name',
+      'users.avatar_url',
     ]);
 }
 
@@ -48,6 +51,7 @@ function toComment(r: Row): Comment {
     postId: r.post_id,
     parentId: r.parent_id,
     author: r.author_id !== null && r.username !== null ? { id: r.author_id, username: r.username, displayName: r.display_name ?? r.username } : null,
+    authorAvatarUrl: r.author_id !== null ? (r.avatar_url ?? null) : null,
     authorName: r.author_name,
     body: r.body,
     bodyHtml: r.body_html,

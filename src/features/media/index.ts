@@ -1,10 +1,14 @@
 import multipart from '@fastify/multipart';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { AccountsFeature } from '../accounts/index.ts';
+import type { PostsFeature } from '../posts/index.ts';
+import { avatarFormHtml, avatarRoutes } from './media.avatars.ts';
 import { mediaApi } from './media.api.ts';
+import { mediaIdsIn, mediaUrlPrefixes, postImages, responsiveBody } from './media.pictures.ts';
 import { limitSharp } from './media.images.ts';
 import { mediaRoutes } from './media.routes.ts';
-import { createMediaService, type MediaReferenceSource, type MediaService } from './media.service.ts';
+import { createMediaService, type MediaReferenceSource, type MediaService, type MediaUse } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
 
 // What other parts of Inkwell may use from media.
@@ -18,6 +22,7 @@ export {
   type MediaVariant,
 } from './media.service.ts';
 export { createMediaStorage, type MediaStorage } from './media.storage.ts';
+export { BODY_SIZES, mediaIdOfUrl, pictureHtml } from './media.pictures.ts';
 
 /** When unused uploads are removed (cron, site time zone): daily at 03:30. */
 export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
@@ -29,12 +34,45 @@ export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
  * featured images, avatars), so a used image is neither deleted nor cleaned up;
  * posts that show an image by its URL always count.
  */
-export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenceSource[] } = {}): Feature<MediaService> {
+export function mediaFeature(
+  ctx: AppContext,
+  opts: { references?: MediaReferenceSource[]; posts?: PostsFeature; accounts?: AccountsFeature } = {},
+): Feature<MediaService> {
   const { config, queue, scheduler } = ctx;
   limitSharp();
   const storage = createMediaStorage(config.media);
   const service = createMediaService({ db: ctx.db.kysely, storage, queue, clock: ctx.clock, config: config.media, siteUrl: config.siteUrl });
   for (const source of opts.references ?? []) service.addReferenceSource(source);
+  const prefixes = mediaUrlPrefixes(config.siteUrl, config.media.publicUrl);
+  if (opts.posts) {
+    const posts = opts.posts;
+    // A featured image is a use: it cannot be deleted while a post shows it.
+    service.addReferenceSource(async (ids) => {
+      const out = new Map<string, MediaUse[]>();
+      for (const [id, list] of await posts.service.featureImageUses(ids)) {
+        out.set(
+          id,
+          list.map((p) => ({ kind: 'post', title: `${p.title} (featured image)`, url: `/posts/${p.slug}` })),
+        );
+      }
+      return out;
+    });
+    posts.images.provide(postImages(service, config.siteUrl));
+  }
+  if (opts.accounts) {
+    const accounts = opts.accounts.service;
+    // An avatar is a use too: the image stays while a profile shows it.
+    service.addReferenceSource(async (ids) => {
+      const out = new Map<string, MediaUse[]>();
+      for (const [id, list] of await accounts.avatarUses(ids)) {
+        out.set(
+          id,
+          list.map((u) => ({ kind: 'avatar of', title: `@${u.username}`, url: `/@${u.username}` })),
+        );
+      }
+      return out;
+    });
+  }
   return {
     service,
     async plugin(app) {
@@ -42,6 +80,13 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
       scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => {
         await service.removeUnused();
       });
+      // A post's images become responsive <picture>s when the page is shown: one batch for all its images.
+      opts.posts?.renderBody.add(async (bodyHtml, _request, post) => {
+        const ids = mediaIdsIn(bodyHtml, prefixes);
+        if (!ids.length) return bodyHtml;
+        // With a featured image above it, no body image is the first in view.
+        return responsiveBody(bodyHtml, await service.findMany(ids), prefixes, { eagerFirst: !post.featureImage, siteUrl: config.siteUrl });
+      }, 10);
       ctx.chrome.add('nav', {
         order: 25,
         render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/admin/media">Media</a>` : ''),
@@ -49,6 +94,11 @@ export function mediaFeature(ctx: AppContext, opts: { references?: MediaReferenc
       ctx.chrome.adminPage({ href: '/admin/media', name: 'Media', description: 'Uploaded images: alt text, where each is used, delete', order: 15 });
       // Limits are given per request in receiveUpload; multipart is only parsed there.
       await app.register(multipart);
+      if (opts.accounts) {
+        const accounts = opts.accounts;
+        accounts.settingsSection.add((request) => avatarFormHtml(request, config.media.maxBytes), 10);
+        await app.register(avatarRoutes, { media: service, accounts: accounts.service, maxBytes: config.media.maxBytes });
+      }
       await app.register(mediaRoutes, { media: service, storage, maxBytes: config.media.maxBytes, siteUrl: config.siteUrl });
     },
     async api(api) {

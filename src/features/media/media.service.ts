@@ -188,7 +188,35 @@ export function createMediaService(deps: MediaDeps) {
     }
   }
 
+  // Pages show the same images again and again: an image whose variants are all made
+  // is kept here for a minute (alt text edited on another instance shows up after that).
+  const CACHE_MS = 60_000;
+  const CACHE_MAX = 2000;
+  const cache = new Map<string, { media: Media; until: number }>();
+  const forget = (id: string) => cache.delete(id);
+
   const service = {
+    /** Many images by id in one batch (those that exist), for pages that show them. */
+    async findMany(ids: string[]): Promise<Map<string, Media>> {
+      const out = new Map<string, Media>();
+      const now = clock.now().getTime();
+      const missing: string[] = [];
+      for (const id of new Set(ids)) {
+        const hit = cache.get(id);
+        if (hit && hit.until > now) out.set(id, hit.media);
+        else missing.push(id);
+      }
+      if (!missing.length) return out;
+      for (const m of await present(await select().where('media.id', 'in', missing).execute())) {
+        out.set(m.id, m);
+        if (m.variantsReady) {
+          if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+          cache.set(m.id, { media: m, until: now + CACHE_MS });
+        }
+      }
+      return out;
+    },
+
     /** Registers where images are used (posts, galleries, avatars); see MediaReferenceSource. */
     addReferenceSource(source: MediaReferenceSource): void {
       references.push(source);
@@ -394,6 +422,7 @@ export function createMediaService(deps: MediaDeps) {
         if (v !== undefined && v.length > LIMITS[f]) errors.push({ field: f, message: `must be at most ${LIMITS[f]} characters` });
       }
       assertValid(errors);
+      forget(id);
       const set: Partial<Record<'alt' | 'caption' | 'credit', string>> = {};
       for (const f of ['alt', 'caption', 'credit'] as const) if (patch[f] !== undefined) set[f] = patch[f]!.trim();
       await db
@@ -415,6 +444,7 @@ export function createMediaService(deps: MediaDeps) {
           `This image is still used in: ${uses.map((u) => `${u.kind} "${u.title}" (${u.url})`).join(', ')}. Remove it there first.`,
         );
       }
+      forget(id);
       await remove(row);
     },
 

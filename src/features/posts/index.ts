@@ -1,12 +1,14 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
-import { createSlot, type Slot } from '../../platform/http/slots.ts';
+import { createHtmlFilter, createSlot, type HtmlFilter, type Slot } from '../../platform/http/slots.ts';
 import { postsApi } from './posts.api.ts';
 import type { Post } from './posts.queries.ts';
 import { postsRoutes } from './posts.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import { createPostsService, type PostsService } from './posts.service.ts';
+import { createPostImagesPort, type PostImagesPort } from './posts.images.ts';
 
 // What other features may use from posts.
 export { createPostsService, type ImportedPost, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
@@ -15,21 +17,36 @@ export { postPresenter } from './posts.api.ts';
 export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
+export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';
 export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from './posts.events.ts';
+
+const editorJs = readFileSync(new URL('./post-editor.js', import.meta.url), 'utf8');
 
 /** The posts feature, and the places in a post page that other features fill. */
 export interface PostsFeature extends Feature<PostsService> {
   /** Under a published post's body (favourite button, comment thread); fragments get the reader and the post. */
   belowPost: Slot<[FastifyRequest, Post]>;
+  /**
+   * The post page's body HTML (already sanitized) passes through these transforms
+   * before it is shown: media turns its images into responsive <picture>s,
+   * galleries expand their embeds. The stored HTML stays as it is.
+   */
+  renderBody: HtmlFilter<[FastifyRequest, Post]>;
+  /** Where posts gets pictures of images from (featured images, thumbnails, feeds, the editor's list); media provides it. */
+  images: PostImagesPort;
 }
 
 /** Posts: pages and forms, search, the JSON API, the scheduled-publishing schedule, and the writer's header links. */
 export function postsFeature(ctx: AppContext): PostsFeature {
-  const service = createPostsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events });
+  const images = createPostImagesPort();
+  const service = createPostsService({ db: ctx.db.kysely, clock: ctx.clock, events: ctx.events, images });
   const belowPost = createSlot<[FastifyRequest, Post]>();
+  const renderBody = createHtmlFilter<[FastifyRequest, Post]>();
   return {
     service,
     belowPost,
+    renderBody,
+    images,
     async plugin(app) {
       ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => {
         await service.publishDue();
@@ -53,8 +70,14 @@ export function postsFeature(ctx: AppContext): PostsFeature {
         below: (request, post) => belowPost.render(request, post),
         timeZone: ctx.config.timezone,
         siteUrl: ctx.site.url,
+        renderBody: (request, post) => renderBody.apply(post.bodyHtml, request, post),
+        images,
       });
       await app.register(searchRoutes, { posts: service });
+      // "Insert" buttons for the editor's recent uploads (the form works without it).
+      app.get('/assets/post-editor.js', async (_request, reply) =>
+        reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(editorJs),
+      );
     },
     async api(api) {
       await api.register(postsApi, { posts: service, siteUrl: ctx.site.url });

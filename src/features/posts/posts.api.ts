@@ -22,7 +22,13 @@ const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: 
 
 /** Posts as the API answers them (PostSchema): with their address and the viewer's favourite. */
 export function postPresenter(posts: PostsService, siteUrl: string) {
-  const present = <P extends Post>(p: P, favorited = false) => ({ ...p, favorited, url: `${siteUrl}/posts/${p.slug}` });
+  const present = <P extends Post>(p: P, favorited = false) => ({
+    ...p,
+    featureImage: p.featureImage?.id ?? null,
+    featureImageAlt: p.featureImage?.alt ?? '',
+    favorited,
+    url: `${siteUrl}/posts/${p.slug}`,
+  });
   // Whether the viewer favourited each post: one query per page, none for anonymous readers.
   async function presentAll<P extends Post>(viewer: { id: number } | null, list: P[]) {
     const mine = viewer

@@ -22,6 +22,8 @@ export interface Post {
   publishedAt: string | null;
   /** When the post went to the trash; null for a post that is not in it. */
   deletedAt: string | null;
+  /** The featured image (an uploaded image's id) and its alt text ('' means the image's own). */
+  featureImage: { id: string; alt: string } | null;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -66,6 +68,8 @@ function basePostQuery(db: Db, summary = false) {
       'posts.author_id',
       'posts.publish_at',
       'posts.deleted_at',
+      'posts.feature_image',
+      'posts.feature_image_alt',
       'users.username',
       'users.display_name',
       (eb) =>
@@ -101,6 +105,7 @@ export function toPost(row: Row, tags: Post['tags']): Post {
     updatedAt: row.updated_at,
     publishedAt: row.publish_at ?? row.published_at,
     deletedAt: row.deleted_at ?? null,
+    featureImage: row.feature_image ? { id: row.feature_image, alt: row.feature_image_alt } : null,
   };
 }
 

@@ -13,6 +13,7 @@ import { postListHtml } from './views/post-list.ts';
 import { postPageHtml } from './views/post-page.ts';
 import { postMeta, websiteJsonLd } from './posts.seo.ts';
 import { deleteConfirmHtml, previewControlsHtml, previewLinkHtml, revisionHtml, revisionsHtml, trashHtml } from './views/safer-publishing.ts';
+import type { PostImagesPort } from './posts.images.ts';
 
 type FormBody = Record<string, unknown> | undefined;
 type SlugParams = { Params: { slug: string } };
@@ -43,6 +44,9 @@ function formInput(body: FormBody, current?: Post): PostInput {
     tags,
     status: str('status') ?? kept,
     publishedAt,
+    // A form without the field (an old page, a script) leaves the featured image as it is.
+    featureImage: str('featureImage'),
+    featureImageAlt: str('featureImageAlt'),
   };
 }
 
@@ -55,6 +59,8 @@ function formValues(input: PostInput): PostFormValues {
     tags: Array.isArray(input.tags) ? input.tags.join(', ') : (input.tags ?? ''),
     status: input.status ?? 'draft',
     publishedAt: (input.publishedAt ?? '').replace(/:00Z$|Z$/, ''),
+    featureImage: input.featureImage ?? '',
+    featureImageAlt: input.featureImageAlt ?? '',
   };
 }
 
@@ -67,6 +73,8 @@ function valuesOf(post: Post): PostFormValues {
     tags: post.tags.map((t) => t.name).join(', '),
     status: post.status,
     publishedAt: post.status === 'scheduled' && post.publishedAt ? post.publishedAt.slice(0, 16) : '',
+    featureImage: post.featureImage?.id ?? '',
+    featureImageAlt: post.featureImage?.alt ?? '',
   };
 }
 
@@ -81,10 +89,37 @@ export async function postsRoutes(
     timeZone: string;
     /** The site's absolute address, for preview links. */
     siteUrl: string;
+    /** The body HTML as the page shows it (render-time transforms: responsive images, galleries). */
+    renderBody?: (request: FastifyRequest, post: Post) => Promise<string>;
+    /** Pictures of images (featured images, thumbnails, the editor's list), when a feature stores them. */
+    images?: PostImagesPort;
   },
 ) {
   const { posts, timeZone } = opts;
   const canEdit = (request: FastifyRequest, post: Post) => canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
+  // Featured-image thumbnails for a list, in one batch.
+  const thumbs = async (list: Post[]): Promise<Map<number, string>> => {
+    const images = opts.images?.get();
+    const withImage = list.filter((p) => p.featureImage);
+    if (!images || !withImage.length) return new Map();
+    const pics = await images.pictures(
+      withImage.map((p) => p.featureImage!),
+      { sizes: '8rem', eager: false, className: 'thumb' },
+    );
+    const out = new Map<number, string>();
+    withImage.forEach((p, i) => {
+      if (pics[i]) out.set(p.id, pics[i]);
+    });
+    return out;
+  };
+  // The featured image at the top of a post: in view at once, so not lazy.
+  const featurePicture = async (post: Post): Promise<string | undefined> => {
+    const images = opts.images?.get();
+    if (!images || !post.featureImage) return undefined;
+    const pics = await images.pictures([post.featureImage], { sizes: '(min-width: 44rem) 42rem, 100vw', eager: true });
+    return pics[0] ?? undefined;
+  };
+  const library = async () => (await opts.images?.get()?.recent(24)) ?? [];
 
   const listPage = async (request: FastifyRequest, reply: FastifyReply) => {
     const before = beforeParam(request);
@@ -98,6 +133,7 @@ export async function postsRoutes(
       body: postListHtml({
         heading: 'Latest posts',
         posts: page,
+        thumbs: await thumbs(page),
         empty: 'No posts yet.',
         olderHref: nextCursor ? `/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
@@ -113,12 +149,20 @@ export async function postsRoutes(
     if (!canCreatePost(user)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
     return sendPage(request, reply, {
       title: 'Write a post',
-      body: postFormHtml({ heading: 'Write a post', action: '/posts', method: 'POST', values: formValues({}), errors: [], csrf: request.csrfToken() }),
+      body: postFormHtml({
+        heading: 'Write a post',
+        action: '/posts',
+        method: 'POST',
+        values: formValues({}),
+        errors: [],
+        csrf: request.csrfToken(),
+        library: await library(),
+      }),
     });
   });
 
   // Invalid input: the form again, as typed, each problem beside its field.
-  const formAgain = (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
+  const formAgain = async (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
     if (err instanceof AppError && err.code === 'email_unverified') {
       err = new AppError('email_unverified', err.message, [
         { field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' },
@@ -138,6 +182,7 @@ export async function postsRoutes(
         csrf: request.csrfToken(),
         current: edit?.status,
         slug: edit?.slug,
+        library: await library(),
       }),
     });
   };
@@ -167,7 +212,13 @@ export async function postsRoutes(
     const below = post.status === 'published' && opts.below ? await opts.below(request, post) : '';
     return sendPage(request, reply, {
       title: post.title,
-      body: postPageHtml(post, { canEdit: editable, csrf: editable ? request.csrfToken() : '', timeZone }) + below,
+      body:
+        postPageHtml(opts.renderBody ? { ...post, bodyHtml: await opts.renderBody(request, post) } : post, {
+          canEdit: editable,
+          csrf: editable ? request.csrfToken() : '',
+          timeZone,
+          featureImage: await featurePicture(post),
+        }) + below,
       ...postMeta(request, post),
     });
   });
@@ -191,6 +242,7 @@ export async function postsRoutes(
         current: post.status,
         slug: post.slug,
         extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, timeZone),
+        library: await library(),
       }),
     });
   });
@@ -342,6 +394,7 @@ export async function postsRoutes(
       body: postListHtml({
         heading: `Posts tagged “${tag.name}”`,
         posts: page,
+        thumbs: await thumbs(page),
         empty: 'No published posts with this tag yet.',
         olderHref: nextCursor ? `/tags/${tag.slug}?before=${encodeCursor(nextCursor)}` : null,
       }),

@@ -47,6 +47,10 @@ export const PostSchema = Type.Object(
     deletedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
       description: 'When the post went to the trash (it can be restored for 30 days, then it is removed for good); null for a post that is not in the trash.',
     }),
+    featureImage: Type.Union([Type.String(), Type.Null()], {
+      description: 'The featured image: the id of an uploaded image (GET /api/v1/media/{id} has its variants), or null.',
+    }),
+    featureImageAlt: Type.String({ description: "The featured image's alt text for this post; empty means the image's own." }),
   },
   { $id: 'Post', description: 'A blog post.' },
 );
@@ -60,6 +64,11 @@ const fields = {
   excerpt: Type.Union([Type.String({ maxLength: LIMITS.excerpt }), Type.Null()], { description: 'Custom excerpt; null or empty to derive it from the body.' }),
   status: Status,
   tags: Type.Array(Type.String({ maxLength: LIMITS.tag }), { maxItems: LIMITS.tags, description: 'Tag names; new tags are created as needed.' }),
+  featureImage: Type.Union([Type.String({ maxLength: 40 }), Type.Null()], {
+    description:
+      'The id of an uploaded image (see /api/v1/media) to feature, or null/empty for none. Omitted: unchanged (also with PUT). An unknown id is a 422.',
+  }),
+  featureImageAlt: Type.String({ maxLength: LIMITS.featureImageAlt, description: "Alt text for the featured image in this post; empty for the image's own." }),
   publishedAt: Type.String({
     format: 'date-time',
     description:
@@ -76,6 +85,8 @@ export const PostCreateSchema = Type.Object(
     status: Type.Optional({ ...fields.status, description: 'Defaults to draft.' }),
     tags: Type.Optional(fields.tags),
     publishedAt: Type.Optional(fields.publishedAt),
+    featureImage: Type.Optional(fields.featureImage),
+    featureImageAlt: Type.Optional(fields.featureImageAlt),
   },
   { additionalProperties: false, description: 'A new post.' },
 );
@@ -89,6 +100,8 @@ export const PostReplaceSchema = Type.Object(
     excerpt: Type.Optional(fields.excerpt),
     tags: Type.Optional(fields.tags),
     publishedAt: Type.Optional(fields.publishedAt),
+    featureImage: Type.Optional(fields.featureImage),
+    featureImageAlt: Type.Optional(fields.featureImageAlt),
   },
   { additionalProperties: false, description: 'The whole post; omitted excerpt and tags are cleared.' },
 );
@@ -102,6 +115,8 @@ export const PostPatchSchema = Type.Object(
     excerpt: Type.Optional(fields.excerpt),
     tags: Type.Optional(fields.tags),
     publishedAt: Type.Optional(fields.publishedAt),
+    featureImage: Type.Optional(fields.featureImage),
+    featureImageAlt: Type.Optional(fields.featureImageAlt),
   },
   { additionalProperties: false, description: 'Only the fields to change.' },
 );

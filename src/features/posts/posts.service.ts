@@ -13,6 +13,7 @@ import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
 import type { Post } from './posts.queries.ts';
+import type { PostImagesPort } from './posts.images.ts';
 import { canCreatePost, canEditPost, canManageAllPosts, canViewPost } from './posts.policy.ts';
 
 /** What a writer sends; every field optional here, the mode decides what is required. */
@@ -26,13 +27,16 @@ export interface PostInput {
   publishedAt?: string | null;
   /** A list of names, or one comma-separated string (as an HTML form sends it). */
   tags?: string[] | string;
+  /** The featured image's id (an uploaded image); null or '' for none. */
+  featureImage?: string | null;
+  featureImageAlt?: string | null;
 }
 
 /** How long a deleted post stays restorable in the trash before the purge removes it. */
 export const TRASH_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const LIMITS = { title: 200, slug: 100, body: 100_000, excerpt: 500, tags: 10, tag: 40 };
+export const LIMITS = { title: 200, slug: 100, body: 100_000, excerpt: 500, tags: 10, tag: 40, featureImageAlt: 1000 };
 // Paths under /posts/ that are pages of their own, so never a post's slug.
 const RESERVED_SLUGS = new Set(['new']);
 
@@ -47,6 +51,8 @@ interface Normalized {
   /** A past publication date given with status published (only editors and admins may set it). */
   backdate?: string;
   tags?: { name: string; slug: string }[];
+  featureImage?: string | null;
+  featureImageAlt?: string;
 }
 
 /** Checks and normalizes input; `required` names the fields that must be present. */
@@ -135,6 +141,19 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     if (tags.size > LIMITS.tags) err('tags', `at most ${LIMITS.tags} tags per post`);
     out.tags = [...tags.values()];
   }
+  if (input.featureImage !== undefined) {
+    const id = typeof input.featureImage === 'string' ? input.featureImage.trim() : input.featureImage;
+    if (id === null || id === '') out.featureImage = null;
+    else if (typeof id !== 'string' || !/^[A-Za-z0-9]{1,40}$/.test(id)) err('featureImage', 'must be the id of an uploaded image');
+    else out.featureImage = id;
+  }
+  if (input.featureImageAlt !== undefined) {
+    const alt = typeof input.featureImageAlt === 'string' ? input.featureImageAlt.trim() : '';
+    const problem = nonXmlCharProblem(alt);
+    if (problem) err('featureImageAlt', problem);
+    else if (alt.length > LIMITS.featureImageAlt) err('featureImageAlt', `must be at most ${LIMITS.featureImageAlt} characters`);
+    else out.featureImageAlt = alt;
+  }
   assertValid(errors);
   return out;
 }
@@ -201,8 +220,16 @@ function assertMayPublish(viewer: CurrentUser, status: PostStatus): void {
 }
 
 /** Blog posts: reading (with visibility rules), writing (with ownership rules). */
-export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events }) {
+export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; events?: Events; images?: PostImagesPort }) {
   const { db, clock, events } = deps;
+  /** A featured image must be one of ours (checked where images live; refused if none are stored). */
+  async function checkFeatureImage(v: Normalized): Promise<void> {
+    if (!v.featureImage) return;
+    const images = deps.images?.get();
+    if (!images || !(await images.exists(v.featureImage))) {
+      throw new AppError('validation_failed', 'The featured image was not found', [{ field: 'featureImage', message: 'is not an uploaded image' }]);
+    }
+  }
   // Events travel with the change (post.published, post.updated, post.deleted).
   const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(
     trx: Parameters<Events['record']>[0],
@@ -343,6 +370,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       if (!viewer) throw new AppError('unauthenticated', 'Log in to write posts');
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
       const v = validatePostInput(input, ['title', 'body'], clock.now());
+      await checkFeatureImage(v);
       const status = v.status ?? 'draft';
       assertMayPublish(viewer, v.publishAt ? 'published' : status);
       assertMayBackdate(viewer, v);
@@ -365,6 +393,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             published_at: status === 'published' ? (v.backdate ?? now) : null,
             deleted_at: null,
             publish_at: v.publishAt ?? null,
+            feature_image: v.featureImage ?? null,
+            feature_image_alt: v.featureImage ? (v.featureImageAlt ?? '') : '',
           };
           const { id, tags } = await db.transaction().execute(async (trx) => {
             const row = await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow();
@@ -404,7 +434,11 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
 
     /** Applies validated changes to a post the caller may edit. */
     async update(post: Post, v: Normalized, by: number | null = null): Promise<Post> {
+      await checkFeatureImage(v);
       const now = clock.now().toISOString();
+      // Absent means unchanged (also for PUT: clients that predate featured images keep them).
+      const featureImage = v.featureImage !== undefined ? v.featureImage : (post.featureImage?.id ?? null);
+      const featureImageAlt = featureImage ? (v.featureImageAlt ?? post.featureImage?.alt ?? '') : '';
       const body = v.body ?? post.body;
       const customExcerpt = v.excerpt !== undefined ? v.excerpt : post.customExcerpt;
       const status = v.status ?? (post.status === 'scheduled' ? 'draft' : post.status);
@@ -438,6 +472,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
               status,
               updated_at: now,
               publish_at: status === 'draft' ? publishAt : null,
+              feature_image: featureImage,
+              feature_image_alt: featureImageAlt,
               // The first publication date stays, so re-publishing doesn't bump old posts to the top.
               published_at:
                 status === 'published'
@@ -646,6 +682,15 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     sitemapEntries: (limit: number) => q.publishedSlugs(db, limit),
 
     /** Publishes scheduled posts whose time has come (run every minute); returns how many went live. */
+    /** The posts whose featured image is one of these images, by image id (for "still used" checks). */
+    async featureImageUses(ids: string[]): Promise<Map<string, { title: string; slug: string }[]>> {
+      const out = new Map<string, { title: string; slug: string }[]>();
+      if (!ids.length) return out;
+      const rows = await db.selectFrom('posts').select(['feature_image', 'title', 'slug']).where('feature_image', 'in', ids).orderBy('id').execute();
+      for (const r of rows) out.set(r.feature_image!, [...(out.get(r.feature_image!) ?? []), { title: r.title, slug: r.slug }]);
+      return out;
+    },
+
     async publishDue(): Promise<number> {
       const now = clock.now().toISOString();
       const due = await db

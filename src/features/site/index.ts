@@ -3,7 +3,7 @@ import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { MediaService } from '../media/index.ts';
 import type { PagesService } from '../pages/index.ts';
-import type { PostsService } from '../posts/index.ts';
+import type { PostImagesPort, PostsService } from '../posts/index.ts';
 import { siteAdminRoutes } from './site.admin.ts';
 import { siteApi } from './site.api.ts';
 import { feedRoutes } from './site.feeds.ts';
@@ -15,7 +15,7 @@ export type { SiteSettingsService, SiteView } from './site.settings.ts';
 /** The site as a whole: its settings, health checks, the admin index, feeds and the sitemap. */
 export function siteFeature(
   ctx: AppContext,
-  deps: { posts: PostsService; accounts: AccountsService; media: MediaService; pages: PagesService },
+  deps: { posts: PostsService; accounts: AccountsService; media: MediaService; pages: PagesService; images?: PostImagesPort },
 ): Feature<SiteSettingsService> {
   const service = createSiteSettingsService({ site: ctx.site, accounts: deps.accounts, media: deps.media });
   // The logo and the favicon are uses of their images: the library keeps them.
@@ -51,7 +51,7 @@ export function siteFeature(
       });
       await app.register(siteRoutes, { db: ctx.db, siteUrl: ctx.site.url });
       await app.register(siteAdminRoutes, { settings: service, media: deps.media });
-      await app.register(feedRoutes, { posts: deps.posts, pages: deps.pages, site: ctx.site });
+      await app.register(feedRoutes, { posts: deps.posts, pages: deps.pages, site: ctx.site, images: deps.images });
     },
     async api(api) {
       await api.register(siteApi, { settings: service });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { el, xmlDocument, type XmlNode } from '../../lib/xml.ts';
 import type { Site } from '../../platform/site.ts';
 import type { PagesService } from '../pages/index.ts';
-import type { PostsService } from '../posts/index.ts';
+import { featureImageIds, type PostImagesPort, type PostsService } from '../posts/index.ts';
 
 const FEED_SIZE = 20;
 const SITEMAP_MAX = 50_000; // the sitemap protocol's limit for one file
@@ -34,7 +34,16 @@ export function absoluteLinks(html: string, base: string): string {
  * holds (markup-like titles and tags, `]]>`, characters XML forbids) the
  * documents stay well-formed.
  */
-export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsService; pages: PagesService; site: Site }) {
+export async function feedRoutes(
+  app: FastifyInstance,
+  opts: {
+    posts: PostsService;
+    pages: PagesService;
+    site: Site;
+    /** Featured images become enclosures. */
+    images?: PostImagesPort;
+  },
+) {
   const { posts, site } = opts;
   const siteUrl = site.url;
   const home = `${siteUrl}/`;
@@ -51,6 +60,9 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
 
   async function latest() {
     const { posts: items } = await posts.list(null, { limit: FEED_SIZE });
+    const ids = featureImageIds(items);
+    const images = opts.images?.get();
+    const files = images && ids.length ? await images.enclosures(ids) : new Map();
     return items.map((p) => {
       const link = `${siteUrl}/posts/${p.slug}`;
       return {
@@ -60,6 +72,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
         // An entry always has an author: its writer, or the site once the account is gone.
         author: p.author?.displayName ?? siteName(),
         published: new Date(p.publishedAt ?? p.createdAt),
+        enclosure: p.featureImage ? files.get(p.featureImage.id) : undefined,
       };
     });
   }
@@ -74,6 +87,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
           'xmlns:atom': ATOM,
           'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
           'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+          'xmlns:media': 'http://search.yahoo.com/mrss/',
         },
         el(
           'channel',
@@ -86,7 +100,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
           el('generator', null, 'Inkwell'),
           el('atom:link', { href: `${siteUrl}/feed.xml`, rel: 'self', type: 'application/rss+xml' }),
           image() ? el('image', null, el('url', null, image()!), el('title', null, siteName()), el('link', null, home)) : null,
-          items.map(({ post, link, html, author, published }) =>
+          items.map(({ post, link, html, author, published, enclosure }) =>
             el(
               'item',
               null,
@@ -100,6 +114,18 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
               el('description', null, plainToHtml(post.excerpt)),
               el('content:encoded', null, html),
               post.tags.map((t) => el('category', { domain: `${siteUrl}/tags/` }, t.name)),
+              // The featured image: <enclosure> for every reader, Media RSS for those that show pictures.
+              enclosure ? el('enclosure', { url: enclosure.url, length: String(enclosure.length), type: enclosure.type }) : null,
+              enclosure
+                ? el('media:content', {
+                    url: enclosure.url,
+                    medium: 'image',
+                    type: enclosure.type,
+                    fileSize: String(enclosure.length),
+                    width: String(enclosure.width),
+                    height: String(enclosure.height),
+                  })
+                : null,
             ),
           ),
         ),
@@ -126,7 +152,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
         // The fallback author for the feed, as Atom asks every entry to have one.
         el('author', null, el('name', null, siteName()), el('uri', null, home)),
         items.map(
-          ({ post, link, html, author, published }): XmlNode =>
+          ({ post, link, html, author, published, enclosure }): XmlNode =>
             el(
               'entry',
               null,
@@ -134,6 +160,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { posts: PostsServi
               el('title', { type: 'text' }, post.title),
               el('id', null, link),
               el('link', { rel: 'alternate', type: 'text/html', href: link }),
+              enclosure ? el('link', { rel: 'enclosure', type: enclosure.type, length: String(enclosure.length), href: enclosure.url }) : null,
               el('published', null, published.toISOString()),
               el('updated', null, new Date(post.updatedAt).toISOString()),
               el('author', null, el('name', null, author), post.author ? el('uri', null, `${siteUrl}/@${post.author.username}`) : null),

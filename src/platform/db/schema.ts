@@ -16,6 +16,8 @@ export interface UsersTable {
   role: Role;
   bio: string | null;
   avatar_url: string | null;
+  /** An uploaded avatar (media.id); avatar_url is then its URL. */
+  avatar_media_id: ColumnType<string | null, string | null | undefined, string | null>;
   email_verified_at: string | null;
   /** Suspended users cannot log in; their sessions and tokens stop working. */
   suspended_at: string | null;
@@ -65,6 +67,9 @@ export interface PostsTable {
   published_at: string | null;
   /** Set on a draft that is scheduled: it goes live at this time. */
   publish_at: string | null;
+  /** The featured image (media.id), shown on the page, in lists and in feeds. */
+  feature_image: ColumnType<string | null, string | null | undefined, string | null>;
+  feature_image_alt: ColumnType<string, string | undefined, string>;
   /** Set while the post is in the trash (restorable until the purge, 30 days later). */
   deleted_at: string | null;
 }
@@ -361,7 +366,26 @@ export interface FavoritesTable {
   created_at: string;
 }
 
+export interface GalleriesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  description: string;
+  owner_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GalleryItemsTable {
+  gallery_id: number;
+  position: number;
+  media_id: string;
+  caption: string;
+}
+
 export interface Database {
+  galleries: GalleriesTable;
+  gallery_items: GalleryItemsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;

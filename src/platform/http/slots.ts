@@ -85,3 +85,32 @@ export function createPageChrome(): PageChrome {
     adminPages: () => admin,
   };
 }
+
+/**
+ * A render-time hook over a piece of trusted HTML: the host passes its HTML
+ * through every transform that guests added, in `order`. Guests get HTML that
+ * was already sanitized and must return HTML that is just as safe (escape
+ * whatever they add).
+ */
+export interface HtmlFilter<A extends unknown[]> {
+  /** Adds a transform; transforms run in the order given by `order` (then in the order added). */
+  add(transform: (html: string, ...args: A) => string | Promise<string>, order?: number): void;
+  /** The HTML after every transform. */
+  apply(html: string, ...args: A): Promise<string>;
+}
+
+/** Makes a filter that changes nothing until a guest adds a transform. */
+export function createHtmlFilter<A extends unknown[]>(): HtmlFilter<A> {
+  const transforms: { order: number; fn: (html: string, ...args: A) => string | Promise<string> }[] = [];
+  return {
+    add(fn, order = 0) {
+      transforms.push({ order, fn });
+      transforms.sort((a, b) => a.order - b.order);
+    },
+    async apply(html, ...args) {
+      let out = html;
+      for (const t of transforms) out = await t.fn(out, ...args);
+      return out;
+    },
+  };
+}

@@ -14,6 +14,8 @@ export interface SettingsView {
   failed?: { section: Section; errors: FieldError[]; values: Record<string, string> };
   /** A token just created: shown this once. */
   newToken?: string;
+  /** Sections other features add below the profile (already HTML). */
+  more?: string;
 }
 
 /** The account settings page: one form per concern, each showing its own errors. */
@@ -55,6 +57,7 @@ export function settingsHtml(v: SettingsView): string {
   <div class="actions"><button type="submit">Save profile</button></div>
 </form>
 </section>
+!${v.more ?? ''}
 
 <section aria-labelledby="email-h">
 <h2 id="email-h">Email address</h2>

@@ -38,7 +38,7 @@ export function commentHtml(item: ThreadItem, v: ThreadViewer): string {
 </div>`;
   const body = placeholder
     ? html`<p class="meta"><em>${placeholder}</em></p>`
-    : html`<p class="meta"><strong>${c.author?.displayName ?? c.authorName ?? 'A former member'}</strong> · <a href="#comment-${c.id}">!${dateHtml(c.createdAt)}</a>${c.editedAt ? ' · edited' : ''}!${BADGE[c.status] ? html` <span class="badge">${BADGE[c.status]}</span>` : ''}</p>
+    : html`<p class="meta">!${c.authorAvatarUrl ? html`<img class="avatar-small" src="${c.authorAvatarUrl}" alt="" width="24" height="24" loading="lazy" decoding="async"> ` : ''}<strong>${c.author?.displayName ?? c.authorName ?? 'A former member'}</strong> · <a href="#comment-${c.id}">!${dateHtml(c.createdAt)}</a>${c.editedAt ? ' · edited' : ''}!${BADGE[c.status] ? html` <span class="badge">${BADGE[c.status]}</span>` : ''}</p>
 !${item.inReplyTo ? html`<p class="meta">In reply to <a href="#comment-${item.inReplyTo.id}">${item.inReplyTo.name}</a></p>` : ''}
 <div class="comment-body">!${c.bodyHtml}</div>
 !${controls}`;

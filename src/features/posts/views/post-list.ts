@@ -12,10 +12,18 @@ export function tagsHtml(post: Post): string {
 }
 
 /** The list of posts on the front page and tag pages, with the "older" link. */
-export function postListHtml(opts: { heading: string; posts: Post[]; olderHref: string | null; empty: string; intro?: string }): string {
+export function postListHtml(opts: {
+  heading: string;
+  posts: Post[];
+  olderHref: string | null;
+  empty: string;
+  intro?: string;
+  /** Featured-image thumbnails (trusted <picture> HTML) by post id. */
+  thumbs?: Map<number, string>;
+}): string {
   const items = opts.posts.map(
     (p) => html`<li>
-  <article>
+  <article>!${opts.thumbs?.get(p.id) ? html`<a class="thumb" href="/posts/${p.slug}" tabindex="-1" aria-hidden="true">!${opts.thumbs.get(p.id)!}</a>` : ''}
     <h2><a href="/posts/${p.slug}">${p.title}</a>!${p.status === 'draft' ? html` <span class="badge">Draft</span>` : ''}</h2>
     <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)}!${p.favoritesCount ? html` · <span class="favorites" title="Favourites">♥ ${p.favoritesCount}</span>` : ''}</p>
     <p>${p.excerpt}</p>

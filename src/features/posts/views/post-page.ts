@@ -10,7 +10,7 @@ export function statusHtml(post: Post, timeZone: string): string {
 }
 
 /** One post, with edit and delete controls for those who may use them. */
-export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string; timeZone: string; preview?: boolean }): string {
+export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string; timeZone: string; preview?: boolean; featureImage?: string }): string {
   const controls = opts.canEdit
     ? html`<div class="actions">
   <a class="button" href="/posts/${post.slug}/edit">Edit</a>
@@ -32,6 +32,7 @@ export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string;
   !${state}
   <p class="meta">By ${authorHtml(post)} · !${post.status === 'published' ? dateHtml(post.publishedAt ?? post.createdAt) : dateHtml(post.createdAt)}</p>
   !${tagsHtml(post)}
+  !${opts.featureImage ? html`<figure class="feature-image">!${opts.featureImage}</figure>` : ''}
   <div class="body">!${post.bodyHtml}</div>
   !${controls}
 </article>`;
