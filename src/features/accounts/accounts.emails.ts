@@ -19,7 +19,7 @@ export function verifyEmail(site: Site, to: To, url: string): MailMessage {
     siteName: site.name,
     siteUrl: site.url,
     heading: 'Confirm your email address',
-    paragraphs: [`Welcome to ${site.name}! Confirm this address to publish and comment.`, 'The link works for 3 days.'],
+    paragraphs: [`Welcome to ${site.name}! Please confirm this address to finish signing up.`, 'The link works for 3 days.'],
     action: { label: 'Confirm my address', url },
     footer: 'If you did not sign up, ignore this email.',
   });
