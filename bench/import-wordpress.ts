@@ -12,13 +12,7 @@ import { openDb } from '../src/platform/db/index.ts';
 import { prepareDatabase } from '../src/bootstrap.ts';
 import { loadConfig } from '../src/config.ts';
 import { createInfrastructure } from '../src/platform/infrastructure.ts';
-import { createSettings } from '../src/platform/settings.ts';
-import { systemClock } from '../src/lib/clock.ts';
-import { createAccountsService } from '../src/features/accounts/index.ts';
-import { createCommentsService } from '../src/features/comments/index.ts';
-import { createPostsService } from '../src/features/posts/index.ts';
-import { createRedirectsService } from '../src/features/redirects/index.ts';
-import { createMovingService } from '../src/features/moving/index.ts';
+import { standaloneMovingService } from '../src/features/moving/index.ts';
 
 const { values: args } = parseArgs({ options: { posts: { type: 'string' }, pg: { type: 'string' } } });
 const POSTS = Number(args.posts ?? 10_000);
@@ -70,16 +64,7 @@ if (schema) {
 const db = openDb({ url, schema });
 await prepareDatabase(db);
 const infra = await createInfrastructure({ config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' }), db });
-const settings = createSettings(db.kysely);
-const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
-const moving = createMovingService({
-  db: db.kysely,
-  clock: systemClock,
-  posts,
-  comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
-  accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
-  redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
-});
+const moving = standaloneMovingService({ db, events: infra.events });
 const rssBefore = process.resourceUsage().maxRSS;
 const report = await moving.importWordPress(file);
 const peakMb = process.resourceUsage().maxRSS / 1024;

@@ -130,21 +130,9 @@ function progressBar(label: string) {
 async function movingServices(db: Db) {
   const config = loadConfig();
   const infra = await createInfrastructure({ config, db });
-  const { createPostsService } = await import('./features/posts/index.ts');
-  const { createCommentsService } = await import('./features/comments/index.ts');
-  const { createRedirectsService } = await import('./features/redirects/index.ts');
-  const { createExporter } = await import('./features/moving/index.ts');
-  const settings = createSettings(db.kysely);
-  const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
-  const deps = {
-    db: db.kysely,
-    clock: systemClock,
-    posts,
-    comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
-    accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
-    redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
-  };
-  return { infra, deps, exporter: createExporter({ ...deps, settings, site: { url: config.siteUrl }, media: await mediaService(db, infra) }) };
+  const { createExporter, standaloneServices } = await import('./features/moving/index.ts');
+  const deps = standaloneServices({ db, events: infra.events });
+  return { infra, exporter: createExporter({ ...deps, site: { url: config.siteUrl }, media: await mediaService(db, infra) }) };
 }
 
 async function exportFile(file: string | undefined) {
@@ -211,19 +199,10 @@ async function importFile(format: string | undefined, file: string | undefined, 
     await prepareDatabase(db);
     const config = loadConfig();
     const infra = await createInfrastructure({ config, db });
-    const { createPostsService } = await import('./features/posts/index.ts');
-    const { createCommentsService } = await import('./features/comments/index.ts');
-    const { createRedirectsService } = await import('./features/redirects/index.ts');
-    const { createMovingService, reportText, ImportRefused } = await import('./features/moving/index.ts');
-    const settings = createSettings(db.kysely);
-    const posts = createPostsService({ db: db.kysely, clock: systemClock, events: infra.events });
-    const moving = createMovingService({
-      db: db.kysely,
-      clock: systemClock,
-      posts,
-      comments: createCommentsService({ db: db.kysely, clock: systemClock, events: infra.events, settings, posts }),
-      accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings }),
-      redirects: createRedirectsService({ db: db.kysely, clock: systemClock }),
+    const { standaloneMovingService, reportText, ImportRefused } = await import('./features/moving/index.ts');
+    const moving = standaloneMovingService({
+      db,
+      events: infra.events,
       images: { http: infra.http, media: await mediaService(db, infra), maxBytes: config.media.maxBytes },
     });
     const bar = progressBar('Importing');

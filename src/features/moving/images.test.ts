@@ -10,13 +10,8 @@ import sharp from 'sharp';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { createHttpClient } from '../../platform/http-client/index.ts';
-import { createSettings } from '../../platform/settings.ts';
-import { createAccountsService } from '../accounts/index.ts';
-import { createCommentsService } from '../comments/index.ts';
 import { createMediaService, createMediaStorage } from '../media/index.ts';
-import { createPostsService } from '../posts/index.ts';
-import { createRedirectsService } from '../redirects/index.ts';
-import { createMovingService, type MovingService } from './index.ts';
+import { type MovingService, standaloneMovingService } from './index.ts';
 
 const WXR = new URL('../../../test/fixtures/wordpress/images.xml', import.meta.url).pathname;
 const GHOST = new URL('../../../test/fixtures/ghost/images.json', import.meta.url).pathname;
@@ -83,24 +78,17 @@ eachDatabase('images into the media library on import', (dialect) => {
   before(async () => {
     images = await startImageServer();
     t = await buildTestApp(dialect, { env: { MEDIA_DIR: join(dir, 'media'), MEDIA_MAX_BYTES: String(MAX_BYTES) } });
-    const db = t.db.kysely;
-    const settings = createSettings(db);
-    const posts = createPostsService({ db, clock: systemClock, events: t.events });
     const media = createMediaService({
-      db,
+      db: t.db.kysely,
       storage: createMediaStorage(t.config.media),
       queue: t.queue,
       clock: systemClock,
       config: t.config.media,
       siteUrl: t.config.siteUrl,
     });
-    moving = createMovingService({
-      db,
-      clock: systemClock,
-      posts,
-      comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
-      accounts: createAccountsService({ db, clock: systemClock, settings }),
-      redirects: createRedirectsService({ db, clock: systemClock }),
+    moving = standaloneMovingService({
+      db: t.db,
+      events: t.events,
       images: { http: createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' }), media, maxBytes: t.config.media.maxBytes },
     });
   });

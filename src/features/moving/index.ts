@@ -22,6 +22,7 @@ const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 // What other features (and the CLI) may use from moving.
 export { createMovingService, reportText, type ImportReport, type MovingService } from './moving.service.ts';
 export { ImportRefused } from './moving.errors.ts';
+export { standaloneMovingService, standaloneServices } from './moving.standalone.ts';
 export { createExporter, EXPORT_VERSION, type Exporter } from './moving.export.ts';
 export { BackupError, backupSqlite, createBackups, postgresAdvice, restoreSqlite, sqliteFile } from './moving.backup.ts';
 

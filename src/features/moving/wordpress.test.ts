@@ -7,13 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildUser } from '../../../test/support/factories.ts';
-import { systemClock } from '../../lib/clock.ts';
-import { createSettings } from '../../platform/settings.ts';
-import { createAccountsService } from '../accounts/index.ts';
-import { createCommentsService } from '../comments/index.ts';
-import { createPostsService } from '../posts/index.ts';
-import { createRedirectsService } from '../redirects/index.ts';
-import { createMovingService, ImportRefused, type MovingService } from './index.ts';
+import { ImportRefused, type MovingService, standaloneMovingService } from './index.ts';
 
 const FIXTURE = new URL('../../../test/fixtures/wordpress/blog.xml', import.meta.url).pathname;
 const WXR_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -47,17 +41,7 @@ eachDatabase('WordPress import', (dialect) => {
 
   before(async () => {
     t = await buildTestApp(dialect);
-    const db = t.db.kysely;
-    const settings = createSettings(db);
-    const posts = createPostsService({ db, clock: systemClock, events: t.events });
-    moving = createMovingService({
-      db,
-      clock: systemClock,
-      posts,
-      comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
-      accounts: createAccountsService({ db, clock: systemClock, settings }),
-      redirects: createRedirectsService({ db, clock: systemClock }),
-    });
+    moving = standaloneMovingService({ db: t.db, events: t.events });
     // Martha already has an account here: her posts are hers, matched by email.
     await buildUser(t, { email: 'martha@example.test', username: 'martha_here', role: 'editor' });
   });
