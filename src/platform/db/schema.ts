@@ -473,6 +473,8 @@ export interface MediaTable {
   placeholder: string | null;
   /** When the background job finished making the variants; null until then. */
   variants_ready_at: string | null;
+  /** The MEDIA_WIDTHS its variants were made for (comma-separated); null until made. */
+  variant_widths: string | null;
   created_at: string;
   updated_at: string;
 }
