@@ -229,13 +229,22 @@ export function createMediaService(deps: MediaDeps) {
         const tmp = join(work, key);
         await writeFile(tmp, out.data);
         await storage.put(key, { path: tmp }, `image/${p.format}`);
-        // Made twice at once (two requests, or a request and the job): the same bytes, the same key; one row.
+        // Made twice at once (two requests, or a request and the job): one row.
         await db
           .insertInto('media_variants')
           .values({ media_id: id, width: out.width, height: out.height, format: p.format, storage_key: key, bytes: out.data.length, created_at: iso() })
           .onConflict((oc) => oc.doNothing())
           .execute();
-        keys.set(`${p.width}:${p.format}`, key);
+        const kept = await db
+          .selectFrom('media_variants')
+          .select('storage_key')
+          .where('media_id', '=', id)
+          .where('width', '=', out.width)
+          .where('format', '=', p.format)
+          .executeTakeFirst();
+        // Should the other maker's bytes have differed, theirs has the row: ours is not kept.
+        if (kept && kept.storage_key !== key) await storage.delete(key);
+        keys.set(`${p.width}:${p.format}`, kept?.storage_key ?? key);
         await rm(tmp, { force: true });
       }
       forget(id);
