@@ -184,7 +184,14 @@ export function createMediaService(deps: MediaDeps) {
     const variants = await db.selectFrom('media_variants').select('storage_key').where('media_id', '=', row.id).execute();
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom('media_variants').where('media_id', '=', row.id).execute();
-      await trx.deleteFrom('media').where('id', '=', row.id).execute();
+      const gone = await trx.deleteFrom('media').where('id', '=', row.id).executeTakeFirst();
+      if (row.owner_id !== null && Number(gone.numDeletedRows) === 1) {
+        await trx
+          .updateTable('media_usage')
+          .set((eb) => ({ bytes: eb('bytes', '-', Number(row.bytes)) }))
+          .where('owner_id', '=', row.owner_id)
+          .execute();
+      }
     });
     for (const key of [row.storage_key, row.original_key, ...variants.map((v) => v.storage_key)]) {
       if (key) await storage.delete(key);
@@ -340,19 +347,9 @@ export function createMediaService(deps: MediaDeps) {
         const ext = ACCEPTED[mime].ext;
         const cleanPath = join(work, `clean.${ext}`);
         const img = await gate(() => cleanImage(file.path, cleanPath, mime, config.maxPixels));
-        if (config.quotaBytes !== null && opts.quota && opts.ownerId !== null) {
-          const used = await db
-            .selectFrom('media')
-            .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('used'))
-            .where('owner_id', '=', opts.ownerId)
-            .executeTakeFirstOrThrow();
-          if (Number(used.used) + img.bytes > config.quotaBytes) {
-            throw new AppError(
-              'payload_too_large',
-              `This upload would take you over your storage quota of ${Math.round(config.quotaBytes / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(Number(used.used) / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`,
-            );
-          }
-        }
+        const quota = config.quotaBytes !== null && opts.quota && opts.ownerId !== null ? config.quotaBytes : null;
+        // Refused early when plainly over (no storing for nothing); taken for real, atomically, below.
+        if (quota !== null && (await usageOf(db, opts.ownerId!)) + img.bytes > quota) throw overQuota(quota, await usageOf(db, opts.ownerId!));
         const placeholder = await gate(() => placeholderOf(cleanPath));
         const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
         const key = `${id}-${img.hash.slice(0, 16)}.${ext}`;
@@ -367,6 +364,12 @@ export function createMediaService(deps: MediaDeps) {
         const now = iso();
         const meta = (v: string | undefined, limit: number) => (v ?? '').trim().slice(0, limit);
         await db.transaction().execute(async (trx) => {
+          // The quota is taken in one conditional UPDATE in the row's transaction: two
+          // uploads at once serialise on the account's usage row, and the second sees
+          // the first's bytes. Refused, the transaction rolls back and the stored file goes.
+          if (opts.ownerId !== null && !(await takeBytes(trx, opts.ownerId, img.bytes, quota))) {
+            throw overQuota(quota!, await usageOf(trx, opts.ownerId));
+          }
           await trx
             .insertInto('media')
             .values({
@@ -553,6 +556,38 @@ export function createMediaService(deps: MediaDeps) {
 }
 
 export type MediaService = ReturnType<typeof createMediaService>;
+
+/** Bytes an account has stored (its usage row; none yet is 0). */
+async function usageOf(db: Kysely<Database>, ownerId: number): Promise<number> {
+  const row = await db.selectFrom('media_usage').select('bytes').where('owner_id', '=', ownerId).executeTakeFirst();
+  return Number(row?.bytes ?? 0);
+}
+
+/**
+ * Adds `bytes` to an account's usage, only if that stays within `quota` (null: no
+ * limit): one conditional UPDATE, so concurrent uploads cannot both pass. False when
+ * it would go over.
+ */
+async function takeBytes(db: Kysely<Database>, ownerId: number, bytes: number, quota: number | null): Promise<boolean> {
+  await db
+    .insertInto('media_usage')
+    .values({ owner_id: ownerId, bytes: 0 })
+    .onConflict((oc) => oc.column('owner_id').doNothing())
+    .execute();
+  let q = db
+    .updateTable('media_usage')
+    .set((eb) => ({ bytes: eb('bytes', '+', bytes) }))
+    .where('owner_id', '=', ownerId);
+  if (quota !== null) q = q.where('bytes', '<=', quota - bytes);
+  return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+}
+
+function overQuota(quota: number, used: number): AppError {
+  return new AppError(
+    'payload_too_large',
+    `This upload would take you over your storage quota of ${Math.round(quota / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(used / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`,
+  );
+}
 
 async function hasAlpha(path: string): Promise<boolean> {
   return (await sharp(path).metadata()).hasAlpha ?? false;
