@@ -21,7 +21,7 @@ eachDatabase('media quota under concurrent uploads', (dialect: Dialect) => {
     dir = mkdtempSync(join(tmpdir(), 'inkwell-media-quota-race-'));
     t = await buildTestApp(dialect, { env: { MEDIA_DIR: dir, MEDIA_QUOTA_MB: '1' } });
     // Noise does not compress: about 270 KB once cleaned, so three fit in 1 MB and the fourth does not.
-    photo = await sharp({ create: { width: 640, height: 640, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
+    photo = await sharp({ create: { width: 640, height: 640, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
       .jpeg({ quality: 95 })
       .toBuffer();
   });
