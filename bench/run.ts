@@ -1,5 +1,6 @@
 // npm run bench [-- --posts 100000] [--pg postgres://…] [--duration 10] [--connections 64] [--smoke]
 //                [--instances 3]   (with --pg: one instance beside several behind HAProxy, bench/cluster.ts)
+//                [--only upload [--uploads 8] [--concurrency 8]]   (image uploads and their variants, bench/upload.ts)
 // A bare --pg uses INKWELL_TEST_DATABASE_URL.
 // Seeds a fresh database, starts Inkwell as its own process, drives it with
 // autocannon (another process) over loopback, and compares every scenario
@@ -16,6 +17,7 @@ import { prepareDatabase } from '../src/bootstrap.ts';
 import { encodeCursor } from '../src/lib/cursor.ts';
 import { seed } from './seed.ts';
 import { clusterBench } from './cluster.ts';
+import { uploadBench } from './upload.ts';
 
 // `--pg` with no URL after it: the test database from the environment.
 const argv = process.argv.slice(2);
@@ -38,15 +40,23 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     smoke: { type: 'boolean' },
     instances: { type: 'string' },
+    only: { type: 'string' },
+    uploads: { type: 'string' },
+    concurrency: { type: 'string' },
   },
 });
+if (args.only !== undefined && args.only !== 'upload') {
+  console.error(`bench: --only knows one scenario, "upload"; got "${args.only}"`);
+  process.exit(2);
+}
 const INSTANCES = Number(args.instances ?? 1);
 if (INSTANCES > 1 && !args.pg) {
   console.error('bench: --instances needs --pg (several instances share one PostgreSQL database)');
   process.exit(2);
 }
 const smoke = !!args.smoke;
-const POSTS = Number(args.posts ?? (smoke ? 1000 : 10_000));
+// The upload scenario needs only an account and its token.
+const POSTS = Number(args.posts ?? (args.only === 'upload' ? 10 : smoke ? 1000 : 10_000));
 const DURATION = Number(args.duration ?? (smoke ? 2 : 10));
 const CONNECTIONS = Number(args.connections ?? 64);
 const root = new URL('../', import.meta.url).pathname;
@@ -183,6 +193,38 @@ async function main() {
   if (args.pg) await sql`analyze`.execute(db.kysely);
   await db.close();
   console.log(`seeded ${POSTS.toLocaleString('en')} posts in ${Date.now() - seedStart} ms (${args.pg ? 'PostgreSQL' : 'SQLite'})`);
+
+  if (args.only === 'upload') {
+    const { md, failed } = await uploadBench({
+      root,
+      tmp,
+      dbUrl,
+      token,
+      uploads: Number(args.uploads ?? (smoke ? 2 : 8)),
+      concurrency: Number(args.concurrency ?? 8),
+      freePort,
+      rssMb,
+    });
+    console.log(`\n${md}`);
+    if (!smoke) {
+      mkdirSync(join(root, 'bench/results'), { recursive: true });
+      writeFileSync(
+        join(root, `bench/results/${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-upload-${args.pg ? 'postgres' : 'sqlite'}.md`),
+        md,
+      );
+    }
+    if (args.pg && schema) {
+      const admin = openDb({ url: args.pg, poolSize: 1 });
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.kysely);
+      await admin.close();
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    if (failed) {
+      console.error('bench: some uploads failed');
+      process.exit(1);
+    }
+    return;
+  }
 
   if (INSTANCES > 1) {
     const { md, failed } = await clusterBench({

@@ -72,6 +72,8 @@ export interface MediaConfig {
   maxPixels: number;
   /** Storage per account in bytes (admins exempt); null is no quota. */
   quotaBytes: number | null;
+  /** The widths variants are made at (never wider than the image); changing them makes the new ones on demand. */
+  widths: number[];
   /** Keep the uploaded file as sent (never served) next to the cleaned copy. */
   keepOriginals: boolean;
 }
@@ -166,7 +168,18 @@ function parseMedia(env: NodeJS.ProcessEnv, databaseUrl: string): MediaConfig {
     maxPixels: parseCount('MEDIA_MAX_MEGAPIXELS', env.MEDIA_MAX_MEGAPIXELS, 50) * 1_000_000,
     quotaBytes: quotaMb === null ? null : quotaMb * 1024 * 1024,
     keepOriginals: parseFlag('MEDIA_KEEP_ORIGINALS', env.MEDIA_KEEP_ORIGINALS),
+    widths: parseWidths(env.MEDIA_WIDTHS),
   };
+}
+
+/** MEDIA_WIDTHS: up to 10 widths from 16 to 4096 pixels, comma-separated; sorted, without repeats. */
+function parseWidths(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [320, 640, 960, 1280, 1920];
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > 10 || parts.some((p) => !/^\d{2,4}$/.test(p) || Number(p) < 16 || Number(p) > 4096)) {
+    throw new ConfigError(`MEDIA_WIDTHS must be up to 10 widths from 16 to 4096 pixels, comma-separated (like 320,640,1280); got "${raw}"`);
+  }
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }
 
 function parseBytes(name: string, raw: string | undefined, fallback: number): number {

@@ -1,6 +1,8 @@
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { MediaService } from '../media/index.ts';
 import type { PostsFeature } from '../posts/index.ts';
+import { html } from '../../lib/html.ts';
+import { galleriesAdmin } from './galleries.admin.ts';
 import { galleriesApi } from './galleries.api.ts';
 import { galleriesRoutes } from './galleries.routes.ts';
 import { createGalleriesService, type GalleriesService } from './galleries.service.ts';
@@ -43,7 +45,18 @@ export function galleriesFeature(ctx: AppContext, deps: { media: MediaService; p
           return g ? galleryGridHtml(g, images, ctx.site.url, { eagerFirst: false }) : whole;
         });
       }, 20);
+      ctx.chrome.add('nav', {
+        order: 26,
+        render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/admin/galleries">Galleries</a>` : ''),
+      });
+      ctx.chrome.adminPage({
+        href: '/admin/galleries',
+        name: 'Galleries',
+        description: 'Ordered sets of images with captions: make, change, delete',
+        order: 16,
+      });
       await app.register(galleriesRoutes, { galleries: service, media, siteUrl: ctx.site.url });
+      await app.register(galleriesAdmin, { galleries: service, media, siteUrl: ctx.site.url });
     },
     async api(api) {
       await api.register(galleriesApi, { galleries: service, siteUrl: ctx.site.url });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import multipart from '@fastify/multipart';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
@@ -7,6 +8,7 @@ import { avatarFormHtml, avatarRoutes } from './media.avatars.ts';
 import { mediaApi } from './media.api.ts';
 import { mediaIdsIn, mediaUrlPrefixes, postImages, responsiveBody } from './media.pictures.ts';
 import { limitSharp } from './media.images.ts';
+import { canUploadMedia } from './media.policy.ts';
 import { mediaRoutes } from './media.routes.ts';
 import { createMediaService, type MediaReferenceSource, type MediaService, type MediaUse } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
@@ -23,6 +25,13 @@ export {
 } from './media.service.ts';
 export { createMediaStorage, type MediaStorage } from './media.storage.ts';
 export { BODY_SIZES, mediaIdOfUrl, pictureHtml } from './media.pictures.ts';
+
+const uploadJs = readFileSync(new URL('./media-upload.js', import.meta.url), 'utf8');
+
+// The pages where dropping or pasting an image uploads it: the post editor (also shown
+// again after a refused save) and the library.
+const EDITOR_GET = /^\/(posts\/new|posts\/[^/?]+\/edit|admin\/media)(\?|$)/;
+const EDITOR_SAVE = /^\/posts(\/[^/?]+)?(\?|$)/;
 
 /** When unused uploads are removed (cron, site time zone): daily at 03:30. */
 export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
@@ -91,6 +100,17 @@ export function mediaFeature(
         order: 25,
         render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/admin/media">Media</a>` : ''),
       });
+      // Drag-and-drop and paste-to-upload over the plain forms (a file, so the CSP needs no inline script).
+      ctx.chrome.add('head', {
+        order: 20,
+        render: (request) =>
+          canUploadMedia(request.user) && (request.method === 'GET' ? EDITOR_GET : EDITOR_SAVE).test(request.url)
+            ? html`<script src="/assets/media-upload.js" data-site="${config.siteUrl}" defer></script>`
+            : '',
+      });
+      app.get('/assets/media-upload.js', async (_request, reply) =>
+        reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(uploadJs),
+      );
       ctx.chrome.adminPage({ href: '/admin/media', name: 'Media', description: 'Uploaded images: alt text, where each is used, delete', order: 15 });
       // Limits are given per request in receiveUpload; multipart is only parsed there.
       await app.register(multipart);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../config.ts';
 
-test('media settings: defaults beside the SQLite file, local disk, 20 MB, 50 megapixels, no quota', () => {
+test('media settings: defaults beside the SQLite file, local disk, 20 MB, 50 megapixels, no quota, the standard widths', () => {
   const c = loadConfig({ DATABASE_URL: 'sqlite:./blog/inkwell.db' }).media;
   assert.deepEqual(c, {
     dir: './blog/media',
@@ -12,6 +12,7 @@ test('media settings: defaults beside the SQLite file, local disk, 20 MB, 50 meg
     maxPixels: 50_000_000,
     quotaBytes: null,
     keepOriginals: false,
+    widths: [320, 640, 960, 1280, 1920],
   });
   assert.equal(loadConfig({}).media.dir, './data/media');
   assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@db/x' }).media.dir, './data/media');
@@ -29,6 +30,7 @@ test('media settings: S3, public URL, limits and quota are read and checked', ()
     MEDIA_MAX_MEGAPIXELS: '100',
     MEDIA_QUOTA_MB: '500',
     MEDIA_KEEP_ORIGINALS: '1',
+    MEDIA_WIDTHS: '1600, 400,800,400',
   }).media;
   assert.deepEqual(c.s3, {
     bucket: 'blog-media',
@@ -43,6 +45,7 @@ test('media settings: S3, public URL, limits and quota are read and checked', ()
   assert.equal(c.maxPixels, 100_000_000);
   assert.equal(c.quotaBytes, 500 * 1024 * 1024);
   assert.equal(c.keepOriginals, true);
+  assert.deepEqual(c.widths, [400, 800, 1600]);
 
   const bad: [Record<string, string>, RegExp][] = [
     [{ MEDIA_S3_BUCKET: 'No_Such' }, /MEDIA_S3_BUCKET must be a bucket name/],
@@ -54,6 +57,8 @@ test('media settings: S3, public URL, limits and quota are read and checked', ()
     [{ MEDIA_MAX_MEGAPIXELS: '0' }, /MEDIA_MAX_MEGAPIXELS must be a whole number/],
     [{ MEDIA_QUOTA_MB: '-1' }, /MEDIA_QUOTA_MB must be a whole number/],
     [{ MEDIA_KEEP_ORIGINALS: 'yes' }, /MEDIA_KEEP_ORIGINALS must be 1 or 0/],
+    [{ MEDIA_WIDTHS: '320,5000' }, /MEDIA_WIDTHS must be up to 10 widths/],
+    [{ MEDIA_WIDTHS: '320;640' }, /MEDIA_WIDTHS must be up to 10 widths/],
   ];
   for (const [env, message] of bad)
     assert.throws(

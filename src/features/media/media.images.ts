@@ -19,9 +19,6 @@ export const ACCEPTED: Record<string, { ext: string; format: 'jpeg' | 'png' | 'w
   'image/gif': { ext: 'gif', format: 'gif' },
 };
 
-/** The widths variants are made at (never wider than the image itself). */
-export const VARIANT_WIDTHS = [320, 640, 960, 1280, 1920];
-
 let limited = false;
 /**
  * Keeps sharp's memory flat under parallel uploads: one libvips thread per image
@@ -151,19 +148,21 @@ export async function placeholderOf(path: string): Promise<string> {
   return Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
 }
 
+export type VariantFormat = 'avif' | 'webp' | 'jpeg' | 'png' | 'gif';
+
 export interface VariantPlan {
   width: number;
-  format: 'avif' | 'webp' | 'jpeg' | 'png' | 'gif';
+  format: VariantFormat;
 }
 
 /**
- * Which variants an image gets: each standard width below its own (and its own
- * width when that is at most the largest), in AVIF, WebP and a JPEG or PNG
- * fallback; animations as animated WebP and GIF.
+ * Which variants an image gets: each configured width (MEDIA_WIDTHS, sorted) below
+ * its own (and its own width when that is at most the largest), in AVIF, WebP and a
+ * JPEG or PNG fallback; animations as animated WebP and GIF.
  */
-export function planVariants(img: { width: number; animated: boolean; hasAlpha: boolean }): VariantPlan[] {
-  const widths = VARIANT_WIDTHS.filter((w) => w < img.width);
-  if (img.width <= VARIANT_WIDTHS[VARIANT_WIDTHS.length - 1]) widths.push(img.width);
+export function planVariants(img: { width: number; animated: boolean; hasAlpha: boolean }, configured: number[]): VariantPlan[] {
+  const widths = configured.filter((w) => w < img.width);
+  if (img.width <= configured[configured.length - 1]) widths.push(img.width);
   const formats: VariantPlan['format'][] = img.animated ? ['webp', 'gif'] : ['avif', 'webp', img.hasAlpha ? 'png' : 'jpeg'];
   return widths.flatMap((width) => formats.map((format) => ({ width, format })));
 }

@@ -110,6 +110,20 @@ export function markdownOf(m: Media, siteUrl?: string): string {
   return `![${m.alt.replace(/[[\]\\]/g, '\\$&').replace(/\s+/g, ' ')}](${onPage(m.url, siteUrl)})`;
 }
 
+/** The width sharing cards are drawn at (Facebook, LinkedIn and X all ask for about 1200 pixels). */
+const CARD_WIDTH = 1200;
+
+/**
+ * The image for sharing cards: a JPEG or PNG variant (crawlers do not all read AVIF
+ * or WebP), the narrowest at least 1200 wide, else the widest; the stored image
+ * while no such variant exists yet. The URL is absolute.
+ */
+export function shareImageOf(m: Media, alt: string): { url: string; width: number; height: number; alt: string } {
+  const fallback = m.variants.filter((v) => v.format === 'jpeg' || v.format === 'png');
+  const chosen = fallback.find((v) => v.width >= CARD_WIDTH) ?? fallback[fallback.length - 1];
+  return chosen ? { url: chosen.url, width: chosen.width, height: chosen.height, alt } : { url: m.url, width: m.width, height: m.height, alt };
+}
+
 /** What posts asks of the images it shows (featured images, thumbnails, feeds, the editor). */
 export function postImages(media: MediaService, siteUrl: string): PostImages {
   return {
@@ -130,6 +144,10 @@ export function postImages(media: MediaService, siteUrl: string): PostImages {
     async enclosures(ids) {
       const found = await media.findMany(ids);
       return new Map([...found].map(([id, m]) => [id, { url: m.url, type: m.mime, length: m.bytes, width: m.width, height: m.height }]));
+    },
+    async shareImage(ref) {
+      const m = (await media.findMany([ref.id])).get(ref.id);
+      return m ? shareImageOf(m, ref.alt || m.alt) : null;
     },
     async recent(limit) {
       const { items } = await media.list({ limit });

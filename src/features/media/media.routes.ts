@@ -80,6 +80,18 @@ export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaServ
     },
   );
 
+  // A variant by its width: /media/<id>/<width>w.<ext>. Made on the request when it is
+  // missing, at a configured width only (MEDIA_WIDTHS), then always this redirect to
+  // the stored, content-hashed file.
+  const FORMAT_OF_EXT: Record<string, string> = { avif: 'avif', webp: 'webp', jpg: 'jpeg', png: 'png', gif: 'gif' };
+  app.get<{ Params: { id: string; file: string } }>('/media/:id/:file', async (request, reply) => {
+    const m = /^(\d{1,4})w\.([a-z]{3,4})$/.exec(request.params.file);
+    const format = m ? FORMAT_OF_EXT[m[2]] : undefined;
+    const key = m && format && /^[A-Za-z0-9]{1,40}$/.test(request.params.id) ? await media.variantKey(request.params.id, Number(m[1]), format) : null;
+    if (!key) throw new AppError('not_found', 'No such variant: the width must be one of MEDIA_WIDTHS and the format one this image has');
+    return reply.header('cache-control', 'public, max-age=3600').redirect(media.urlOfKey(key), 302);
+  });
+
   function requireWriter(request: FastifyRequest): CurrentUser {
     const user = requireUser(request);
     if (!canUploadMedia(user)) throw new AppError('forbidden', 'Only authors, editors and admins use the media library');

@@ -22,6 +22,7 @@ import {
   planVariants,
   sha256File,
   sniff,
+  type VariantPlan,
 } from './media.images.ts';
 import { canManageMedia } from './media.policy.ts';
 import type { MediaStorage } from './media.storage.ts';
@@ -139,6 +140,8 @@ export function createMediaService(deps: MediaDeps) {
       .orderBy('width')
       .orderBy('format')
       .execute();
+    const stale = rows.filter((r) => r.variants_ready_at !== null && r.variant_widths !== widthsKey);
+    if (stale.length) await remakeStale(stale.map((r) => r.id));
     const byMedia = new Map<string, Selectable<MediaVariantsTable>[]>();
     for (const v of variants) byMedia.set(v.media_id, [...(byMedia.get(v.media_id) ?? []), v]);
     return rows.map((r) => ({
@@ -156,7 +159,7 @@ export function createMediaService(deps: MediaDeps) {
       placeholder: r.placeholder,
       uploader: r.owner_id !== null && r.username !== null ? { id: r.owner_id, username: r.username } : null,
       variants: (byMedia.get(r.id) ?? []).map((v) => ({ url: urlOf(v.storage_key), width: v.width, height: v.height, format: v.format })),
-      variantsReady: r.variants_ready_at !== null,
+      variantsReady: r.variants_ready_at !== null && r.variant_widths === widthsKey,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
@@ -181,7 +184,14 @@ export function createMediaService(deps: MediaDeps) {
     const variants = await db.selectFrom('media_variants').select('storage_key').where('media_id', '=', row.id).execute();
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom('media_variants').where('media_id', '=', row.id).execute();
-      await trx.deleteFrom('media').where('id', '=', row.id).execute();
+      const gone = await trx.deleteFrom('media').where('id', '=', row.id).executeTakeFirst();
+      if (row.owner_id !== null && Number(gone.numDeletedRows) === 1) {
+        await trx
+          .updateTable('media_usage')
+          .set((eb) => ({ bytes: eb('bytes', '-', Number(row.bytes)) }))
+          .where('owner_id', '=', row.owner_id)
+          .execute();
+      }
     });
     for (const key of [row.storage_key, row.original_key, ...variants.map((v) => v.storage_key)]) {
       if (key) await storage.delete(key);
@@ -194,6 +204,82 @@ export function createMediaService(deps: MediaDeps) {
   const CACHE_MAX = 2000;
   const cache = new Map<string, { media: Media; until: number }>();
   const forget = (id: string) => cache.delete(id);
+
+  const widthsKey = config.widths.join(',');
+  const FORMATS = new Set(['avif', 'webp', 'jpeg', 'png', 'gif']);
+
+  /**
+   * Makes the variants that `pick` chooses from the image's plan and that do not
+   * exist yet, from one decode of the stored image; answers every variant's key by
+   * "width:format".
+   */
+  async function makeMissing(row: Selectable<MediaTable>, pick: (plan: VariantPlan[]) => VariantPlan[]): Promise<Map<string, string>> {
+    const id = row.id;
+    const existing = await db.selectFrom('media_variants').select(['width', 'format', 'storage_key']).where('media_id', '=', id).execute();
+    const keys = new Map(existing.map((v) => [`${v.width}:${v.format}`, v.storage_key]));
+    const master = await storage.get(row.storage_key);
+    if (!master) throw new Error(`media ${id}: stored file ${row.storage_key} is missing`);
+    const work = await mkdtemp(join(tmpdir(), 'inkwell-variants-'));
+    try {
+      const cleanPath = join(work, row.storage_key);
+      await writeFile(cleanPath, master.stream);
+      const alpha = row.mime !== 'image/jpeg' && (await hasAlpha(cleanPath));
+      const todo = pick(planVariants({ width: row.width, animated: !!row.animated, hasAlpha: alpha }, config.widths)).filter(
+        (p) => !keys.has(`${p.width}:${p.format}`),
+      );
+      if (!todo.length) return keys;
+      const source = row.animated ? cleanPath : await gate(() => decodeForVariants(cleanPath, Math.max(...todo.map((p) => p.width))));
+      for (const p of todo) {
+        const out = await gate(() => makeVariant(source, p, !!row.animated));
+        const hash = createHash('sha256').update(out.data).digest('hex').slice(0, 16);
+        const key = `${id}-${p.width}w-${hash}.${EXT_OF_FORMAT[p.format]}`;
+        const tmp = join(work, key);
+        await writeFile(tmp, out.data);
+        await storage.put(key, { path: tmp }, `image/${p.format}`);
+        // Made twice at once (two requests, or a request and the job): one row.
+        await db
+          .insertInto('media_variants')
+          .values({ media_id: id, width: out.width, height: out.height, format: p.format, storage_key: key, bytes: out.data.length, created_at: iso() })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        const kept = await db
+          .selectFrom('media_variants')
+          .select('storage_key')
+          .where('media_id', '=', id)
+          .where('width', '=', out.width)
+          .where('format', '=', p.format)
+          .executeTakeFirst();
+        // Should the other maker's bytes have differed, theirs has the row: ours is not kept.
+        if (kept && kept.storage_key !== key) await storage.delete(key);
+        keys.set(`${p.width}:${p.format}`, kept?.storage_key ?? key);
+        await rm(tmp, { force: true });
+      }
+      forget(id);
+      return keys;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Images whose variants were made for other widths than MEDIA_WIDTHS now: each
+   * gets one job that makes what is missing (the conditional update lets only the
+   * first request that notices queue it). Until then pages show the variants it has.
+   */
+  async function remakeStale(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      await db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('media')
+          .set({ variants_ready_at: null })
+          .where('id', '=', id)
+          .where('variants_ready_at', 'is not', null)
+          .where((eb) => eb.or([eb('variant_widths', 'is', null), eb('variant_widths', '!=', widthsKey)]))
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 1) await queue.enqueue(trx, 'media.variants', { id });
+      });
+    }
+  }
 
   const service = {
     /** Many images by id in one batch (those that exist), for pages that show them. */
@@ -261,19 +347,9 @@ export function createMediaService(deps: MediaDeps) {
         const ext = ACCEPTED[mime].ext;
         const cleanPath = join(work, `clean.${ext}`);
         const img = await gate(() => cleanImage(file.path, cleanPath, mime, config.maxPixels));
-        if (config.quotaBytes !== null && opts.quota && opts.ownerId !== null) {
-          const used = await db
-            .selectFrom('media')
-            .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.lit(0)).as('used'))
-            .where('owner_id', '=', opts.ownerId)
-            .executeTakeFirstOrThrow();
-          if (Number(used.used) + img.bytes > config.quotaBytes) {
-            throw new AppError(
-              'payload_too_large',
-              `This upload would take you over your storage quota of ${Math.round(config.quotaBytes / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(Number(used.used) / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`,
-            );
-          }
-        }
+        const quota = config.quotaBytes !== null && opts.quota && opts.ownerId !== null ? config.quotaBytes : null;
+        // Refused early when plainly over (no storing for nothing); taken for real, atomically, below.
+        if (quota !== null && (await usageOf(db, opts.ownerId!)) + img.bytes > quota) throw overQuota(quota, await usageOf(db, opts.ownerId!));
         const placeholder = await gate(() => placeholderOf(cleanPath));
         const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
         const key = `${id}-${img.hash.slice(0, 16)}.${ext}`;
@@ -288,6 +364,12 @@ export function createMediaService(deps: MediaDeps) {
         const now = iso();
         const meta = (v: string | undefined, limit: number) => (v ?? '').trim().slice(0, limit);
         await db.transaction().execute(async (trx) => {
+          // The quota is taken in one conditional UPDATE in the row's transaction: two
+          // uploads at once serialise on the account's usage row, and the second sees
+          // the first's bytes. Refused, the transaction rolls back and the stored file goes.
+          if (opts.ownerId !== null && !(await takeBytes(trx, opts.ownerId, img.bytes, quota))) {
+            throw overQuota(quota!, await usageOf(trx, opts.ownerId));
+          }
           await trx
             .insertInto('media')
             .values({
@@ -344,48 +426,41 @@ export function createMediaService(deps: MediaDeps) {
       return storage.get(key);
     },
 
-    /** Makes the variants an image still lacks (idempotent: a retried job makes only what is missing). */
+    /** Makes the variants an image still lacks for MEDIA_WIDTHS (idempotent: a retried job makes only what is missing), and remembers the set. */
     async makeVariants(id: string): Promise<void> {
       const row = await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return;
-      const have = new Set(
-        (await db.selectFrom('media_variants').select(['width', 'format']).where('media_id', '=', id).execute()).map((v) => `${v.width}:${v.format}`),
-      );
-      const master = await storage.get(row.storage_key);
-      if (!master) throw new Error(`media ${id}: stored file ${row.storage_key} is missing`);
-      const work = await mkdtemp(join(tmpdir(), 'inkwell-variants-'));
-      try {
-        const cleanPath = join(work, row.storage_key);
-        await writeFile(cleanPath, master.stream);
-        const plan = planVariants({ width: row.width, animated: !!row.animated, hasAlpha: row.mime !== 'image/jpeg' && (await hasAlpha(cleanPath)) });
-        const todo = plan.filter((p) => !have.has(`${p.width}:${p.format}`));
-        const source = row.animated || !todo.length ? cleanPath : await gate(() => decodeForVariants(cleanPath, Math.max(...todo.map((p) => p.width))));
-        for (const p of todo) {
-          const out = await gate(() => makeVariant(source, p, !!row.animated));
-          const hash = createHash('sha256').update(out.data).digest('hex').slice(0, 16);
-          const key = `${id}-${p.width}w-${hash}.${EXT_OF_FORMAT[p.format]}`;
-          const tmp = join(work, key);
-          await writeFile(tmp, out.data);
-          await storage.put(key, { path: tmp }, `image/${p.format}`);
-          await db
-            .insertInto('media_variants')
-            .values({
-              media_id: id,
-              width: out.width,
-              height: out.height,
-              format: p.format,
-              storage_key: key,
-              bytes: out.data.length,
-              created_at: iso(),
-            })
-            .onConflict((oc) => oc.doNothing())
-            .execute();
-          await rm(tmp, { force: true });
-        }
-        await db.updateTable('media').set({ variants_ready_at: iso() }).where('id', '=', id).execute();
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
+      await makeMissing(row, (plan) => plan);
+      await db.updateTable('media').set({ variants_ready_at: iso(), variant_widths: widthsKey }).where('id', '=', id).execute();
+      forget(id);
+    },
+
+    /**
+     * The stored key of one variant, made now if it is missing: only at a configured
+     * width (MEDIA_WIDTHS; a width at or above the image's own gives its own width),
+     * and only in a format the image gets. Null for anything else (a 404), so no one
+     * can make the server encode sizes of their choosing.
+     */
+    async variantKey(id: string, width: number, format: string): Promise<string | null> {
+      if (!config.widths.includes(width) || !FORMATS.has(format)) return null;
+      const row = await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return null;
+      const at = Math.min(width, row.width);
+      const found = await db
+        .selectFrom('media_variants')
+        .select('storage_key')
+        .where('media_id', '=', id)
+        .where('width', '=', at)
+        .where('format', '=', format)
+        .executeTakeFirst();
+      if (found) return found.storage_key;
+      const keys = await makeMissing(row, (plan) => plan.filter((p) => p.width === at && p.format === format));
+      return keys.get(`${at}:${format}`) ?? null;
+    },
+
+    /** The URL a stored key is served at. */
+    urlOfKey(key: string): string {
+      return urlOf(key);
     },
 
     /** One image, with its variants. */
@@ -481,6 +556,38 @@ export function createMediaService(deps: MediaDeps) {
 }
 
 export type MediaService = ReturnType<typeof createMediaService>;
+
+/** Bytes an account has stored (its usage row; none yet is 0). */
+async function usageOf(db: Kysely<Database>, ownerId: number): Promise<number> {
+  const row = await db.selectFrom('media_usage').select('bytes').where('owner_id', '=', ownerId).executeTakeFirst();
+  return Number(row?.bytes ?? 0);
+}
+
+/**
+ * Adds `bytes` to an account's usage, only if that stays within `quota` (null: no
+ * limit): one conditional UPDATE, so concurrent uploads cannot both pass. False when
+ * it would go over.
+ */
+async function takeBytes(db: Kysely<Database>, ownerId: number, bytes: number, quota: number | null): Promise<boolean> {
+  await db
+    .insertInto('media_usage')
+    .values({ owner_id: ownerId, bytes: 0 })
+    .onConflict((oc) => oc.column('owner_id').doNothing())
+    .execute();
+  let q = db
+    .updateTable('media_usage')
+    .set((eb) => ({ bytes: eb('bytes', '+', bytes) }))
+    .where('owner_id', '=', ownerId);
+  if (quota !== null) q = q.where('bytes', '<=', quota - bytes);
+  return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+}
+
+function overQuota(quota: number, used: number): AppError {
+  return new AppError(
+    'payload_too_large',
+    `This upload would take you over your storage quota of ${Math.round(quota / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(used / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`,
+  );
+}
 
 async function hasAlpha(path: string): Promise<boolean> {
   return (await sharp(path).metadata()).hasAlpha ?? false;

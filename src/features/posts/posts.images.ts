@@ -9,6 +9,8 @@ export interface PostImages {
   pictures(refs: { id: string; alt: string }[], opts: { sizes: string; eager: boolean; className?: string }): Promise<(string | null)[]>;
   /** A file to attach to feed entries, by id: absolute URL, MIME type and size in bytes. */
   enclosures(ids: string[]): Promise<Map<string, { url: string; type: string; length: number; width: number; height: number }>>;
+  /** The sharing cards' image for a post's featured image: an absolute URL of a JPEG or PNG about 1200 pixels wide, its size and alt text; null when not found. */
+  shareImage(ref: { id: string; alt: string }): Promise<{ url: string; width: number; height: number; alt: string } | null>;
   /** The newest images, for the editor to choose from: id, a label, a thumbnail URL and a Markdown snippet. */
   recent(limit: number): Promise<{ id: string; label: string; thumbUrl: string; markdown: string }[]>;
 }

@@ -219,7 +219,7 @@ export async function postsRoutes(
           timeZone,
           featureImage: await featurePicture(post),
         }) + below,
-      ...postMeta(request, post),
+      ...postMeta(request, post, post.featureImage ? await opts.images?.get()?.shareImage(post.featureImage) : null),
     });
   });
 

@@ -4,18 +4,26 @@ import type { Post } from './posts.queries.ts';
 
 const FIRST_IMAGE = /<img\s[^>]*?src="([^"]+)"/;
 
-/** A post's sharing metadata: its excerpt, its first image, BlogPosting JSON-LD; drafts kept out of indexes. */
-export function postMeta(request: FastifyRequest, post: Post): Partial<PageOptions> {
+/**
+ * A post's sharing metadata: its excerpt, its featured image (`share`, with its size
+ * and alt text) or else its first image, BlogPosting JSON-LD; drafts kept out of indexes.
+ */
+export function postMeta(
+  request: FastifyRequest,
+  post: Post,
+  share?: { url: string; width: number; height: number; alt: string } | null,
+): Partial<PageOptions> {
   const { site } = request.server.layout;
   const url = absoluteUrl(site, `/posts/${post.slug}`);
   const src = FIRST_IMAGE.exec(post.bodyHtml)?.[1]?.replace(/&amp;/g, '&');
-  const image = src ? absoluteUrl(site, src) : undefined;
+  const image = share ? absoluteUrl(site, share.url) : src ? absoluteUrl(site, src) : undefined;
   const logo = site.settings().logo;
   return {
     description: post.excerpt,
     canonical: `/posts/${post.slug}`,
     ogType: 'article',
     image,
+    ...(share ? { imageWidth: share.width, imageHeight: share.height, imageAlt: share.alt } : {}),
     noindex: post.status !== 'published',
     jsonLd: {
       '@context': 'https://schema.org',

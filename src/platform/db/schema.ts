@@ -416,6 +416,7 @@ export interface Database {
   post_search: PostSearchTable;
   media: MediaTable;
   media_variants: MediaVariantsTable;
+  media_usage: MediaUsageTable;
   redirects: RedirectsTable;
   imported_items: ImportedItemsTable;
   import_runs: ImportRunsTable;
@@ -473,6 +474,8 @@ export interface MediaTable {
   placeholder: string | null;
   /** When the background job finished making the variants; null until then. */
   variants_ready_at: string | null;
+  /** The MEDIA_WIDTHS its variants were made for (comma-separated); null until made. */
+  variant_widths: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -493,6 +496,13 @@ export interface RedirectsTable {
 }
 
 /** One resized copy of a media image in one format. */
+/** Bytes of cleaned images stored per account: the quota is taken from it in one conditional UPDATE. */
+export interface MediaUsageTable {
+  owner_id: number;
+  /** bigint on PostgreSQL (read as a string there). */
+  bytes: ColumnType<number | string, number | undefined, number | string>;
+}
+
 export interface MediaVariantsTable {
   media_id: string;
   width: number;

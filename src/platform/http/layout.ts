@@ -54,8 +54,12 @@ export interface PageOptions {
   description?: string;
   /** The page's own path or URL for rel=canonical; the requested path (without its query) when absent. */
   canonical?: string;
-  /** An absolute image URL for the sharing cards; the site's logo when absent. */
+  /** An absolute image URL for the sharing cards (the large card); the site's logo (the small one) when absent. */
   image?: string;
+  /** The image's size in pixels and its alt text, for og:image:width/height/alt (crawlers lay out the card before fetching it). */
+  imageWidth?: number;
+  imageHeight?: number;
+  imageAlt?: string;
   /** Open Graph type: website (default), article, profile. */
   ogType?: 'website' | 'article' | 'profile';
   /** Structured data (schema.org), written as JSON-LD. */
@@ -100,10 +104,18 @@ function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string)
 <meta property="og:url" content="${canonical}">
 <meta property="og:locale" content="${s.language.replace('-', '_')}">
 !${image ? html`<meta property="og:image" content="${image}">` : ''}
+!${
+    opts.image && opts.imageWidth && opts.imageHeight
+      ? html`<meta property="og:image:width" content="${opts.imageWidth}">
+<meta property="og:image:height" content="${opts.imageHeight}">`
+      : ''
+  }
+!${opts.image && opts.imageAlt ? html`<meta property="og:image:alt" content="${opts.imageAlt}">` : ''}
 <meta name="twitter:card" content="${opts.image ? 'summary_large_image' : 'summary'}">
 <meta name="twitter:title" content="${fullTitle}">
 <meta name="twitter:description" content="${description}">
 !${image ? html`<meta name="twitter:image" content="${image}">` : ''}
+!${opts.image && opts.imageAlt ? html`<meta name="twitter:image:alt" content="${opts.imageAlt}">` : ''}
 !${noindex ? '<meta name="robots" content="noindex">' : ''}
 !${opts.jsonLd ? jsonLdScript(opts.jsonLd) : ''}`;
 }
