@@ -55,6 +55,17 @@ interface Normalized {
   featureImageAlt?: string;
 }
 
+const INSTANT = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i;
+
+/** An ISO 8601 instant with its zone, on a real calendar day, in ms; NaN otherwise (a zoneless time would be read in the server's zone). */
+function instantMs(v: unknown): number {
+  const m = typeof v === 'string' ? INSTANT.exec(v) : null;
+  if (!m) return NaN;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (day.getUTCMonth() !== Number(m[2]) - 1 || day.getUTCDate() !== Number(m[3])) return NaN;
+  return Date.parse(v as string);
+}
+
 /** Checks and normalizes input; `required` names the fields that must be present. */
 export function validatePostInput(input: PostInput, required: (keyof PostInput)[], now = new Date()): Normalized {
   const errors: FieldError[] = [];
@@ -106,7 +117,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
   }
   if (input.status !== undefined) {
     if (input.status === 'scheduled') {
-      const at = typeof input.publishedAt === 'string' ? Date.parse(input.publishedAt) : NaN;
+      const at = instantMs(input.publishedAt);
       if (Number.isNaN(at)) err('publishedAt', 'is required for a scheduled post: a date and time like 2026-12-01T09:00:00Z');
       else if (at <= now.getTime()) err('publishedAt', 'must be in the future for a scheduled post');
       else {
@@ -116,7 +127,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     } else if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft", "published" or "scheduled"');
     else if (input.status === 'published' && typeof input.publishedAt === 'string') {
       // A moved-in post keeps its date; a future one would go live now under a false date.
-      const at = Date.parse(input.publishedAt);
+      const at = instantMs(input.publishedAt);
       if (Number.isNaN(at)) err('publishedAt', 'must be a date and time like 2019-05-06T09:00:00Z');
       else if (at > now.getTime()) err('publishedAt', 'must be in the past for a published post; use status "scheduled" for a future date');
       else {
