@@ -11,7 +11,7 @@ import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { seal, unseal } from '../../lib/secrets.ts';
 
-export const WEBHOOK_EVENTS = ['user.created', 'post.published', 'post.updated', 'post.deleted', 'comment.created'] as const;
+export const WEBHOOK_EVENTS = ['user.created', 'post.published', 'post.updated', 'post.unpublished', 'post.deleted', 'comment.created'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** An endpoint failing this long is disabled, and the admins are told. */
 export const DISABLE_AFTER_MS = 3 * 24 * 3600_000;
@@ -112,7 +112,8 @@ export function createIntegrations(deps: {
         .executeTakeFirst();
       return u ? { id: u.id, username: u.username, displayName: u.display_name, email: u.email, role: u.role, createdAt: u.created_at } : { id: p.userId };
     }
-    if (event.type === 'post.deleted') return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
+    if (event.type === 'post.deleted' || event.type === 'post.unpublished')
+      return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
     if (event.type === 'post.published' || event.type === 'post.updated') {
       const p = event.payload;
       const post = await trx

@@ -18,7 +18,7 @@ export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
 export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';
-export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from './posts.events.ts';
+export type { PostPublished, PostUpdated, PostDeleted, PostUnpublished, PostSlugChanged } from './posts.events.ts';
 
 const editorJs = readFileSync(new URL('./post-editor.js', import.meta.url), 'utf8');
 

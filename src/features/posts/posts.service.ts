@@ -241,8 +241,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       throw new AppError('validation_failed', 'The featured image was not found', [{ field: 'featureImage', message: 'is not an uploaded image' }]);
     }
   }
-  // Events travel with the change (post.published, post.updated, post.deleted).
-  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(
+  // Events travel with the change (post.published, post.updated, post.unpublished, post.deleted).
+  const record = async <K extends 'post.published' | 'post.updated' | 'post.unpublished' | 'post.deleted' | 'post.slug_changed'>(
     trx: Parameters<Events['record']>[0],
     type: K,
     payload: EventCatalogue[K],
@@ -498,6 +498,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
           await reindexPost(trx, post.id);
           if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
+          // Offline again (Unpublish, or the API's status "draft"): those told it was published hear it is gone.
+          else if (post.status === 'published') await record(trx, 'post.unpublished', { postId: post.id, slug: post.slug, title: post.title });
           // Readers and search engines know a published post by its address: the old one must keep working.
           if (slug !== post.slug && post.status === 'published') await record(trx, 'post.slug_changed', { postId: post.id, from: post.slug, to: slug });
         });
