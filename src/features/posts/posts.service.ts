@@ -35,6 +35,9 @@ export interface PostInput {
 /** How long a deleted post stays restorable in the trash before the purge removes it. */
 export const TRASH_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** What a trashed post's slug gets, so its address is free for a new post ("hello__trashed", "hello__trashed-2"). */
+const TRASHED = '__trashed';
+const TRASHED_SUFFIX = /__trashed(-\d+)?$/;
 
 export const LIMITS = { title: 200, slug: 100, body: 100_000, excerpt: 500, tags: 10, tag: 40, featureImageAlt: 1000 };
 // Paths under /posts/ that are pages of their own, so never a post's slug.
@@ -530,29 +533,61 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       }
       const post = await findEditable(viewer, idOrSlug);
       const now = clock.now().toISOString();
-      await db.transaction().execute(async (trx) => {
-        const res = await trx.updateTable('posts').set({ deleted_at: now }).where('id', '=', post.id).where('deleted_at', 'is', null).executeTakeFirst();
-        // Two deletes at once: the one that lost changed nothing and announces nothing.
-        if (Number(res.numUpdatedRows) !== 1) return;
-        // A secret preview link must not outlive the post's place on the blog.
-        await trx.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
-        await reindexPost(trx, post.id);
-        if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
-      });
-      return { ...post, deletedAt: now };
+      // The trash gives up the address (as WordPress does): "hello" becomes "hello__trashed",
+      // so a new post may take it. The old address answers 404 and redirects nowhere.
+      for (let attempt = 0; ; attempt++) {
+        const trashedSlug = await freeSlug(`${post.slug}${TRASHED}`);
+        try {
+          await db.transaction().execute(async (trx) => {
+            const res = await trx
+              .updateTable('posts')
+              .set({ deleted_at: now, slug: trashedSlug })
+              .where('id', '=', post.id)
+              .where('deleted_at', 'is', null)
+              .executeTakeFirst();
+            // Two deletes at once: the one that lost changed nothing and announces nothing.
+            if (Number(res.numUpdatedRows) !== 1) return;
+            // A secret preview link must not outlive the post's place on the blog.
+            await trx.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
+            await reindexPost(trx, post.id);
+            if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
+          });
+          return { ...post, slug: trashedSlug, deletedAt: now };
+        } catch (e) {
+          // Another post was trashed under the same name meanwhile: pick again.
+          if (!isUniqueViolation(e) || attempt >= 3) throw e;
+        }
+      }
     },
 
-    /** Takes a post out of the trash, as it was (published, draft or scheduled). */
+    /**
+     * Takes a post out of the trash, as it was (published, draft or scheduled), at its
+     * old address if that is still free, else the first free one after it ("hello-2").
+     */
     async restore(viewer: CurrentUser | null, id: number | string): Promise<Post> {
       const post = await findInTrashOrVisible(viewer, id);
       if (!post.deletedAt) throw new AppError('conflict', 'This post is not in the trash');
-      await db.transaction().execute(async (trx) => {
-        const res = await trx.updateTable('posts').set({ deleted_at: null }).where('id', '=', post.id).where('deleted_at', 'is not', null).executeTakeFirst();
-        if (Number(res.numUpdatedRows) !== 1) return;
-        await reindexPost(trx, post.id);
-        if (post.status === 'published') await record(trx, 'post.published', { postId: post.id });
-      });
-      return (await q.findPostById(db, post.id))!;
+      const wanted = post.slug.replace(TRASHED_SUFFIX, '');
+      for (let attempt = 0; ; attempt++) {
+        const slug = wanted === post.slug ? post.slug : await freeSlug(wanted);
+        try {
+          await db.transaction().execute(async (trx) => {
+            const res = await trx
+              .updateTable('posts')
+              .set({ deleted_at: null, slug })
+              .where('id', '=', post.id)
+              .where('deleted_at', 'is not', null)
+              .executeTakeFirst();
+            if (Number(res.numUpdatedRows) !== 1) return;
+            await reindexPost(trx, post.id);
+            if (post.status === 'published') await record(trx, 'post.published', { postId: post.id });
+          });
+          return (await q.findPostById(db, post.id))!;
+        } catch (e) {
+          // A new post took the address meanwhile: pick again.
+          if (!isUniqueViolation(e) || attempt >= 3) throw e;
+        }
+      }
     },
 
     /** Removes for good the posts trashed more than TRASH_DAYS days ago, with their comments (run daily); returns how many. */
