@@ -250,6 +250,14 @@ export interface CronTicksTable {
   claimed_at: string;
 }
 
+/** Daily tasks at a local time of the site (platform/daily.ts): one row per task and local day it ran. */
+export interface DailyRunsTable {
+  name: string;
+  /** YYYY-MM-DD in the site's time zone. */
+  day: string;
+  claimed_at: string;
+}
+
 /** Rate-limit windows shared by every instance (PostgreSQL; SQLite keeps them in memory). */
 export interface RateLimitCountersTable {
   key: string;
@@ -405,6 +413,7 @@ export interface Database {
   digest_runs: DigestRunsTable;
   jobs: JobsTable;
   cron_ticks: CronTicksTable;
+  daily_runs: DailyRunsTable;
   rate_limit_counters: RateLimitCountersTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
