@@ -175,6 +175,8 @@ export interface CommentsTable {
   created_at: string;
   updated_at: string;
   edited_at: string | null;
+  /** When readers first saw it (null: never published; approving it then is its first publication). */
+  first_published_at: string | null;
   /** The name a guest gave (imported comments without an account); null for members. */
   author_name: string | null;
 }
