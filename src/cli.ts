@@ -44,13 +44,14 @@ function fail(message: string): never {
 
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   let url: string;
+  let connectTimeoutMs: number;
   try {
-    url = loadConfig().databaseUrl;
+    ({ databaseUrl: url, databaseConnectTimeoutMs: connectTimeoutMs } = loadConfig());
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
   }
-  const db = openDb({ url, poolSize: 2 });
+  const db = openDb({ url, poolSize: 2, connectTimeoutMs });
   try {
     return await fn(db);
   } catch (e) {

@@ -33,6 +33,8 @@ test('accepted values', () => {
   assert.equal(loadConfig({ TIMEZONE: 'Europe/Berlin' }).timezone, 'Europe/Berlin');
   assert.equal(loadConfig({}).requestTimeoutMs, 60_000);
   assert.equal(loadConfig({}).connectionTimeoutMs, 60_000);
+  assert.equal(loadConfig({}).databaseConnectTimeoutMs, 5000);
+  assert.equal(loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '1500' }).databaseConnectTimeoutMs, 1500);
   assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '2500' }).requestTimeoutMs, 5000);
   assert.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '2500' }).connectionTimeoutMs, 2500);
   // Nightly backups are off unless BACKUP_DIR is set; seven are kept unless told otherwise.
@@ -52,6 +54,7 @@ test('each bad value names its variable', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ REQUEST_TIMEOUT_MS: '0' }, /^REQUEST_TIMEOUT_MS /],
     [{ CONNECTION_TIMEOUT_MS: '30s' }, /^CONNECTION_TIMEOUT_MS /],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '0' }, /^DATABASE_CONNECT_TIMEOUT_MS /],
     [{ SESSION_SECRET: 'short' }, /^SESSION_SECRET /],
     [{ CORS_ORIGINS: 'not a url' }, /^CORS_ORIGINS /],
     [{ TRUST_PROXY: 'maybe' }, /^TRUST_PROXY /],

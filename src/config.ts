@@ -3,6 +3,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** PostgreSQL: how long opening a connection may take before a request answers 503. */
+  databaseConnectTimeoutMs: number;
   siteUrl: string;
   /** When unset, a generated secret is kept in the database (see site settings). */
   sessionSecret: string | undefined;
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     databaseUrl,
+    databaseConnectTimeoutMs: parseCount('DATABASE_CONNECT_TIMEOUT_MS', env.DATABASE_CONNECT_TIMEOUT_MS, 5000),
     siteUrl,
     sessionSecret,
     logLevel,

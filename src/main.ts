@@ -23,7 +23,7 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
     if (e instanceof ConfigError) die(e.message);
     throw e;
   }
-  const db = openDb({ url: config.databaseUrl });
+  const db = openDb({ url: config.databaseUrl, connectTimeoutMs: config.databaseConnectTimeoutMs });
   let setupToken: string | null;
   try {
     ({ setupToken } = await prepareDatabase(db));

@@ -1,4 +1,6 @@
+import type { Kysely, Transaction } from 'kysely';
 import type { Db } from './db/index.ts';
+import type { Database } from './db/schema.ts';
 
 /** A link in the footer's social list or in the header's navigation menu. */
 export interface SiteLink {
@@ -40,8 +42,13 @@ export interface Site {
   name(): string;
   /** The settings as last loaded. */
   settings(): SiteSettings;
-  /** Reloads the settings if the database changed since the last load, and returns them. */
-  refresh(): Promise<SiteSettings>;
+  /**
+   * Reloads the settings if the database changed since the last load, and returns them.
+   * Work outside a request (jobs, schedules, event subscribers) calls it before it
+   * renders an email; inside a transaction it passes it, so the row is read through it
+   * (SQLite has one connection: a read beside an open transaction would wait for it).
+   */
+  refresh(through?: Kysely<Database> | Transaction<Database>): Promise<SiteSettings>;
   /** Stores new settings (already validated by the caller) and uses them at once. */
   save(next: SiteSettings): Promise<void>;
 }
@@ -79,8 +86,8 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
   let current: SiteSettings = defaults;
   let token: string | null | undefined;
 
-  async function load(): Promise<SiteSettings> {
-    const rows = await deps.db.kysely.selectFrom('settings').select(['key', 'value']).where('key', 'in', [KEY, 'site_name']).execute();
+  async function load(through: Kysely<Database> | Transaction<Database> = deps.db.kysely): Promise<SiteSettings> {
+    const rows = await through.selectFrom('settings').select(['key', 'value']).where('key', 'in', [KEY, 'site_name']).execute();
     const stored = rows.find((r) => r.key === KEY)?.value;
     // Before site settings existed, only the name was kept (as site_name).
     const legacyName = rows.find((r) => r.key === 'site_name')?.value;
@@ -97,10 +104,10 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
     url: deps.url,
     name: () => current.name,
     settings: () => current,
-    async refresh() {
+    async refresh(through) {
       const now = await deps.db.changeToken();
       if (now === null || now !== token) {
-        current = await load();
+        current = await load(through);
         token = now;
       }
       return current;

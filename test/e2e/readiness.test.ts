@@ -80,4 +80,36 @@ eachDatabase('readiness', (dialect) => {
     p.proc.kill('SIGTERM');
     assert.equal(await p.exited, 0, p.output());
   });
+
+  test('a database that accepts and never answers gives a 503 within DATABASE_CONNECT_TIMEOUT_MS, not a hung request', {
+    skip: dialect === 'sqlite' ? 'SQLite is a file: it has no connection to wait for' : false,
+  }, async () => {
+    const { url } = await freshDatabaseUrl(dialect);
+    const target = new URL(url);
+    const hung = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    target.host = `127.0.0.1:${hung.port}`;
+    try {
+      const p = await startInkwell({ DATABASE_URL: target.toString(), SHUTDOWN_DRAIN_MS: '0', DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+      started.push(p);
+      assert.equal(await status(`${p.url}/api/v1/posts`), 200);
+
+      await hung.blackhole();
+      // Far longer than the 1 s timeout: without it, these wait for the handshake forever.
+      const patient = { signal: AbortSignal.timeout(15_000) };
+      const during = await fetch(`${p.url}/api/v1/posts?limit=3`, patient);
+      assert.equal(during.status, 503, await during.clone().text());
+      assert.ok(Number(during.headers.get('retry-after')) > 0);
+      const ready = await fetch(`${p.url}/readyz`, patient);
+      assert.equal(ready.status, 503);
+      assert.equal(((await ready.json()) as { database: string }).database, 'unreachable');
+      assert.equal((await fetch(`${p.url}/posts`, patient)).status, 503);
+
+      await hung.restore();
+      await waitFor('/readyz ready again', async () => (await status(`${p.url}/readyz`)) === 200, 30_000);
+      p.proc.kill('SIGTERM');
+      assert.equal(await p.exited, 0, p.output());
+    } finally {
+      await hung.close();
+    }
+  });
 });

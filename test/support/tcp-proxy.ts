@@ -6,7 +6,12 @@ export interface TcpProxy {
   port: number;
   /** Drops every relayed connection and refuses new ones, as a stopped server would. */
   cut(): Promise<void>;
-  /** Accepts again on the same port. */
+  /**
+   * Drops every relayed connection, then accepts new ones and never answers, as a hung
+   * server or a dropped route does (the client waits for the handshake until it gives up).
+   */
+  blackhole(): Promise<void>;
+  /** Relays again on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -14,8 +19,14 @@ export interface TcpProxy {
 /** Starts a relay from 127.0.0.1:<free port> to host:port. */
 export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let silent = false;
   const make = () =>
     net.createServer((client) => {
+      if (silent) {
+        sockets.add(client);
+        client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
+        return;
+      }
       const upstream = net.connect(port, host);
       sockets.add(client);
       sockets.add(upstream);
@@ -42,7 +53,16 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
   return {
     port: own,
     cut: stop,
+    async blackhole() {
+      silent = true;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
     async restore() {
+      silent = false;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      if (server.listening) return;
       server = make();
       server.listen(own, '127.0.0.1');
       await once(server, 'listening');

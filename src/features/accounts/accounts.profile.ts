@@ -21,8 +21,8 @@ export async function profileRoutes(
     const raw = request.query.before;
     const before = raw ? decodeCursor(raw) : undefined;
     if (before === null) throw new AppError('bad_request', 'The "before" page marker is not valid; start again from the first page');
-    const { posts, nextCursor } = await opts.posts.list(request.user, { author: profile.username, before, limit: 20 });
     const site = request.server.layout.site;
+    const { posts, nextCursor } = await opts.posts.list(request.user, { author: profile.username, before, limit: site.settings().postsPerPage });
     const url = absoluteUrl(site, `/@${profile.username}`);
     return sendPage(request, reply, {
       title: profile.displayName,

@@ -15,9 +15,17 @@ export interface CommentHeld {
   authorId: number | null;
 }
 
+/** A published comment's text changed where readers see it: an edit that needed no approval, or an approved edit. */
+export interface CommentUpdated {
+  commentId: number;
+  postId: number;
+  authorId: number | null;
+}
+
 declare module '../../platform/events/index.ts' {
   interface EventCatalogue {
     'comment.created': CommentCreated;
     'comment.held': CommentHeld;
+    'comment.updated': CommentUpdated;
   }
 }

@@ -167,6 +167,7 @@ export function createCommentsService(deps: {
             created_at: at.toISOString(),
             updated_at: at.toISOString(),
             edited_at: null,
+            first_published_at: status === 'published' ? at.toISOString() : null,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
@@ -196,6 +197,7 @@ export function createCommentsService(deps: {
         created_at: c.createdAt,
         updated_at: c.createdAt,
         edited_at: null,
+        first_published_at: c.status === 'published' ? c.createdAt : null,
       };
       if (id !== undefined) {
         await db.updateTable('comments').set(values).where('id', '=', id).execute();
@@ -293,7 +295,10 @@ export function createCommentsService(deps: {
       // An edit is new text: it goes through the same moderation as a new comment, so an
       // approved comment cannot be rewritten into something no moderator saw.
       const status = c.status === 'published' ? await moderated(viewer, (await posts.get(viewer, c.postId).catch(() => null))?.author?.id, id) : c.status;
-      await db.updateTable('comments').set({ body, body_html: html, status, edited_at: now(), updated_at: now() }).where('id', '=', id).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('comments').set({ body, body_html: html, status, edited_at: now(), updated_at: now() }).where('id', '=', id).execute();
+        if (status === 'published') await events.record(trx, 'comment.updated', { commentId: id, postId: c.postId, authorId: viewer.id });
+      });
       return load(id);
     },
 
@@ -336,14 +341,29 @@ export function createCommentsService(deps: {
       return q.moderationQueue(db, 200);
     },
 
-    /** Approves a held or spam comment: it is published and notifies as if just written. */
+    /**
+     * Approves a held or spam comment. The first time readers see it, it notifies as if
+     * just written (comment.created); an approved edit of a comment published before is
+     * comment.updated, so nobody hears of the same comment twice.
+     */
     async approve(viewer: CurrentUser | null, id: number): Promise<Comment> {
       if (!isModerator(viewer)) throw new AppError('forbidden', 'Only editors and admins moderate comments');
       const c = await load(id);
       if (c.status !== 'held' && c.status !== 'spam') throw new AppError('conflict', 'That comment is not awaiting moderation');
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('comments').set({ status: 'published', updated_at: now() }).where('id', '=', id).execute();
-        await publishedEvent(trx, { id, postId: c.postId, parentId: c.parentId, authorId: c.author?.id ?? null });
+        const before = await trx.selectFrom('comments').select('first_published_at').where('id', '=', id).executeTakeFirst();
+        const first = !before?.first_published_at;
+        const res = await trx
+          .updateTable('comments')
+          .set({ status: 'published', updated_at: now(), ...(first ? { first_published_at: now() } : {}) })
+          .where('id', '=', id)
+          .where('status', 'in', ['held', 'spam'])
+          .executeTakeFirst();
+        // Two moderators at once: the second approval changed nothing and announces nothing.
+        if (Number(res.numUpdatedRows) !== 1) return;
+        const authorId = c.author?.id ?? null;
+        if (first) await publishedEvent(trx, { id, postId: c.postId, parentId: c.parentId, authorId });
+        else await events.record(trx, 'comment.updated', { commentId: id, postId: c.postId, authorId });
       });
       return load(id);
     },

@@ -48,7 +48,7 @@ export interface CrawlDeps {
   /** The SSRF-safe outbound client (platform/http-client). */
   http: HttpClient;
   mailer: Mailer;
-  site: { url: string; name: () => string };
+  site: { url: string; name: () => string; refresh?: (through?: Transaction<Database>) => Promise<unknown> };
   limits?: Partial<CrawlLimits>;
   log?: Log;
 }
@@ -570,6 +570,8 @@ export function createCrawlService(deps: CrawlDeps) {
       trx,
       links.map((l) => l.id),
     );
+    // A schedule runs outside any request: the name may have changed on another instance.
+    await deps.site.refresh?.(trx as unknown as Transaction<Database>);
     const siteName = deps.site.name();
     const n = linkIds.length;
     const paragraphs = [

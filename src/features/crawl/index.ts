@@ -1,3 +1,4 @@
+import { registerDaily } from '../../platform/daily.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import { crawlRoutes } from './crawl.routes.ts';
 import { createCrawlService, type CrawlLimits } from './crawl.service.ts';
@@ -18,8 +19,8 @@ export {
 export { parseRobots, type RobotsRules } from './robots.ts';
 export type { CrawlTables, CrawlTrigger, LinkState, LinkChecksTable, LinkCheckPostsTable, CrawlRunsTable } from './crawl.types.ts';
 
-/** When the nightly check runs (cron, in the site's time zone): 01:00. */
-export const CRAWL_SCHEDULE = '0 1 * * *';
+/** When the nightly check runs, in the site's time zone (site settings). */
+export const CRAWL_AT = '01:00';
 
 /** The nightly link check: its schedule, /admin/links, and the mail to admins about new breakage. */
 export function crawlFeature(ctx: AppContext, opts: { limits?: Partial<CrawlLimits> } = {}): Feature {
@@ -37,7 +38,7 @@ export function crawlFeature(ctx: AppContext, opts: { limits?: Partial<CrawlLimi
         log: app.log,
       });
       // The check runs in the background, so a long crawl never holds up other schedules.
-      ctx.scheduler.register('link-check', CRAWL_SCHEDULE, async () => {
+      registerDaily(ctx, 'link-check', CRAWL_AT, async () => {
         await crawl.start('schedule');
       });
       app.addHook('onClose', async () => {

@@ -18,6 +18,7 @@ export function integrationsFeature(ctx: AppContext): Feature<Integrations> {
     appSecret: ctx.secret,
     siteUrl: ctx.site.url,
     siteName: ctx.site.name,
+    refreshSite: () => ctx.site.refresh(),
     slackFromEnv: ctx.config.slackWebhookUrl,
     requestTimeoutMs: ctx.outboundTimeoutMs,
   });

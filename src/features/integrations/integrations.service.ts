@@ -11,7 +11,7 @@ import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { seal, unseal } from '../../lib/secrets.ts';
 
-export const WEBHOOK_EVENTS = ['user.created', 'post.published', 'post.updated', 'post.deleted', 'comment.created'] as const;
+export const WEBHOOK_EVENTS = ['user.created', 'post.published', 'post.updated', 'post.unpublished', 'post.deleted', 'comment.created'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** An endpoint failing this long is disabled, and the admins are told. */
 export const DISABLE_AFTER_MS = 3 * 24 * 3600_000;
@@ -68,6 +68,8 @@ export function createIntegrations(deps: {
   appSecret: string;
   siteUrl: string;
   siteName: () => string;
+  /** Rereads the site settings (the name) before a job renders an email or a Slack message. */
+  refreshSite?: () => Promise<unknown>;
   slackFromEnv?: string;
   /** How long a receiver may take to answer (default 10 s). */
   requestTimeoutMs?: number;
@@ -112,7 +114,8 @@ export function createIntegrations(deps: {
         .executeTakeFirst();
       return u ? { id: u.id, username: u.username, displayName: u.display_name, email: u.email, role: u.role, createdAt: u.created_at } : { id: p.userId };
     }
-    if (event.type === 'post.deleted') return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
+    if (event.type === 'post.deleted' || event.type === 'post.unpublished')
+      return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
     if (event.type === 'post.published' || event.type === 'post.updated') {
       const p = event.payload;
       const post = await trx
@@ -297,6 +300,8 @@ export function createIntegrations(deps: {
     async disable(hookId: number, reason: string): Promise<void> {
       const hook = await db.selectFrom('webhooks').select(['url', 'active']).where('id', '=', hookId).executeTakeFirst();
       if (hook?.active !== 1) return;
+      // A job, outside any request: the name may have changed on another instance.
+      await deps.refreshSite?.();
       const admins = await db.selectFrom('users').select(['email', 'display_name']).where('role', '=', 'admin').where('suspended_at', 'is', null).execute();
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('webhooks').set({ active: 0, disabled_reason: reason, updated_at: now() }).where('id', '=', hookId).execute();
@@ -321,6 +326,7 @@ export function createIntegrations(deps: {
     async notifySlack(event: string, data: Record<string, unknown>): Promise<void> {
       const url = await slackUrl();
       if (!url) return;
+      await deps.refreshSite?.();
       const res = await post(url, JSON.stringify({ text: slackText(event, data) }), {});
       if (res.status < 200 || res.status >= 300) throw new Error(`Slack answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
     },

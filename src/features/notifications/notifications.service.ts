@@ -43,7 +43,7 @@ export function createNotificationsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   mailer: Mailer;
-  site: { url: string; name: () => string; refresh?: () => Promise<{ timeZone: string }> };
+  site: { url: string; name: () => string; refresh?: (through?: Db) => Promise<{ timeZone: string }> };
 }) {
   const { db, clock, mailer } = deps;
   const site = () => ({ url: deps.site.url, name: deps.site.name() });
@@ -152,6 +152,8 @@ export function createNotificationsService(deps: {
         const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
         if (!user.suspended_at) {
           const n = toNotification(await listQuery(trx).where('notifications.id', '=', inserted.id).executeTakeFirstOrThrow());
+          // An event subscriber runs outside any request: the name may have changed on another instance.
+          await deps.site.refresh?.(trx);
           await mailer.send(trx, instantEmail(site(), { email: user.email, name: user.display_name }, summaryOf(n), await unsubscribeUrl(trx, userId, kind)));
         }
       }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
+import { registerDaily } from '../../platform/daily.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import { createHtmlFilter, createSlot, type HtmlFilter, type Slot } from '../../platform/http/slots.ts';
 import { postsApi } from './posts.api.ts';
@@ -18,7 +19,7 @@ export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
 export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';
-export type { PostPublished, PostUpdated, PostDeleted, PostSlugChanged } from './posts.events.ts';
+export type { PostPublished, PostUpdated, PostDeleted, PostUnpublished, PostSlugChanged } from './posts.events.ts';
 
 const editorJs = readFileSync(new URL('./post-editor.js', import.meta.url), 'utf8');
 
@@ -51,8 +52,8 @@ export function postsFeature(ctx: AppContext): PostsFeature {
       ctx.scheduler.register('publish-scheduled-posts', '* * * * *', async () => {
         await service.publishDue();
       });
-      // Posts trashed 30 days ago go for good, with their comments.
-      ctx.scheduler.register('purge-trashed-posts', '17 3 * * *', async () => {
+      // Posts trashed 30 days ago go for good, with their comments: at night, the site's night.
+      registerDaily(ctx, 'purge-trashed-posts', '03:17', async () => {
         await service.purgeTrash();
       });
       ctx.chrome.add('nav', {
@@ -68,7 +69,7 @@ export function postsFeature(ctx: AppContext): PostsFeature {
       await app.register(postsRoutes, {
         posts: service,
         below: (request, post) => belowPost.render(request, post),
-        timeZone: ctx.config.timezone,
+        timeZone: () => ctx.site.settings().timeZone,
         siteUrl: ctx.site.url,
         renderBody: (request, post) => renderBody.apply(post.bodyHtml, request, post),
         images,

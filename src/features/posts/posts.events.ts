@@ -14,6 +14,12 @@ export interface PostDeleted {
   slug: string;
   title: string;
 }
+/** A published post was taken offline (it stays, as a draft); what subscribers may need to name it. */
+export interface PostUnpublished {
+  postId: number;
+  slug: string;
+  title: string;
+}
 /** A published post's slug changed: its old address should lead to the new one. */
 export interface PostSlugChanged {
   postId: number;
@@ -26,6 +32,7 @@ declare module '../../platform/events/index.ts' {
     'post.published': PostPublished;
     'post.updated': PostUpdated;
     'post.deleted': PostDeleted;
+    'post.unpublished': PostUnpublished;
     'post.slug_changed': PostSlugChanged;
   }
 }

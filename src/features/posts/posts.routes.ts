@@ -3,7 +3,7 @@ import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor, type Cursor } from '../../lib/cursor.ts';
-import { dateTimeText } from '../../lib/dates.ts';
+import { dateTimeText, isoToZonedLocal, zonedLocalToIso } from '../../lib/dates.ts';
 import { canCreatePost, canEditPost, canManageAllPosts } from './posts.policy.ts';
 import type { Post } from './posts.queries.ts';
 import { TRASH_DAYS, type PostInput, type PostsService } from './posts.service.ts';
@@ -26,14 +26,14 @@ function beforeParam(request: FastifyRequest): Cursor | undefined {
   return cursor;
 }
 
-function formInput(body: FormBody, current?: Post): PostInput {
+function formInput(body: FormBody, timeZone: string, current?: Post): PostInput {
   const b = body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   // fetch() may send JSON to these URLs, with tags as a list.
   const tags = Array.isArray(b.tags) ? b.tags.map(String) : (str('tags') ?? '');
-  // <input type="datetime-local"> sends no zone; the form labels it UTC.
+  // <input type="datetime-local"> sends a wall-clock time without a zone: the site's (the form says so).
   const at = str('publishedAt')?.trim();
-  const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
+  const publishedAt = (at && zonedLocalToIso(at, timeZone)) || at || undefined;
   // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
   const kept = current?.status ?? 'draft';
   return {
@@ -50,7 +50,8 @@ function formInput(body: FormBody, current?: Post): PostInput {
   };
 }
 
-function formValues(input: PostInput): PostFormValues {
+function formValues(input: PostInput, timeZone: string): PostFormValues {
+  const at = input.publishedAt ?? '';
   return {
     title: input.title ?? '',
     slug: input.slug ?? '',
@@ -58,13 +59,14 @@ function formValues(input: PostInput): PostFormValues {
     excerpt: input.excerpt ?? '',
     tags: Array.isArray(input.tags) ? input.tags.join(', ') : (input.tags ?? ''),
     status: input.status ?? 'draft',
-    publishedAt: (input.publishedAt ?? '').replace(/:00Z$|Z$/, ''),
+    // Shown back as the site's wall-clock time; text that was no time at all, as typed.
+    publishedAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(at) ? isoToZonedLocal(at, timeZone) : at,
     featureImage: input.featureImage ?? '',
     featureImageAlt: input.featureImageAlt ?? '',
   };
 }
 
-function valuesOf(post: Post): PostFormValues {
+function valuesOf(post: Post, timeZone: string): PostFormValues {
   return {
     title: post.title,
     slug: post.slug,
@@ -72,7 +74,7 @@ function valuesOf(post: Post): PostFormValues {
     excerpt: post.customExcerpt ?? '',
     tags: post.tags.map((t) => t.name).join(', '),
     status: post.status,
-    publishedAt: post.status === 'scheduled' && post.publishedAt ? post.publishedAt.slice(0, 16) : '',
+    publishedAt: post.status === 'scheduled' && post.publishedAt ? isoToZonedLocal(post.publishedAt, timeZone) : '',
     featureImage: post.featureImage?.id ?? '',
     featureImageAlt: post.featureImage?.alt ?? '',
   };
@@ -85,8 +87,8 @@ export async function postsRoutes(
     posts: PostsService;
     /** What other features show under a post (the comment thread); already HTML. */
     below?: (request: FastifyRequest, post: Post) => Promise<string>;
-    /** The site's time zone (TIMEZONE), for times of day. */
-    timeZone: string;
+    /** The site's time zone as set now (site settings), for times of day and the editor's "Publish at". */
+    timeZone: () => string;
     /** The site's absolute address, for preview links. */
     siteUrl: string;
     /** The body HTML as the page shows it (render-time transforms: responsive images, galleries). */
@@ -95,7 +97,8 @@ export async function postsRoutes(
     images?: PostImagesPort;
   },
 ) {
-  const { posts, timeZone } = opts;
+  const { posts } = opts;
+  const zone = opts.timeZone;
   const canEdit = (request: FastifyRequest, post: Post) => canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
   // Featured-image thumbnails for a list, in one batch.
   const thumbs = async (list: Post[]): Promise<Map<number, string>> => {
@@ -153,7 +156,8 @@ export async function postsRoutes(
         heading: 'Write a post',
         action: '/posts',
         method: 'POST',
-        values: formValues({}),
+        values: formValues({}, zone()),
+        timeZone: zone(),
         errors: [],
         csrf: request.csrfToken(),
         library: await library(),
@@ -177,7 +181,8 @@ export async function postsRoutes(
         heading,
         action: edit ? `/posts/${edit.slug}` : '/posts',
         method: edit ? 'PUT' : 'POST',
-        values: formValues(input),
+        values: formValues(input, zone()),
+        timeZone: zone(),
         errors: err.errors,
         csrf: request.csrfToken(),
         current: edit?.status,
@@ -189,7 +194,7 @@ export async function postsRoutes(
 
   app.post('/posts', async (request, reply) => {
     requireUser(request);
-    const input = formInput(request.body as FormBody);
+    const input = formInput(request.body as FormBody, zone());
     let post: Post;
     try {
       post = await posts.create(request.user, input);
@@ -200,7 +205,7 @@ export async function postsRoutes(
       post.status === 'published'
         ? 'Post published'
         : post.status === 'scheduled'
-          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, zone())}`
           : 'Draft saved',
     );
     return reply.code(303).redirect(`/posts/${post.slug}`);
@@ -216,7 +221,7 @@ export async function postsRoutes(
         postPageHtml(opts.renderBody ? { ...post, bodyHtml: await opts.renderBody(request, post) } : post, {
           canEdit: editable,
           csrf: editable ? request.csrfToken() : '',
-          timeZone,
+          timeZone: zone(),
           featureImage: await featurePicture(post),
         }) + below,
       ...postMeta(request, post, post.featureImage ? await opts.images?.get()?.shareImage(post.featureImage) : null),
@@ -236,12 +241,13 @@ export async function postsRoutes(
         heading: `Edit “${post.title}”`,
         action: `/posts/${post.slug}`,
         method: 'PUT',
-        values: valuesOf(post),
+        values: valuesOf(post, zone()),
+        timeZone: zone(),
         errors: [],
         csrf,
         current: post.status,
         slug: post.slug,
-        extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, timeZone),
+        extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, zone()),
         library: await library(),
       }),
     });
@@ -250,7 +256,7 @@ export async function postsRoutes(
   const update = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
     requireUser(request);
     const current = await posts.get(request.user, request.params.slug);
-    const input = formInput(request.body as FormBody, current);
+    const input = formInput(request.body as FormBody, zone(), current);
     let post: Post;
     try {
       post = await posts.replace(request.user, current.id, input);
@@ -261,7 +267,7 @@ export async function postsRoutes(
       post.status === 'published'
         ? 'Post updated'
         : post.status === 'scheduled'
-          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, zone())}`
           : 'Draft saved',
     );
     return reply.code(303).redirect(`/posts/${post.slug}`);
@@ -313,7 +319,7 @@ export async function postsRoutes(
     reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex').header('referrer-policy', 'no-referrer');
     return sendPage(request, reply, {
       title: `Preview: ${post.title}`,
-      body: postPageHtml(post, { canEdit: false, csrf: '', timeZone, preview: true }),
+      body: postPageHtml(post, { canEdit: false, csrf: '', timeZone: zone(), preview: true }),
       head: '<meta name="robots" content="noindex">',
     });
   });
@@ -327,7 +333,7 @@ export async function postsRoutes(
         posts: page,
         csrf: request.csrfToken(),
         admin: user.role === 'admin',
-        timeZone,
+        timeZone: zone(),
         days: TRASH_DAYS,
         olderHref: nextCursor ? `/admin/posts/trash?before=${encodeCursor(nextCursor)}` : null,
       }),
@@ -356,12 +362,12 @@ export async function postsRoutes(
   app.get<SlugParams>('/posts/:slug/revisions', async (request, reply) => {
     requireUser(request);
     const { post, revisions } = await posts.revisions(request.user, request.params.slug);
-    return sendPage(request, reply, { title: `Revisions of “${post.title}”`, body: revisionsHtml(post, revisions, timeZone) });
+    return sendPage(request, reply, { title: `Revisions of “${post.title}”`, body: revisionsHtml(post, revisions, zone()) });
   });
   app.get<RevParams>('/posts/:slug/revisions/:id', async (request, reply) => {
     requireUser(request);
     const { post, revision } = await posts.revision(request.user, request.params.slug, postId(request.params.id));
-    return sendPage(request, reply, { title: `Revision of “${post.title}”`, body: revisionHtml(post, revision, request.csrfToken(), timeZone) });
+    return sendPage(request, reply, { title: `Revision of “${post.title}”`, body: revisionHtml(post, revision, request.csrfToken(), zone()) });
   });
   app.post<RevParams>('/posts/:slug/revisions/:id/restore', async (request, reply) => {
     requireUser(request);
@@ -410,7 +416,7 @@ export async function postsRoutes(
         posts: page,
         everyone: canManageAllPosts(user),
         csrf: request.csrfToken(),
-        timeZone,
+        timeZone: zone(),
         olderHref: nextCursor ? `/admin/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });

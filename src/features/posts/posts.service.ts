@@ -35,6 +35,9 @@ export interface PostInput {
 /** How long a deleted post stays restorable in the trash before the purge removes it. */
 export const TRASH_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** What a trashed post's slug gets, so its address is free for a new post ("hello__trashed", "hello__trashed-2"). */
+const TRASHED = '__trashed';
+const TRASHED_SUFFIX = /__trashed(-\d+)?$/;
 
 export const LIMITS = { title: 200, slug: 100, body: 100_000, excerpt: 500, tags: 10, tag: 40, featureImageAlt: 1000 };
 // Paths under /posts/ that are pages of their own, so never a post's slug.
@@ -53,6 +56,17 @@ interface Normalized {
   tags?: { name: string; slug: string }[];
   featureImage?: string | null;
   featureImageAlt?: string;
+}
+
+const INSTANT = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i;
+
+/** An ISO 8601 instant with its zone, on a real calendar day, in ms; NaN otherwise (a zoneless time would be read in the server's zone). */
+function instantMs(v: unknown): number {
+  const m = typeof v === 'string' ? INSTANT.exec(v) : null;
+  if (!m) return NaN;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (day.getUTCMonth() !== Number(m[2]) - 1 || day.getUTCDate() !== Number(m[3])) return NaN;
+  return Date.parse(v as string);
 }
 
 /** Checks and normalizes input; `required` names the fields that must be present. */
@@ -106,7 +120,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
   }
   if (input.status !== undefined) {
     if (input.status === 'scheduled') {
-      const at = typeof input.publishedAt === 'string' ? Date.parse(input.publishedAt) : NaN;
+      const at = instantMs(input.publishedAt);
       if (Number.isNaN(at)) err('publishedAt', 'is required for a scheduled post: a date and time like 2026-12-01T09:00:00Z');
       else if (at <= now.getTime()) err('publishedAt', 'must be in the future for a scheduled post');
       else {
@@ -116,7 +130,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     } else if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft", "published" or "scheduled"');
     else if (input.status === 'published' && typeof input.publishedAt === 'string') {
       // A moved-in post keeps its date; a future one would go live now under a false date.
-      const at = Date.parse(input.publishedAt);
+      const at = instantMs(input.publishedAt);
       if (Number.isNaN(at)) err('publishedAt', 'must be a date and time like 2019-05-06T09:00:00Z');
       else if (at > now.getTime()) err('publishedAt', 'must be in the past for a published post; use status "scheduled" for a future date');
       else {
@@ -230,8 +244,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       throw new AppError('validation_failed', 'The featured image was not found', [{ field: 'featureImage', message: 'is not an uploaded image' }]);
     }
   }
-  // Events travel with the change (post.published, post.updated, post.deleted).
-  const record = async <K extends 'post.published' | 'post.updated' | 'post.deleted' | 'post.slug_changed'>(
+  // Events travel with the change (post.published, post.updated, post.unpublished, post.deleted).
+  const record = async <K extends 'post.published' | 'post.updated' | 'post.unpublished' | 'post.deleted' | 'post.slug_changed'>(
     trx: Parameters<Events['record']>[0],
     type: K,
     payload: EventCatalogue[K],
@@ -487,6 +501,8 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
           if (v.tags) await q.setPostTags(trx, post.id, v.tags, now);
           await reindexPost(trx, post.id);
           if (status === 'published') await record(trx, post.status === 'published' ? 'post.updated' : 'post.published', { postId: post.id });
+          // Offline again (Unpublish, or the API's status "draft"): those told it was published hear it is gone.
+          else if (post.status === 'published') await record(trx, 'post.unpublished', { postId: post.id, slug: post.slug, title: post.title });
           // Readers and search engines know a published post by its address: the old one must keep working.
           if (slug !== post.slug && post.status === 'published') await record(trx, 'post.slug_changed', { postId: post.id, from: post.slug, to: slug });
         });
@@ -517,29 +533,61 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       }
       const post = await findEditable(viewer, idOrSlug);
       const now = clock.now().toISOString();
-      await db.transaction().execute(async (trx) => {
-        const res = await trx.updateTable('posts').set({ deleted_at: now }).where('id', '=', post.id).where('deleted_at', 'is', null).executeTakeFirst();
-        // Two deletes at once: the one that lost changed nothing and announces nothing.
-        if (Number(res.numUpdatedRows) !== 1) return;
-        // A secret preview link must not outlive the post's place on the blog.
-        await trx.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
-        await reindexPost(trx, post.id);
-        if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
-      });
-      return { ...post, deletedAt: now };
+      // The trash gives up the address (as WordPress does): "hello" becomes "hello__trashed",
+      // so a new post may take it. The old address answers 404 and redirects nowhere.
+      for (let attempt = 0; ; attempt++) {
+        const trashedSlug = await freeSlug(`${post.slug}${TRASHED}`);
+        try {
+          await db.transaction().execute(async (trx) => {
+            const res = await trx
+              .updateTable('posts')
+              .set({ deleted_at: now, slug: trashedSlug })
+              .where('id', '=', post.id)
+              .where('deleted_at', 'is', null)
+              .executeTakeFirst();
+            // Two deletes at once: the one that lost changed nothing and announces nothing.
+            if (Number(res.numUpdatedRows) !== 1) return;
+            // A secret preview link must not outlive the post's place on the blog.
+            await trx.deleteFrom('post_previews').where('post_id', '=', post.id).execute();
+            await reindexPost(trx, post.id);
+            if (post.status === 'published') await record(trx, 'post.deleted', { postId: post.id, slug: post.slug, title: post.title });
+          });
+          return { ...post, slug: trashedSlug, deletedAt: now };
+        } catch (e) {
+          // Another post was trashed under the same name meanwhile: pick again.
+          if (!isUniqueViolation(e) || attempt >= 3) throw e;
+        }
+      }
     },
 
-    /** Takes a post out of the trash, as it was (published, draft or scheduled). */
+    /**
+     * Takes a post out of the trash, as it was (published, draft or scheduled), at its
+     * old address if that is still free, else the first free one after it ("hello-2").
+     */
     async restore(viewer: CurrentUser | null, id: number | string): Promise<Post> {
       const post = await findInTrashOrVisible(viewer, id);
       if (!post.deletedAt) throw new AppError('conflict', 'This post is not in the trash');
-      await db.transaction().execute(async (trx) => {
-        const res = await trx.updateTable('posts').set({ deleted_at: null }).where('id', '=', post.id).where('deleted_at', 'is not', null).executeTakeFirst();
-        if (Number(res.numUpdatedRows) !== 1) return;
-        await reindexPost(trx, post.id);
-        if (post.status === 'published') await record(trx, 'post.published', { postId: post.id });
-      });
-      return (await q.findPostById(db, post.id))!;
+      const wanted = post.slug.replace(TRASHED_SUFFIX, '');
+      for (let attempt = 0; ; attempt++) {
+        const slug = wanted === post.slug ? post.slug : await freeSlug(wanted);
+        try {
+          await db.transaction().execute(async (trx) => {
+            const res = await trx
+              .updateTable('posts')
+              .set({ deleted_at: null, slug })
+              .where('id', '=', post.id)
+              .where('deleted_at', 'is not', null)
+              .executeTakeFirst();
+            if (Number(res.numUpdatedRows) !== 1) return;
+            await reindexPost(trx, post.id);
+            if (post.status === 'published') await record(trx, 'post.published', { postId: post.id });
+          });
+          return (await q.findPostById(db, post.id))!;
+        } catch (e) {
+          // A new post took the address meanwhile: pick again.
+          if (!isUniqueViolation(e) || attempt >= 3) throw e;
+        }
+      }
     },
 
     /** Removes for good the posts trashed more than TRASH_DAYS days ago, with their comments (run daily); returns how many. */

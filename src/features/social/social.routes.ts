@@ -69,7 +69,8 @@ export async function socialRoutes(app: FastifyInstance, opts: { social: SocialS
     const raw = request.query.before;
     const before = raw ? decodeCursor(raw) : undefined;
     if (before === null) throw new AppError('bad_request', 'The "before" page marker is not valid; start again from the first page');
-    const page = await posts.list(user, { followedBy: user.id, before, limit: 20, summary: true });
+    const limit = request.server.layout.site.settings().postsPerPage;
+    const page = await posts.list(user, { followedBy: user.id, before, limit, summary: true });
     return sendPage(request, reply, {
       title: 'Your feed',
       body: postListHtml({

@@ -34,7 +34,16 @@ export interface DbOptions {
   /** PostgreSQL only: run every query in this schema (tests use a fresh one per run). */
   schema?: string;
   poolSize?: number;
+  /**
+   * PostgreSQL only: how long opening a connection (TCP and PostgreSQL's handshake) or
+   * waiting for a free one in the pool may take before the query fails as a connection
+   * error (a 503). Without it, a database that accepts and never answers hangs requests.
+   */
+  connectTimeoutMs?: number;
 }
+
+/** The default of DATABASE_CONNECT_TIMEOUT_MS (config.ts), for the CLI and tests too. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Opens the database named by a URL: node:sqlite for `sqlite:`, pg for `postgres:`. */
 export function openDb(opts: DbOptions): Db {
@@ -48,6 +57,8 @@ export function openDb(opts: DbOptions): Db {
     connectionString: opts.url,
     options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
     types: { getTypeParser: pgTypeParser },
+    // The LISTEN connection (live events) is opened with the same limit.
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   };
   const pool = new (loadPg().Pool)({ ...connection, max: opts.poolSize ?? 10 });
   // A client losing its connection (a database restart, a network cut) must not

@@ -175,6 +175,8 @@ export interface CommentsTable {
   created_at: string;
   updated_at: string;
   edited_at: string | null;
+  /** When readers first saw it (null: never published; approving it then is its first publication). */
+  first_published_at: string | null;
   /** The name a guest gave (imported comments without an account); null for members. */
   author_name: string | null;
 }
@@ -247,6 +249,14 @@ export interface JobsTable {
 export interface CronTicksTable {
   name: string;
   tick_at: string;
+  claimed_at: string;
+}
+
+/** Daily tasks at a local time of the site (platform/daily.ts): one row per task and local day it ran. */
+export interface DailyRunsTable {
+  name: string;
+  /** YYYY-MM-DD in the site's time zone. */
+  day: string;
   claimed_at: string;
 }
 
@@ -405,6 +415,7 @@ export interface Database {
   digest_runs: DigestRunsTable;
   jobs: JobsTable;
   cron_ticks: CronTicksTable;
+  daily_runs: DailyRunsTable;
   rate_limit_counters: RateLimitCountersTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -5,9 +5,6 @@ import type { PostsService } from '../posts.service.ts';
 import { MAX_OFFSET } from './search.input.ts';
 import { searchPageHtml } from './views/search-page.ts';
 
-const PAGE_SIZE = 20;
-const LAST_PAGE = Math.floor(MAX_OFFSET / PAGE_SIZE) + 1;
-
 // Query values arrive as a string, an array (?q=a&q=b) or not at all.
 const first = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
 
@@ -18,13 +15,15 @@ export async function searchRoutes(app: FastifyInstance, opts: { posts: PostsSer
   app.get('/search', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const q = first(query.q);
-    const page = Math.min(Math.max(/^\d{1,4}$/.test(first(query.page)) ? Number(first(query.page)) : 1, 1), LAST_PAGE);
+    // The site's "posts per page", like every list of posts; relevance pages end at MAX_OFFSET.
+    const size = request.server.layout.site.settings().postsPerPage;
+    const page = Math.min(Math.max(/^\d{1,4}$/.test(first(query.page)) ? Number(first(query.page)) : 1, 1), Math.floor(MAX_OFFSET / size) + 1);
     // Result pages are many and thin: keep them out of search engines' indexes (noindex).
     if (!q.trim())
       return sendPage(request, reply, { title: 'Search', noindex: true, body: searchPageHtml({ q, results: null, prevHref: null, nextHref: null }) });
 
     try {
-      const found = await posts.search(q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, summary: true });
+      const found = await posts.search(q, { limit: size, offset: (page - 1) * size, summary: true });
       const href = (n: number) => `/search?q=${encodeURIComponent(q)}${n > 1 ? `&page=${n}` : ''}`;
       return sendPage(request, reply, {
         title: `Search: ${q}`,
