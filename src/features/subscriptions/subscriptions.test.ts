@@ -197,6 +197,9 @@ eachDatabase('email subscriptions', (dialect) => {
       mine.map((s: { author: string; frequency: string }) => [s.author, s.frequency]),
       [[ann.username, 'weekly']],
     );
+    assert.equal((await api(rex, 'PATCH', `/api/v1/subscriptions/${id}`, { frequency: 'hourly' })).statusCode, 422);
+    assert.equal((await api(rex, 'PATCH', `/api/v1/subscriptions/${id}`, { frequency: 'instant' })).statusCode, 204);
+    assert.equal((await api(rex, 'GET', '/api/v1/subscriptions')).json()[0].frequency, 'instant');
     // Someone else's subscription is not found.
     assert.equal((await api(ann, 'DELETE', `/api/v1/subscriptions/${id}`)).statusCode, 404);
     await rexClient.get('/settings/subscriptions');
