@@ -27,10 +27,10 @@ export function subscriptionsFeature(ctx: AppContext, deps: { accounts: Accounts
     service,
     async plugin(app) {
       const log = app.log.child({ feature: 'subscriptions' });
-      ctx.events.on('post.published', (event, trx) => service.onPostPublished(event.payload.postId, trx));
-      ctx.queue.define<{ postId: number; after: number }>('subscriptions.send', {
-        handler: async ({ postId, after }) => {
-          await service.sendBatch(postId, after, log);
+      ctx.events.on('post.published', (event, trx) => service.onPostPublished(event.id, event.payload.postId, trx));
+      ctx.queue.define<{ postId: number; run: number; after: number }>('subscriptions.send', {
+        handler: async ({ postId, run, after }) => {
+          await service.sendBatch(postId, run, after, log);
         },
       });
       ctx.queue.define<{ week: string; after: number }>('subscriptions.digest', {

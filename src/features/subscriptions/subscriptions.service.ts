@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, SubscriberStatus, SubscriptionFrequency } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/errors.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
@@ -156,6 +157,40 @@ export function createSubscriptionsService(deps: {
     }
   }
 
+  async function subscribeIn(email: string, frequency: SubscriptionFrequency, authorId: number | null, trusted: boolean, accountId: number | null, at: string) {
+    await db.transaction().execute(async (trx) => {
+      const scoped = trx.selectFrom('subscribers').selectAll().where('email', '=', email);
+      const existing = await (authorId === null ? scoped.where('author_id', 'is', null) : scoped.where('author_id', '=', authorId)).executeTakeFirst();
+      const userId = accountId ?? existing?.user_id ?? null;
+      if (existing?.status === 'confirmed') {
+        // Only the owner of the address may change it without the link.
+        if (trusted) await trx.updateTable('subscribers').set({ frequency, user_id: userId }).where('id', '=', existing.id).execute();
+        return;
+      }
+      const token = trusted ? null : randomToken();
+      const values = {
+        frequency,
+        user_id: userId,
+        status: trusted ? ('confirmed' as const) : ('pending' as const),
+        confirm_token_hash: token ? hashToken(token) : null,
+        confirm_sent_at: token ? at : null,
+        confirmed_at: trusted ? at : null,
+        unsubscribed_at: null,
+        digest_from: trusted ? at : null,
+      };
+      if (existing) await trx.updateTable('subscribers').set(values).where('id', '=', existing.id).execute();
+      else
+        await trx
+          .insertInto('subscribers')
+          .values({ email, author_id: authorId, created_at: at, ...values })
+          .execute();
+      if (token) {
+        const what = scopeLabel(await authorName(trx, authorId));
+        await mailer.send(trx, confirmEmail(siteInfo(), email, `${site.url}/subscriptions/confirm/${token}`, what));
+      }
+    });
+  }
+
   type Row = { id: number; email: string; author_id: number | null; digest_from: string | null; confirmed_at: string | null };
   const subscriberColumns = ['id', 'email', 'author_id', 'digest_from', 'confirmed_at'] as const;
 
@@ -172,37 +207,12 @@ export function createSubscriptionsService(deps: {
       const authorId = input.authorId ?? null;
       const trusted = !!input.user?.verified && input.user.email.toLowerCase() === email;
       const at = now();
-      await db.transaction().execute(async (trx) => {
-        const scoped = trx.selectFrom('subscribers').selectAll().where('email', '=', email);
-        const existing = await (authorId === null ? scoped.where('author_id', 'is', null) : scoped.where('author_id', '=', authorId)).executeTakeFirst();
-        const userId = input.user?.id ?? existing?.user_id ?? null;
-        if (existing?.status === 'confirmed') {
-          // Only the owner of the address may change it without the link.
-          if (trusted) await trx.updateTable('subscribers').set({ frequency, user_id: userId }).where('id', '=', existing.id).execute();
-          return;
-        }
-        const token = trusted ? null : randomToken();
-        const values = {
-          frequency,
-          user_id: userId,
-          status: trusted ? ('confirmed' as const) : ('pending' as const),
-          confirm_token_hash: token ? hashToken(token) : null,
-          confirm_sent_at: token ? at : null,
-          confirmed_at: trusted ? at : null,
-          unsubscribed_at: null,
-          digest_from: trusted ? at : null,
-        };
-        if (existing) await trx.updateTable('subscribers').set(values).where('id', '=', existing.id).execute();
-        else
-          await trx
-            .insertInto('subscribers')
-            .values({ email, author_id: authorId, created_at: at, ...values })
-            .execute();
-        if (token) {
-          const what = scopeLabel(await authorName(trx, authorId));
-          await mailer.send(trx, confirmEmail(siteInfo(), email, `${site.url}/subscriptions/confirm/${token}`, what));
-        }
-      });
+      try {
+        await subscribeIn(email, frequency, authorId, trusted, input.user?.id ?? null, at);
+      } catch (e) {
+        // The same address subscribing twice at once: the other request made the row.
+        if (!isUniqueViolation(e)) throw e;
+      }
     },
 
     /** What a confirmation link would confirm, changing nothing (the page with the button). */
@@ -308,9 +318,12 @@ export function createSubscriptionsService(deps: {
       return rows.find((s) => s.author !== null && s.author === author);
     },
 
-    /** Event subscriber for post.published: starts the batched send (once per post). */
-    async onPostPublished(postId: number, trx: Transaction<Database>): Promise<void> {
-      await queue.enqueue(trx, 'subscriptions.send', { postId, after: 0 }, { idempotencyKey: `subscriptions.send:${postId}:0` });
+    /**
+     * Event subscriber for post.published: starts a batched send, once per event
+     * (a republished post starts another; its delivery rows skip whoever had it).
+     */
+    async onPostPublished(eventId: number, postId: number, trx: Transaction<Database>): Promise<void> {
+      await queue.enqueue(trx, 'subscriptions.send', { postId, run: eventId, after: 0 }, { idempotencyKey: `subscriptions.send:${eventId}:0` });
     },
 
     /**
@@ -318,7 +331,7 @@ export function createSubscriptionsService(deps: {
      * each in its own transaction (delivery row and outbox row together), then
      * the next batch as a job once the rate allows. Returns how many it handled.
      */
-    async sendBatch(postId: number, after: number, log?: Log): Promise<number> {
+    async sendBatch(postId: number, run: number, after: number, log?: Log): Promise<number> {
       const post = await loadPost(db, postId);
       // Taken offline (or trashed) since: the rest are not sent.
       if (!post) return 0;
@@ -355,8 +368,8 @@ export function createSubscriptionsService(deps: {
         await queue.enqueue(
           db,
           'subscriptions.send',
-          { postId, after: last },
-          { runAt: new Date(clock.now().getTime() + pauseMs), idempotencyKey: `subscriptions.send:${postId}:${last}` },
+          { postId, run, after: last },
+          { runAt: new Date(clock.now().getTime() + pauseMs), idempotencyKey: `subscriptions.send:${run}:${last}` },
         );
       }
       return subscribers.length;

@@ -101,6 +101,14 @@ eachDatabase('email subscriptions', (dialect) => {
     await smtp.waitFor((m) => m.to.includes('unknown@example.test'));
     assert.equal(smtp.messages.length, sent + 1);
     assert.equal(await statusOf('known@example.test'), 'confirmed');
+    // The same new address at once, three times: one subscription, no error.
+    const same = await Promise.all([1, 2, 3].map(() => subscribe({ email: 'eager@example.test' })));
+    assert.deepEqual(
+      same.map((r) => r.statusCode),
+      [202, 202, 202],
+    );
+    const rows = await t.db.kysely.selectFrom('subscribers').select('id').where('email', '=', 'eager@example.test').execute();
+    assert.equal(rows.length, 1);
   });
 
   test('bad input is a 422 naming the field (API) or the form again with the input kept (HTML)', async () => {
