@@ -3,6 +3,7 @@ import type { AccountsFeature } from '../accounts/index.ts';
 import { subscriptionsAdminRoutes } from './subscriptions.admin.ts';
 import { subscriptionsApi } from './subscriptions.api.ts';
 import { footerFormHtml, profileButtonHtml, subscriptionsRoutes } from './subscriptions.routes.ts';
+import { createSubscriptionSender } from './subscriptions.sending.ts';
 import { createSubscriptionsService, type SubscriptionsService } from './subscriptions.service.ts';
 
 export type { SubscriptionsService, Subscription } from './subscriptions.service.ts';
@@ -17,30 +18,37 @@ export function subscriptionsFeature(ctx: AppContext, deps: { accounts: Accounts
     db: ctx.db.kysely,
     clock: ctx.clock,
     mailer: ctx.mailer,
-    queue: ctx.queue,
     site: ctx.site,
     secret: ctx.secret,
+  });
+  const sender = createSubscriptionSender({
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    mailer: ctx.mailer,
+    queue: ctx.queue,
+    site: ctx.site,
     sendRate: ctx.config.subscriptionSendRate,
+    unsubscribeUrl: service.unsubscribeUrl,
   });
   const accounts = deps.accounts.service;
   return {
     service,
     async plugin(app) {
       const log = app.log.child({ feature: 'subscriptions' });
-      ctx.events.on('post.published', (event, trx) => service.onPostPublished(event.id, event.payload.postId, trx));
+      ctx.events.on('post.published', (event, trx) => sender.onPostPublished(event.id, event.payload.postId, trx));
       ctx.queue.define<{ postId: number; run: number; after: number }>('subscriptions.send', {
         handler: async ({ postId, run, after }) => {
-          await service.sendBatch(postId, run, after, log);
+          await sender.sendBatch(postId, run, after, log);
         },
       });
       ctx.queue.define<{ week: string; after: number }>('subscriptions.digest', {
         handler: async ({ week, after }) => {
-          await service.digestBatch(week, after, log);
+          await sender.digestBatch(week, after, log);
         },
       });
       // Every 10 minutes: the digest starts from Monday 08:00 in the site's time zone.
       ctx.scheduler.register('subscription-digests', '*/10 * * * *', async () => {
-        await service.startWeeklyDigest();
+        await sender.startWeeklyDigest();
       });
       ctx.chrome.add('footer', { order: 5, render: () => footerFormHtml() });
       ctx.chrome.adminPage({ href: '/admin/subscribers', name: 'Subscribers', description: 'Email subscribers: counts, list, CSV export', order: 45 });
