@@ -195,6 +195,19 @@ eachDatabase('email subscriptions', (dialect) => {
     const mail = await smtp.waitFor((m) => m.to.includes(rex.email) && m.subject === 'By Ann');
     assert.match(rawHeader(mail, 'List-Id')!, new RegExp(`<author-${ann.username.replace(/_/g, '-')}\\.subscribers\\.blog\\.test>`));
     assert.equal(inbox(rex.email).filter((m) => m.subject === 'By Bea').length, 0);
+    // Subscribed to the whole blog too (a verified account's own address: no confirmation): one email a post.
+    assert.equal((await api(rex, 'POST', '/api/v1/subscriptions', {})).statusCode, 202);
+    await publish(ann, 'Ann again');
+    await smtp.waitFor((m) => m.to.includes(rex.email) && m.subject === 'Ann again');
+    await settle();
+    assert.equal(inbox(rex.email).filter((m) => m.subject === 'Ann again').length, 1);
+    const blogWide = await t.db.kysely
+      .selectFrom('subscribers')
+      .select('id')
+      .where('email', '=', rex.email)
+      .where('author_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    await api(rex, 'DELETE', `/api/v1/subscriptions/${blogWide.id}`);
 
     const settings = await rexClient.get('/settings/subscriptions');
     assert.match(settings.body, new RegExp(`href="/@${ann.username}"`));
