@@ -91,17 +91,16 @@ export function createSubscriptionSender(deps: {
     return row !== undefined;
   }
 
-  /** Records a failure for one address, so the batch goes on and the address is not tried again. */
-  async function recordFailure(subscriberId: number, postIds: number[], e: unknown, log?: Log): Promise<void> {
-    const error = (e instanceof AppError ? `${e.message}: ${JSON.stringify(e.errors)}` : (e as Error).message).slice(0, 500);
+  /** Records an address the mailer refused, so the batch goes on and the address is not tried again for these posts. */
+  async function recordFailure(subscriberId: number, postIds: number[], e: AppError, log?: Log): Promise<void> {
+    const error = `${e.message}: ${JSON.stringify(e.errors)}`.slice(0, 500);
     log?.warn({ subscriberId, postIds, err: error }, 'subscription email refused; the others go on');
     for (const postId of postIds) {
       await db
         .insertInto('subscription_deliveries')
         .values({ subscriber_id: subscriberId, post_id: postId, status: 'failed', error, created_at: now() })
         .onConflict((oc) => oc.columns(['subscriber_id', 'post_id']).doNothing())
-        .execute()
-        .catch(() => {});
+        .execute();
     }
   }
 
@@ -151,6 +150,8 @@ export function createSubscriptionSender(deps: {
             await mailer.send(trx, postEmail(siteInfo(), s.email, post, unsubscribeUrl(s.id), listAuthor));
           });
         } catch (e) {
+          // The database failing is not the address's fault: the job runs again, and skips whoever had it.
+          if (!(e instanceof AppError)) throw e;
           await recordFailure(s.id, [postId], e, log);
         }
       }
@@ -234,6 +235,7 @@ export function createSubscriptionSender(deps: {
             await trx.updateTable('subscribers').set({ digest_from: until }).where('id', '=', s.id).execute();
           });
         } catch (e) {
+          if (!(e instanceof AppError)) throw e;
           await recordFailure(s.id, postIds, e, log);
         }
       }
