@@ -40,6 +40,7 @@ import { redirectsFeature } from './features/redirects/index.ts';
 import { realworldFeature } from './features/realworld/index.ts';
 import { siteFeature } from './features/site/index.ts';
 import { socialFeature } from './features/social/index.ts';
+import { subscriptionsFeature } from './features/subscriptions/index.ts';
 
 /** What buildApp needs: the infrastructure, and limits that tests shorten. */
 export interface AppDeps extends Infrastructure {
@@ -164,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),
+    subscriptionsFeature(ctx, { accounts }),
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
     redirects,

@@ -42,6 +42,8 @@ test('accepted values', () => {
   assert.equal(loadConfig({}).backupKeep, 7);
   assert.equal(loadConfig({ BACKUP_DIR: '/var/backups/inkwell', BACKUP_KEEP: '30' }).backupDir, '/var/backups/inkwell');
   assert.equal(loadConfig({ BACKUP_DIR: '/var/backups/inkwell', BACKUP_KEEP: '30' }).backupKeep, 30);
+  assert.equal(loadConfig({}).subscriptionSendRate, 600);
+  assert.equal(loadConfig({ SUBSCRIPTION_SEND_RATE: '120' }).subscriptionSendRate, 120);
 });
 
 test('each bad value names its variable', () => {
@@ -61,6 +63,8 @@ test('each bad value names its variable', () => {
     [{ TIMEZONE: 'Mars/Olympus' }, /^TIMEZONE /],
     [{ BACKUP_KEEP: '0' }, /^BACKUP_KEEP /],
     [{ BACKUP_KEEP: 'all' }, /^BACKUP_KEEP /],
+    [{ SUBSCRIPTION_SEND_RATE: '0' }, /^SUBSCRIPTION_SEND_RATE /],
+    [{ SUBSCRIPTION_SEND_RATE: 'fast' }, /^SUBSCRIPTION_SEND_RATE /],
   ];
   for (const [env, re] of cases) {
     assert.throws(

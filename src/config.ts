@@ -49,6 +49,8 @@ export interface Config {
   backupDir: string | null;
   /** How many nightly backups to keep. */
   backupKeep: number;
+  /** How many subscription emails (new posts, weekly digests) are queued per minute at most. */
+  subscriptionSendRate: number;
 }
 
 /** Media storage and upload limits (README, "Media"). */
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashCost: parseHashCost(env.PASSWORD_HASH_COST),
     backupDir: env.BACKUP_DIR?.trim() || null,
     backupKeep: parseCount('BACKUP_KEEP', env.BACKUP_KEEP, 7),
+    subscriptionSendRate: parseCount('SUBSCRIPTION_SEND_RATE', env.SUBSCRIPTION_SEND_RATE, 600),
   };
 }
 

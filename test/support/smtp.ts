@@ -23,6 +23,19 @@ export interface SmtpCatcher {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
+  /**
+   * Holds each message that arrives from now on before answering its DATA: the
+   * sender waits for the 250 and the message is not delivered yet.
+   */
+  hold(): void;
+  /** How many messages are held now whose sender is still connected. */
+  held(): number;
+  /**
+   * Answers the held messages and delivers them, except those whose sender hung
+   * up while waiting: like a real server, a message never acknowledged is not
+   * delivered.
+   */
+  release(): void;
 }
 
 /** A real SMTP server on a free loopback port that keeps what it receives. */
@@ -31,6 +44,9 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
   const waiters = new Set<() => void>();
   let port = 0;
   let server: SMTPServer;
+  let holding = false;
+  const heldMessages: { sessionId: string; deliver: () => void }[] = [];
+  const closed = new Set<string>();
 
   const make = () =>
     new SMTPServer({
@@ -43,18 +59,25 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
         stream.on('end', async () => {
           const raw = Buffer.concat(chunks).toString('utf8');
           const parsed = await simpleParser(raw);
-          messages.push({
-            to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            subject: parsed.subject ?? '',
-            text: parsed.text ?? '',
-            html: typeof parsed.html === 'string' ? parsed.html : '',
-            headers: parsed.headers as Map<string, unknown>,
-            raw,
-          });
-          for (const w of waiters) w();
-          callback();
+          const deliver = () => {
+            messages.push({
+              to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              subject: parsed.subject ?? '',
+              text: parsed.text ?? '',
+              html: typeof parsed.html === 'string' ? parsed.html : '',
+              headers: parsed.headers as Map<string, unknown>,
+              raw,
+            });
+            for (const w of waiters) w();
+            callback();
+          };
+          if (holding) heldMessages.push({ sessionId: session.id, deliver });
+          else deliver();
         });
+      },
+      onClose(session) {
+        closed.add(session.id);
       },
     });
 
@@ -98,6 +121,14 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
     start: listen,
+    hold() {
+      holding = true;
+    },
+    held: () => heldMessages.filter((m) => !closed.has(m.sessionId)).length,
+    release() {
+      holding = false;
+      for (const m of heldMessages.splice(0)) if (!closed.has(m.sessionId)) m.deliver();
+    },
   };
 }
 

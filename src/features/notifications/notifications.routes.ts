@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Busboy } from '@fastify/busboy';
+import type { FastifyInstance } from 'fastify';
 import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 import type { NotificationKind } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { csrfField } from '../../platform/http/forms.ts';
+import { acceptOneClickForms } from '../../platform/http/one-click.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { KIND_LABELS } from './notifications.emails.ts';
 import { KINDS, PREFERENCES, type NotificationsService } from './notifications.service.ts';
@@ -95,10 +95,7 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
   });
 
   await app.register(async (scope) => {
-    // RFC 8058 lets mail clients send the one-click body as multipart/form-data; only
-    // this route takes it, so the parser stays inside this scope.
-    if (scope.hasContentTypeParser('multipart/form-data')) scope.removeContentTypeParser('multipart/form-data');
-    scope.addContentTypeParser('multipart/form-data', { bodyLimit: 64 * 1024 }, parseFormFields);
+    acceptOneClickForms(scope);
 
     // No CSRF token by design: mail clients POST "List-Unsubscribe=One-Click" here
     // cross-site and without cookies (RFC 8058). The signed, single-use token in the
@@ -124,32 +121,4 @@ export async function notificationsRoutes(app: FastifyInstance, opts: { notifica
 
 function whatOf(kind: NotificationKind | 'all'): string {
   return kind === 'all' ? 'all notification emails' : `“${KIND_LABELS[kind]}”`;
-}
-
-/** The text fields of a multipart/form-data body (files are read and dropped). */
-function parseFormFields(request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void {
-  const fields: Record<string, string> = {};
-  let form: InstanceType<typeof Busboy>;
-  try {
-    form = new Busboy({ headers: request.headers as never, limits: { fields: 20, fieldSize: 1024, files: 0 } });
-  } catch (e) {
-    // A missing or bad boundary.
-    done(Object.assign(new Error(`bad multipart/form-data body: ${(e as Error).message}`), { statusCode: 400 }));
-    return;
-  }
-  let answered = false;
-  const answer = (err: Error | null) => {
-    if (answered) return;
-    answered = true;
-    done(err, err ? undefined : fields);
-  };
-  form.on('field', (name: string, value: string) => {
-    fields[name] = value;
-  });
-  form.on('file', (_name: string, stream: NodeJS.ReadableStream) => {
-    stream.resume();
-  });
-  form.on('error', (e: Error) => answer(Object.assign(new Error(`bad multipart/form-data body: ${e.message}`), { statusCode: 400 })));
-  form.on('finish', () => answer(null));
-  payload.pipe(form);
 }

@@ -432,6 +432,49 @@ export interface Database {
   imported_items: ImportedItemsTable;
   import_runs: ImportRunsTable;
   pages: PagesTable;
+  subscribers: SubscribersTable;
+  subscription_deliveries: SubscriptionDeliveriesTable;
+  subscription_digest_runs: SubscriptionDigestRunsTable;
+}
+
+// Email subscriptions (migrations/2026-11-30-0019-subscriptions.ts).
+
+export type SubscriptionFrequency = 'instant' | 'weekly';
+export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
+
+/** One address subscribed to the whole blog (author_id null) or to one author. */
+export interface SubscribersTable {
+  id: Generated<number>;
+  /** Lower-cased. */
+  email: string;
+  /** The account that subscribed; null for the anonymous form. */
+  user_id: number | null;
+  author_id: number | null;
+  frequency: SubscriptionFrequency;
+  status: SubscriberStatus;
+  /** The single-use confirmation link's hash; null once used. */
+  confirm_token_hash: string | null;
+  confirm_sent_at: string | null;
+  created_at: string;
+  confirmed_at: string | null;
+  unsubscribed_at: string | null;
+  /** The weekly digest lists posts published after this. */
+  digest_from: string | null;
+}
+
+/** A post handed to one subscriber (unique per pair: nobody gets a post twice). */
+export interface SubscriptionDeliveriesTable {
+  subscriber_id: number;
+  post_id: number;
+  status: 'queued' | 'skipped' | 'failed';
+  error: string | null;
+  created_at: string;
+}
+
+export interface SubscriptionDigestRunsTable {
+  /** The local date (YYYY-MM-DD) of the week's digest day. */
+  week: string;
+  started_at: string;
 }
 
 // Pages (migrations/2026-11-30-0013-pages.ts).
