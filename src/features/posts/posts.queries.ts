@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely, Transaction } from 'kysely';
 import type { Database, PostStatus } from '../../platform/db/schema.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { preparedQuery } from '../../platform/db/prepared.ts';
@@ -333,30 +333,75 @@ export async function slugsLike(db: Db, base: string): Promise<Set<string>> {
  * tags (an existing tag keeps its name) ordered by name, as a Post lists them.
  * `fresh`: the post was inserted in this transaction, so it has no tags to delete.
  */
-export async function setPostTags(db: Db, postId: number, tags: { name: string; slug: string }[], now: string, fresh = false): Promise<Post['tags']> {
-  if (!fresh) await db.deleteFrom('post_tags').where('post_id', '=', postId).execute();
-  if (tags.length === 0) return [];
-  await db
+// A post's tags are written with every post: these are compiled once per number of tags.
+const range = (n: string) => Array.from({ length: Number(n) }, (_, i) => i);
+const insertTagsQuery = preparedQuery((db: Db, s: Record<string, string>, n) =>
+  db
     .insertInto('tags')
-    .values(tags.map((t) => ({ name: t.name, slug: t.slug, created_at: now })))
-    .onConflict((oc) => oc.column('slug').doNothing())
-    .execute();
-  const rows = await db
+    .values(range(n).map((i) => ({ name: s[`n${i}`], slug: s[`s${i}`], created_at: s.now })))
+    .onConflict((oc) => oc.column('slug').doNothing()),
+);
+const tagsBySlugQuery = preparedQuery((db: Db, s: Record<string, string>, n) =>
+  db
     .selectFrom('tags')
     .select(['id', 'name', 'slug'])
     .where(
       'slug',
       'in',
-      tags.map((t) => t.slug),
+      range(n).map((i) => s[`s${i}`]),
     )
-    .orderBy('name')
-    .execute();
-  await db
-    .insertInto('post_tags')
-    .values(rows.map((t) => ({ post_id: postId, tag_id: t.id })))
-    .execute();
+    .orderBy('name'),
+);
+const insertPostTagsQuery = preparedQuery((db: Db, s: Record<string, number>, n) =>
+  db.insertInto('post_tags').values(range(n).map((i) => ({ post_id: s.post, tag_id: s[`t${i}`] }))),
+);
+
+/**
+ * Replaces a post's tags, creating tags that don't exist yet. Returns the stored
+ * tags (an existing tag keeps its name) ordered by name, as a Post lists them.
+ * `fresh`: the post was inserted in this transaction, so it has no tags to delete.
+ */
+export async function setPostTags(db: Db, postId: number, tags: { name: string; slug: string }[], now: string, fresh = false): Promise<Post['tags']> {
+  if (!fresh) await db.deleteFrom('post_tags').where('post_id', '=', postId).execute();
+  if (tags.length === 0) return [];
+  const named: Record<string, string> = { now };
+  tags.forEach((t, i) => {
+    named[`n${i}`] = t.name;
+    named[`s${i}`] = t.slug;
+  });
+  await insertTagsQuery(db, named, String(tags.length));
+  const { rows } = await tagsBySlugQuery(db, named, String(tags.length));
+  const ids: Record<string, number> = { post: postId };
+  rows.forEach((t, i) => {
+    ids[`t${i}`] = t.id;
+  });
+  await insertPostTagsQuery(db, ids, String(rows.length));
   return rows.map((t) => ({ name: t.name, slug: t.slug }));
 }
+
+/** Inserts a post row and returns its id (compiled once: every new post runs it). */
+export const insertPost = preparedQuery((db: Db, s: Insertable<Database['posts']>) =>
+  db
+    .insertInto('posts')
+    .values({
+      author_id: s.author_id,
+      title: s.title,
+      slug: s.slug,
+      body: s.body,
+      body_html: s.body_html,
+      custom_excerpt: s.custom_excerpt,
+      excerpt: s.excerpt,
+      status: s.status,
+      created_at: s.created_at,
+      updated_at: s.updated_at,
+      published_at: s.published_at,
+      deleted_at: s.deleted_at,
+      publish_at: s.publish_at,
+      feature_image: s.feature_image,
+      feature_image_alt: s.feature_image_alt,
+    })
+    .returning('id'),
+);
 
 export async function findTagBySlug(db: Db, slug: string): Promise<{ name: string; slug: string } | undefined> {
   return db.selectFrom('tags').select(['name', 'slug']).where('slug', '=', slug).where(onPublishedPost).executeTakeFirst();
