@@ -328,11 +328,6 @@ export async function slugsLike(db: Db, base: string): Promise<Set<string>> {
   return new Set(rows.map((r) => r.slug));
 }
 
-/**
- * Replaces a post's tags, creating tags that don't exist yet. Returns the stored
- * tags (an existing tag keeps its name) ordered by name, as a Post lists them.
- * `fresh`: the post was inserted in this transaction, so it has no tags to delete.
- */
 // A post's tags are written with every post: these are compiled once per number of tags.
 const range = (n: string) => Array.from({ length: Number(n) }, (_, i) => i);
 const insertTagsQuery = preparedQuery((db: Db, s: Record<string, string>, n) =>
@@ -379,8 +374,8 @@ export async function setPostTags(db: Db, postId: number, tags: { name: string; 
   return rows.map((t) => ({ name: t.name, slug: t.slug }));
 }
 
-/** Inserts a post row and returns its id (compiled once: every new post runs it). */
-export const insertPost = preparedQuery((db: Db, s: Insertable<Database['posts']>) =>
+/** Inserts a post row (every column given) and returns its id; compiled once: every new post runs it. */
+export const insertPost = preparedQuery((db: Db, s: Required<Omit<Insertable<Database['posts']>, 'id'>>) =>
   db
     .insertInto('posts')
     .values({

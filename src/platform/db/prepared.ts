@@ -16,7 +16,7 @@ type Template = { compiled: CompiledQuery; slots: (string | null)[] };
 
 /**
  * Hot queries, built and compiled by Kysely once instead of on every call (the
- * building cost 10 % of an uncached list page and ~14 % of a write). `build`
+ * building cost ~10 % of an uncached list page and ~8 % of a write). `build`
  * gets the first caller's db (only to build with: the query is not run then)
  * and one Slot per named value (slot.x for values.x) and must use each only as a value
  * (a where operand, a limit, an inserted value), never to decide the query's
