@@ -11,7 +11,8 @@ export class Slot {
   }
 }
 
-type Executor = Pick<Kysely<any>, 'executeQuery' | 'getExecutor'>;
+// Only these two are used, and neither depends on the database's tables.
+type Executor = Pick<Kysely<object>, 'executeQuery' | 'getExecutor'>;
 type Template = { compiled: CompiledQuery; slots: (string | null)[] };
 
 /**
