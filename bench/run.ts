@@ -44,6 +44,19 @@ const { values: args } = parseArgs({
   },
 });
 const ONLY = args.only ? new Set(args.only.split(',').map((x) => x.trim())) : null;
+// The scenarios' ids, in the order they run (checked against the list in main()).
+const IDS = 'ceiling floor posts uncached deep post post-uncached deep-uncached signed-in signed-in-post tag search api api-uncached feed write mixed'.split(
+  ' ',
+);
+if (ONLY?.has('list')) {
+  console.log(IDS.join('\n'));
+  process.exit(0);
+}
+const unknown = [...(ONLY ?? [])].filter((id) => !IDS.includes(id));
+if (unknown.length) {
+  console.error(`bench: no scenario ${unknown.join(', ')} (npm run bench -- --only list)`);
+  process.exit(2);
+}
 const INSTANCES = Number(args.instances ?? 1);
 if (INSTANCES > 1 && !args.pg) {
   console.error('bench: --instances needs --pg (several instances share one PostgreSQL database)');
@@ -443,10 +456,8 @@ async function main() {
       background: true,
     },
   ];
-  if (ONLY?.has('list')) {
-    console.log([...new Set(all.map((x) => x.id))].join('\n'));
-    process.exit(0);
-  }
+  if ([...new Set(all.map((x) => x.id))].join(' ') !== IDS.filter((id) => id !== 'floor' || floor).join(' '))
+    throw new Error('bench: IDS and the scenarios differ');
   const chosen = all.filter((x) => !ONLY || ONLY.has(x.id));
 
   // JIT warm-up, not measured: each read route once under load, so no scenario pays
