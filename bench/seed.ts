@@ -6,7 +6,7 @@ import { hashPassword, hashToken, randomToken } from '../src/lib/secrets.ts';
 const WORDS = 'ink paper quill river morning garden letter window harbour lantern orchard meadow signal engine thread winter summer'.split(' ');
 
 /** A realistic blog: authors, tags, `posts` published posts with Markdown, and one post with 50 comments. */
-export async function seed(db: Kysely<Database>, posts: number): Promise<{ token: string; commentedSlug: string }> {
+export async function seed(db: Kysely<Database>, posts: number): Promise<{ token: string; commentedSlug: string; sessionCookie: string; tagSlug: string }> {
   const now = Date.now();
   const iso = (ms: number) => new Date(ms).toISOString();
   const password = await hashPassword('benchmark password');
@@ -47,6 +47,30 @@ export async function seed(db: Kysely<Database>, posts: number): Promise<{ token
       last_used_at: null,
       expires_at: null,
     })
+    .execute();
+  // A signed-in reader: a browser session as a login would make it (the cookie holds the token, the table its hash).
+  const reader = await db
+    .insertInto('users')
+    .values({
+      email: 'reader@bench.test',
+      username: 'reader',
+      display_name: 'A reader',
+      password_hash: password,
+      role: 'reader',
+      bio: null,
+      avatar_url: null,
+      email_verified_at: iso(now),
+      suspended_at: null,
+      comments_banned_at: null,
+      created_at: iso(now),
+      updated_at: iso(now),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const session = randomToken();
+  await db
+    .insertInto('sessions')
+    .values({ id_hash: hashToken(session), user_id: reader.id, created_at: iso(now), expires_at: iso(now + 30 * 24 * 3600 * 1000) })
     .execute();
   const tagIds: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -118,5 +142,5 @@ export async function seed(db: Kysely<Database>, posts: number): Promise<{ token
       .executeTakeFirstOrThrow();
     if (i % 3 === 0) parent = row.id;
   }
-  return { token, commentedSlug };
+  return { token, commentedSlug, sessionCookie: `inkwell_session=${session}`, tagSlug: 'topic-7' };
 }

@@ -411,7 +411,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
             feature_image_alt: v.featureImage ? (v.featureImageAlt ?? '') : '',
           };
           const { id, tags } = await db.transaction().execute(async (trx) => {
-            const row = await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow();
+            const row = (await q.insertPost(trx, values)).rows[0];
             // A new post: no tags to delete, and its search entry is made from what was just written.
             const stored = await q.setPostTags(trx, row.id, v.tags ?? [], now, true);
             await reindexPost(trx, row.id, { title: v.title!, body_html: d.body_html, status, tagNames: stored.map((t) => t.name) });

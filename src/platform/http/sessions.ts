@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, Role } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
+import { preparedQuery } from '../db/prepared.ts';
 
 /** The signed-in user as the rest of the app sees them. */
 export interface CurrentUser {
@@ -21,6 +22,25 @@ const userColumns = ['users.id', 'users.username', 'users.display_name', 'users.
 function toCurrentUser(row: { id: number; username: string; display_name: string; email: string; role: Role; email_verified_at: string | null }): CurrentUser {
   return { id: row.id, username: row.username, displayName: row.display_name, email: row.email, role: row.role, verified: row.email_verified_at !== null };
 }
+
+// Every signed-in request and every API call runs one of these: compiled once.
+const sessionQuery = preparedQuery((db: Kysely<Database>, s: { hash: string; now: string }) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(userColumns)
+    .where('sessions.id_hash', '=', s.hash)
+    .where('sessions.expires_at', '>', s.now)
+    .where('users.suspended_at', 'is', null),
+);
+const apiTokenQuery = preparedQuery((db: Kysely<Database>, s: { hash: string }) =>
+  db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select([...userColumns, 'api_tokens.id as token_id', 'api_tokens.scopes', 'api_tokens.last_used_at', 'api_tokens.expires_at'])
+    .where('api_tokens.token_hash', '=', s.hash)
+    .where('users.suspended_at', 'is', null),
+);
 
 /** Which login survives endLogins: the one that made the change. */
 export interface KeepLogin {
@@ -71,14 +91,7 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
 
     /** The user behind a session token, if the session exists and has not expired. */
     async lookup(token: string): Promise<CurrentUser | null> {
-      const row = await db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(userColumns)
-        .where('sessions.id_hash', '=', hashToken(token))
-        .where('sessions.expires_at', '>', clock.now().toISOString())
-        .where('users.suspended_at', 'is', null)
-        .executeTakeFirst();
+      const row = (await sessionQuery(db, { hash: hashToken(token), now: clock.now().toISOString() })).rows[0];
       return row ? toCurrentUser(row) : null;
     },
 
@@ -88,13 +101,7 @@ export function createSessionStore(db: Kysely<Database>, clock: Clock) {
 
     /** Looks up a personal access token; records its use at most once a minute. */
     async lookupApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number; scopes: string[] } | null> {
-      const row = await db
-        .selectFrom('api_tokens')
-        .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .select([...userColumns, 'api_tokens.id as token_id', 'api_tokens.scopes', 'api_tokens.last_used_at', 'api_tokens.expires_at'])
-        .where('api_tokens.token_hash', '=', hashToken(token))
-        .where('users.suspended_at', 'is', null)
-        .executeTakeFirst();
+      const row = (await apiTokenQuery(db, { hash: hashToken(token) })).rows[0];
       const now = clock.now();
       if (!row || (row.expires_at && Date.parse(row.expires_at) <= now.getTime())) return null;
       if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > 60_000) {

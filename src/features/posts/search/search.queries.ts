@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 import { htmlToText } from '../../../lib/markdown.ts';
+import { preparedQuery } from '../../../platform/db/prepared.ts';
 import { highlightHtml, indexText, MARK_CLOSE, MARK_OPEN } from './search.highlight.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -39,13 +40,16 @@ export async function reindexPost(
     body: indexText(htmlToText(post.body_html)),
     tags: indexText(tags.map((t) => t.name).join(' ')),
   };
-  // An upsert, so two writers of one post never trip over the primary key.
-  await db
-    .insertInto('post_search')
-    .values({ post_id: postId, ...row })
-    .onConflict((oc) => oc.column('post_id').doUpdateSet(row))
-    .execute();
+  await upsertSearchQuery(db, { post_id: postId, ...row });
 }
+
+// An upsert, so two writers of one post never trip over the primary key. Every write to a published post runs it: compiled once.
+const upsertSearchQuery = preparedQuery((db: Db, s: { post_id: number; title: string; body: string; tags: string }) =>
+  db
+    .insertInto('post_search')
+    .values({ post_id: s.post_id, title: s.title, body: s.body, tags: s.tags })
+    .onConflict((oc) => oc.column('post_id').doUpdateSet({ title: s.title, body: s.body, tags: s.tags })),
+);
 
 export interface SearchFilter {
   /** Words from searchTerms(): letters, digits and marks only. */
