@@ -153,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const redirects = redirectsFeature(ctx);
   const media = mediaFeature(ctx, { posts, accounts });
   const pages = pagesFeature(ctx, { media: media.service });
+  const galleries = galleriesFeature(ctx, { media: media.service, posts });
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service, images: posts.images }),
     accounts,
@@ -160,14 +161,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     posts,
     media,
     pages,
-    galleriesFeature(ctx, { media: media.service, posts }),
+    galleries,
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
     redirects,
-    movingFeature(ctx, { posts: posts.service, comments: comments.service, accounts: accounts.service, redirects: redirects.service, media: media.service }),
+    movingFeature(ctx, {
+      posts: posts.service,
+      pages: pages.service,
+      galleries: galleries.service,
+      comments: comments.service,
+      accounts: accounts.service,
+      redirects: redirects.service,
+      media: media.service,
+    }),
     realworldFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service, social: social.service }),
     apiDocsFeature(ctx),
   ];

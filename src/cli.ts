@@ -131,8 +131,8 @@ async function movingServices(db: Db) {
   const config = loadConfig();
   const infra = await createInfrastructure({ config, db });
   const { createExporter, standaloneServices } = await import('./features/moving/index.ts');
-  const deps = standaloneServices({ db, events: infra.events });
-  return { infra, exporter: createExporter({ ...deps, site: { url: config.siteUrl }, media: await mediaService(db, infra) }) };
+  const deps = standaloneServices({ db, events: infra.events, queue: infra.queue, media: config.media, siteUrl: config.siteUrl });
+  return { infra, exporter: createExporter({ ...deps, site: { url: config.siteUrl } }) };
 }
 
 async function exportFile(file: string | undefined) {
@@ -203,6 +203,9 @@ async function importFile(format: string | undefined, file: string | undefined, 
     const moving = standaloneMovingService({
       db,
       events: infra.events,
+      queue: infra.queue,
+      media: config.media,
+      siteUrl: config.siteUrl,
       images: { http: infra.http, media: await mediaService(db, infra), maxBytes: config.media.maxBytes },
     });
     const bar = progressBar('Importing');

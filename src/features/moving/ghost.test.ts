@@ -19,7 +19,7 @@ eachDatabase('Ghost import', (dialect) => {
 
   before(async () => {
     t = await buildTestApp(dialect);
-    moving = standaloneMovingService({ db: t.db, events: t.events });
+    moving = standaloneMovingService({ db: t.db, events: t.events, queue: t.queue, media: t.config.media, siteUrl: t.config.siteUrl });
     await buildUser(t, { email: 'martha@example.test', username: 'martha_here', role: 'editor' });
   });
   after(async () => {
@@ -101,7 +101,10 @@ eachDatabase('Ghost import', (dialect) => {
       ['ecriture'],
     );
 
-    assert.ok((await get('about-us')).tags.some((x: { slug: string }) => x.slug === 'page'));
+    // The page is a page, and its old address leads there.
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/posts/about-us' })).statusCode, 404);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/pages/about-us' })).json().page.status, 'published');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/about-us/' })).headers.location, '/pages/about-us');
     const rows = new Map((await t.db.kysely.selectFrom('posts').select(['slug', 'status', 'publish_at']).execute()).map((r) => [r.slug, r]));
     assert.equal(rows.get('unfinished')!.status, 'draft');
     assert.equal(rows.get('tomorrows-post')!.publish_at, '2099-06-01T08:00:00.000Z');
@@ -114,6 +117,8 @@ eachDatabase('Ghost import', (dialect) => {
   test('importing again updates, never duplicates', async () => {
     const report = await moving.importGhost(FIXTURE);
     assert.deepEqual(report.counts.posts, { imported: 0, updated: 5, skipped: 0 });
+    assert.deepEqual(report.counts.pages, { imported: 0, updated: 1, skipped: 0 });
+    assert.equal((await t.db.kysely.selectFrom('pages').select('id').execute()).length, 1);
     assert.equal((await t.db.kysely.selectFrom('posts').select('id').where('title', '=', 'Hello from Ghost').execute()).length, 1);
   });
 });

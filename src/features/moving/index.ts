@@ -1,7 +1,9 @@
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { GalleriesService } from '../galleries/index.ts';
 import type { MediaService } from '../media/index.ts';
+import type { PagesService } from '../pages/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
 import { tmpdir } from 'node:os';
@@ -22,16 +24,24 @@ const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 // What other features (and the CLI) may use from moving.
 export { createMovingService, reportText, type ImportReport, type MovingService } from './moving.service.ts';
 export { ImportRefused } from './moving.errors.ts';
-export { standaloneMovingService, standaloneServices } from './moving.standalone.ts';
+export { standaloneMedia, standaloneMovingService, standaloneServices, type StandaloneDeps } from './moving.standalone.ts';
 export { createExporter, EXPORT_VERSION, type Exporter } from './moving.export.ts';
 export { BackupError, backupSqlite, createBackups, postgresAdvice, restoreSqlite, sqliteFile } from './moving.backup.ts';
 
 /** Moving in and out: imports from WordPress and Ghost (images into the media library), export, backups. */
 export function movingFeature(
   ctx: AppContext,
-  deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService; media: MediaService },
+  deps: {
+    posts: PostsService;
+    pages: PagesService;
+    galleries: GalleriesService;
+    comments: CommentsService;
+    accounts: AccountsService;
+    redirects: RedirectsService;
+    media: MediaService;
+  },
 ): Feature<MovingService & { exporter: Exporter }> {
-  const { media, ...rest } = deps;
+  const { media, galleries: _galleries, ...rest } = deps;
   const moving = createMovingService({
     db: ctx.db.kysely,
     clock: ctx.clock,

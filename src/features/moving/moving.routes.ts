@@ -49,7 +49,7 @@ export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRun
     const list = await runs.recent(20);
     return html`<h1>Import</h1>
 <p>Bring a blog over from WordPress (in its dashboard, <em>Tools → Export → All content</em>) or Ghost (<em>Settings → Labs → Export your content</em>).
-Posts, pages (as posts tagged <code>page</code>), comments, authors, categories and tags come over; old addresses redirect to the new ones. Importing the same file again updates what it brought in.</p>
+Posts, pages, comments, authors, categories and tags come over; old addresses redirect to the new ones. Each post or page is written whole or not at all; importing the same file again updates what it brought in and retries what failed.</p>
 !${errorSummaryHtml(errors, { file: 'File', format: 'Format', site_url: "Old site's address" })}
 <form class="stacked" method="post" action="/admin/import" enctype="multipart/form-data">!${csrfField(request.csrfToken())}
 <div><label for="format">From</label> <select id="format" name="format"><option value="wordpress">WordPress (WXR export, .xml)</option><option value="ghost">Ghost (JSON export, .json)</option></select></div>
