@@ -13,7 +13,9 @@ import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { GalleriesService } from '../galleries/index.ts';
 import type { MediaService } from '../media/index.ts';
+import type { PagesService } from '../pages/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -22,9 +24,11 @@ import type { Count } from './moving.service.ts';
 
 // The export archive (format "inkwell-export", version 2; README "Export format"):
 // a gzipped tar holding inkwell.json, the whole blog as one JSON document,
-// markdown/<slug>.md, one file per post with YAML front matter, and
+// markdown/<slug>.md, one file per post with YAML front matter (pages in
+// markdown/pages/<slug>.md), and
 // media/<key>, each image of the media library (the cleaned original; variants
-// are made again by the variants job). Version 1 (no media) is still read.
+// are made again by the variants job). Version 1 (no media) is still read, and
+// so is a version 2 document without pages and galleries (written before them).
 
 export const EXPORT_FORMAT = 'inkwell-export';
 export const EXPORT_VERSION = 2;
@@ -40,7 +44,7 @@ const PAGE = 500;
 
 /** What `import inkwell` did. */
 export interface RestoreReport {
-  counts: { users: Count; media: Count; posts: Count; comments: Count; redirects: Count };
+  counts: { users: Count; media: Count; posts: Count; comments: Count; pages: Count; galleries: Count; redirects: Count };
   /** Images that could not be restored (posts keep their old addresses). */
   warnings: { item: string; message: string }[];
   elapsedMs: number;
@@ -53,13 +57,15 @@ export function createExporter(deps: {
   settings: Settings;
   site: { url: string };
   posts: PostsService;
+  pages: PagesService;
+  galleries: GalleriesService;
   comments: CommentsService;
   accounts: AccountsService;
   redirects: RedirectsService;
   /** The media library: its files and their metadata travel in the archive. */
   media?: MediaService;
 }) {
-  const { db, clock, settings, posts, comments, accounts, redirects } = deps;
+  const { db, clock, settings, posts, pages, galleries, comments, accounts, redirects } = deps;
 
   // The JSON document, written to a file a page of rows at a time (never whole in memory).
   async function writeDocument(path: string, markdown: (slug: string, text: string) => Promise<void>, mediaKeys: string[]): Promise<void> {
@@ -128,6 +134,8 @@ export function createExporter(deps: {
           updatedAt: r.updated_at,
           publishedAt: r.published_at,
           publishAt: r.publish_at,
+          featureImage: r.feature_image,
+          featureImageAlt: r.feature_image_alt,
           tags: postTags.map((t) => t.slug),
         };
         await write(`${first ? '' : ','}${JSON.stringify(p)}`);
@@ -154,6 +162,54 @@ export function createExporter(deps: {
       for (const c of rows) {
         await write(
           `${first ? '' : ','}${JSON.stringify({ id: c.id, postId: c.post_id, parentId: c.parent_id, authorId: c.author_id, authorName: c.author_name, body: c.body, status: c.status, createdAt: c.created_at })}`,
+        );
+        first = false;
+      }
+      after = rows.at(-1)!.id;
+    }
+    // Pages, with a Markdown file each; galleries, with their images (by media id, in order) and captions.
+    await write('],"pages":[');
+    first = true;
+    for (let after = 0; ; ) {
+      const rows = await db.selectFrom('pages').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
+      if (!rows.length) break;
+      for (const r of rows) {
+        await write(
+          `${first ? '' : ','}${JSON.stringify({ id: r.id, authorId: r.author_id, title: r.title, slug: r.slug, body: r.body, description: r.description, imageId: r.image_id, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at })}`,
+        );
+        first = false;
+        const front = yaml({
+          title: r.title,
+          slug: r.slug,
+          date: r.created_at,
+          updated: r.updated_at,
+          draft: r.status !== 'published',
+          ...(r.description ? { description: r.description } : {}),
+        });
+        await markdown(`pages/${r.slug}`, `---\n${front}---\n\n${r.body}\n`);
+      }
+      after = rows.at(-1)!.id;
+    }
+    await write('],"galleries":[');
+    first = true;
+    for (let after = 0; ; ) {
+      const rows = await db.selectFrom('galleries').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
+      if (!rows.length) break;
+      const items = await db
+        .selectFrom('gallery_items')
+        .selectAll()
+        .where(
+          'gallery_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .orderBy('gallery_id')
+        .orderBy('position')
+        .execute();
+      for (const r of rows) {
+        const own = items.filter((i) => i.gallery_id === r.id).map((i) => ({ mediaId: i.media_id, caption: i.caption }));
+        await write(
+          `${first ? '' : ','}${JSON.stringify({ id: r.id, ownerId: r.owner_id, title: r.title, slug: r.slug, description: r.description, items: own, createdAt: r.created_at, updatedAt: r.updated_at })}`,
         );
         first = false;
       }
@@ -246,7 +302,7 @@ export function createExporter(deps: {
     const { doc, files } = await readArchive(path, work);
     const count = (): Count => ({ imported: 0, updated: 0, skipped: 0 });
     const report: RestoreReport = {
-      counts: { users: count(), media: count(), posts: count(), comments: count(), redirects: count() },
+      counts: { users: count(), media: count(), posts: count(), comments: count(), pages: count(), galleries: count(), redirects: count() },
       warnings: [],
       elapsedMs: 0,
     };
@@ -289,7 +345,7 @@ export function createExporter(deps: {
       report.counts.users.imported += 1;
     }
     // The media library before the posts: their bodies are rewritten to the images' new addresses.
-    const rewrite = await restoreMedia(doc.media ?? [], files, userIds, report);
+    const { rewrite, mediaIds } = await restoreMedia(doc.media ?? [], files, userIds, report);
     const tagNames = new Map((doc.tags ?? []).map((t: { slug: string; name: string }) => [t.slug, t.name]));
     const postIds = new Map<number, number>();
     for (const p of doc.posts ?? []) {
@@ -309,6 +365,8 @@ export function createExporter(deps: {
           updatedAt: p.updatedAt,
           publishedAt: p.publishedAt ?? p.publishAt,
           tags: (p.tags ?? []).map((s: string) => tagNames.get(s) ?? s),
+          featureImage: typeof p.featureImage === 'string' ? (mediaIds.get(p.featureImage) ?? null) : null,
+          featureImageAlt: typeof p.featureImageAlt === 'string' ? p.featureImageAlt : '',
         },
         id,
       );
@@ -343,6 +401,57 @@ export function createExporter(deps: {
       if (id === undefined) report.counts.comments.imported += 1;
       else report.counts.comments.updated += 1;
     }
+    const user = (id: unknown) => (typeof id === 'number' ? (userIds.get(id) ?? null) : null);
+    const text = (v: unknown, fallback = '') => (typeof v === 'string' ? v : fallback);
+    const date = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : clock.now().toISOString());
+    for (const p of list(doc.pages)) {
+      const prev = await recorded('page', String(p.id));
+      const id = prev !== undefined && (await pages.exists(prev)) ? prev : undefined;
+      const imageId = typeof p.imageId === 'string' ? (mediaIds.get(p.imageId) ?? null) : null;
+      if (typeof p.imageId === 'string' && !imageId)
+        report.warnings.push({ item: `page "${text(p.title)}"`, message: `its sharing image ${p.imageId} was not restored; the page has none` });
+      const page = await pages.writeImported(
+        {
+          authorId: user(p.authorId),
+          title: text(p.title, 'Untitled'),
+          slug: text(p.slug),
+          body: rewrite(text(p.body)),
+          description: text(p.description),
+          status: p.status === 'published' ? 'published' : 'draft',
+          imageId,
+          createdAt: date(p.createdAt),
+          updatedAt: date(p.updatedAt ?? p.createdAt),
+        },
+        id,
+      );
+      await record('page', String(p.id), page.id);
+      report.counts.pages[id === undefined ? 'imported' : 'updated'] += 1;
+    }
+    for (const g of list(doc.galleries)) {
+      const prev = await recorded('gallery', String(g.id));
+      const id = prev !== undefined && (await galleries.exists(prev)) ? prev : undefined;
+      const items: { mediaId: string; caption: string }[] = [];
+      for (const it of Array.isArray(g.items) ? (g.items as Record<string, unknown>[]) : []) {
+        const mediaId = typeof it?.mediaId === 'string' ? mediaIds.get(it.mediaId) : undefined;
+        if (mediaId) items.push({ mediaId, caption: text(it.caption) });
+        else
+          report.warnings.push({ item: `gallery "${text(g.title)}"`, message: `its image ${String(it?.mediaId)} was not restored; left out of the gallery` });
+      }
+      const gallery = await galleries.writeImported(
+        {
+          ownerId: user(g.ownerId),
+          title: text(g.title, 'Untitled'),
+          slug: text(g.slug),
+          description: text(g.description),
+          items,
+          createdAt: date(g.createdAt),
+          updatedAt: date(g.updatedAt ?? g.createdAt),
+        },
+        id,
+      );
+      await record('gallery', String(g.id), gallery.id);
+      report.counts.galleries[id === undefined ? 'imported' : 'updated'] += 1;
+    }
     for (const r of doc.redirects ?? []) {
       await redirects.point(db, r.from, r.to, r.source ?? 'import', r.status === 302 ? 302 : 301);
       report.counts.redirects.imported += 1;
@@ -361,7 +470,8 @@ export function createExporter(deps: {
     files: Map<string, { path: string; bytes: number }>,
     userIds: Map<number, number>,
     report: RestoreReport,
-  ): Promise<(body: string) => string> {
+  ): Promise<{ rewrite: (body: string) => string; mediaIds: Map<string, string> }> {
+    const mediaIds = new Map<string, string>();
     const byKey = new Map<string, string>();
     const byId = new Map<string, string>();
     const byUrl = new Map<string, string>();
@@ -390,6 +500,7 @@ export function createExporter(deps: {
           .executeTakeFirst()
       )?.target_key;
       let url: string | null = null;
+      let newId = prev ?? null;
       if (prev)
         url = await deps.media.get(prev).then(
           (x) => x.url,
@@ -414,6 +525,7 @@ export function createExporter(deps: {
             },
           );
           url = stored.url;
+          newId = stored.id;
           const now = clock.now().toISOString();
           await db
             .insertInto('imported_items')
@@ -430,11 +542,12 @@ export function createExporter(deps: {
       }
       byKey.set(key, url);
       byId.set(id, url);
+      if (newId) mediaIds.set(id, newId);
       if (typeof m.url === 'string' && m.url) byUrl.set(m.url, url);
     }
-    if (!byKey.size) return (body) => body;
+    if (!byKey.size) return { rewrite: (body) => body, mediaIds };
     const urls = [...byUrl.keys()].sort((a, b) => b.length - a.length);
-    return (body) => {
+    const rewrite = (body: string) => {
       let out = body;
       for (const u of urls) out = out.split(u).join(byUrl.get(u)!);
       // Any other address of the same file on the old site: https://old/media/<key>, /media/<key>, or a variant (<id>-<width>w-…).
@@ -446,8 +559,12 @@ export function createExporter(deps: {
         return whole.startsWith('/') && found.startsWith(`${site}/`) ? found.slice(site.length) : found;
       });
     };
+    return { rewrite, mediaIds };
   }
 }
+
+/** The objects of a list in the document (anything else in it is ignored). */
+const list = (v: unknown): Record<string, any>[] => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object' && !Array.isArray(x)) : []);
 
 /**
  * The inkwell.json of an export archive, checked, and its media files (written

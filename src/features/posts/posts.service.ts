@@ -210,6 +210,9 @@ export interface ImportedPost {
   /** Publication date (published) or go-live time (scheduled). */
   publishedAt: string | null;
   tags: string[];
+  /** A media id (a restored export's featured image); left as it is when absent. */
+  featureImage?: string | null;
+  featureImageAlt?: string;
 }
 
 // Unverified accounts may write drafts; publishing waits for a confirmed address.
@@ -753,6 +756,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
           updated_at: input.updatedAt,
           published_at: status === 'published' ? (input.publishedAt ?? input.createdAt) : null,
           publish_at: input.status === 'scheduled' ? input.publishedAt : null,
+          ...(input.featureImage !== undefined ? { feature_image: input.featureImage, feature_image_alt: input.featureImageAlt ?? '' } : {}),
         };
         let postId = id;
         if (postId === undefined) postId = (await on.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow()).id;
