@@ -24,6 +24,7 @@ import { createNotFoundFallbacks } from './platform/http/not-found.ts';
 import { createSettings } from './platform/settings.ts';
 import { createSite } from './platform/site.ts';
 import { randomToken } from './lib/secrets.ts';
+import { encodeLocation } from './lib/slugify.ts';
 import { accountsFeature } from './features/accounts/index.ts';
 import { adminMailFeature } from './features/admin-mail/index.ts';
 import { apiDocsFeature } from './features/api-docs/index.ts';
@@ -91,6 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Slugs may be in any script: a Location header carries them percent-encoded (a raw one is refused by Node).
+    const location = reply.getHeader('location');
+    if (typeof location === 'string' && /[^\x21-\x7e]/.test(location)) reply.header('location', encodeLocation(location));
   });
 
   const notFound = createNotFoundFallbacks();

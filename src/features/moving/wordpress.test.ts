@@ -138,6 +138,7 @@ eachDatabase('WordPress import', (dialect) => {
     assert.ok(!byTitle.has('Main menu item'));
     const privet = byTitle.get('Привет, мир')!;
     assert.equal(privet.status, 'published');
+    assert.equal(privet.slug, 'привет-мир', 'a Cyrillic address name stays Cyrillic');
     const ivan = await t.db.kysely
       .selectFrom('users')
       .select(['id', 'role', 'password_hash', 'display_name'])
@@ -147,7 +148,12 @@ eachDatabase('WordPress import', (dialect) => {
     assert.equal(ivan.password_hash, null, 'no usable password');
     assert.equal(ivan.display_name, 'Иван Петров');
     assert.equal(privet.author_id, ivan.id);
-    const privetPost = (await api(`/api/v1/posts/${privet.slug}`)).json();
+    const privetPost = (await api(`/api/v1/posts/${encodeURIComponent(privet.slug)}`)).json();
+    assert.deepEqual(
+      privetPost.tags.map((x: { slug: string }) => x.slug),
+      ['новости'],
+      'the category Новости is a tag with a Cyrillic slug',
+    );
     assert.match(privetPost.bodyHtml, /<p>Первый абзац, classic editor\.<br \/>\s*Вторая строка\.<\/p>/, 'classic-editor line breaks and paragraphs');
 
     // Comments: thread, approval, guest names.
@@ -178,7 +184,8 @@ eachDatabase('WordPress import', (dialect) => {
       ['/about/', '/pages/about'],
       ['/category/backend/', '/tags/backend'],
       ['/tag/node-js/', '/tags/node-js'],
-      ['/2020/01/02/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82-%D0%BC%D0%B8%D1%80/', `/posts/${privet.slug}`],
+      ['/2020/01/02/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82-%D0%BC%D0%B8%D1%80/', '/posts/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82-%D0%BC%D0%B8%D1%80'],
+      ['/category/%d0%bd%d0%be%d0%b2%d0%be%d1%81%d1%82%d0%b8/', '/tags/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8'],
     ];
     for (const [from, to] of redirects) {
       const res = await api(from);

@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
 import { nonXmlCharProblem } from '../../lib/xml.ts';
-import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { normalizeSlug, SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
@@ -88,9 +88,10 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     out.title = title;
   }
   if (typeof input.slug === 'string' && input.slug.trim() !== '' && !bad.has('slug')) {
-    const slug = input.slug.trim().toLowerCase();
+    const slug = normalizeSlug(input.slug);
     if (slug.length > LIMITS.slug) err('slug', `must be at most ${LIMITS.slug} characters`);
-    else if (!SLUG_PATTERN.test(slug)) err('slug', 'may contain only lowercase letters, digits and single hyphens (like my-first-post)');
+    else if (!SLUG_PATTERN.test(slug))
+      err('slug', 'may contain only lowercase letters (of any alphabet), digits and single hyphens (like my-first-post or 日本語-メモ)');
     else if (RESERVED_SLUGS.has(slug)) err('slug', `"${slug}" is reserved; choose another`);
     out.slug = slug;
   }
