@@ -344,6 +344,26 @@ export function createMediaService(deps: MediaDeps) {
       return storage.get(key);
     },
 
+    /**
+     * Private files for other features' background work (an import's upload):
+     * kept in the media storage, so every instance reads them (S3 with several
+     * instances), under private/ with a random name. They are not in the
+     * library: never listed, never served by /media/, gone when dropped.
+     */
+    privateFiles: {
+      async put(from: { path: string }): Promise<string> {
+        const key = `private/${randomBytes(16).toString('hex')}`;
+        await storage.put(key, from, 'application/octet-stream');
+        return key;
+      },
+      async get(key: string): Promise<{ stream: Readable; bytes: number } | null> {
+        return PRIVATE_KEY.test(key) ? storage.get(key) : null;
+      },
+      async drop(key: string): Promise<void> {
+        if (PRIVATE_KEY.test(key)) await storage.delete(key);
+      },
+    },
+
     /** Makes the variants an image still lacks (idempotent: a retried job makes only what is missing). */
     async makeVariants(id: string): Promise<void> {
       const row = await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
@@ -481,6 +501,8 @@ export function createMediaService(deps: MediaDeps) {
 }
 
 export type MediaService = ReturnType<typeof createMediaService>;
+
+const PRIVATE_KEY = /^private\/[0-9a-f]{32}$/;
 
 async function hasAlpha(path: string): Promise<boolean> {
   return (await sharp(path).metadata()).hasAlpha ?? false;

@@ -16,8 +16,7 @@ import { exportApi, exportRoutes } from './moving.export-routes.ts';
 import { createBackups } from './moving.backup.ts';
 import { backupRoutes } from './moving.backup-routes.ts';
 
-// Uploads wait here for their job. With several instances, the job may run on
-// another one: they then need this directory shared (or use the CLI).
+// Uploads arrive here, then go to the media storage for their job (which any instance may run).
 const UPLOAD_DIR = join(tmpdir(), 'inkwell-imports');
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
@@ -53,10 +52,10 @@ export function movingFeature(
   return {
     service,
     async plugin(app) {
-      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving });
+      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving, files: media.privateFiles });
       ctx.chrome.adminPage({ href: '/admin/import', name: 'Import', description: 'Bring a blog over from WordPress or Ghost', order: 90 });
       ctx.chrome.adminPage({ href: '/admin/export', name: 'Export', description: 'Download the whole blog as one archive', order: 91 });
-      await app.register(movingRoutes, { runs, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
+      await app.register(movingRoutes, { runs, files: media.privateFiles, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
       await app.register(exportRoutes, { exporter, siteName: ctx.site.name });
       const backups = createBackups({
         settings: ctx.settings,

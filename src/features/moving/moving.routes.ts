@@ -11,6 +11,7 @@ import { requireAdmin } from '../../platform/http/auth.ts';
 import { csrfField, errorSummaryHtml } from '../../platform/http/forms.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { reportText, type ImportReport } from './moving.service.ts';
+import type { MediaService } from '../media/index.ts';
 import type { ImportRuns } from './moving.jobs.ts';
 
 const FORBIDDEN = 'Only admins import blogs';
@@ -27,8 +28,8 @@ export function isSiteUrl(raw: string): boolean {
 }
 
 /** /admin/import: upload an export; the import runs as a background job; its progress and report. */
-export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRuns; uploadDir: string; maxBytes: number }) {
-  const { runs, uploadDir, maxBytes } = opts;
+export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRuns; files: MediaService['privateFiles']; uploadDir: string; maxBytes: number }) {
+  const { runs, files, uploadDir, maxBytes } = opts;
   mkdirSync(uploadDir, { recursive: true });
 
   // The file goes to disk as it arrives, never whole into memory.
@@ -99,10 +100,17 @@ Posts, pages, comments, authors, categories and tags come over; old addresses re
       const siteUrl = typeof b?.site_url === 'string' ? b.site_url.trim() : '';
       if (siteUrl && !isSiteUrl(siteUrl)) errors.push({ field: 'site_url', message: 'must be an http(s) address such as https://old.example' });
       if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors, siteUrl) });
+      // The job may run on another instance: the file goes where every instance reads it (the media storage).
+      let key: string;
+      try {
+        key = await files.put({ path: upload!.path });
+      } finally {
+        rmSync(upload!.path, { force: true });
+      }
       const id = await runs.start({
         format: String(format),
         fileName: upload!.name || 'export',
-        path: upload!.path,
+        key,
         userId: user.id,
         siteUrl: siteUrl || undefined,
       });

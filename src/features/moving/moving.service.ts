@@ -85,6 +85,34 @@ function newReport(format: ImportReport['format']): ImportReport {
   };
 }
 
+/**
+ * Runs up to `limit` pieces of work at once: add() waits while that many run (so
+ * the reader pauses and memory holds at most `limit` items), and throws the
+ * first failure; done() waits for the rest.
+ */
+function workPool(limit: number) {
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  return {
+    async add(work: () => Promise<void>): Promise<void> {
+      const p: Promise<void> = work()
+        .catch((e) => {
+          failure ??= e;
+        })
+        .finally(() => {
+          inflight.delete(p);
+        });
+      inflight.add(p);
+      if (inflight.size >= limit) await Promise.race(inflight);
+      if (failure) throw failure;
+    },
+    async done(): Promise<void> {
+      await Promise.all(inflight);
+      if (failure) throw failure;
+    },
+  };
+}
+
 const postStatusOf = (wanted: 'published' | 'draft' | 'scheduled', published: string, now: Date) =>
   wanted === 'scheduled' && Date.parse(published) <= now.getTime() ? 'published' : wanted;
 
@@ -422,30 +450,19 @@ export function createMovingService(deps: {
 
       // Several items are written at once: SQLite commits them together, PostgreSQL
       // spreads them over its pool (one at a time was 20 posts/s there).
-      const inflight = new Set<Promise<void>>();
-      let failure: unknown = null;
+      const pool = workPool(CONCURRENCY);
       await readWxr(path, {
         item: async (i) => {
           if (i.postType !== 'post' && i.postType !== 'page') return;
-          const p: Promise<void> = prepare(i)
-            .then((it) => (it ? writeItem(report, it) : undefined))
-            .then(() => {
-              done += 1;
-              opts.onProgress?.(done, total);
-            })
-            .catch((e) => {
-              failure ??= e;
-            })
-            .finally(() => {
-              inflight.delete(p);
-            });
-          inflight.add(p);
-          if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
-          if (failure) throw failure;
+          await pool.add(async () => {
+            const it = await prepare(i);
+            if (it) await writeItem(report, it);
+            done += 1;
+            opts.onProgress?.(done, total);
+          });
         },
       });
-      await Promise.all(inflight);
-      if (failure) throw failure;
+      await pool.done();
 
       const t = counts();
       await db.transaction().execute(async (trx) => {
@@ -553,12 +570,16 @@ export function createMovingService(deps: {
         };
       }
 
-      await eachGhostPost(path, async (p) => {
-        const it = await prepare(p);
-        if (it) await writeItem(report, it);
-        done += 1;
-        opts.onProgress?.(done, data.postCount);
-      });
+      const pool = workPool(CONCURRENCY);
+      await eachGhostPost(path, (p) =>
+        pool.add(async () => {
+          const it = await prepare(p);
+          if (it) await writeItem(report, it);
+          done += 1;
+          opts.onProgress?.(done, data.postCount);
+        }),
+      );
+      await pool.done();
       const t = counts();
       await db.transaction().execute(async (trx) => {
         for (const tag of data.tags)
