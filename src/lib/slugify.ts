@@ -7,7 +7,6 @@
 
 /** Latin letters that have no decomposition but an ASCII spelling. */
 const FOLD: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', þ: 'th', ł: 'l', ı: 'i', ħ: 'h', ŧ: 't' };
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 /** Turns a title or a tag name into a URL slug: lowercase letters (any script), digits and single hyphens, at most maxLength characters. */
 export function slugify(text: string, maxLength = 80): string {
@@ -21,14 +20,18 @@ export function slugify(text: string, maxLength = 80): string {
     .replace(/[^\p{L}\p{N}\p{M}]+/gu, '-')
     .replace(/(^|-)\p{M}+/gu, '$1') // a mark with no letter to sit on
     .replace(/^-+|-+$/g, '');
-  // Cut by whole characters (never half a surrogate pair or a letter without its mark).
-  let out = '';
-  for (const { segment } of graphemes.segment(words)) {
-    if (out.length + segment.length > maxLength) break;
-    out += segment;
-  }
-  return out.replace(/-+$/, '');
+  if (words.length <= maxLength) return words;
+  // Cut by whole characters: never half a surrogate pair, never a letter without its marks.
+  let end = maxLength;
+  const splits = (i: number) => {
+    const c = words.charCodeAt(i);
+    return (c >= 0xdc00 && c <= 0xdfff) || MARK.test(String.fromCodePoint(words.codePointAt(i)!));
+  };
+  while (end > 0 && splits(end)) end -= 1;
+  return words.slice(0, end).replace(/-+$/, '');
 }
+
+const MARK = /^\p{M}/u;
 
 /** The shape every stored slug has; user-given slugs (lowercased, NFC) must match it. */
 export const SLUG_PATTERN = /^[\p{Ll}\p{Lm}\p{Lo}\p{M}\p{N}]+(?:-[\p{Ll}\p{Lm}\p{Lo}\p{M}\p{N}]+)*$/u;

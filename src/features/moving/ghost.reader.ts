@@ -30,7 +30,7 @@ const TABLES = { users: 'users', tags: 'tags', postsTags: 'posts_tags', postsAut
  * `paths`, handing each to `onValue` (awaited: the file is read no faster than
  * the values are handled). ImportRefused for anything that is not JSON.
  */
-async function stream(path: string, paths: string[], onValue: (value: unknown, path: string) => Promise<void> | void): Promise<void> {
+async function stream(path: string, paths: string[], onValue: (value: unknown, path: string) => Promise<boolean | void> | boolean | void): Promise<void> {
   const parser = new JSONParser({ paths, keepStack: false });
   let pending: { value: unknown; at: string }[] = [];
   let broken: Error | null = null;
@@ -48,7 +48,8 @@ async function stream(path: string, paths: string[], onValue: (value: unknown, p
     if (broken) throw refuse(broken);
     const ready = pending;
     pending = [];
-    for (const v of ready) await onValue(v.value, v.at);
+    // onValue answers false once it has all it wants: the rest of the file is not read (nor checked).
+    for (const v of ready) if ((await onValue(v.value, v.at)) === false) return;
   }
   if (!parser.isEnded) parser.end();
   if (broken) throw refuse(broken);
@@ -77,13 +78,22 @@ export async function readGhostRelations(path: string): Promise<GhostRelations> 
   return out;
 }
 
-/** Pass two: each post (and page) of the export in turn, handed to `onPost` before the next one is read. */
-export async function eachGhostPost(path: string, onPost: (post: GhostRow) => Promise<void>): Promise<void> {
+/**
+ * Pass two: each post (and page) of the export in turn, handed to `onPost`
+ * before the next one is read. Reading stops after the `count` posts pass one
+ * found (Ghost writes posts first; the tables after them are not parsed again).
+ */
+export async function eachGhostPost(path: string, count: number, onPost: (post: GhostRow) => Promise<void>): Promise<void> {
+  let seen = 0;
+  if (count === 0) return;
   await stream(
     path,
     ROOTS.map((r) => `${r}.posts.*`),
     async (value) => {
-      if (isRow(value)) await onPost(value);
+      if (!isRow(value)) return;
+      await onPost(value);
+      seen += 1;
+      return seen < count;
     },
   );
 }

@@ -571,7 +571,7 @@ export function createMovingService(deps: {
       }
 
       const pool = workPool(CONCURRENCY);
-      await eachGhostPost(path, (p) =>
+      await eachGhostPost(path, data.postCount, (p) =>
         pool.add(async () => {
           const it = await prepare(p);
           if (it) await writeItem(report, it);
