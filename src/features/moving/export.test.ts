@@ -70,7 +70,7 @@ eachDatabase('export and import inkwell', (dialect) => {
     // A page with the image as its sharing card, and a gallery of it, embedded in a post.
     await call(adminToken, 'POST', '/api/v1/pages', {
       title: 'About us',
-      body: 'We sail. ![boat](' + m.url + ')',
+      body: `We sail. ![boat](${m.url})`,
       description: 'Who we are',
       imageId: m.id,
       status: 'published',

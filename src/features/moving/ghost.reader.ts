@@ -28,9 +28,10 @@ const TABLES = { users: 'users', tags: 'tags', postsTags: 'posts_tags', postsAut
 /**
  * Streams the export at `path` through a parser that emits the values at
  * `paths`, handing each to `onValue` (awaited: the file is read no faster than
- * the values are handled). ImportRefused for anything that is not JSON.
+ * the values are handled; a value answered with false ends the reading).
+ * ImportRefused for anything that is not JSON.
  */
-async function stream(path: string, paths: string[], onValue: (value: unknown, path: string) => Promise<boolean | void> | boolean | void): Promise<void> {
+async function stream(path: string, paths: string[], onValue: (value: unknown, path: string) => unknown): Promise<void> {
   const parser = new JSONParser({ paths, keepStack: false });
   let pending: { value: unknown; at: string }[] = [];
   let broken: Error | null = null;
