@@ -45,21 +45,21 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
       }
       // The upload comes from the shared storage to this machine's temporary directory for the import's two passes.
       const local = key ? join(tmpdir(), `inkwell-import-${runId}-${randomBytes(6).toString('hex')}`) : path!;
-      if (key) {
-        const stored = await files.get(key);
-        if (!stored) {
-          await fail(runId, 'The uploaded file is gone from the media storage. Upload it again, or import it with the command line.');
-          return;
-        }
-        await pipeline(stored.stream, createWriteStream(local, { flags: 'wx' }));
-      }
       const done = async () => {
         if (key) await files.drop(key);
         else rmSync(local, { force: true });
       };
-      await db.updateTable('import_runs').set({ state: 'running' }).where('id', '=', runId).execute();
       let last = 0;
       try {
+        if (key) {
+          const stored = await files.get(key);
+          if (!stored) {
+            await fail(runId, 'The uploaded file is gone from the media storage. Upload it again, or import it with the command line. Nothing was imported.');
+            return;
+          }
+          await pipeline(stored.stream, createWriteStream(local, { flags: 'wx' }));
+        }
+        await db.updateTable('import_runs').set({ state: 'running' }).where('id', '=', runId).execute();
         const importer = run.format === 'ghost' ? moving.importGhost : moving.importWordPress;
         const report = await importer(local, {
           siteUrl,
@@ -81,11 +81,11 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
         await done();
       } catch (e) {
         if (!key && (e as NodeJS.ErrnoException).code === 'ENOENT') {
-          await fail(runId, 'The uploaded file is gone from this server. Upload it again, or import it with the command line.');
+          await fail(runId, 'The uploaded file is gone from this server. Upload it again, or import it with the command line. Nothing was imported.');
           return;
         }
         if (e instanceof ImportRefused) {
-          await fail(runId, `The file was refused: ${e.message}.`);
+          await fail(runId, `The file was refused: ${e.message}. Nothing was imported.`);
           await done();
           return;
         }

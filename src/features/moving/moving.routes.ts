@@ -125,7 +125,7 @@ Posts, pages, comments, authors, categories and tags come over; old addresses re
     const report = r.report ? (JSON.parse(r.report) as ImportReport) : null;
     const body = html`<h1>Import of ${r.fileName}</h1>
 <p id="state">State: <strong>${r.state}</strong>!${r.state === 'running' || r.state === 'queued' ? html` · ${r.progress} items written so far. <a href="/admin/import/${r.id}">Reload</a> to follow it.` : ''}</p>
-!${r.error ? html`<div class="error-summary" role="alert"><p>${r.error}</p><p>Nothing was imported.</p></div>` : ''}
+!${r.error ? html`<div class="error-summary" role="alert"><p>${r.error}</p></div>` : ''}
 !${report ? html`<pre id="report">${reportText(report)}</pre>` : ''}
 <p><a href="/admin/import">← Imports</a></p>`;
     return sendPage(request, reply, { title: 'Import', body });
