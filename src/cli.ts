@@ -217,7 +217,9 @@ async function importFile(format: string | undefined, file: string | undefined, 
         process.stdout.write(
           `Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts)
             .map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`)
-            .join('\n')}\n${r.failed ? `  ${r.failed} item(s) failed whole (below); importing the archive again retries them\n` : ''}${r.warnings.map((w) => `  ${w.item}: ${w.message}\n`).join('')}`,
+            .join(
+              '\n',
+            )}\n${r.failed ? `  ${r.failed} item(s) failed whole (below); importing the archive again retries them\n` : ''}${r.warnings.map((w) => `  ${w.item}: ${w.message}\n`).join('')}`,
         );
         return;
       }
