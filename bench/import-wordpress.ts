@@ -63,8 +63,9 @@ if (schema) {
 }
 const db = openDb({ url, schema });
 await prepareDatabase(db);
-const infra = await createInfrastructure({ config: loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' }), db });
-const moving = standaloneMovingService({ db, events: infra.events });
+const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', MEDIA_DIR: join(tmp, 'media') });
+const infra = await createInfrastructure({ config, db });
+const moving = standaloneMovingService({ db, events: infra.events, queue: infra.queue, media: config.media, siteUrl: config.siteUrl });
 const rssBefore = process.resourceUsage().maxRSS;
 const report = await moving.importWordPress(file);
 const peakMb = process.resourceUsage().maxRSS / 1024;

@@ -24,6 +24,7 @@ import { createNotFoundFallbacks } from './platform/http/not-found.ts';
 import { createSettings } from './platform/settings.ts';
 import { createSite } from './platform/site.ts';
 import { randomToken } from './lib/secrets.ts';
+import { encodeLocation } from './lib/slugify.ts';
 import { accountsFeature } from './features/accounts/index.ts';
 import { adminMailFeature } from './features/admin-mail/index.ts';
 import { apiDocsFeature } from './features/api-docs/index.ts';
@@ -92,6 +93,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Slugs may be in any script: a Location header carries them percent-encoded (a raw one is refused by Node).
+    const location = reply.getHeader('location');
+    if (typeof location === 'string' && /[^\x21-\x7e]/.test(location)) reply.header('location', encodeLocation(location));
   });
 
   const notFound = createNotFoundFallbacks();
@@ -154,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const redirects = redirectsFeature(ctx);
   const media = mediaFeature(ctx, { posts, accounts });
   const pages = pagesFeature(ctx, { media: media.service });
+  const galleries = galleriesFeature(ctx, { media: media.service, posts });
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service, images: posts.images }),
     accounts,
@@ -161,7 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     posts,
     media,
     pages,
-    galleriesFeature(ctx, { media: media.service, posts }),
+    galleries,
     comments,
     social,
     notificationsFeature(ctx, { comments: comments.service }),
@@ -169,7 +174,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     integrationsFeature(ctx),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
     redirects,
-    movingFeature(ctx, { posts: posts.service, comments: comments.service, accounts: accounts.service, redirects: redirects.service, media: media.service }),
+    movingFeature(ctx, {
+      posts: posts.service,
+      pages: pages.service,
+      galleries: galleries.service,
+      comments: comments.service,
+      accounts: accounts.service,
+      redirects: redirects.service,
+      media: media.service,
+    }),
     realworldFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service, social: social.service }),
     apiDocsFeature(ctx),
   ];

@@ -132,8 +132,8 @@ async function movingServices(db: Db) {
   const config = loadConfig();
   const infra = await createInfrastructure({ config, db });
   const { createExporter, standaloneServices } = await import('./features/moving/index.ts');
-  const deps = standaloneServices({ db, events: infra.events });
-  return { infra, exporter: createExporter({ ...deps, site: { url: config.siteUrl }, media: await mediaService(db, infra) }) };
+  const deps = standaloneServices({ db, events: infra.events, queue: infra.queue, media: config.media, siteUrl: config.siteUrl });
+  return { infra, exporter: createExporter({ ...deps, site: { url: config.siteUrl } }) };
 }
 
 async function exportFile(file: string | undefined) {
@@ -204,6 +204,9 @@ async function importFile(format: string | undefined, file: string | undefined, 
     const moving = standaloneMovingService({
       db,
       events: infra.events,
+      queue: infra.queue,
+      media: config.media,
+      siteUrl: config.siteUrl,
       images: { http: infra.http, media: await mediaService(db, infra), maxBytes: config.media.maxBytes },
     });
     const bar = progressBar('Importing');
@@ -215,7 +218,9 @@ async function importFile(format: string | undefined, file: string | undefined, 
         process.stdout.write(
           `Imported in ${(r.elapsedMs / 1000).toFixed(1)} s:\n${Object.entries(r.counts)
             .map(([k, c]) => `  ${k.padEnd(10)} ${c.imported} imported, ${c.updated} updated, ${c.skipped} skipped`)
-            .join('\n')}\n${r.warnings.map((w) => `  ${w.item}: ${w.message}\n`).join('')}`,
+            .join(
+              '\n',
+            )}\n${r.failed ? `  ${r.failed} item(s) failed whole (below); importing the archive again retries them\n` : ''}${r.warnings.map((w) => `  ${w.item}: ${w.message}\n`).join('')}`,
         );
         return;
       }

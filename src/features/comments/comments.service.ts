@@ -184,7 +184,7 @@ export function createCommentsService(deps: {
      * its date, status, thread and guest name as the source had them, no events
      * (years-old comments notify nobody). The body is Markdown.
      */
-    async writeImported(c: ImportedComment, id?: number): Promise<number> {
+    async writeImported(c: ImportedComment, id?: number, on: Kysely<Database> = db): Promise<number> {
       const body = c.body.replace(/\r\n/g, '\n').trim() || '…';
       const values = {
         post_id: c.postId,
@@ -200,14 +200,15 @@ export function createCommentsService(deps: {
         first_published_at: c.status === 'published' ? c.createdAt : null,
       };
       if (id !== undefined) {
-        await db.updateTable('comments').set(values).where('id', '=', id).execute();
+        await on.updateTable('comments').set(values).where('id', '=', id).execute();
         return id;
       }
-      return (await db.insertInto('comments').values(values).returning('id').executeTakeFirstOrThrow()).id;
+      return (await on.insertInto('comments').values(values).returning('id').executeTakeFirstOrThrow()).id;
     },
 
     /** Whether a comment with this id still exists (an import's record may outlive it). */
-    exists: async (id: number) => (await db.selectFrom('comments').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
+    exists: async (id: number, on: Kysely<Database> = db) =>
+      (await on.selectFrom('comments').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
 
     /** The thread under a post, as the viewer may see it. */
     async thread(viewer: CurrentUser | null, post: Pick<Post, 'id' | 'author'>): Promise<{ items: ThreadItem[]; count: number }> {

@@ -19,6 +19,17 @@ export interface Gallery {
   updatedAt: string;
 }
 
+/** A gallery brought in by a restored export; its items' images already in the library. */
+export interface ImportedGallery {
+  ownerId: number | null;
+  title: string;
+  slug: string;
+  description: string;
+  items: { mediaId: string; caption: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** What a writer sends to make or replace a gallery. */
 export interface GalleryInput {
   title?: unknown;
@@ -210,6 +221,38 @@ export function createGalleriesService(deps: { db: Kysely<Database>; clock: Cloc
       if (!row) throw new AppError('not_found', 'No gallery with that name');
       if (!canManageGallery(user, row.owner_id)) throw new AppError('forbidden', 'Only its maker, editors and admins may delete this gallery');
       await db.deleteFrom('galleries').where('id', '=', row.id).execute();
+    },
+
+    /** Whether a gallery with this id still exists (an import's record may outlive it). */
+    async exists(id: number, on: Kysely<Database> = db): Promise<boolean> {
+      return (await on.selectFrom('galleries').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    },
+
+    /**
+     * Writes a gallery brought in by a restored export (new, or over the one
+     * `id` names), in the caller's transaction when given: its dates and owner
+     * as given, its slug made unique, its items only those whose image exists.
+     */
+    async writeImported(input: ImportedGallery, id?: number, on: Kysely<Database> = db): Promise<{ id: number; slug: string }> {
+      const root = slugify(input.slug, LIMITS.slug) || slugify(input.title, LIMITS.slug) || 'gallery';
+      let q = on.selectFrom('galleries').select('slug').where('slug', 'like', `${root}%`);
+      if (id !== undefined) q = q.where('id', '!=', id);
+      const taken = new Set((await q.execute()).map((r) => r.slug));
+      let slug = root;
+      for (let n = 2; taken.has(slug); n++) slug = `${root}-${n}`;
+      const values = {
+        slug,
+        title: input.title.trim().slice(0, LIMITS.title) || 'Untitled',
+        description: input.description.slice(0, LIMITS.description),
+        owner_id: input.ownerId,
+        created_at: input.createdAt,
+        updated_at: input.updatedAt,
+      };
+      let galleryId = id;
+      if (galleryId === undefined) galleryId = (await on.insertInto('galleries').values(values).returning('id').executeTakeFirstOrThrow()).id;
+      else await on.updateTable('galleries').set(values).where('id', '=', galleryId).execute();
+      await writeItems(on, galleryId, input.items.slice(0, LIMITS.items));
+      return { id: galleryId, slug };
     },
 
     /** Galleries that show these images, by image id (media's "still used" check). */

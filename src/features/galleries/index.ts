@@ -8,10 +8,11 @@ import { galleriesRoutes } from './galleries.routes.ts';
 import { createGalleriesService, type GalleriesService } from './galleries.service.ts';
 import { galleryGridHtml } from './galleries.views.ts';
 
-export { createGalleriesService, type Gallery, type GalleriesService } from './galleries.service.ts';
+export { createGalleriesService, type Gallery, type GalleriesService, type ImportedGallery } from './galleries.service.ts';
 
 // A line of its own, `[gallery:slug]`, which Markdown leaves as a paragraph of text.
-const EMBED = /<p>\[gallery:([a-z0-9]+(?:-[a-z0-9]+)*)\]<\/p>/g;
+// Slugs may be in any script (lib/slugify.ts): letters, marks, digits and single hyphens.
+const EMBED = /<p>\[gallery:([\p{L}\p{M}\p{N}]+(?:-[\p{L}\p{M}\p{N}]+)*)\]<\/p>/gu;
 
 /**
  * Galleries: ordered sets of uploaded images with captions. Their pages

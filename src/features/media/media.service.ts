@@ -426,6 +426,26 @@ export function createMediaService(deps: MediaDeps) {
       return storage.get(key);
     },
 
+    /**
+     * Private files for other features' background work (an import's upload):
+     * kept in the media storage, so every instance reads them (S3 with several
+     * instances), under private/ with a random name. They are not in the
+     * library: never listed, never served by /media/, gone when dropped.
+     */
+    privateFiles: {
+      async put(from: { path: string }): Promise<string> {
+        const key = `private/${randomBytes(16).toString('hex')}`;
+        await storage.put(key, from, 'application/octet-stream');
+        return key;
+      },
+      async get(key: string): Promise<{ stream: Readable; bytes: number } | null> {
+        return PRIVATE_KEY.test(key) ? storage.get(key) : null;
+      },
+      async drop(key: string): Promise<void> {
+        if (PRIVATE_KEY.test(key)) await storage.delete(key);
+      },
+    },
+
     /** Makes the variants an image still lacks for MEDIA_WIDTHS (idempotent: a retried job makes only what is missing), and remembers the set. */
     async makeVariants(id: string): Promise<void> {
       const row = await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
@@ -588,6 +608,8 @@ function overQuota(quota: number, used: number): AppError {
     `This upload would take you over your storage quota of ${Math.round(quota / 1024 / 1024)} MB (MEDIA_QUOTA_MB); you use ${(used / 1024 / 1024).toFixed(1)} MB. Delete unused images first.`,
   );
 }
+
+const PRIVATE_KEY = /^private\/[0-9a-f]{32}$/;
 
 async function hasAlpha(path: string): Promise<boolean> {
   return (await sharp(path).metadata()).hasAlpha ?? false;

@@ -8,15 +8,9 @@ import { after, before, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildToken, buildUser } from '../../../test/support/factories.ts';
-import { systemClock } from '../../lib/clock.ts';
 import { createSettings } from '../../platform/settings.ts';
-import { createAccountsService } from '../accounts/index.ts';
 import sharp from 'sharp';
-import { createCommentsService } from '../comments/index.ts';
-import { createMediaService, createMediaStorage } from '../media/index.ts';
-import { createPostsService } from '../posts/index.ts';
-import { createRedirectsService } from '../redirects/index.ts';
-import { createExporter, ImportRefused } from './index.ts';
+import { createExporter, ImportRefused, standaloneServices } from './index.ts';
 
 // Nobody should trust a platform they cannot leave: the export must hold the
 // whole blog, and importing it into a fresh Inkwell must give the same blog back.
@@ -25,29 +19,11 @@ eachDatabase('export and import inkwell', (dialect) => {
   let adminToken: string;
   const dir = mkdtempSync(join(tmpdir(), 'inkwell-export-'));
 
-  const exporterFor = (t: TestApp) => {
-    const db = t.db.kysely;
-    const settings = createSettings(db);
-    const posts = createPostsService({ db, clock: systemClock, events: t.events });
-    return createExporter({
-      db,
-      clock: systemClock,
-      settings,
+  const exporterFor = (t: TestApp) =>
+    createExporter({
+      ...standaloneServices({ db: t.db, events: t.events, queue: t.queue, media: t.config.media, siteUrl: t.config.siteUrl }),
       site: { url: t.config.siteUrl },
-      posts,
-      comments: createCommentsService({ db, clock: systemClock, events: t.events, settings, posts }),
-      accounts: createAccountsService({ db, clock: systemClock, settings }),
-      redirects: createRedirectsService({ db, clock: systemClock }),
-      media: createMediaService({
-        db,
-        storage: createMediaStorage(t.config.media),
-        queue: t.queue,
-        clock: systemClock,
-        config: t.config.media,
-        siteUrl: t.config.siteUrl,
-      }),
     });
-  };
 
   before(async () => {
     a = await buildTestApp(dialect, { env: { MEDIA_DIR: join(dir, 'media-a') } });
@@ -91,6 +67,28 @@ eachDatabase('export and import inkwell', (dialect) => {
       body: `![The harbour](${m.url})\n\nAgain: ![again](${new URL(m.url).pathname})`,
       status: 'published',
     });
+    // A page with the image as its sharing card, and a gallery of it, embedded in a post.
+    await call(adminToken, 'POST', '/api/v1/pages', {
+      title: 'About us',
+      body: `We sail. ![boat](${m.url})`,
+      description: 'Who we are',
+      imageId: m.id,
+      status: 'published',
+    });
+    await call(adminToken, 'POST', '/api/v1/pages', { title: 'Secret plans', body: 'Not yet', status: 'draft' });
+    const g = await call(authorToken, 'POST', '/api/v1/galleries', {
+      title: 'Harbour trip',
+      description: 'One morning',
+      items: [{ mediaId: m.id, caption: 'First light' }],
+    });
+    assert.equal(g.statusCode, 201, g.body);
+    await call(authorToken, 'POST', '/api/v1/posts', {
+      title: 'Trip report',
+      body: 'Look:\n\n[gallery:harbour-trip]',
+      status: 'published',
+      featureImage: m.id,
+      featureImageAlt: 'Boats at dawn',
+    });
     await createSettings(a.db.kysely).set('site_name', 'Round Trip Blog');
   });
   after(async () => {
@@ -108,7 +106,8 @@ eachDatabase('export and import inkwell', (dialect) => {
     const tags = await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select(['post_id', 'name']).execute();
     const comments = await db.selectFrom('comments').selectAll().orderBy('created_at').orderBy('id').execute();
     // Images are stored again under new keys: a body names each by its file name, to compare.
-    const media = await db.selectFrom('media').select(['storage_key', 'original_name']).execute();
+    const media = await db.selectFrom('media').select(['id', 'storage_key', 'original_name']).execute();
+    const mediaName = new Map(media.map((x) => [x.id, x.original_name]));
     const named = (text: string) => media.reduce((s, x) => s.split(x.storage_key).join(`<${x.original_name}>`), text);
     const bodyOf = new Map(comments.map((c) => [c.id, c.body]));
     return {
@@ -124,6 +123,8 @@ eachDatabase('export and import inkwell', (dialect) => {
         updated: p.updated_at,
         published: p.published_at,
         publishAt: p.publish_at,
+        featureImage: p.feature_image === null ? null : mediaName.get(p.feature_image),
+        featureImageAlt: p.feature_image_alt,
         author: p.author_id === null ? null : name.get(p.author_id),
         tags: tags
           .filter((x) => x.post_id === p.id)
@@ -138,6 +139,31 @@ eachDatabase('export and import inkwell', (dialect) => {
         status: c.status,
         created: c.created_at,
       })),
+      pages: (await db.selectFrom('pages').selectAll().orderBy('slug').execute()).map((p) => ({
+        slug: p.slug,
+        title: p.title,
+        body: named(p.body),
+        description: p.description,
+        status: p.status,
+        image: p.image_id === null ? null : mediaName.get(p.image_id),
+        author: p.author_id === null ? null : name.get(p.author_id),
+        created: p.created_at,
+        updated: p.updated_at,
+      })),
+      galleries: await Promise.all(
+        (await db.selectFrom('galleries').selectAll().orderBy('slug').execute()).map(async (x) => ({
+          slug: x.slug,
+          title: x.title,
+          description: x.description,
+          owner: x.owner_id === null ? null : name.get(x.owner_id),
+          created: x.created_at,
+          updated: x.updated_at,
+          items: (await db.selectFrom('gallery_items').selectAll().where('gallery_id', '=', x.id).orderBy('position').execute()).map((i) => ({
+            image: mediaName.get(i.media_id),
+            caption: i.caption,
+          })),
+        })),
+      ),
       redirects: await db.selectFrom('redirects').select(['from_path', 'to_path', 'status']).orderBy('from_path').execute(),
       siteName: await createSettings(db).get('site_name'),
       media: (
@@ -162,6 +188,9 @@ eachDatabase('export and import inkwell', (dialect) => {
     writeFileSync(join(dir, 'blog.tar.gz'), res.rawPayload);
     const tarText = gunzipSync(res.rawPayload).toString('utf8');
     assert.match(tarText, /"format":"inkwell-export","version":2/);
+    assert.match(tarText, /"pages":\[\{[^\]]*"title":"About us"/);
+    assert.match(tarText, /"galleries":\[\{[^\]]*"items":\[\{"mediaId":"[A-Za-z0-9]+","caption":"First light"\}\]/);
+    assert.match(tarText, /---\ntitle: About us\n[\s\S]*?---\n\nWe sail/, 'markdown/pages/about-us.md');
     const key = (await a.db.kysely.selectFrom('media').select('storage_key').executeTakeFirstOrThrow()).storage_key;
     assert.ok(tarText.includes(`media/${key}`), 'the image file is in the archive');
     assert.match(tarText, /"alt":"The harbour at dawn","caption":"Looking east","credit":"Writer"/);
@@ -193,6 +222,16 @@ eachDatabase('export and import inkwell', (dialect) => {
     assert.deepEqual(is.posts, was.posts);
     assert.deepEqual(is.comments, was.comments);
     assert.deepEqual(is.redirects, was.redirects);
+    assert.equal(is.pages.length, 2);
+    assert.deepEqual(is.pages, was.pages, 'pages, drafts too, with their sharing image');
+    assert.equal(is.galleries[0]?.items[0]?.image, 'harbour.png');
+    assert.equal(is.posts.find((p) => p.slug === 'trip-report')?.featureImage, 'harbour.png', 'the featured image too');
+    assert.deepEqual(is.galleries, was.galleries, 'the gallery with its image and caption');
+    assert.deepEqual(report.counts.pages, { imported: 2, updated: 0, skipped: 0 });
+    assert.deepEqual(report.counts.galleries, { imported: 1, updated: 0, skipped: 0 });
+    // The embed shows the restored gallery; the page is served.
+    assert.match((await b.app.inject({ method: 'GET', url: '/posts/trip-report' })).body, /First light/);
+    assert.match((await b.app.inject({ method: 'GET', url: '/pages/about-us' })).body, /We sail/);
     assert.deepEqual(is.users, was.users);
     assert.equal(is.siteName, 'Round Trip Blog');
     const pw = await b.db.kysely.selectFrom('users').select('password_hash').where('username', '=', 'writer').executeTakeFirstOrThrow();
@@ -201,6 +240,9 @@ eachDatabase('export and import inkwell', (dialect) => {
     const again = await exporter.importArchive(join(dir, 'blog.tar.gz'));
     assert.deepEqual(again.counts.media, { imported: 0, updated: 1, skipped: 0 });
     assert.deepEqual((await snapshot(b)).posts, was.posts);
+    assert.deepEqual(again.counts.pages, { imported: 0, updated: 2, skipped: 0 });
+    assert.deepEqual((await snapshot(b)).pages, was.pages);
+    assert.deepEqual((await snapshot(b)).galleries, was.galleries);
     assert.equal((await snapshot(b)).media.length, 1);
   });
 

@@ -19,7 +19,7 @@ eachDatabase('Ghost import', (dialect) => {
 
   before(async () => {
     t = await buildTestApp(dialect);
-    moving = standaloneMovingService({ db: t.db, events: t.events });
+    moving = standaloneMovingService({ db: t.db, events: t.events, queue: t.queue, media: t.config.media, siteUrl: t.config.siteUrl });
     await buildUser(t, { email: 'martha@example.test', username: 'martha_here', role: 'editor' });
   });
   after(async () => {
@@ -42,6 +42,12 @@ eachDatabase('Ghost import', (dialect) => {
       ['broken.json', '{"db":[{"data":{"posts":[', /not JSON/],
       ['wxr.xml', '<rss></rss>', /not JSON/],
       ['other.json', '{"posts":[]}', /not a Ghost export/],
+      // Whole posts first, then cut off in a later table: the first pass reads to the end, so nothing is written.
+      [
+        'cut.json',
+        `{"db":[{"meta":{"version":"5.0"},"data":{"posts":[{"id":"x1","title":"Complete","slug":"complete","html":"<p>Hi</p>","status":"published"}],"members":[{"id":"m1","email":"a@b.c"},{"id":"m2","ema`,
+        /not JSON/,
+      ],
     ] as const) {
       const p = join(dir, name);
       writeFileSync(p, text);
@@ -101,7 +107,10 @@ eachDatabase('Ghost import', (dialect) => {
       ['ecriture'],
     );
 
-    assert.ok((await get('about-us')).tags.some((x: { slug: string }) => x.slug === 'page'));
+    // The page is a page, and its old address leads there.
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/posts/about-us' })).statusCode, 404);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/pages/about-us' })).json().page.status, 'published');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/about-us/' })).headers.location, '/pages/about-us');
     const rows = new Map((await t.db.kysely.selectFrom('posts').select(['slug', 'status', 'publish_at']).execute()).map((r) => [r.slug, r]));
     assert.equal(rows.get('unfinished')!.status, 'draft');
     assert.equal(rows.get('tomorrows-post')!.publish_at, '2099-06-01T08:00:00.000Z');
@@ -111,9 +120,45 @@ eachDatabase('Ghost import', (dialect) => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/tag/news/' })).headers.location, '/tags/news');
   });
 
+  test('tables in any order, and tables the import does not need, are streamed past', async () => {
+    const revisions = Array.from({ length: 3000 }, (_, i) => ({ id: `r${i}`, post_id: 's1', lexical: JSON.stringify({ text: 'x'.repeat(200) }) }));
+    const doc = {
+      db: [
+        {
+          meta: { version: '5.0' },
+          data: {
+            users: [{ id: 'su', name: 'Streamer', slug: 'streamer', email: 'streamer@example.test' }],
+            post_revisions: revisions,
+            tags: [{ id: 'st', name: 'Flow', slug: 'flow' }],
+            posts: [
+              { id: 's1', uuid: 'stream-1', title: 'Streamed post', slug: 'streamed-post', html: '<p>Read as a stream.</p>', status: 'published' },
+              { id: 's2', uuid: 'stream-2', title: 'Streamed page', slug: 'streamed-page', html: '<p>A page.</p>', status: 'published', type: 'page' },
+            ],
+            posts_tags: [{ post_id: 's1', tag_id: 'st' }],
+            posts_authors: [{ post_id: 's1', author_id: 'su' }],
+            members: Array.from({ length: 2000 }, (_, i) => ({ id: `m${i}`, email: `m${i}@example.test` })),
+          },
+        },
+      ],
+    };
+    const p = join(dir, 'ordered.json');
+    writeFileSync(p, JSON.stringify(doc));
+    const report = await moving.importGhost(p);
+    assert.deepEqual(report.counts.posts, { imported: 1, updated: 0, skipped: 0 });
+    assert.deepEqual(report.counts.pages, { imported: 1, updated: 0, skipped: 0 });
+    const post = await get('streamed-post');
+    assert.equal(post.author.username, 'streamer');
+    assert.deepEqual(
+      post.tags.map((x: { slug: string }) => x.slug),
+      ['flow'],
+    );
+  });
+
   test('importing again updates, never duplicates', async () => {
     const report = await moving.importGhost(FIXTURE);
     assert.deepEqual(report.counts.posts, { imported: 0, updated: 5, skipped: 0 });
+    assert.deepEqual(report.counts.pages, { imported: 0, updated: 1, skipped: 0 });
+    assert.equal((await t.db.kysely.selectFrom('pages').select('id').where('slug', 'like', 'about-us%').execute()).length, 1);
     assert.equal((await t.db.kysely.selectFrom('posts').select('id').where('title', '=', 'Hello from Ghost').execute()).length, 1);
   });
 });

@@ -89,6 +89,9 @@ eachDatabase('images into the media library on import', (dialect) => {
     moving = standaloneMovingService({
       db: t.db,
       events: t.events,
+      queue: t.queue,
+      media: t.config.media,
+      siteUrl: t.config.siteUrl,
       images: { http: createHttpClient({ allowPrivate: true, userAgent: 'Inkwell-test' }), media, maxBytes: t.config.media.maxBytes },
     });
   });

@@ -1,7 +1,9 @@
 import type { AppContext, Feature } from '../../platform/feature.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { GalleriesService } from '../galleries/index.ts';
 import type { MediaService } from '../media/index.ts';
+import type { PagesService } from '../pages/index.ts';
 import type { PostsService } from '../posts/index.ts';
 import type { RedirectsService } from '../redirects/index.ts';
 import { tmpdir } from 'node:os';
@@ -14,24 +16,31 @@ import { exportApi, exportRoutes } from './moving.export-routes.ts';
 import { createBackups } from './moving.backup.ts';
 import { backupRoutes } from './moving.backup-routes.ts';
 
-// Uploads wait here for their job. With several instances, the job may run on
-// another one: they then need this directory shared (or use the CLI).
+// Uploads arrive here, then go to the media storage for their job (which any instance may run).
 const UPLOAD_DIR = join(tmpdir(), 'inkwell-imports');
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
 // What other features (and the CLI) may use from moving.
 export { createMovingService, reportText, type ImportReport, type MovingService } from './moving.service.ts';
 export { ImportRefused } from './moving.errors.ts';
-export { standaloneMovingService, standaloneServices } from './moving.standalone.ts';
+export { standaloneMedia, standaloneMovingService, standaloneServices, type StandaloneDeps } from './moving.standalone.ts';
 export { createExporter, EXPORT_VERSION, type Exporter } from './moving.export.ts';
 export { BackupError, backupSqlite, createBackups, postgresAdvice, restoreSqlite, sqliteFile } from './moving.backup.ts';
 
 /** Moving in and out: imports from WordPress and Ghost (images into the media library), export, backups. */
 export function movingFeature(
   ctx: AppContext,
-  deps: { posts: PostsService; comments: CommentsService; accounts: AccountsService; redirects: RedirectsService; media: MediaService },
+  deps: {
+    posts: PostsService;
+    pages: PagesService;
+    galleries: GalleriesService;
+    comments: CommentsService;
+    accounts: AccountsService;
+    redirects: RedirectsService;
+    media: MediaService;
+  },
 ): Feature<MovingService & { exporter: Exporter }> {
-  const { media, ...rest } = deps;
+  const { media, galleries: _galleries, ...rest } = deps;
   const moving = createMovingService({
     db: ctx.db.kysely,
     clock: ctx.clock,
@@ -43,10 +52,10 @@ export function movingFeature(
   return {
     service,
     async plugin(app) {
-      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving });
+      const runs = createImportRuns({ db: ctx.db.kysely, clock: ctx.clock, queue: ctx.queue, moving, files: media.privateFiles });
       ctx.chrome.adminPage({ href: '/admin/import', name: 'Import', description: 'Bring a blog over from WordPress or Ghost', order: 90 });
       ctx.chrome.adminPage({ href: '/admin/export', name: 'Export', description: 'Download the whole blog as one archive', order: 91 });
-      await app.register(movingRoutes, { runs, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
+      await app.register(movingRoutes, { runs, files: media.privateFiles, uploadDir: UPLOAD_DIR, maxBytes: MAX_UPLOAD_BYTES });
       await app.register(exportRoutes, { exporter, siteName: ctx.site.name });
       const backups = createBackups({
         settings: ctx.settings,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -69,10 +69,11 @@ eachDatabase('/admin/import', (dialect) => {
     const done = await c.get(runUrl);
     assert.match(done.body, /State: <strong>succeeded<\/strong>/);
     assert.match(done.body, /posts\s+5 imported\s+0 updated\s+1 skipped/);
-    assert.match(done.body, /tagged &#34;page&#34;/);
+    assert.match(done.body, /pages\s+1 imported\s+0 updated\s+0 skipped/);
     assert.match(done.body, /Images: 0 imported into the media library, 0 already there, 2 failed/);
     assert.match((await c.get('/admin/import')).body, /old-kitchen\.xml<\/a><\/td><td>succeeded/);
     assert.equal((await t.app.inject({ method: 'GET', url: '/?p=123' })).headers.location, '/posts/whats-backend-development');
+    assert.deepEqual(readdirSync(join(dir, 'media', 'private')), [], 'the upload is removed from the media storage once imported');
   });
 
   test("the old site's address from the form brings Ghost's own images into the media library", async () => {
@@ -118,6 +119,7 @@ eachDatabase('/admin/import', (dialect) => {
     const page = await c.get(res.headers.location as string);
     assert.match(page.body, /State: <strong>failed<\/strong>/);
     assert.match(page.body, /refused: the file declares a DOCTYPE/);
+    assert.deepEqual(readdirSync(join(dir, 'media', 'private')), [], 'a refused upload is removed too');
     assert.match(page.body, /Nothing was imported/);
     assert.equal(await postCount(), before);
   });
@@ -127,7 +129,7 @@ eachDatabase('/admin/import', (dialect) => {
     const res = await upload(c, { _csrf: c.csrf(), format: 'wordpress' }, { name: 'gone.xml', text: readFileSync(FIXTURE, 'utf8') });
     assert.equal(res.statusCode, 303);
     const job = await t.db.kysely.selectFrom('jobs').select('payload').where('type', '=', 'moving.import').orderBy('id', 'desc').executeTakeFirstOrThrow();
-    rmSync(JSON.parse(job.payload).path);
+    rmSync(join(dir, 'media', JSON.parse(job.payload).key));
     await t.queue.drain();
     const page = await c.get(res.headers.location as string);
     assert.match(page.body, /State: <strong>failed<\/strong>/);

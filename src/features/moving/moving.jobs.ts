@@ -1,10 +1,15 @@
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { Database, ImportRunState } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Queue } from '../../platform/jobs/queue.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { ImportRefused } from './moving.errors.ts';
+import type { MediaService } from '../media/index.ts';
 import type { MovingService } from './moving.service.ts';
 
 /** One import started from the admin page. */
@@ -20,72 +25,85 @@ export interface ImportRun {
 }
 
 /** Imports started from /admin/import: a run row, a job that does the work, its progress and report. */
-export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; queue: Queue; moving: MovingService }) {
-  const { db, clock, queue, moving } = deps;
+export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; queue: Queue; moving: MovingService; files: MediaService['privateFiles'] }) {
+  const { db, clock, queue, moving, files } = deps;
   const now = () => clock.now().toISOString();
 
-  queue.define<{ runId: number; path: string; siteUrl?: string }>('moving.import', {
+  const fail = (runId: number, error: string) =>
+    db.updateTable('import_runs').set({ state: 'failed', error, finished_at: now() }).where('id', '=', runId).execute();
+
+  // `key`: the upload in the media storage (any instance may run the job); `path`: a file
+  // on this machine (jobs queued before uploads went to the storage).
+  queue.define<{ runId: number; key?: string; path?: string; siteUrl?: string }>('moving.import', {
     // A refused file fails for good at once; a crash mid-way is retried (the import is idempotent).
     retryDelaysMs: [30_000],
-    async handler({ runId, path, siteUrl }) {
+    async handler({ runId, key, path, siteUrl }, job) {
       const run = await db.selectFrom('import_runs').select(['state', 'format']).where('id', '=', runId).executeTakeFirst();
-      if (!run || run.state === 'succeeded' || run.state === 'failed') return;
-      await db.updateTable('import_runs').set({ state: 'running' }).where('id', '=', runId).execute();
+      if (!run || run.state === 'succeeded' || run.state === 'failed') {
+        if (key) await files.drop(key);
+        return;
+      }
+      // The upload comes from the shared storage to this machine's temporary directory for the import's two passes.
+      const local = key ? join(tmpdir(), `inkwell-import-${runId}-${randomBytes(6).toString('hex')}`) : path!;
+      const done = async () => {
+        if (key) await files.drop(key);
+        else rmSync(local, { force: true });
+      };
       let last = 0;
       try {
+        if (key) {
+          const stored = await files.get(key);
+          if (!stored) {
+            await fail(runId, 'The uploaded file is gone from the media storage. Upload it again, or import it with the command line. Nothing was imported.');
+            return;
+          }
+          await pipeline(stored.stream, createWriteStream(local, { flags: 'wx' }));
+        }
+        await db.updateTable('import_runs').set({ state: 'running' }).where('id', '=', runId).execute();
         const importer = run.format === 'ghost' ? moving.importGhost : moving.importWordPress;
-        const report = await importer(path, {
+        const report = await importer(local, {
           siteUrl,
-          onProgress: (done) => {
+          onProgress: (n) => {
             // A row write per 50 items: progress without slowing the import.
-            if (done - last >= 50) {
-              last = done;
-              void db.updateTable('import_runs').set({ progress: done }).where('id', '=', runId).execute();
+            if (n - last >= 50) {
+              last = n;
+              void db.updateTable('import_runs').set({ progress: n }).where('id', '=', runId).execute();
             }
           },
         });
-        const total =
-          report.counts.posts.imported +
-          report.counts.posts.updated +
-          report.counts.posts.skipped +
-          report.counts.pages.imported +
-          report.counts.pages.updated +
-          report.counts.pages.skipped;
+        const c = report.counts;
+        const total = c.posts.imported + c.posts.updated + c.posts.skipped + c.pages.imported + c.pages.updated + c.pages.skipped;
         await db
           .updateTable('import_runs')
           .set({ state: 'succeeded', progress: total, report: JSON.stringify(report), finished_at: now() })
           .where('id', '=', runId)
           .execute();
-        rmSync(path, { force: true });
+        await done();
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-          // Another instance took the upload, or the temporary directory was cleaned: say so rather than retry for ever.
-          await db
-            .updateTable('import_runs')
-            .set({
-              state: 'failed',
-              error:
-                'The uploaded file is gone from this server (it is kept in the temporary directory of the instance that received it). Upload it again, or import it with the command line.',
-              finished_at: now(),
-            })
-            .where('id', '=', runId)
-            .execute();
+        if (!key && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+          await fail(runId, 'The uploaded file is gone from this server. Upload it again, or import it with the command line. Nothing was imported.');
           return;
         }
-        if (!(e instanceof ImportRefused)) throw e;
-        await db
-          .updateTable('import_runs')
-          .set({ state: 'failed', error: `The file was refused: ${e.message}.`, finished_at: now() })
-          .where('id', '=', runId)
-          .execute();
-        rmSync(path, { force: true });
+        if (e instanceof ImportRefused) {
+          await fail(runId, `The file was refused: ${e.message}. Nothing was imported.`);
+          await done();
+          return;
+        }
+        // Retried while attempts remain (the upload stays for the next one); the last one gives up and cleans up.
+        if (job.attempts >= job.max_attempts) {
+          await fail(runId, `The import stopped: ${(e as Error).message}. What was written is whole; importing the file again goes on from there.`);
+          await done();
+        }
+        throw e;
+      } finally {
+        if (key) rmSync(local, { force: true });
       }
     },
   });
 
   return {
     /** Records the run and enqueues its job (which starts once this commits). */
-    async start(input: { format: string; fileName: string; path: string; userId: number; siteUrl?: string }): Promise<number> {
+    async start(input: { format: string; fileName: string; key: string; userId: number; siteUrl?: string }): Promise<number> {
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('import_runs')
@@ -101,7 +119,7 @@ export function createImportRuns(deps: { db: Kysely<Database>; clock: Clock; que
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        await queue.enqueue(trx, 'moving.import', { runId: row.id, path: input.path, ...(input.siteUrl ? { siteUrl: input.siteUrl } : {}) });
+        await queue.enqueue(trx, 'moving.import', { runId: row.id, key: input.key, ...(input.siteUrl ? { siteUrl: input.siteUrl } : {}) });
         return row.id;
       });
     },

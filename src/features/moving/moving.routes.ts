@@ -11,6 +11,7 @@ import { requireAdmin } from '../../platform/http/auth.ts';
 import { csrfField, errorSummaryHtml } from '../../platform/http/forms.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { reportText, type ImportReport } from './moving.service.ts';
+import type { MediaService } from '../media/index.ts';
 import type { ImportRuns } from './moving.jobs.ts';
 
 const FORBIDDEN = 'Only admins import blogs';
@@ -27,8 +28,8 @@ export function isSiteUrl(raw: string): boolean {
 }
 
 /** /admin/import: upload an export; the import runs as a background job; its progress and report. */
-export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRuns; uploadDir: string; maxBytes: number }) {
-  const { runs, uploadDir, maxBytes } = opts;
+export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRuns; files: MediaService['privateFiles']; uploadDir: string; maxBytes: number }) {
+  const { runs, files, uploadDir, maxBytes } = opts;
   mkdirSync(uploadDir, { recursive: true });
 
   // The file goes to disk as it arrives, never whole into memory.
@@ -49,7 +50,7 @@ export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRun
     const list = await runs.recent(20);
     return html`<h1>Import</h1>
 <p>Bring a blog over from WordPress (in its dashboard, <em>Tools → Export → All content</em>) or Ghost (<em>Settings → Labs → Export your content</em>).
-Posts, pages (as posts tagged <code>page</code>), comments, authors, categories and tags come over; old addresses redirect to the new ones. Importing the same file again updates what it brought in.</p>
+Posts, pages, comments, authors, categories and tags come over; old addresses redirect to the new ones. Each post or page is written whole or not at all; importing the same file again updates what it brought in and retries what failed.</p>
 !${errorSummaryHtml(errors, { file: 'File', format: 'Format', site_url: "Old site's address" })}
 <form class="stacked" method="post" action="/admin/import" enctype="multipart/form-data">!${csrfField(request.csrfToken())}
 <div><label for="format">From</label> <select id="format" name="format"><option value="wordpress">WordPress (WXR export, .xml)</option><option value="ghost">Ghost (JSON export, .json)</option></select></div>
@@ -99,10 +100,17 @@ Posts, pages (as posts tagged <code>page</code>), comments, authors, categories 
       const siteUrl = typeof b?.site_url === 'string' ? b.site_url.trim() : '';
       if (siteUrl && !isSiteUrl(siteUrl)) errors.push({ field: 'site_url', message: 'must be an http(s) address such as https://old.example' });
       if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors, siteUrl) });
+      // The job may run on another instance: the file goes where every instance reads it (the media storage).
+      let key: string;
+      try {
+        key = await files.put({ path: upload!.path });
+      } finally {
+        rmSync(upload!.path, { force: true });
+      }
       const id = await runs.start({
         format: String(format),
         fileName: upload!.name || 'export',
-        path: upload!.path,
+        key,
         userId: user.id,
         siteUrl: siteUrl || undefined,
       });
@@ -117,7 +125,7 @@ Posts, pages (as posts tagged <code>page</code>), comments, authors, categories 
     const report = r.report ? (JSON.parse(r.report) as ImportReport) : null;
     const body = html`<h1>Import of ${r.fileName}</h1>
 <p id="state">State: <strong>${r.state}</strong>!${r.state === 'running' || r.state === 'queued' ? html` · ${r.progress} items written so far. <a href="/admin/import/${r.id}">Reload</a> to follow it.` : ''}</p>
-!${r.error ? html`<div class="error-summary" role="alert"><p>${r.error}</p><p>Nothing was imported.</p></div>` : ''}
+!${r.error ? html`<div class="error-summary" role="alert"><p>${r.error}</p></div>` : ''}
 !${report ? html`<pre id="report">${reportText(report)}</pre>` : ''}
 <p><a href="/admin/import">← Imports</a></p>`;
     return sendPage(request, reply, { title: 'Import', body });

@@ -29,7 +29,7 @@ eachDatabase('WordPress import', (dialect) => {
     return p;
   };
   const api = (url: string) => t.app.inject({ method: 'GET', url });
-  const countRows = async (table: 'posts' | 'comments' | 'users' | 'redirects') =>
+  const countRows = async (table: 'posts' | 'pages' | 'comments' | 'users' | 'redirects') =>
     Number(
       (
         await t.db.kysely
@@ -41,7 +41,7 @@ eachDatabase('WordPress import', (dialect) => {
 
   before(async () => {
     t = await buildTestApp(dialect);
-    moving = standaloneMovingService({ db: t.db, events: t.events });
+    moving = standaloneMovingService({ db: t.db, events: t.events, queue: t.queue, media: t.config.media, siteUrl: t.config.siteUrl });
     // Martha already has an account here: her posts are hers, matched by email.
     await buildUser(t, { email: 'martha@example.test', username: 'martha_here', role: 'editor' });
   });
@@ -101,7 +101,7 @@ eachDatabase('WordPress import', (dialect) => {
     assert.deepEqual(report.createdAuthors, [{ username: 'ivan_petrov', email: 'ivan@example.test' }]);
     assert.equal(report.images.failed, 2, 'the featured image, the caption image and two gallery images are two distinct files (no media library here)');
     assert.deepEqual(report.unknownShortcodes, { 'contact-form-7': 1 });
-    assert.equal(report.pagesTaggedAs, 'page');
+    assert.equal(report.failed, 0);
     assert.ok(report.warnings.some((w) => /Diary/.test(w.item) && /private/.test(w.message)));
 
     const post = (await api('/api/v1/posts/whats-backend-development')).json();
@@ -120,9 +120,14 @@ eachDatabase('WordPress import', (dialect) => {
     assert.match(post.bodyHtml, /<h2>Where to start<\/h2>/);
     assert.match(post.bodyHtml, /\[contact-form-7/);
 
-    // The page, the drafts, the schedule.
-    const about = (await api('/api/v1/posts/about')).json();
-    assert.ok(about.tags.some((x: { slug: string }) => x.slug === 'page'));
+    // The page is a page (not a post), at /pages/about; the drafts, the schedule.
+    assert.equal((await api('/api/v1/posts/about')).statusCode, 404, 'not a post');
+    const about = (await api('/api/v1/pages/about')).json().page;
+    assert.equal(about.title, 'About');
+    assert.equal(about.status, 'published');
+    assert.equal(about.createdAt, '2018-12-01T09:00:00.000Z');
+    assert.match(about.body, /We write about food & servers\./);
+    assert.match((await api('/pages/about')).body, /We write about food &amp; servers/);
     const rows = await t.db.kysely.selectFrom('posts').select(['title', 'slug', 'status', 'publish_at', 'author_id']).execute();
     const byTitle = new Map(rows.map((r) => [r.title, r]));
     assert.equal(byTitle.get('Half-written thoughts')!.status, 'draft');
@@ -133,6 +138,7 @@ eachDatabase('WordPress import', (dialect) => {
     assert.ok(!byTitle.has('Main menu item'));
     const privet = byTitle.get('Привет, мир')!;
     assert.equal(privet.status, 'published');
+    assert.equal(privet.slug, 'привет-мир', 'a Cyrillic address name stays Cyrillic');
     const ivan = await t.db.kysely
       .selectFrom('users')
       .select(['id', 'role', 'password_hash', 'display_name'])
@@ -142,7 +148,12 @@ eachDatabase('WordPress import', (dialect) => {
     assert.equal(ivan.password_hash, null, 'no usable password');
     assert.equal(ivan.display_name, 'Иван Петров');
     assert.equal(privet.author_id, ivan.id);
-    const privetPost = (await api(`/api/v1/posts/${privet.slug}`)).json();
+    const privetPost = (await api(`/api/v1/posts/${encodeURIComponent(privet.slug)}`)).json();
+    assert.deepEqual(
+      privetPost.tags.map((x: { slug: string }) => x.slug),
+      ['новости'],
+      'the category Новости is a tag with a Cyrillic slug',
+    );
     assert.match(privetPost.bodyHtml, /<p>Первый абзац, classic editor\.<br \/>\s*Вторая строка\.<\/p>/, 'classic-editor line breaks and paragraphs');
 
     // Comments: thread, approval, guest names.
@@ -169,11 +180,12 @@ eachDatabase('WordPress import', (dialect) => {
     const redirects: [string, string][] = [
       ['/2019/05/06/whats-backend-development/', '/posts/whats-backend-development'],
       ['/?p=123', '/posts/whats-backend-development'],
-      ['/?page_id=2', '/posts/about'],
-      ['/about/', '/posts/about'],
+      ['/?page_id=2', '/pages/about'],
+      ['/about/', '/pages/about'],
       ['/category/backend/', '/tags/backend'],
       ['/tag/node-js/', '/tags/node-js'],
-      ['/2020/01/02/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82-%D0%BC%D0%B8%D1%80/', `/posts/${privet.slug}`],
+      ['/2020/01/02/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82-%D0%BC%D0%B8%D1%80/', '/posts/%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82-%D0%BC%D0%B8%D1%80'],
+      ['/category/%d0%bd%d0%be%d0%b2%d0%be%d1%81%d1%82%d0%b8/', '/tags/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8'],
     ];
     for (const [from, to] of redirects) {
       const res = await api(from);
@@ -183,12 +195,15 @@ eachDatabase('WordPress import', (dialect) => {
   });
 
   test('a second run updates what the first brought in and duplicates nothing', async () => {
-    const before = await Promise.all([countRows('posts'), countRows('comments'), countRows('users'), countRows('redirects')]);
+    const before = await Promise.all([countRows('posts'), countRows('pages'), countRows('comments'), countRows('users'), countRows('redirects')]);
     const report = await moving.importWordPress(FIXTURE);
     assert.deepEqual(report.counts.posts, { imported: 0, updated: 5, skipped: 1 });
+    assert.deepEqual(report.counts.pages, { imported: 0, updated: 1, skipped: 0 });
     assert.deepEqual(report.counts.comments, { imported: 0, updated: 3, skipped: 2 });
+    assert.deepEqual(report.counts.redirects, { imported: 0, updated: 0, skipped: 0 }, 'every old address already led there');
     assert.deepEqual(report.createdAuthors, []);
-    assert.deepEqual(await Promise.all([countRows('posts'), countRows('comments'), countRows('users'), countRows('redirects')]), before);
+    assert.deepEqual(await Promise.all([countRows('posts'), countRows('pages'), countRows('comments'), countRows('users'), countRows('redirects')]), before);
+    assert.equal((await api('/about/')).headers.location, '/pages/about', 'the page kept its slug');
     assert.equal((await api('/posts/whats-backend-development')).statusCode, 200, 'the slug is kept, not made -2');
   });
 

@@ -5,7 +5,7 @@ import { pagesApi } from './pages.api.ts';
 import { pagesRoutes } from './pages.routes.ts';
 import { createPagesService, type PagesService } from './pages.service.ts';
 
-export { canEditPages, type Page, type PagesService } from './pages.service.ts';
+export { canEditPages, createPagesService, type ImportedPage, type Page, type PagesService } from './pages.service.ts';
 
 /** Static pages (About, Contact…) at /pages/:slug, their editor under /admin/pages, and /api/v1/pages. */
 export function pagesFeature(ctx: AppContext, deps: { media: MediaService }): Feature<PagesService> {

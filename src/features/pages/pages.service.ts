@@ -36,6 +36,21 @@ export interface PageInput {
   status?: unknown;
 }
 
+/** A page brought in by an import (or a restored export), written as given. */
+export interface ImportedPage {
+  authorId: number | null;
+  title: string;
+  /** Wanted slug; made unique among pages (and from the title when it has none). */
+  slug: string;
+  body: string;
+  description: string;
+  status: 'draft' | 'published';
+  /** A media id for the sharing image, or null. */
+  imageId?: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** Editors and admins write pages (they speak for the whole blog). */
 export function canEditPages(user: CurrentUser | null): boolean {
   return !!user && (user.role === 'admin' || user.role === 'editor');
@@ -181,6 +196,43 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
         if (isUniqueViolation(e)) throw taken();
         throw e;
       }
+    },
+
+    /** Whether a page with this id still exists (an import's record may outlive it). */
+    async exists(id: number, trx: Kysely<Database> = db): Promise<boolean> {
+      return (await trx.selectFrom('pages').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    },
+
+    /**
+     * Writes a page brought in by an import (new, or over the one `id` names),
+     * in the caller's transaction when given: dates, status and author as the
+     * source had them, the slug made unique among pages.
+     */
+    async writeImported(input: ImportedPage, id?: number, trx: Kysely<Database> = db): Promise<{ id: number; slug: string; status: 'draft' | 'published' }> {
+      const root = slugify(input.slug, LIMITS.slug) || slugify(input.title, LIMITS.slug) || 'page';
+      let q = trx.selectFrom('pages').select('slug').where('slug', 'like', `${root}%`);
+      if (id !== undefined) q = q.where('id', '!=', id);
+      const taken = new Set((await q.execute()).map((r) => r.slug));
+      let slug = root;
+      for (let n = 2; taken.has(slug); n++) slug = `${root}-${n}`;
+      const values = {
+        title: input.title.trim().slice(0, LIMITS.title) || 'Untitled',
+        slug,
+        body: input.body,
+        body_html: renderMarkdown(input.body),
+        description: input.description.trim().slice(0, LIMITS.description),
+        status: input.status,
+        image_id: input.imageId ?? null,
+        author_id: input.authorId,
+        created_at: input.createdAt,
+        updated_at: input.updatedAt,
+      };
+      if (id !== undefined) {
+        await trx.updateTable('pages').set(values).where('id', '=', id).execute();
+        return { id, slug, status: values.status };
+      }
+      const row = await trx.insertInto('pages').values(values).returning('id').executeTakeFirstOrThrow();
+      return { id: row.id, slug, status: values.status };
     },
 
     async remove(viewer: CurrentUser | null, idOrSlug: number | string): Promise<void> {

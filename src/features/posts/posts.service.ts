@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
 import { nonXmlCharProblem } from '../../lib/xml.ts';
-import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { normalizeSlug, SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
@@ -102,9 +102,10 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     out.title = title;
   }
   if (typeof input.slug === 'string' && input.slug.trim() !== '' && !bad.has('slug')) {
-    const slug = input.slug.trim().toLowerCase();
+    const slug = normalizeSlug(input.slug);
     if (slug.length > LIMITS.slug) err('slug', `must be at most ${LIMITS.slug} characters`);
-    else if (!SLUG_PATTERN.test(slug)) err('slug', 'may contain only lowercase letters, digits and single hyphens (like my-first-post)');
+    else if (!SLUG_PATTERN.test(slug))
+      err('slug', 'may contain only lowercase letters (of any alphabet), digits and single hyphens (like my-first-post or 日本語-メモ)');
     else if (RESERVED_SLUGS.has(slug)) err('slug', `"${slug}" is reserved; choose another`);
     out.slug = slug;
   }
@@ -224,6 +225,9 @@ export interface ImportedPost {
   /** Publication date (published) or go-live time (scheduled). */
   publishedAt: string | null;
   tags: string[];
+  /** A media id (a restored export's featured image); left as it is when absent. */
+  featureImage?: string | null;
+  featureImageAlt?: string;
 }
 
 // Unverified accounts may write drafts; publishing waits for a confirmed address.
@@ -290,11 +294,11 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     return post;
   }
 
-  async function freeSlug(base: string, exceptId?: number): Promise<string> {
+  async function freeSlug(base: string, exceptId?: number, on: Kysely<Database> = db): Promise<string> {
     const root = base || 'post';
-    const taken = await q.slugsLike(db, root);
+    const taken = await q.slugsLike(on, root);
     if (exceptId !== undefined) {
-      const own = await q.findPostById(db, exceptId);
+      const own = await q.findPostById(on, exceptId);
       if (own) taken.delete(own.slug);
     }
     if (!taken.has(root) && !RESERVED_SLUGS.has(root)) return root;
@@ -774,51 +778,54 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
      * Writes a post brought in by an import (new, or over the one `id` names):
      * the source's dates, status and author are kept as given, the slug is made
      * unique, and no events are recorded, so moving a blog in sends no webhooks
-     * or notifications for years of old posts.
+     * or notifications for years of old posts. Given a transaction, it writes
+     * in it (the caller retries the whole transaction on a slug race);
+     * otherwise in one of its own.
      */
-    async writeImported(input: ImportedPost, id?: number, attempt = 0): Promise<Post> {
-      const base = slugify(input.slug, LIMITS.slug) || slugify(input.title, LIMITS.slug);
-      const slug = await freeSlug(base, id);
-      const status: PostStatus = input.status === 'published' ? 'published' : 'draft';
-      const names = new Map<string, { name: string; slug: string }>();
-      for (const raw of input.tags) {
-        const name = raw.trim().replace(/\s+/g, ' ').slice(0, LIMITS.tag);
-        const tagSlug = slugify(name, LIMITS.tag);
-        if (tagSlug && !names.has(tagSlug)) names.set(tagSlug, { name, slug: tagSlug });
-      }
-      const d = derived(input.body, input.excerpt);
-      const values = {
-        author_id: input.authorId,
-        title: input.title.slice(0, LIMITS.title) || 'Untitled',
-        slug,
-        body: input.body,
-        custom_excerpt: input.excerpt,
-        ...d,
-        status,
-        created_at: input.createdAt,
-        updated_at: input.updatedAt,
-        published_at: status === 'published' ? (input.publishedAt ?? input.createdAt) : null,
-        publish_at: input.status === 'scheduled' ? input.publishedAt : null,
+    async writeImported(input: ImportedPost, id?: number, trx?: Kysely<Database>, attempt = 0): Promise<Post> {
+      const write = async (on: Kysely<Database>) => {
+        const base = slugify(input.slug, LIMITS.slug) || slugify(input.title, LIMITS.slug);
+        const slug = await freeSlug(base, id, on);
+        const status: PostStatus = input.status === 'published' ? 'published' : 'draft';
+        const names = new Map<string, { name: string; slug: string }>();
+        for (const raw of input.tags) {
+          const name = raw.trim().replace(/\s+/g, ' ').slice(0, LIMITS.tag);
+          const tagSlug = slugify(name, LIMITS.tag);
+          if (tagSlug && !names.has(tagSlug)) names.set(tagSlug, { name, slug: tagSlug });
+        }
+        const values = {
+          author_id: input.authorId,
+          title: input.title.slice(0, LIMITS.title) || 'Untitled',
+          slug,
+          body: input.body,
+          custom_excerpt: input.excerpt,
+          ...derived(input.body, input.excerpt),
+          status,
+          created_at: input.createdAt,
+          updated_at: input.updatedAt,
+          published_at: status === 'published' ? (input.publishedAt ?? input.createdAt) : null,
+          publish_at: input.status === 'scheduled' ? input.publishedAt : null,
+          ...(input.featureImage !== undefined ? { feature_image: input.featureImage, feature_image_alt: input.featureImageAlt ?? '' } : {}),
+        };
+        let postId = id;
+        if (postId === undefined) postId = (await on.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow()).id;
+        else await on.updateTable('posts').set(values).where('id', '=', postId).execute();
+        await q.setPostTags(on, postId, [...names.values()], input.updatedAt, id === undefined);
+        await reindexPost(on, postId);
+        return (await q.findPostById(on, postId))!;
       };
+      if (trx) return write(trx);
       try {
-        const postId = await db.transaction().execute(async (trx) => {
-          let postId = id;
-          if (postId === undefined) postId = (await trx.insertInto('posts').values(values).returning('id').executeTakeFirstOrThrow()).id;
-          else await trx.updateTable('posts').set(values).where('id', '=', postId).execute();
-          await q.setPostTags(trx, postId, [...names.values()], input.updatedAt, id === undefined);
-          await reindexPost(trx, postId);
-          return postId;
-        });
-        return (await q.findPostById(db, postId))!;
+        return await db.transaction().execute(write);
       } catch (e) {
         // Imports write several posts at once: two may pick the same free slug; the loser picks again.
         if (!isUniqueViolation(e) || attempt >= 5) throw e;
-        return this.writeImported(input, id, attempt + 1);
+        return this.writeImported(input, id, undefined, attempt + 1);
       }
     },
 
     /** Whether a post with this id still exists (an import's record may outlive it). */
-    exists: async (id: number) => (await db.selectFrom('posts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
+    exists: async (id: number, on: Kysely<Database> = db) => (await on.selectFrom('posts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
 
     /** Writes the welcome post into an empty blog, once in its life. */
     async seedWelcome(body: string): Promise<void> {

@@ -125,13 +125,15 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
     /**
      * Points `from` at `to` (replacing what `from` pointed at), points every
      * redirect that ended at `from` at `to` too, so there are no chains, and
-     * drops any redirect away from `to`: something lives there now.
+     * drops any redirect away from `to`: something lives there now. Says
+     * whether `from` is new, led elsewhere before, or already led there.
      */
-    async point(trx: Db, from: string, to: string, source: string, status: 301 | 302 = 301): Promise<void> {
+    async point(trx: Db, from: string, to: string, source: string, status: 301 | 302 = 301): Promise<'new' | 'changed' | 'same' | 'none'> {
       const f = normalizePath(from);
       const t = normalizePath(to, true);
-      if (!f || !t || f === t) return;
+      if (!f || !t || f === t) return 'none';
       const now = clock.now().toISOString();
+      const before = await trx.selectFrom('redirects').select('to_path').where('from_path', '=', f).executeTakeFirst();
       await trx.deleteFrom('redirects').where('from_path', '=', t).execute();
       await trx.updateTable('redirects').set({ to_path: to, updated_at: now }).where('to_path', '=', from).execute();
       await trx
@@ -139,6 +141,7 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
         .values({ from_path: f, to_path: to, status, source, created_at: now, updated_at: now })
         .onConflict((oc) => oc.column('from_path').doUpdateSet({ to_path: to, status, source, updated_at: now }))
         .execute();
+      return !before ? 'new' : before.to_path === to ? 'same' : 'changed';
     },
 
     /** Where a request for this URL (path and query) should go, if anywhere. */
