@@ -1,5 +1,6 @@
 // npm run bench [-- --posts 100000] [--pg postgres://…] [--duration 10] [--connections 64] [--smoke]
 //                [--instances 3]   (with --pg: one instance beside several behind HAProxy, bench/cluster.ts)
+//                [--only write]    (only these scenarios: read, write, mixed; comma-separated)
 // A bare --pg uses INKWELL_TEST_DATABASE_URL.
 // Seeds a fresh database, starts Inkwell as its own process, drives it with
 // autocannon (another process) over loopback, and compares every scenario
@@ -38,8 +39,18 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     smoke: { type: 'boolean' },
     instances: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+// Which groups of scenarios run: `--only write` measures the writes alone (minutes instead of a full run).
+const GROUPS = ['read', 'write', 'mixed'];
+const only = new Set(args.only ? args.only.split(',').map((g) => g.trim()) : GROUPS);
+for (const g of only) {
+  if (!GROUPS.includes(g)) {
+    console.error(`bench: --only takes ${GROUPS.join(', ')} (comma-separated); got "${g}"`);
+    process.exit(2);
+  }
+}
 const INSTANCES = Number(args.instances ?? 1);
 if (INSTANCES > 1 && !args.pg) {
   console.error('bench: --instances needs --pg (several instances share one PostgreSQL database)');
@@ -69,6 +80,12 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   } catch {
     return NaN;
   }
+}
+
+/** The process's CPU time so far (user + system), in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 interface Result {
@@ -276,6 +293,7 @@ async function main() {
   // JIT warm-up, not measured: each read route once under load, so no scenario pays
   // for compiling the code paths (and the route's schemas) the others then reuse.
   for (const url of [
+    ...(only.has('read') || only.has('mixed') ? [] : ['skip']),
     `${base}/posts`,
     `${base}/posts?before=${deepCursor}`,
     `${base}/posts/${commentedSlug}`,
@@ -283,6 +301,7 @@ async function main() {
     `${base}/feed.xml`,
     `http://127.0.0.1:${ceilingPort}/posts`,
   ]) {
+    if (url === 'skip') break;
     await autocannon(url, [], CONNECTIONS, smoke ? 1 : 2);
   }
 
@@ -331,42 +350,63 @@ async function main() {
     return r;
   }
 
-  await scenario('ceiling: node:http page', (d) => autocannon(ceilingUrl.page, [], CONNECTIONS, d));
-  await scenario('ceiling: node:http JSON', (d) => autocannon(ceilingUrl.json, [], CONNECTIONS, d));
-  await scenario('GET /posts', (d) => autocannon(`${base}/posts`, [], CONNECTIONS, d), 'page');
-  await scenario('GET /posts, uncached', (d) => uncachedReads(`${base}/posts`, d), 'page', 'a new URL each request: queries and rendering every time');
-  await scenario(
-    'GET /posts?before= (deep)',
-    (d) => autocannon(`${base}/posts?before=${deepCursor}`, [], CONNECTIONS, d),
-    'page',
-    `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`,
-  );
-  await scenario('GET /posts/:slug (50 comments)', (d) => autocannon(`${base}/posts/${commentedSlug}`, [], CONNECTIONS, d), 'page');
-  await scenario('GET /posts?before= (deep), uncached', (d) => uncachedReads(`${base}/posts?before=${deepCursor}`, d), 'page', 'a new URL each request');
-  await scenario('GET /api/v1/posts', (d) => autocannon(`${base}/api/v1/posts`, [], CONNECTIONS, d), 'json');
-  await scenario('GET /api/v1/posts, uncached', (d) => uncachedReads(`${base}/api/v1/posts`, d), 'json', 'a new URL each request');
-  await scenario('GET /feed.xml', (d) => autocannon(`${base}/feed.xml`, [], CONNECTIONS, d), 'page');
-  await scenario(
-    'POST /api/v1/posts',
-    () => writes(`${base}/api/v1/posts`, token, 16, 'bench'),
-    undefined,
-    '16 connections; each write answered only after an fdatasync of the WAL covered it (group commit)',
-  );
-  await scenario(
-    'mixed 90/10 read/write',
-    async () => {
-      const [reads, w] = await Promise.all([autocannon(`${base}/posts`, [], 58), writes(`${base}/api/v1/posts`, token, 6, 'mixed')]);
-      return {
-        requests: { average: reads.requests.average + w.requests.average },
-        latency: { p50: Math.max(reads.latency.p50, w.latency.p50), p99: Math.max(reads.latency.p99, w.latency.p99) },
-        errors: reads.errors + w.errors,
-        timeouts: reads.timeouts + w.timeouts,
-        non2xx: reads.non2xx + w.non2xx,
-      };
-    },
-    undefined,
-    '58 reading + 6 writing connections',
-  );
+  if (only.has('read')) await readScenarios();
+  async function readScenarios() {
+    await scenario('ceiling: node:http page', (d) => autocannon(ceilingUrl.page, [], CONNECTIONS, d));
+    await scenario('ceiling: node:http JSON', (d) => autocannon(ceilingUrl.json, [], CONNECTIONS, d));
+    await scenario('GET /posts', (d) => autocannon(`${base}/posts`, [], CONNECTIONS, d), 'page');
+    await scenario('GET /posts, uncached', (d) => uncachedReads(`${base}/posts`, d), 'page', 'a new URL each request: queries and rendering every time');
+    await scenario(
+      'GET /posts?before= (deep)',
+      (d) => autocannon(`${base}/posts?before=${deepCursor}`, [], CONNECTIONS, d),
+      'page',
+      `cursor at post ${Math.floor(POSTS * 0.05)} of ${POSTS}`,
+    );
+    await scenario('GET /posts/:slug (50 comments)', (d) => autocannon(`${base}/posts/${commentedSlug}`, [], CONNECTIONS, d), 'page');
+    await scenario('GET /posts?before= (deep), uncached', (d) => uncachedReads(`${base}/posts?before=${deepCursor}`, d), 'page', 'a new URL each request');
+    await scenario('GET /api/v1/posts', (d) => autocannon(`${base}/api/v1/posts`, [], CONNECTIONS, d), 'json');
+    await scenario('GET /api/v1/posts, uncached', (d) => uncachedReads(`${base}/api/v1/posts`, d), 'json', 'a new URL each request');
+    await scenario('GET /feed.xml', (d) => autocannon(`${base}/feed.xml`, [], CONNECTIONS, d), 'page');
+  }
+  if (only.has('write')) {
+    // A published post leaves background work (its event's dispatch): the server's CPU
+    // per post counts it too, until the process is idle again.
+    const cpuBefore = cpuMs(server.pid!);
+    const r = await scenario(
+      'POST /api/v1/posts',
+      () => writes(`${base}/api/v1/posts`, token, 16, 'bench'),
+      undefined,
+      '16 connections; each write answered only after an fdatasync of the WAL covered it (group commit)',
+    );
+    const cpuAnswering = cpuMs(server.pid!) - cpuBefore;
+    let last = cpuMs(server.pid!);
+    for (;;) {
+      await new Promise((res) => setTimeout(res, 1000));
+      const now = cpuMs(server.pid!);
+      if (now - last < 30) break;
+      last = now;
+    }
+    const posts = r.rps * DURATION;
+    const perPost = (ms: number) => (posts ? (ms / posts).toFixed(2) : '—');
+    r.note += `; server CPU per post ${perPost(cpuAnswering)} ms while answering, ${perPost(last - cpuBefore)} ms with the background work that followed`;
+    console.log(`  ${r.note}`);
+  }
+  if (only.has('mixed'))
+    await scenario(
+      'mixed 90/10 read/write',
+      async () => {
+        const [reads, w] = await Promise.all([autocannon(`${base}/posts`, [], 58), writes(`${base}/api/v1/posts`, token, 6, 'mixed')]);
+        return {
+          requests: { average: reads.requests.average + w.requests.average },
+          latency: { p50: Math.max(reads.latency.p50, w.latency.p50), p99: Math.max(reads.latency.p99, w.latency.p99) },
+          errors: reads.errors + w.errors,
+          timeouts: reads.timeouts + w.timeouts,
+          non2xx: reads.non2xx + w.non2xx,
+        };
+      },
+      undefined,
+      '58 reading + 6 writing connections',
+    );
 
   const peakRssMb = rssMb(server.pid!, 'VmHWM');
   // Wait for Inkwell to finish its shutdown: dropping the schema under its last
