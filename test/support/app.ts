@@ -100,9 +100,8 @@ export async function buildTestApp(
   // The cheapest password hash cost: a suite hashes hundreds of passwords.
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', PASSWORD_HASH_COST: '10', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
-  // Nothing runs in the background: mail goes out when a request kicks the mailer
-  // (tests call deliverDue() for retries), events when a request kicks them (or
-  // dispatchDue()), jobs when a test drains the queue, schedules when it ticks.
+  // Nothing runs in the background: jobs, event dispatch and mail delivery (all jobs)
+  // run when a test calls `t.queue.drain()`, schedules when it ticks.
   // Tests talk to receivers they start on loopback.
   const infra = await createInfrastructure({ config, db: fresh.db, clock: opts.clock, allowPrivateOutbound: true, userAgent: 'Inkwell-test' });
   const { mailer, events, live, queue, scheduler } = infra;

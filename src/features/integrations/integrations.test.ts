@@ -80,7 +80,7 @@ eachDatabase('Slack and webhooks', (dialect) => {
   const api = (method: string, url: string, body?: unknown, token = adminToken) => apiRequest(t.app, method, url, { token, body });
   async function settle() {
     for (let i = 0; i < 5; i++) {
-      await t.events.dispatchDue();
+      await t.queue.drain();
       await t.queue.drain();
     }
   }
@@ -166,7 +166,7 @@ eachDatabase('Slack and webhooks', (dialect) => {
     const w = (await api('GET', `/api/v1/webhooks/${id}`)).json();
     assert.equal(w.active, false);
     assert.match(w.disabledReason, /failing since/);
-    await t.mailer.deliverDue();
+    await t.queue.drain();
     await smtp.waitFor((m) => m.to.includes(admin.email) && /webhook was disabled/.test(m.subject));
   });
 
