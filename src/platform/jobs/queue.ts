@@ -199,12 +199,16 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
   async function poll(): Promise<void> {
     do {
       kicked = false;
-      while (concurrency > 0 && running.size < concurrency) {
+      for (;;) {
+        const free = concurrency - running.size;
+        // Refilled in groups while jobs run: one claim (and its commit) for half the
+        // slots, not one for every job that ends.
+        if (free <= 0 || (running.size > 0 && free < Math.ceil(concurrency / 2))) break;
         const now = Date.now();
         const expiredToo = deps.dialect === 'postgres' || now - expiredCheckedAt >= 1000;
         if (expiredToo) expiredCheckedAt = now;
         // Every free slot at once: one claim (and one commit) for a burst of jobs.
-        const jobs = await claim(Math.min(CLAIM_MAX, concurrency - running.size), expiredToo).catch((e) => {
+        const jobs = await claim(Math.min(CLAIM_MAX, free), expiredToo).catch((e) => {
           log?.error({ err: (e as Error).message }, 'job claim failed');
           return [];
         });
@@ -223,7 +227,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
           running.set(job.id, p);
         }
       }
-    } while (kicked && concurrency > 0 && running.size < concurrency);
+    } while (kicked && running.size < concurrency);
   }
 
   function kick(): void {
