@@ -171,28 +171,33 @@ export function createMailer(deps: MailerDeps): Mailer {
     sentAt: r.sent_at,
   });
 
+  const send: Mailer['send'] = async (db, msg) => {
+    assertSafe(msg);
+    // The job and the row it finds commit together: a worker never claims a job whose message is not there yet.
+    if (!db.isTransaction) return db.transaction().execute((trx) => send(trx, msg));
+    const trx = db;
+    const now = clock.now().toISOString();
+    // Without SMTP the message is kept at once, for /admin/mail: nothing to deliver.
+    const jobId = deps.smtpUrl ? await queue.enqueue(trx, DELIVER_JOB, {}) : null;
+    await trx
+      .insertInto('mail_outbox')
+      .values({
+        to_address: msg.to,
+        to_name: msg.toName ?? null,
+        subject: msg.subject,
+        html: msg.html,
+        text: msg.text,
+        status: jobId === null ? 'kept' : 'pending',
+        job_id: jobId,
+        created_at: now,
+        sent_at: null,
+        headers: msg.headers ? JSON.stringify(msg.headers) : null,
+      })
+      .execute();
+  };
+
   return {
-    async send(trx, msg) {
-      assertSafe(msg);
-      const now = clock.now().toISOString();
-      // Without SMTP the message is kept at once, for /admin/mail: nothing to deliver.
-      const jobId = deps.smtpUrl ? await queue.enqueue(trx, DELIVER_JOB, {}) : null;
-      await trx
-        .insertInto('mail_outbox')
-        .values({
-          to_address: msg.to,
-          to_name: msg.toName ?? null,
-          subject: msg.subject,
-          html: msg.html,
-          text: msg.text,
-          status: jobId === null ? 'kept' : 'pending',
-          job_id: jobId,
-          created_at: now,
-          sent_at: null,
-          headers: msg.headers ? JSON.stringify(msg.headers) : null,
-        })
-        .execute();
-    },
+    send,
     async list({ before, limit }) {
       let q = withJob().orderBy('m.id', 'desc').limit(limit);
       if (before !== undefined) q = q.where('m.id', '<', before);
