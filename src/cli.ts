@@ -5,6 +5,7 @@ import { openDb, type Db } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { AppError } from './platform/errors.ts';
 import { createInfrastructure } from './platform/infrastructure.ts';
+import { DELIVER_JOB } from './platform/mail/index.ts';
 import { createSite } from './platform/site.ts';
 import { createSettings } from './platform/settings.ts';
 import { systemClock } from './lib/clock.ts';
@@ -284,7 +285,8 @@ async function main(argv: string[]) {
           site,
         });
         const summary = await crawl.run({ trigger: 'manual' });
-        await infra.mailer.deliverDue();
+        // The report's email goes out now, not when a worker next looks.
+        await infra.queue.drain({ types: [DELIVER_JOB] });
         await infra.stop();
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       });

@@ -117,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: parseMailFrom(env.MAIL_FROM, siteUrl),
     liveMaxStreams: parseCount('LIVE_MAX_STREAMS', env.LIVE_MAX_STREAMS, 1000),
     timezone: parseTimezone(env.TIMEZONE),
-    workers: env.WORKERS === '0' ? 0 : parseCount('WORKERS', env.WORKERS, 1),
+    workers: env.WORKERS === '0' ? 0 : parseCount('WORKERS', env.WORKERS, 4),
     slackWebhookUrl: parseSlack(env.SLACK_WEBHOOK_URL),
     allowPrivateOutbound: parseFlag('ALLOW_PRIVATE_OUTBOUND', env.ALLOW_PRIVATE_OUTBOUND),
     realworldPath: parseMountPath('REALWORLD_PATH', env.REALWORLD_PATH, '/realworld/api'),

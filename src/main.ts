@@ -38,7 +38,7 @@ export async function start(mode: 'server' | 'worker' = 'server'): Promise<void>
     warn: (o: object, m?: string) => app?.log.warn(o, m),
     error: (o: object, m?: string) => app?.log.error(o, m),
   };
-  if (mode === 'worker' && config.workers === 0) config.workers = 1;
+  if (mode === 'worker' && config.workers === 0) config.workers = 4;
   const infra = await createInfrastructure({ config, db, log });
   app = await buildApp(infra);
   infra.start({ workers: config.workers });

@@ -21,13 +21,13 @@ export interface Infrastructure {
   config: Config;
   db: Db;
   clock: Clock;
-  /** Records outgoing mail in the outbox. */
+  /** Records outgoing mail in the outbox; a 'mail.deliver' job sends it. */
   mailer: Mailer;
-  /** Domain events recorded with each change and handled after commit. */
+  /** Domain events recorded with each change and dispatched after commit by an 'event.dispatch' job. */
   events: Events;
   /** Live fan-out to open event streams (all instances on PostgreSQL). */
   live: LiveBus;
-  /** The durable job queue, and cron schedules on the database. */
+  /** The durable job queue (jobs, event dispatch, mail delivery), and cron schedules on the database. */
   queue: Queue;
   scheduler: Scheduler;
   /** The one client for outgoing HTTP (refuses private addresses unless allowed). */
@@ -36,7 +36,7 @@ export interface Infrastructure {
   counters: CounterStore;
   /** Whether this process takes new requests (/readyz); drained on SIGTERM. */
   readiness: Readiness;
-  /** Runs the background loops in this process: mail, events, and (with workers) jobs and schedules. */
+  /** Runs the background work in this process (with workers): the queue (jobs, events, mail) and schedules. */
   start(opts: { workers: number }): void;
   /** Stops the background loops (finishing or releasing running jobs) and the live bus; the database stays open. */
   stop(opts?: { jobGraceMs?: number }): Promise<void>;
@@ -58,7 +58,7 @@ export async function createInfrastructure(opts: {
   const { config, db, log } = opts;
   const clock = opts.clock ?? systemClock;
   const queue = createQueue({ db: db.kysely, clock, dialect: db.dialect, log });
-  const mailer = createMailer({ db: db.kysely, clock, smtpUrl: config.smtpUrl, from: config.mailFrom, log, queue });
+  const mailer = createMailer({ db: db.kysely, clock, queue, smtpUrl: config.smtpUrl, from: config.mailFrom, log });
   const events = createEvents({ db: db.kysely, clock, log, queue });
   const live = await createLiveBus(db, log);
   const scheduler = createScheduler({ db: db.kysely, clock, timezone: config.timezone, log });
@@ -80,8 +80,6 @@ export async function createInfrastructure(opts: {
     counters,
     readiness: createReadiness(),
     start({ workers }) {
-      mailer.start();
-      events.start();
       if (workers > 0) {
         queue.start({ concurrency: workers });
         scheduler.start();
@@ -90,7 +88,6 @@ export async function createInfrastructure(opts: {
     async stop(stopOpts = {}) {
       await scheduler.stop();
       await queue.stop(stopOpts.jobGraceMs);
-      await events.stop();
       await mailer.stop();
       await live.close();
     },

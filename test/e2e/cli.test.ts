@@ -54,7 +54,7 @@ eachDatabase('create-admin and create-user on the command line', (dialect) => {
       .selectFrom('jobs')
       .select('status')
       .where('type', '=', 'event.dispatch')
-      .where('idempotency_key', '=', `event:${event.id}`)
+      .where('payload', '=', JSON.stringify({ eventId: event.id }))
       .executeTakeFirst();
     assert.equal(job?.status, 'queued');
   });

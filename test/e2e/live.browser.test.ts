@@ -14,7 +14,7 @@ let base = '';
 
 before(async () => {
   if (skipBrowser) return;
-  t = await buildTestApp('sqlite');
+  t = await buildTestApp('sqlite', { workers: 2 });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
   browser = await launchChromium();

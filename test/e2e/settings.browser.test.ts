@@ -15,7 +15,7 @@ let base = '';
 before(async () => {
   if (skipBrowser) return;
   smtp = await startSmtpCatcher();
-  t = await buildTestApp('sqlite', { env: { SMTP_URL: smtp.url } });
+  t = await buildTestApp('sqlite', { env: { SMTP_URL: smtp.url }, workers: 2 });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
   browser = await launchChromium();

@@ -68,7 +68,9 @@ eachDatabase('the standalone worker process (inkwell worker)', (dialect) => {
 
     // Enqueue from another process (this test), as the web server would with WORKERS=0.
     const producer = createQueue({ db: db.kysely, clock: systemClock, dialect });
-    const id = await producer.enqueue(db.kysely, 'probe.no-handler', { from: 'test' });
+    // A kind every process defines (a worker claims only kinds it handles): the dispatch of
+    // an event that does not exist, which the worker claims and finds nothing to do for.
+    const id = await producer.enqueue(db.kysely, 'event.dispatch', { eventId: 0 });
     assert.ok(id);
     const claimedBy = `${hostname()}:${proc.pid}:`;
     await waitFor(

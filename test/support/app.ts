@@ -90,7 +90,14 @@ export interface TestApp {
 /** Builds the real app on a fresh database of the given engine (logging off). */
 export async function buildTestApp(
   dialect: Dialect,
-  opts: { env?: Record<string, string>; clock?: Clock; sameDbAs?: TestApp; crawlLimits?: Partial<CrawlLimits> } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    sameDbAs?: TestApp;
+    crawlLimits?: Partial<CrawlLimits>;
+    /** Runs the queue in the background as a server does (this many jobs at once): for tests of live pushes through a real stream or browser. */
+    workers?: number;
+  } = {},
 ): Promise<TestApp> {
   // sameDbAs: a second instance on the first one's database (its own connection pool), like a second server.
   const fresh: { db: Db; drop(): Promise<void>; url?: string; schema?: string } = opts.sameDbAs
@@ -100,14 +107,14 @@ export async function buildTestApp(
   // The cheapest password hash cost: a suite hashes hundreds of passwords.
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', PASSWORD_HASH_COST: '10', ...opts.env });
   const { setupToken } = await prepareDatabase(fresh.db, opts.clock);
-  // Nothing runs in the background: mail goes out when a request kicks the mailer
-  // (tests call deliverDue() for retries), events when a request kicks them (or
-  // dispatchDue()), jobs when a test drains the queue, schedules when it ticks.
+  // Nothing runs in the background (unless `workers` is given): jobs, event dispatch and
+  // mail delivery (all jobs) run when a test calls `t.queue.drain()`, schedules when it ticks.
   // Tests talk to receivers they start on loopback.
   const infra = await createInfrastructure({ config, db: fresh.db, clock: opts.clock, allowPrivateOutbound: true, userAgent: 'Inkwell-test' });
   const { mailer, events, live, queue, scheduler } = infra;
   const app = await buildApp({ ...infra, outboundTimeoutMs: 1000, crawlLimits: opts.crawlLimits });
   await app.ready();
+  if (opts.workers) queue.start({ concurrency: opts.workers, pollMs: 200 });
   return {
     app,
     db: fresh.db,

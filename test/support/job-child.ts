@@ -5,8 +5,10 @@ import { createQueue } from '../../src/platform/jobs/queue.ts';
 
 const [url, schema] = process.argv.slice(2);
 const db = openDb({ url, schema: schema || undefined, poolSize: 2 });
-const queue = createQueue({ db: db.kysely, clock: { now: () => new Date() }, dialect: db.dialect, leaseMs: 60_000 });
+const queue = createQueue({ db: db.kysely, clock: { now: () => new Date() }, dialect: db.dialect });
+// A lease of its own, shorter than the default minute: the parent checks it is the one used.
 queue.define('slow', {
+  leaseMs: 20_000,
   handler: async () => {
     process.stdout.write('claimed\n');
     await new Promise(() => {}); // never finishes

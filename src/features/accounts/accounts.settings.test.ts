@@ -61,6 +61,7 @@ eachDatabase("account settings and the admin's user controls", (dialect) => {
     assert.equal((await here.postForm('/settings/password', { currentPassword: u.password, newPassword: 'brand new secret' })).status, 303);
     assert.equal((await here.get('/settings')).status, 200, 'this session stays');
     assert.equal((await elsewhere.get('/settings')).status, 303, 'the other session ended');
+    await t.queue.drain();
     await smtp.waitFor((m) => m.to.includes(u.email) && /password was changed/.test(m.subject));
   });
 
@@ -72,10 +73,12 @@ eachDatabase("account settings and the admin's user controls", (dialect) => {
     assert.equal(taken.status, 422);
     await c.get('/settings');
     assert.equal((await c.postForm('/settings/email', { email: 'moved@example.test', password: u.password })).status, 303);
+    await t.queue.drain();
     const confirm = await smtp.waitFor((m) => m.to.includes('moved@example.test'));
     assert.match((await c.get('/settings')).body, new RegExp(u.email), 'unchanged until confirmed');
     assert.equal((await c.get(pathOf(linkIn(confirm, '/settings/email/')))).status, 303);
     assert.match((await c.get('/settings')).body, /moved@example\.test/);
+    await t.queue.drain();
     await smtp.waitFor((m) => m.to.includes(u.email) && /email address was changed/.test(m.subject));
   });
 
@@ -177,6 +180,7 @@ eachDatabase("account settings and the admin's user controls", (dialect) => {
 
     await adminClient.get('/admin/users');
     assert.equal((await adminClient.postForm('/admin/users/invite', { email: 'guest@example.test', role: 'editor' })).status, 303);
+    await t.queue.drain();
     const invite = await smtp.waitFor((m) => m.to.includes('guest@example.test'));
     const c = new Client(t.app);
     const form = await c.get(pathOf(linkIn(invite, '/signup')));

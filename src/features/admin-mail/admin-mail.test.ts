@@ -4,6 +4,7 @@ import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/
 import { Client } from '../../../test/support/browser.ts';
 import { buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { systemClock } from '../../lib/clock.ts';
+import { createQueue } from '../../platform/jobs/queue.ts';
 import { createMailer, renderEmail } from '../../platform/mail/index.ts';
 
 // The outbox page is where a blog without SMTP reads its mail, so it must page
@@ -29,11 +30,13 @@ eachDatabase('/admin/mail pages', (dialect) => {
       html: '<p>Hi</p>"><script>alert(1)</script><img src=x onerror=alert(2)>',
       text: 'Plain <b>text</b> body\nsecond line',
     });
-    await t.mailer.deliverDue(); // no SMTP_URL: everything so far is kept
+    // No SMTP_URL: everything so far is kept at once, with nothing to deliver.
+    assert.equal(await t.queue.drain(), 0);
     // A message whose delivery fails (nothing listens on port 1) shows its error.
-    const broken = createMailer({ db: t.db.kysely, clock: systemClock, smtpUrl: 'smtp://127.0.0.1:1', from: 'blog@blog.test' });
+    const queue = createQueue({ db: t.db.kysely, clock: systemClock, dialect });
+    const broken = createMailer({ db: t.db.kysely, clock: systemClock, queue, smtpUrl: 'smtp://127.0.0.1:1', from: 'blog@blog.test' });
     await broken.send(t.db.kysely, { to: 'bounced@example.test', subject: 'Bounced message', ...body });
-    await broken.deliverDue();
+    await queue.drain();
     await broken.stop();
     for (const r of await t.db.kysely.selectFrom('mail_outbox').select(['id', 'to_address']).execute()) ids.set(r.to_address, r.id);
   });

@@ -7,7 +7,7 @@ export function adminMailFeature(ctx: AppContext): Feature {
     service: undefined,
     async plugin(app) {
       ctx.chrome.adminPage({ href: '/admin/mail', name: 'Mail', description: 'Every email sent or kept, with delivery status', order: 40 });
-      await app.register(adminMailRoutes, { db: ctx.db.kysely });
+      await app.register(adminMailRoutes, { mailer: ctx.mailer });
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { prepareDatabase } from '../../bootstrap.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { createHttpClient, type HttpClient } from '../../platform/http-client/index.ts';
+import { createQueue } from '../../platform/jobs/queue.ts';
 import { createMailer } from '../../platform/mail/index.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { buildTestApp, eachDatabase, freshDb, type TestApp } from '../../../test/support/app.ts';
@@ -274,9 +275,7 @@ eachDatabase('link checker', (dialect) => {
     );
   }
   async function deliver() {
-    while ((await t.mailer.deliverDue()) > 0) {
-      /* until drained */
-    }
+    await t.queue.drain();
   }
   const adminMail = () => smtp.messages.filter((m) => m.to.includes(admin.email));
 
@@ -501,7 +500,8 @@ eachDatabase('link checker', (dialect) => {
 eachDatabase('link checker: one run at a time', (dialect) => {
   test("a second call joins the run going in this process; another instance's run is a conflict", async () => {
     const fresh = await freshDb(dialect);
-    const mailer = createMailer({ db: fresh.db.kysely, clock: systemClock, from: 'Inkwell <noreply@blog.test>' });
+    const queue = createQueue({ db: fresh.db.kysely, clock: systemClock, dialect });
+    const mailer = createMailer({ db: fresh.db.kysely, clock: systemClock, queue, from: 'Inkwell <noreply@blog.test>' });
     try {
       await prepareDatabase(fresh.db);
       const make = () =>

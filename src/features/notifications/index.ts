@@ -61,7 +61,7 @@ export function notificationsFeature(ctx: AppContext, deps: { comments: Comments
       });
 
       await app.register(notificationsRoutes, { notifications: service });
-      await app.register(liveRoutes, { db: ctx.db.kysely, live, notifications: service, comments: deps.comments, maxStreams: ctx.config.liveMaxStreams });
+      await app.register(liveRoutes, { events, live, notifications: service, comments: deps.comments, maxStreams: ctx.config.liveMaxStreams });
     },
     async api(api) {
       await api.register(notificationsApi, { notifications: service });

@@ -17,7 +17,7 @@ eachDatabase('live events (server-sent)', (dialect) => {
   const streams: SseClient[] = [];
 
   before(async () => {
-    t = await buildTestApp(dialect, { env: { LIVE_MAX_STREAMS: '3' } });
+    t = await buildTestApp(dialect, { env: { LIVE_MAX_STREAMS: '3' }, workers: 2 });
     base = await listen(t);
     [ann, bob] = await Promise.all([buildUser(t, { role: 'author' }), buildUser(t, { role: 'reader' })]);
     for (const u of [ann, bob]) tokens.set(u.id, await buildToken(t, u));
@@ -104,8 +104,8 @@ eachDatabase('live events (server-sent)', (dialect) => {
 test('across two instances on one PostgreSQL, with a dropped LISTEN connection', {
   skip: DIALECTS.includes('postgres') ? false : 'INKWELL_TEST_DATABASE_URL is not set',
 }, async () => {
-  const a = await buildTestApp('postgres');
-  const b = await buildTestApp('postgres', { sameDbAs: a });
+  const a = await buildTestApp('postgres', { workers: 2 });
+  const b = await buildTestApp('postgres', { sameDbAs: a, workers: 2 });
   const streams: SseClient[] = [];
   try {
     const baseB = await listen(b);

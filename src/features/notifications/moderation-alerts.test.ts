@@ -25,9 +25,7 @@ eachDatabase('moderators hear of held comments', (dialect) => {
   const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
     apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   const settle = async () => {
-    while ((await t.events.dispatchDue()) > 0) {
-      /* until drained */
-    }
+    await t.queue.drain();
   };
   const mailTo = async (u: TestUser) => t.db.kysely.selectFrom('mail_outbox').select(['subject', 'text']).where('to_address', '=', u.email).execute();
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { Events } from '../../platform/events/index.ts';
 import type { LiveBus, LiveMessage } from '../../platform/events/live.ts';
 import { commentHtml, type CommentsService } from '../comments/index.ts';
 import type { NotificationsService } from './notifications.service.ts';
@@ -18,14 +17,14 @@ const CATCH_UP_LIMIT = 200;
 export async function liveRoutes(
   app: FastifyInstance,
   opts: {
-    db: Kysely<Database>;
+    events: Events;
     live: LiveBus;
     notifications: NotificationsService;
     comments: CommentsService;
     maxStreams: number;
   },
 ) {
-  const { db, live, notifications, comments } = opts;
+  const { events, live, notifications, comments } = opts;
   let open = 0;
   // Every open stream, so shutting down can end them all: a stream never ends by
   // itself, and Fastify's close waits for every in-flight request.
@@ -109,19 +108,11 @@ export async function liveRoutes(
       async function catchUp() {
         if (lastSent === null) return;
         const since = lastSent;
-        const missed = await db
-          .selectFrom('events')
-          .select(['id', 'type', 'payload'])
-          .where('id', '>', since)
-          .where('type', '=', 'comment.created')
-          .where('processed_at', 'is not', null)
-          .orderBy('id')
-          .limit(CATCH_UP_LIMIT)
-          .execute();
+        // Only dispatched events: their notifications exist, so the cursor never passes one still to come.
+        const missed = await events.since(since, ['comment.created'], CATCH_UP_LIMIT);
         const byEvent = new Map<number, () => Promise<void>>();
         for (const e of missed) {
-          const p = JSON.parse(e.payload) as { commentId: number; postId: number };
-          if (post && p.postId === post.id) byEvent.set(e.id, () => pushComment(e.id, p.commentId));
+          if (post && e.payload.postId === post.id) byEvent.set(e.id, () => pushComment(e.id, e.payload.commentId));
         }
         if (user) {
           const { notifications: list, unreadCount } = await notifications.list(user.id, { after: since, limit: CATCH_UP_LIMIT });

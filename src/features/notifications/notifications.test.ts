@@ -5,6 +5,7 @@ import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { linkIn, rawHeader, startSmtpCatcher, type Received, type SmtpCatcher } from '../../../test/support/smtp.ts';
 import { createEvents } from '../../platform/events/index.ts';
+import { createQueue } from '../../platform/jobs/queue.ts';
 import { apiRequest } from '../../../test/support/request.ts';
 
 eachDatabase('notifications', (dialect) => {
@@ -30,12 +31,7 @@ eachDatabase('notifications', (dialect) => {
     apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   async function settle() {
     // Hand events to their subscribers, then deliver the mail they wrote.
-    while ((await t.events.dispatchDue()) > 0) {
-      /* until drained */
-    }
-    while ((await t.mailer.deliverDue()) > 0) {
-      /* until drained */
-    }
+    await t.queue.drain();
   }
   async function comment(u: TestUser, postId: number, body: string, parentId?: number) {
     now = new Date(now.getTime() + 61_000);
@@ -89,37 +85,42 @@ eachDatabase('notifications', (dialect) => {
     await comment(bob, post.id, 'hello once');
     const count = async () => (await t.db.kysely.selectFrom('notifications').select('id').where('post_id', '=', post.id).execute()).length;
     assert.equal(await count(), 1);
-    // Re-run the event as a crashed worker's successor would.
-    await t.db.kysely.updateTable('events').set({ processed_at: null }).where('type', '=', 'comment.created').execute();
+    // Re-run the event's dispatch as a crashed worker's successor would.
+    const ids = await t.db.kysely.selectFrom('events').select('id').where('type', '=', 'comment.created').execute();
+    await t.db.kysely
+      .updateTable('jobs')
+      .set({ status: 'queued', run_at: '2000-01-01T00:00:00.000Z' })
+      .where('type', '=', 'event.dispatch')
+      .where(
+        'payload',
+        'in',
+        ids.map((e) => JSON.stringify({ eventId: e.id })),
+      )
+      .execute();
     await settle();
     assert.equal(await count(), 1);
   });
 
   test('a crash between "comment saved" and "notification made" loses nothing', async () => {
     const post = (await api(ann, 'POST', '/api/v1/posts', { title: 'Crash test', body: 'x', status: 'published' })).json();
-    // Subscribers of a process that died after the commit never ran; a fresh
-    // dispatcher (the next process) finds the event still pending.
-    await t.events.stop();
-    try {
-      now = new Date(now.getTime() + 61_000);
-      const res = await api(cat, 'POST', `/api/v1/posts/${post.id}/comments`, { body: 'survives' });
-      assert.equal(res.statusCode, 201);
-      await new Promise((r) => setTimeout(r, 50));
-      const none = await t.db.kysely.selectFrom('notifications').select('id').where('post_id', '=', post.id).execute();
-      assert.equal(none.length, 0);
-      const next = createEvents({ db: t.db.kysely, clock });
-      const { createNotificationsService } = await import('./notifications.service.ts');
-      const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site: { url: 'http://blog.test', name: () => 'Inkwell' } });
-      next.on('comment.created', ns.onCommentCreated);
-      assert.ok((await next.dispatchDue()) >= 1);
-      const made = await t.db.kysely.selectFrom('notifications').select('user_id').where('post_id', '=', post.id).execute();
-      assert.deepEqual(
-        made.map((r) => r.user_id),
-        [ann.id],
-      );
-    } finally {
-      t.events.start(60_000);
-    }
+    // The process that recorded the comment died after the commit, before any of its
+    // workers ran: the dispatch job waits in the queue, and the next process runs it.
+    now = new Date(now.getTime() + 61_000);
+    const res = await api(cat, 'POST', `/api/v1/posts/${post.id}/comments`, { body: 'survives' });
+    assert.equal(res.statusCode, 201);
+    const none = await t.db.kysely.selectFrom('notifications').select('id').where('post_id', '=', post.id).execute();
+    assert.equal(none.length, 0);
+    const queue = createQueue({ db: t.db.kysely, clock, dialect });
+    const next = createEvents({ db: t.db.kysely, clock, queue });
+    const { createNotificationsService } = await import('./notifications.service.ts');
+    const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site: { url: 'http://blog.test', name: () => 'Inkwell' } });
+    next.on('comment.created', ns.onCommentCreated);
+    assert.ok((await queue.drain({ types: ['event.dispatch'] })) >= 1);
+    const made = await t.db.kysely.selectFrom('notifications').select('user_id').where('post_id', '=', post.id).execute();
+    assert.deepEqual(
+      made.map((r) => r.user_id),
+      [ann.id],
+    );
   });
 
   test('unread count, mark some read, mark all read; only your own', async () => {

@@ -24,7 +24,7 @@ eachDatabase("the daily digest follows the site's time zone and name", (dialect)
     const post = (await apiRequest(t.app, 'POST', '/api/v1/posts', { token: catToken, body: { title: 'Tides', body: 'x', status: 'published' } })).json();
     const c = await apiRequest(t.app, 'POST', `/api/v1/posts/${post.id}/comments`, { token: bobToken, body: { body: 'Lovely tides' } });
     assert.equal(c.statusCode, 201, c.body);
-    await t.events.dispatchDue();
+    await t.queue.drain();
 
     await setSite(t, { timeZone: 'Asia/Tokyo', name: 'Tidewater' });
     // The schedule runs outside a request, on a site object that has not seen the change yet.

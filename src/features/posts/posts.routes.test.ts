@@ -85,7 +85,7 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.match(renamed.body, /Post updated/);
     assert.match(renamed.body, /<h1>Renamed post/);
     // The old address leads to the new one (redirects, once post.slug_changed is handled).
-    await t.events.dispatchDue();
+    await t.queue.drain();
     const old = await c.get('/posts/my-first-form-post');
     assert.equal(old.status, 301);
     assert.equal(old.headers.location, '/posts/renamed');

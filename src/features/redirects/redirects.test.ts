@@ -31,7 +31,7 @@ eachDatabase('redirects', (dialect) => {
   test('a renamed published post leaves its old address behind, without chains', async () => {
     const post = (await api('POST', '/api/v1/posts', authorToken, { title: 'First name', body: 'Hello', status: 'published', slug: 'first-name' })).json();
     assert.equal((await api('PATCH', `/api/v1/posts/${post.id}`, authorToken, { slug: 'second-name' })).statusCode, 200);
-    await t.events.dispatchDue();
+    await t.queue.drain();
     const old = await t.app.inject({ method: 'GET', url: '/posts/first-name' });
     assert.equal(old.statusCode, 301);
     assert.equal(old.headers.location, '/posts/second-name');
@@ -41,7 +41,7 @@ eachDatabase('redirects', (dialect) => {
     assert.equal(slashed.headers.location, '/posts/second-name?utm_source=x');
 
     await api('PATCH', `/api/v1/posts/${post.id}`, authorToken, { slug: 'third-name' });
-    await t.events.dispatchDue();
+    await t.queue.drain();
     for (const from of ['first-name', 'second-name']) {
       const res = await t.app.inject({ method: 'GET', url: `/posts/${from}` });
       assert.equal(res.statusCode, 301, from);
@@ -49,7 +49,7 @@ eachDatabase('redirects', (dialect) => {
     }
     // Back to the first name: the post answers there again, and no redirect loops.
     await api('PATCH', `/api/v1/posts/${post.id}`, authorToken, { slug: 'first-name' });
-    await t.events.dispatchDue();
+    await t.queue.drain();
     assert.equal((await t.app.inject({ method: 'GET', url: '/posts/first-name' })).statusCode, 200);
     assert.equal((await t.app.inject({ method: 'GET', url: '/posts/third-name' })).headers.location, '/posts/first-name');
   });
@@ -57,7 +57,7 @@ eachDatabase('redirects', (dialect) => {
   test('a draft renamed before anyone saw it leaves nothing behind', async () => {
     const post = (await api('POST', '/api/v1/posts', authorToken, { title: 'Quiet draft', body: 'x', slug: 'quiet-draft' })).json();
     await api('PATCH', `/api/v1/posts/${post.id}`, authorToken, { slug: 'quiet-draft-2' });
-    await t.events.dispatchDue();
+    await t.queue.drain();
     assert.equal((await t.app.inject({ method: 'GET', url: '/posts/quiet-draft' })).statusCode, 404);
   });
 

@@ -26,12 +26,7 @@ eachDatabase('follows, favourites and the personal feed', (dialect) => {
   const api = (u: TestUser | null, method: string, url: string, body?: unknown) =>
     apiRequest(t.app, method, url, { token: u ? tokens.get(u.id) : undefined, body });
   async function settle() {
-    while ((await t.events.dispatchDue()) > 0) {
-      /* until drained */
-    }
-    while ((await t.mailer.deliverDue()) > 0) {
-      /* until drained */
-    }
+    await t.queue.drain();
   }
   async function publish(u: TestUser, title: string) {
     const res = await api(u, 'POST', '/api/v1/posts', { title, body: `Body of ${title}`, status: 'published' });

@@ -137,29 +137,22 @@ export interface MailOutboxTable {
   html: string;
   text: string;
   status: MailStatus;
-  attempts: Generated<number>;
-  next_attempt_at: string;
-  /** While set in the future, one delivery loop owns the message. */
-  lease_until: string | null;
-  last_error: string | null;
+  /** The 'mail.deliver' job that delivers it (its attempts, backoff and last error); null when kept without SMTP. */
+  job_id: number | null;
   created_at: string;
   sent_at: string | null;
   /** Extra headers as JSON (List-Unsubscribe and friends), or null. */
   headers: string | null;
 }
 
-/** Domain events, recorded in the transaction of the change; handlers run after commit. */
 export interface EventsTable {
   id: Generated<number>;
   type: string;
   /** JSON. */
   payload: string;
   created_at: string;
+  /** When its 'event.dispatch' job ran the subscribers (null until then). */
   processed_at: string | null;
-  attempts: Generated<number>;
-  next_attempt_at: string;
-  lease_until: string | null;
-  last_error: string | null;
 }
 
 export type CommentStatus = 'published' | 'held' | 'spam' | 'hidden' | 'deleted';

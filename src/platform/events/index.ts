@@ -1,9 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Selectable } from 'kysely';
-import type { Database, EventsTable } from '../db/schema.ts';
+import type { Database } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
-import { createSweep } from '../loop.ts';
 import { afterCommit } from '../db/after-commit.ts';
 
 /**
@@ -29,9 +27,9 @@ export interface DomainEvent<K extends EventName = EventName> {
 /** Any one event, as a union discriminated by `type` (narrow with `event.type === '…'`). */
 export type AnyEvent = { [K in EventName]: DomainEvent<K> }[EventName];
 
-/** Runs inside the transaction that marks the event processed: its writes and that mark commit together. */
+/** Runs inside the transaction that marks the event dispatched: its writes and that mark commit together. */
 export type EventHandler<K extends EventName> = (event: Extract<AnyEvent, { type: K }>, trx: Transaction<Database>) => Promise<void>;
-/** Runs after that transaction committed (live pushes, kicking the mailer); failures are only logged. */
+/** Runs after that transaction committed (live pushes); failures are only logged. */
 export type AfterCommit = (event: AnyEvent) => void | Promise<void>;
 
 interface Log {
@@ -40,172 +38,70 @@ interface Log {
 }
 
 export interface Events {
-  /** Records an event in the caller's transaction: it exists only if the change commits. */
+  /** Records an event in the caller's transaction: it exists, and is dispatched, only if the change commits. */
   record<K extends EventName>(trx: Kysely<Database> | Transaction<Database>, type: K, payload: EventCatalogue[K]): Promise<number>;
   on<K extends EventName>(type: K, handler: EventHandler<K>): void;
   afterCommit(fn: AfterCommit): void;
-  /** Handles the events that are due; returns how many it attempted. */
-  dispatchDue(): Promise<number>;
-  start(intervalMs?: number): void;
-  stop(): Promise<void>;
+  /**
+   * The dispatched events of these names after the event id `cursor`, oldest first:
+   * the log live streams catch up from (an event's subscribers have run when it shows here).
+   */
+  since<K extends EventName>(cursor: number, names: K[], limit?: number): Promise<Extract<AnyEvent, { type: K }>[]>;
 }
 
+/** The job kind that hands one event to its subscribers. */
+export const DISPATCH_JOB = 'event.dispatch';
 const DEFAULT_DELAYS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
-const BATCH = 100;
-const IN_FLIGHT = 4;
 
 /**
  * The transactional outbox (docs/architecture.md, "Events"). A change records
- * its events in its own transaction; this loop hands each event to its
- * subscribers afterwards, at least once: a handler's writes commit together
- * with the "processed" mark, and a crashed run's lease runs out and is retried.
+ * its event in its own transaction, together with an `event.dispatch` job on
+ * the queue; the queue hands the event to its subscribers after the commit, at
+ * least once: the subscribers' writes commit together with the job's end and
+ * the event's "dispatched" mark, and the queue retries a failed or crashed
+ * dispatch with backoff like any job (and keeps it as failed after the last try).
  */
-export function createEvents(deps: {
-  db: Kysely<Database>;
-  clock: Clock;
-  log?: Log;
-  retryDelaysMs?: number[];
-  /** Unused: an event's claim now lives only as long as its transaction. */
-  leaseMs?: number;
-  /** With a queue, an event recorded while the loop is not started is also a job ('event.dispatch'), so any worker process handles it. */
-  queue?: Queue;
-}): Events {
-  const { db, clock, log } = deps;
-  const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
+export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: Log; queue: Queue; retryDelaysMs?: number[] }): Events {
+  const { db, clock, log, queue } = deps;
   // Keyed by the stored name: a row's type is only a string until it meets its handlers.
   const handlers = new Map<string, ((event: AnyEvent, trx: Transaction<Database>) => Promise<void>)[]>();
   const after: AfterCommit[] = [];
 
-  /** Handles one event; returns false when a handler failed (it is scheduled for a retry). */
-  async function handle(id: number): Promise<boolean> {
-    let row: Selectable<EventsTable> | undefined;
-    let event: AnyEvent | undefined;
-    try {
-      // The claim, the handlers' writes and the "processed" mark are one transaction:
-      // one statement claims and reads the event, and nothing is committed (or
-      // fsynced) before the handlers have run. A run that dies rolls back, so the
-      // event is due again at once; a concurrent claim waits for this transaction
-      // (PostgreSQL's row lock, SQLite's write lock) and then finds it processed.
-      // lease_until still guards against a run of an older version holding a lease.
-      await db.transaction().execute(async (trx) => {
-        const now = clock.now().toISOString();
-        row = await trx
-          .updateTable('events')
-          .set({ processed_at: now, lease_until: null, last_error: null })
-          .where('id', '=', id)
-          .where('processed_at', 'is', null)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-          .returningAll()
-          .executeTakeFirst();
-        if (!row) return;
-        // The row was written by record(), whose signature checked the payload against its type.
-        event = { id: row.id, type: row.type as EventName, payload: JSON.parse(row.payload), createdAt: row.created_at } as AnyEvent;
-        for (const h of handlers.get(event.type) ?? []) await h(event, trx);
-      });
-      if (!row || !event) return true;
-    } catch (e) {
-      // Failed before the claim (or reading the payload): nothing to record here.
-      if (!row) throw e;
-      const attempts = row.attempts + 1;
-      const giveUp = attempts > delays.length;
-      const error = (e as Error).message.slice(0, 500);
-      await db
-        .updateTable('events')
-        .set({
-          attempts,
-          last_error: error,
-          lease_until: null,
-          processed_at: giveUp ? clock.now().toISOString() : null,
-          next_attempt_at: new Date(clock.now().getTime() + (giveUp ? 0 : delays[attempts - 1])).toISOString(),
-        })
-        .where('id', '=', id)
-        .where('processed_at', 'is', null)
-        .execute();
-      log?.error(
-        { eventId: id, type: event?.type ?? row.type, attempts, err: error },
-        giveUp ? 'event handler failed for good' : 'event handler failed; will retry',
-      );
-      return giveUp;
-    }
-    for (const fn of after) {
-      try {
-        await fn(event);
-      } catch (e) {
-        log?.warn({ eventId: id, err: (e as Error).message }, 'after-commit hook failed');
-      }
-    }
-    return true;
-  }
+  const toEvent = (row: { id: number; type: string; payload: string; created_at: string }) =>
+    // The row was written by record(), whose signature checked the payload against its type.
+    ({ id: row.id, type: row.type as EventName, payload: JSON.parse(row.payload), createdAt: row.created_at }) as AnyEvent;
 
-  deps.queue?.define<{ eventId: number }>('event.dispatch', {
-    retryDelaysMs: delays,
-    handler: async ({ eventId }) => {
-      if (!(await handle(eventId))) throw new Error(`handlers of event ${eventId} failed; see the events table`);
+  queue.define<{ eventId: number }>(DISPATCH_JOB, {
+    retryDelaysMs: deps.retryDelaysMs ?? DEFAULT_DELAYS,
+    transactional: async ({ eventId }, trx) => {
+      const row = await trx
+        .updateTable('events')
+        .set({ processed_at: clock.now().toISOString() })
+        .where('id', '=', eventId)
+        .returning(['id', 'type', 'payload', 'created_at'])
+        .executeTakeFirst();
+      if (!row) return;
+      const event = toEvent(row);
+      for (const h of handlers.get(event.type) ?? []) await h(event, trx);
+      await afterCommit(trx, () => {
+        for (const fn of after) {
+          Promise.resolve()
+            .then(() => fn(event))
+            .catch((e) => log?.warn({ eventId, err: (e as Error).message }, 'after-commit hook failed'));
+        }
+      });
     },
   });
 
-  /** One batch of due events, oldest first, a few at a time. */
-  async function dispatchBatch(): Promise<number> {
-    const now = clock.now().toISOString();
-    const due = await db
-      .selectFrom('events')
-      .select('id')
-      .where('processed_at', 'is', null)
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('id')
-      .limit(BATCH)
-      .execute();
-    // Several at a time, so their commits share a WAL fdatasync (SQLite) or run on
-    // several pooled connections (PostgreSQL) instead of waiting for the disk one by one.
-    let next = 0;
-    const worker = async () => {
-      while (next < due.length) await handle(due[next++].id);
-    };
-    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, due.length) }, worker));
-    return due.length;
-  }
-
-  // Until no full batch is left: the loop is this process's everyday dispatcher, so
-  // a burst of events must not wait for the next interval, 100 at a time.
-  async function dispatchDue(): Promise<number> {
-    let n = 0;
-    for (;;) {
-      const k = await dispatchBatch();
-      n += k;
-      if (k < BATCH) return n;
-    }
-  }
-
-  const sweep = createSweep(dispatchDue, (e) => log?.error({ err: e.message }, 'event loop error'));
-  // While this process runs the dispatch loop (start()), kick() hands each event to
-  // it right after its commit, and every instance's sweep picks up what a crash left.
-  // A job per event would only be a second path to the same handle(): an insert in
-  // the writing transaction, two claim statements and a finish, with two more
-  // commits (measured: about a third of a published post's server CPU). A process
-  // without the loop (the CLI, tests) still enqueues one, so a worker handles the
-  // event soon.
-  let dispatching = false;
-
   return {
     async record(trx, type, payload) {
-      const now = clock.now().toISOString();
       const row = await trx
         .insertInto('events')
-        .values({
-          type,
-          payload: JSON.stringify(payload),
-          created_at: now,
-          processed_at: null,
-          next_attempt_at: now,
-          lease_until: null,
-          last_error: null,
-        })
+        .values({ type, payload: JSON.stringify(payload), created_at: clock.now().toISOString(), processed_at: null })
         .returning('id')
         .executeTakeFirstOrThrow();
-      if (!dispatching) await deps.queue?.enqueue(trx, 'event.dispatch', { eventId: row.id }, { idempotencyKey: `event:${row.id}` });
-      // Handed to its subscribers once the change has committed.
-      await afterCommit(trx, sweep.kick);
+      // Started by the queue once the change has committed.
+      await queue.enqueue(trx, DISPATCH_JOB, { eventId: row.id });
       return row.id;
     },
     on(type, handler) {
@@ -216,19 +112,19 @@ export function createEvents(deps: {
     afterCommit(fn) {
       after.push(fn);
     },
-    dispatchDue: sweep.run,
-    /**
-     * Dispatches this process's events itself (on kick()) from now on, and sweeps
-     * every intervalMs for due events of any process: ones whose process died before
-     * dispatching them, whose job was lost, or whose handlers are due for a retry.
-     */
-    start(intervalMs = 5000) {
-      dispatching = true;
-      sweep.start(intervalMs);
-    },
-    async stop() {
-      dispatching = false;
-      await sweep.stop();
+    async since(cursor, names, limit = 200) {
+      if (names.length === 0) return [];
+      const rows = await db
+        .selectFrom('events')
+        .select(['id', 'type', 'payload', 'created_at'])
+        .where('id', '>', cursor)
+        .where('type', 'in', names)
+        .where('processed_at', 'is not', null)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      // Only rows of the names asked for.
+      return rows.map(toEvent) as never;
     },
   };
 }

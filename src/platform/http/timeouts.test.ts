@@ -35,7 +35,7 @@ eachDatabase('request and connection timeouts', (dialect) => {
   const timers: NodeJS.Timeout[] = [];
 
   before(async () => {
-    t = await buildTestApp(dialect, { env: { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), CONNECTION_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    t = await buildTestApp(dialect, { env: { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), CONNECTION_TIMEOUT_MS: String(TIMEOUT_MS) }, workers: 2 });
     base = await listenOnLoopback(t.app);
     port = Number(new URL(base).port);
     ann = await buildUser(t, { role: 'author' });

@@ -96,20 +96,68 @@ eachDatabase('the job queue and the scheduler', (dialect) => {
     await new Promise((r) => child.on('exit', r));
     const claimed = await status(id);
     assert.equal(claimed.status, 'running');
-    const later = { now: () => new Date(Date.now() + 61_000) };
-    const q = createQueue({ db: db.kysely, clock: later, dialect });
-    let ran = 0;
-    q.define('slow', {
-      handler: async () => {
-        ran += 1;
-      },
-    });
-    assert.equal(await createQueue({ db: db.kysely, clock: { now: () => new Date() }, dialect }).drain(), 0, 'not before the lease runs out');
-    assert.equal(await q.drain(), 1);
-    assert.equal(ran, 1);
+    // The kind's own lease (20 s in the child), not the default minute.
+    const leaseMs = Date.parse(claimed.lease_until!) - Date.parse(claimed.updated_at);
+    assert.ok(leaseMs > 19_000 && leaseMs <= 20_000, `a 20 s lease, got ${leaseMs} ms`);
+    const worker = (clock: { now: () => Date }) => {
+      const q = createQueue({ db: db.kysely, clock, dialect });
+      let ran = 0;
+      q.define('slow', {
+        leaseMs: 20_000,
+        handler: async () => {
+          ran += 1;
+        },
+      });
+      return { q, ran: () => ran };
+    };
+    assert.equal(await worker({ now: () => new Date() }).q.drain(), 0, 'not before the lease runs out');
+    const later = worker({ now: () => new Date(Date.now() + 21_000) });
+    assert.equal(await later.q.drain(), 1);
+    assert.equal(later.ran(), 1);
     const row = await status(id);
     assert.equal(row.status, 'succeeded');
     assert.equal(row.attempts, 2);
+  });
+
+  test('one claim takes several due jobs; a transactional job commits its writes with its end, or neither', async () => {
+    const q = createQueue({ db: db.kysely, clock, dialect });
+    let fail = true;
+    let claimedTogether = 0;
+    q.define<{ key: string }>('tx', {
+      retryDelaysMs: [1000],
+      transactional: async (p, trx) => {
+        const held = await trx
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('type', '=', 'tx')
+          .where('status', '=', 'running')
+          .where('locked_by', '=', q.workerId)
+          .executeTakeFirstOrThrow();
+        claimedTogether = Math.max(claimedTogether, Number(held.n));
+        await trx.insertInto('settings').values({ key: p.key, value: 'written' }).execute();
+        if (fail && p.key === 'tx-bad') throw new Error('rolled back');
+      },
+    });
+    const ids = [];
+    for (const key of ['tx-1', 'tx-2', 'tx-3', 'tx-bad']) ids.push((await q.enqueue(db.kysely, 'tx', { key }))!);
+    assert.equal(await q.drain(), 4);
+    assert.equal(claimedTogether, 4, 'one claim took all four');
+    const written = async () => (await db.kysely.selectFrom('settings').select('key').where('key', 'like', 'tx-%').orderBy('key').execute()).map((r) => r.key);
+    assert.deepEqual(await written(), ['tx-1', 'tx-2', 'tx-3']);
+    assert.equal((await status(ids[3])).status, 'queued');
+    fail = false;
+    now = new Date(now.getTime() + 2000);
+    await q.drain();
+    assert.equal((await status(ids[3])).status, 'succeeded');
+    assert.deepEqual(await written(), ['tx-1', 'tx-2', 'tx-3', 'tx-bad']);
+  });
+
+  test('a job of a kind this process does not handle is left for one that does', async () => {
+    const q = createQueue({ db: db.kysely, clock, dialect });
+    const id = (await q.enqueue(db.kysely, 'elsewhere', {}))!;
+    assert.equal(await q.drain(), 0);
+    assert.equal((await status(id)).status, 'queued');
+    await db.kysely.deleteFrom('jobs').where('id', '=', id).execute();
   });
 
   test('several workers never run the same job twice', async () => {

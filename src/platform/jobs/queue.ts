@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool, Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { Database, JobsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { afterCommit } from '../db/after-commit.ts';
@@ -8,12 +8,26 @@ import type { Clock } from '../../lib/clock.ts';
 
 export type Job = Selectable<JobsTable>;
 
-export interface JobType<P = unknown> {
-  /** Short and idempotent where a duplicate run would show: load ids, call a service. */
-  handler: (payload: P, job: Job) => Promise<void>;
+interface JobOptions {
   /** Waits between attempts; the job fails for good after the last one. */
   retryDelaysMs?: number[];
+  /** How long a claim lasts without a heartbeat (default 60 s): a killed worker's job runs again after it. */
+  leaseMs?: number;
 }
+
+/**
+ * One kind of job: either `handler`, which runs on its own (calls out, waits), or
+ * `transactional`, which runs inside the transaction that marks the job succeeded,
+ * so its writes and that mark commit together (a failure rolls both back).
+ */
+export type JobType<P = unknown> = JobOptions &
+  (
+    | {
+        /** Short and idempotent where a duplicate run would show: load ids, call a service. */ handler: (payload: P, job: Job) => Promise<void>;
+        transactional?: never;
+      }
+    | { transactional: (payload: P, trx: Transaction<Database>, job: Job) => Promise<void>; handler?: never }
+  );
 
 export interface EnqueueOptions {
   runAt?: Date;
@@ -29,59 +43,96 @@ interface Log {
 
 /** About 5 s, 30 s, 2 min, 10 min, 1 h, 6 h, 24 h. */
 export const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000, 86_400_000];
+export const DEFAULT_LEASE_MS = 60_000;
+/** The most jobs one claim takes. */
+const CLAIM_MAX = 32;
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
- * A durable job queue in the application's database (after Solid Queue and
- * graphile-worker). Jobs are enqueued in the caller's transaction; a worker
- * claims one with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL, so many
- * processes share the queue), and a job whose worker died is claimed again
- * when its lease runs out: at-least-once.
+ * The one durable background mechanism (after Solid Queue and graphile-worker):
+ * jobs, domain-event dispatch and mail delivery are all rows here. Jobs are
+ * enqueued in the caller's transaction and started after it commits; a worker
+ * claims several due jobs with one statement and a lease each (FOR UPDATE SKIP
+ * LOCKED on PostgreSQL, so many processes share the queue), retries a failed
+ * one with backoff, and keeps it as failed after its last attempt. A job whose
+ * worker died is claimed again when its lease runs out: at-least-once.
  */
-export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect: 'sqlite' | 'postgres'; log?: Log; leaseMs?: number }) {
+export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect: 'sqlite' | 'postgres'; log?: Log }) {
   const { db, clock, log } = deps;
-  const leaseMs = deps.leaseMs ?? 60_000;
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const types = new Map<string, JobType>();
   const running = new Map<number, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let concurrency = 0;
   let polling: Promise<void> | undefined;
+  // A kick while a poll runs: the poll looks once more before it ends, so no job waits for the timer.
+  let kicked = false;
 
   const iso = (d: Date) => d.toISOString();
+  const leaseOf = (type: string) => types.get(type)?.leaseMs ?? DEFAULT_LEASE_MS;
 
   /**
-   * Claims the next due job (queued and due, or running with an expired lease).
-   * `expiredToo: false` looks only at queued jobs (see poll()).
+   * Claims up to `limit` due jobs of the kinds this process handles (queued and
+   * due, or running with an expired lease) in one statement. `expiredToo: false`
+   * looks only at queued jobs (see poll()).
    */
-  async function claim(expiredToo = true): Promise<Job | undefined> {
+  async function claim(limit: number, expiredToo = true, only?: string[]): Promise<Job[]> {
+    const kinds = only ?? [...types.keys()];
+    if (kinds.length === 0 || limit <= 0) return [];
     const now = clock.now();
+    const leaseUntil = (ms: number) => iso(new Date(now.getTime() + ms));
+    // PostgreSQL types a CASE of parameters as text: each value is cast.
+    const at = (ms: number) => (deps.dialect === 'postgres' ? sql`cast(${leaseUntil(ms)} as timestamptz)` : sql`${leaseUntil(ms)}`);
+    // Each kind's own lease; one CASE in the claim keeps it one statement.
+    const custom = kinds.filter((k) => leaseOf(k) !== DEFAULT_LEASE_MS);
     const take = (next: ReturnType<typeof due>) =>
       db
         .updateTable('jobs')
         .set((eb) => ({
           status: 'running',
-          lease_until: iso(new Date(now.getTime() + leaseMs)),
+          lease_until: custom.length
+            ? sql<string>`case ${sql.join(
+                custom.map((k) => sql`when type = ${k} then ${at(leaseOf(k))}`),
+                sql` `,
+              )} else ${at(DEFAULT_LEASE_MS)} end`
+            : leaseUntil(DEFAULT_LEASE_MS),
           locked_by: workerId,
           attempts: eb('attempts', '+', 1),
           updated_at: iso(now),
         }))
-        .where('id', '=', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
+        .where('id', 'in', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
         .returningAll()
-        .executeTakeFirst();
-    const due = (where: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>) =>
-      db.selectFrom('jobs').select('id').where(where).orderBy('run_at').orderBy('id').limit(1);
+        .execute();
+    const due = (where: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>, n: number) =>
+      db.selectFrom('jobs').select('id').where(where).where('type', 'in', kinds).orderBy('run_at').orderBy('id').limit(n);
     const queued = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', iso(now))]);
     const expired = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'running'), eb('lease_until', '<', iso(now))]);
-    if (deps.dialect === 'postgres') return take(due((eb) => eb.or([queued(eb), expired(eb)])));
-    // SQLite answers the OR by sorting every queued job (measured: 0.5 ms a claim
-    // with a backlog of 1,500); each half alone is one search of jobs_due.
-    return (expiredToo ? await take(due(expired)) : undefined) ?? (await take(due(queued)));
+    let jobs: Job[];
+    if (deps.dialect === 'postgres') jobs = await take(due((eb) => eb.or([queued(eb), expired(eb)]), limit));
+    else {
+      // SQLite answers the OR by sorting every queued job (measured: 0.5 ms a claim
+      // with a backlog of 1,500); each half alone is one search of jobs_due.
+      jobs = expiredToo ? await take(due(expired, limit)) : [];
+      if (jobs.length < limit) jobs = jobs.concat(await take(due(queued, limit - jobs.length)));
+    }
+    // RETURNING does not promise the subquery's order.
+    return jobs.sort((a, b) => (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : a.id - b.id));
   }
+
+  /** The job's end, written only while this worker still holds it. */
+  const finish = (trx: Db, job: Job) =>
+    trx
+      .updateTable('jobs')
+      .set({ status: 'succeeded', finished_at: iso(clock.now()), lease_until: null, updated_at: iso(clock.now()), last_error: null })
+      .where('id', '=', job.id)
+      .where('locked_by', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
 
   async function run(job: Job): Promise<void> {
     const type = types.get(job.type);
+    const leaseMs = leaseOf(job.type);
     // A long job keeps its lease fresh; losing it lets another worker take over.
     const heartbeat = setInterval(
       () => {
@@ -99,14 +150,19 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     heartbeat.unref();
     try {
       if (!type) throw new Error(`no handler for job type "${job.type}"`);
-      await type.handler(JSON.parse(job.payload), job);
-      await db
-        .updateTable('jobs')
-        .set({ status: 'succeeded', finished_at: iso(clock.now()), lease_until: null, updated_at: iso(clock.now()), last_error: null })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', workerId)
-        .execute();
+      const payload = JSON.parse(job.payload);
+      if (type.transactional) {
+        await db.transaction().execute(async (trx) => {
+          await type.transactional(payload, trx, job);
+          // Another worker took the job over (this one's lease ran out): its run counts, this one rolls back.
+          if (Number((await finish(trx, job)).numUpdatedRows) !== 1) throw new LostLease();
+        });
+      } else {
+        await type.handler(payload, job);
+        await finish(db, job);
+      }
     } catch (e) {
+      if (e instanceof LostLease) return;
       const error = ((e as Error).stack ?? String(e)).slice(0, 2000);
       const delays = type?.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
       const final = job.attempts >= job.max_attempts;
@@ -134,38 +190,52 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     }
   }
 
-  // A lease runs out leaseMs after a worker died, so looking for expired ones once a
+  // A lease runs out a while after a worker died, so looking for expired ones once a
   // second (the poll interval) is soon enough; a busy queue then claims with one
   // statement instead of two on SQLite (measured: the empty search for expired
   // leases was ~90 us of every job, a third of an event's background cost).
   let expiredCheckedAt = 0;
 
   async function poll(): Promise<void> {
-    while (concurrency > 0 && running.size < concurrency) {
-      const now = Date.now();
-      const expiredToo = deps.dialect === 'postgres' || now - expiredCheckedAt >= 1000;
-      if (expiredToo) expiredCheckedAt = now;
-      const job = await claim(expiredToo).catch((e) => {
-        log?.error({ err: (e as Error).message }, 'job claim failed');
-        return undefined;
-      });
-      if (!job) return;
-      // Recording the outcome can fail too (the database went away): the job
-      // stays leased, and its lease running out hands it to a worker again.
-      const p = run(job)
-        .catch((e) => {
-          log?.error({ jobId: job.id, err: (e as Error).message }, "could not record the job's outcome; it runs again when its lease ends");
-        })
-        .finally(() => {
-          running.delete(job.id);
-          kick();
+    do {
+      kicked = false;
+      for (;;) {
+        const free = concurrency - running.size;
+        // Refilled in groups while jobs run: one claim (and its commit) for half the
+        // slots, not one for every job that ends.
+        if (free <= 0 || (running.size > 0 && free < Math.ceil(concurrency / 2))) break;
+        const now = Date.now();
+        const expiredToo = deps.dialect === 'postgres' || now - expiredCheckedAt >= 1000;
+        if (expiredToo) expiredCheckedAt = now;
+        // Every free slot at once: one claim (and one commit) for a burst of jobs.
+        const jobs = await claim(Math.min(CLAIM_MAX, free), expiredToo).catch((e) => {
+          log?.error({ err: (e as Error).message }, 'job claim failed');
+          return [];
         });
-      running.set(job.id, p);
-    }
+        if (jobs.length === 0) break;
+        for (const job of jobs) {
+          // Recording the outcome can fail too (the database went away): the job
+          // stays leased, and its lease running out hands it to a worker again.
+          const p = run(job)
+            .catch((e) => {
+              log?.error({ jobId: job.id, err: (e as Error).message }, "could not record the job's outcome; it runs again when its lease ends");
+            })
+            .finally(() => {
+              running.delete(job.id);
+              kick();
+            });
+          running.set(job.id, p);
+        }
+      }
+    } while (kicked && running.size < concurrency);
   }
 
   function kick(): void {
-    if (concurrency === 0 || polling) return;
+    if (concurrency === 0) return;
+    if (polling) {
+      kicked = true;
+      return;
+    }
     polling = poll().finally(() => {
       polling = undefined;
     });
@@ -216,18 +286,30 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
       }
     },
 
-    /** Runs due jobs one after another until none is due (tests, the CLI); returns how many ran. */
-    async drain(max = 1000): Promise<number> {
+    /**
+     * Runs every due job of the kinds this process defines (or only `types`), a
+     * batch at a time, until none is due, and waits for the jobs this process is
+     * running already; returns how many it ran. The one way tests and the CLI run
+     * background work: jobs, event dispatch and mail delivery alike.
+     */
+    async drain(opts: { max?: number; types?: string[] } = {}): Promise<number> {
+      const max = opts.max ?? 1000;
       let n = 0;
-      for (; n < max; n++) {
-        const job = await claim();
-        if (!job) break;
-        await run(job);
+      while (n < max) {
+        const jobs = await claim(Math.min(CLAIM_MAX, max - n), true, opts.types);
+        if (jobs.length === 0) {
+          if (running.size === 0) break;
+          await Promise.all(running.values());
+          continue;
+        }
+        // Their commits share a batch (SQLite) or pooled connections (PostgreSQL).
+        await Promise.all(jobs.map(run));
+        n += jobs.length;
       }
       return n;
     },
 
-    /** Starts working: `concurrency` jobs at a time, polling every pollMs (and at once on kick()). */
+    /** Starts working: `concurrency` jobs at a time, polling every pollMs (and at once after a commit that enqueued). */
     start(opts: { concurrency: number; pollMs?: number }): void {
       concurrency = opts.concurrency;
       if (concurrency <= 0 || timer) return;
@@ -235,8 +317,6 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
       timer.unref();
       kick();
     },
-
-    kick,
 
     /**
      * Stops taking jobs and waits up to graceMs for running ones; what is still
@@ -299,5 +379,8 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
   };
   return queue;
 }
+
+/** Thrown inside a transactional job whose lease another worker took: rolls its writes back quietly. */
+class LostLease extends Error {}
 
 export type Queue = ReturnType<typeof createQueue>;

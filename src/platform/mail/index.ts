@@ -2,12 +2,10 @@ import type { Kysely, Transaction } from 'kysely';
 import { createRequire } from 'node:module';
 import type { Transporter } from 'nodemailer';
 import type Nodemailer from 'nodemailer';
-import type { Database } from '../db/schema.ts';
+import type { Database, MailStatus } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
-import { createSweep } from '../loop.ts';
-import { afterCommit } from '../db/after-commit.ts';
 
 export { renderEmail, type EmailContent } from './render.ts';
 
@@ -30,29 +28,45 @@ interface Log {
 export interface MailerDeps {
   db: Kysely<Database>;
   clock: Clock;
+  /** Delivers each message as a job ('mail.deliver'), so any worker process sends it. */
+  queue: Queue;
   /** smtp:// or smtps://; without it messages are kept in the outbox for /admin/mail. */
   smtpUrl?: string;
   from: string;
   log?: Log;
   /** Waits before each retry; after the last one fails the message is marked failed. */
   retryDelaysMs?: number[];
-  /** How long one delivery loop owns a message it claimed. */
+  /** How long one worker owns a delivery it claimed (the SMTP timeouts stay well inside it). */
   leaseMs?: number;
-  /** With a queue, each message is also a job ('mail.deliver'), so any worker process sends it. */
-  queue?: Queue;
+}
+
+/** A message as /admin/mail shows it: the outbox row, and its delivery job's attempts and last error. */
+export interface OutboxMessage {
+  id: number;
+  to: string;
+  toName: string | null;
+  subject: string;
+  html: string;
+  text: string;
+  status: MailStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
 }
 
 export interface Mailer {
-  /** Records a message in the outbox, inside the caller's transaction: it exists only if the change commits. */
+  /** Records a message in the outbox, inside the caller's transaction: it exists, and is delivered, only if the change commits. */
   send(db: Kysely<Database> | Transaction<Database>, msg: MailMessage): Promise<void>;
-  /** Delivers the messages that are due; returns how many it attempted. Never throws for SMTP trouble. */
-  deliverDue(): Promise<number>;
-  /** Starts the background delivery loop. */
-  start(intervalMs?: number): void;
-  /** Stops the loop, waits for a delivery in progress, closes the SMTP connection. */
+  /** The outbox, newest first, `limit` messages before the id `before`. */
+  list(opts: { before?: number; limit: number }): Promise<Omit<OutboxMessage, 'html' | 'text'>[]>;
+  get(id: number): Promise<OutboxMessage | undefined>;
+  /** Closes the SMTP connection. */
   stop(): Promise<void>;
 }
 
+/** The job kind that delivers one message. */
+export const DELIVER_JOB = 'mail.deliver';
 const DEFAULT_DELAYS = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 // One plain address: no display name, no list, no header-breaking characters.
 const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
@@ -73,10 +87,14 @@ function assertSafe(msg: MailMessage): void {
   if (problems.length) throw new AppError('validation_failed', 'Refused to send an unsafe email', problems);
 }
 
-/** The outbox and its delivery loop (at-least-once: a crashed sender's lease runs out and another retries). */
+/**
+ * The outbox: one row per message (what /admin/mail shows), delivered by a
+ * 'mail.deliver' job that carries the attempts, the backoff and the failed
+ * state (at-least-once: a crashed sender's lease runs out and another retries;
+ * a message marked sent is never sent again).
+ */
 export function createMailer(deps: MailerDeps): Mailer {
-  const { db, clock, log } = deps;
-  const delays = deps.retryDelaysMs ?? DEFAULT_DELAYS;
+  const { db, clock, log, queue } = deps;
   const leaseMs = deps.leaseMs ?? 60_000;
   let transport: Transporter | undefined;
 
@@ -94,130 +112,102 @@ export function createMailer(deps: MailerDeps): Mailer {
     return transport;
   };
 
-  /** Tries one message; returns false when the attempt failed and a retry is scheduled. */
-  async function deliverOne(id: number): Promise<boolean> {
-    const now = clock.now();
-    // Claim: only the loop whose update changes the row sends it, so two
-    // instances never both deliver one message.
-    const lease = new Date(now.getTime() + leaseMs).toISOString();
-    const claimed = await db
-      .updateTable('mail_outbox')
-      .set({ lease_until: lease })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now.toISOString())]))
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return true;
-    const msg = await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    if (!deps.smtpUrl) {
-      await db.updateTable('mail_outbox').set({ status: 'kept', lease_until: null }).where('id', '=', id).execute();
-      return true;
-    }
-    try {
-      await smtp().sendMail({
-        from: deps.from,
-        to: msg.to_name ? { name: msg.to_name, address: msg.to_address } : msg.to_address,
-        subject: msg.subject,
-        text: msg.text,
-        html: msg.html,
-        headers: msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : undefined,
-      });
-      await db
-        .updateTable('mail_outbox')
-        .set({ status: 'sent', attempts: msg.attempts + 1, sent_at: clock.now().toISOString(), lease_until: null, last_error: null })
-        .where('id', '=', id)
-        .where('lease_until', '=', lease)
-        .execute();
-      log?.info({ mailId: id }, 'mail sent');
-      return true;
-    } catch (e) {
-      const attempts = msg.attempts + 1;
-      const error = (e as Error).message.slice(0, 500);
-      const last = attempts > delays.length;
-      // ±10% jitter, so messages that failed together don't all retry at once.
-      const wait = last ? 0 : delays[attempts - 1] * (0.9 + Math.random() * 0.2);
-      await db
-        .updateTable('mail_outbox')
-        .set({
-          status: last ? 'failed' : 'pending',
-          attempts,
-          last_error: error,
-          lease_until: null,
-          next_attempt_at: new Date(clock.now().getTime() + wait).toISOString(),
-        })
-        .where('id', '=', id)
-        .where('lease_until', '=', lease)
-        .execute();
-      log?.warn({ mailId: id, attempts, err: error }, last ? 'mail failed for good' : 'mail delivery failed; will retry');
-      return last;
-    }
-  }
-
-  // The outbox keeps its own attempts and backoff (shown at /admin/mail); the
-  // job only makes sure some worker comes back when the next attempt is due.
-  deps.queue?.define<{ mailId: number }>('mail.deliver', {
-    retryDelaysMs: delays,
-    handler: async ({ mailId }) => {
-      if (!(await deliverOne(mailId))) throw new Error(`delivery of message ${mailId} failed; see /admin/mail`);
+  queue.define<Record<string, never>>(DELIVER_JOB, {
+    retryDelaysMs: deps.retryDelaysMs ?? DEFAULT_DELAYS,
+    leaseMs,
+    handler: async (_payload, job) => {
+      const msg = await db.selectFrom('mail_outbox').selectAll().where('job_id', '=', job.id).executeTakeFirst();
+      // Sent (or kept) already: a second run of the job sends nothing. A failed one
+      // runs again when an admin retries its job at /admin/jobs.
+      if (!msg || msg.status === 'sent' || msg.status === 'kept') return;
+      if (!deps.smtpUrl) {
+        await db.updateTable('mail_outbox').set({ status: 'kept' }).where('id', '=', msg.id).execute();
+        return;
+      }
+      try {
+        await smtp().sendMail({
+          from: deps.from,
+          to: msg.to_name ? { name: msg.to_name, address: msg.to_address } : msg.to_address,
+          subject: msg.subject,
+          text: msg.text,
+          html: msg.html,
+          headers: msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : undefined,
+        });
+      } catch (e) {
+        // The job's last attempt: the message itself says so at /admin/mail.
+        if (job.attempts >= job.max_attempts) await db.updateTable('mail_outbox').set({ status: 'failed' }).where('id', '=', msg.id).execute();
+        throw e;
+      }
+      await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: clock.now().toISOString() }).where('id', '=', msg.id).execute();
+      log?.info({ mailId: msg.id }, 'mail sent');
     },
   });
 
-  async function deliverDue(): Promise<number> {
-    const now = clock.now().toISOString();
-    const due = await db
-      .selectFrom('mail_outbox')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('id')
-      .limit(50)
-      .execute();
-    for (const { id } of due) {
-      try {
-        await deliverOne(id);
-      } catch (e) {
-        log?.error({ mailId: id, err: (e as Error).message }, 'mail outbox error');
-      }
-    }
-    return due.length;
-  }
+  const withJob = () =>
+    db
+      .selectFrom('mail_outbox as m')
+      .leftJoin('jobs as j', 'j.id', 'm.job_id')
+      .select([
+        'm.id',
+        'm.to_address',
+        'm.to_name',
+        'm.subject',
+        'm.status',
+        'm.created_at',
+        'm.sent_at',
+        (eb) => eb.fn.coalesce('j.attempts', eb.val(0)).as('attempts'),
+        'j.last_error',
+      ]);
+  const present = (r: Awaited<ReturnType<ReturnType<typeof withJob>['executeTakeFirstOrThrow']>>) => ({
+    id: r.id,
+    to: r.to_address,
+    toName: r.to_name,
+    subject: r.subject,
+    status: r.status,
+    attempts: Number(r.attempts),
+    // The error of the last failed attempt, while the message is not sent.
+    lastError: r.status === 'sent' ? null : (r.last_error?.split('\n')[0] ?? null),
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+  });
 
-  // One delivery at a time per process; a kick during a run schedules one more.
-  const sweep = createSweep(deliverDue, (e) => log?.error({ err: e.message }, 'mail delivery loop error'));
+  const send: Mailer['send'] = async (db, msg) => {
+    assertSafe(msg);
+    // The job and the row it finds commit together: a worker never claims a job whose message is not there yet.
+    if (!db.isTransaction) return db.transaction().execute((trx) => send(trx, msg));
+    const trx = db;
+    const now = clock.now().toISOString();
+    // Without SMTP the message is kept at once, for /admin/mail: nothing to deliver.
+    const jobId = deps.smtpUrl ? await queue.enqueue(trx, DELIVER_JOB, {}) : null;
+    await trx
+      .insertInto('mail_outbox')
+      .values({
+        to_address: msg.to,
+        to_name: msg.toName ?? null,
+        subject: msg.subject,
+        html: msg.html,
+        text: msg.text,
+        status: jobId === null ? 'kept' : 'pending',
+        job_id: jobId,
+        created_at: now,
+        sent_at: null,
+        headers: msg.headers ? JSON.stringify(msg.headers) : null,
+      })
+      .execute();
+  };
 
   return {
-    async send(trx, msg) {
-      assertSafe(msg);
-      const now = clock.now().toISOString();
-      await trx
-        .insertInto('mail_outbox')
-        .values({
-          to_address: msg.to,
-          to_name: msg.toName ?? null,
-          subject: msg.subject,
-          html: msg.html,
-          text: msg.text,
-          status: 'pending',
-          next_attempt_at: now,
-          lease_until: null,
-          last_error: null,
-          created_at: now,
-          sent_at: null,
-          headers: msg.headers ? JSON.stringify(msg.headers) : null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-        .then(async (row) => {
-          await deps.queue?.enqueue(trx, 'mail.deliver', { mailId: row.id }, { idempotencyKey: `mail:${row.id}` });
-        });
-      // Delivered once the message's transaction has committed (at once outside one).
-      await afterCommit(trx, sweep.kick);
+    send,
+    async list({ before, limit }) {
+      let q = withJob().orderBy('m.id', 'desc').limit(limit);
+      if (before !== undefined) q = q.where('m.id', '<', before);
+      return (await q.execute()).map(present);
     },
-    deliverDue: sweep.run,
-    start: (intervalMs = 2000) => sweep.start(intervalMs),
+    async get(id) {
+      const r = await withJob().select(['m.html', 'm.text']).where('m.id', '=', id).executeTakeFirst();
+      return r && { ...present(r), html: r.html, text: r.text };
+    },
     async stop() {
-      await sweep.stop();
       transport?.close();
       transport = undefined;
     },
