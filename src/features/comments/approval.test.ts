@@ -29,7 +29,7 @@ eachDatabase('approving an edited comment', (dialect) => {
   const approve = async (id: number) => {
     await moderator.get('/admin/comments');
     assert.equal((await moderator.postForm(`/admin/comments/${id}/approve`, {})).status, 303);
-    await t.events.dispatchDue();
+    await t.queue.drain({ types: ['event.dispatch'] });
   };
   const eventsFor = async (commentId: number) =>
     (await t.db.kysely.selectFrom('events').select(['type', 'payload']).orderBy('id').execute())
@@ -43,7 +43,7 @@ eachDatabase('approving an edited comment', (dialect) => {
     const c = await api(bob, 'POST', `/api/v1/posts/${post.id}/comments`, { body: 'A first remark' });
     assert.equal(c.json().status, 'held');
     const id = c.json().id as number;
-    await t.events.dispatchDue();
+    await t.queue.drain({ types: ['event.dispatch'] });
 
     await approve(id);
     assert.equal((await notificationsOf(writer)).length, 1);

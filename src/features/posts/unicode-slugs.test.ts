@@ -67,7 +67,7 @@ eachDatabase('slugs in any script', (dialect) => {
     });
     assert.equal(edited.status, 303);
     assert.equal(edited.headers.location, enc('/posts/моя-заметка'));
-    await t.events.dispatchDue();
+    await t.queue.drain({ types: ['event.dispatch'] });
     const old = await c.get(enc('/posts/日本語のメモ'));
     assert.equal(old.status, 301);
     assert.equal(old.headers.location, enc('/posts/моя-заметка'));

@@ -38,7 +38,7 @@ eachDatabase('unpublishing records post.unpublished', (dialect) => {
 
   async function settle() {
     for (let i = 0; i < 5; i++) {
-      await t.events.dispatchDue();
+      await t.queue.drain({ types: ['event.dispatch'] });
       await t.queue.drain();
     }
   }
