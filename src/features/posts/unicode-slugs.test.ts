@@ -71,6 +71,12 @@ eachDatabase('slugs in any script', (dialect) => {
     const old = await c.get(enc('/posts/日本語のメモ'));
     assert.equal(old.status, 301);
     assert.equal(old.headers.location, enc('/posts/моя-заметка'));
+    // Feeds and the sitemap carry URLs, which are ASCII: the slug percent-encoded.
+    for (const url of ['/feed.xml', '/atom.xml', '/sitemap.xml']) {
+      const body = (await c.get(url)).body;
+      assert.ok(body.includes(`/posts/${encodeURIComponent('моя-заметка')}`), `${url} links the post percent-encoded`);
+      assert.ok(!body.includes('/posts/моя-заметка'), `${url} has no raw non-ASCII URL`);
+    }
   });
 
   test('the same title twice gets a unique slug; a slug with reserved characters is refused naming the field', async () => {

@@ -64,7 +64,7 @@ export async function feedRoutes(
     const images = opts.images?.get();
     const files = images && ids.length ? await images.enclosures(ids) : new Map();
     return items.map((p) => {
-      const link = `${siteUrl}/posts/${p.slug}`;
+      const link = `${siteUrl}/posts/${encodeURIComponent(p.slug)}`; // slugs may be in any script: URLs are ASCII
       return {
         post: p,
         link,
@@ -190,8 +190,8 @@ export async function feedRoutes(
     const pageRows = await opts.pages.sitemapEntries();
     const rows = await posts.sitemapEntries(SITEMAP_MAX - 1 - pageRows.length);
     const urls = [el('url', null, el('loc', null, home))]
-      .concat(pageRows.map((r) => el('url', null, el('loc', null, `${siteUrl}/pages/${r.slug}`), el('lastmod', null, r.updatedAt))))
-      .concat(rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${r.slug}`), el('lastmod', null, r.updated_at))));
+      .concat(pageRows.map((r) => el('url', null, el('loc', null, `${siteUrl}/pages/${encodeURIComponent(r.slug)}`), el('lastmod', null, r.updatedAt))))
+      .concat(rows.map((r) => el('url', null, el('loc', null, `${siteUrl}/posts/${encodeURIComponent(r.slug)}`), el('lastmod', null, r.updated_at))));
     reply.type('application/xml; charset=utf-8').header('cache-control', 'public, max-age=300');
     return xmlDocument(el('urlset', { xmlns: 'http://www.sitemaps.org/schemas/sitemap/0.9' }, urls));
   });
