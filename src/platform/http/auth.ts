@@ -122,8 +122,9 @@ export const authPlugin = fp(
       }
     });
 
-    // After the body is parsed (the token may be a form field), before any route handler.
-    app.addHook('preHandler', async (request) => {
+    // After the body is parsed (the token may be a form field), before it is
+    // validated: a forged form hears 403, never what was wrong with its fields.
+    app.addHook('preValidation', async (request) => {
       if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
       if (request.routeOptions.config.csrf === false) return;
       // An API call without a session carries no ambient credentials, so there is
