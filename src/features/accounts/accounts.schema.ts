@@ -89,6 +89,11 @@ export const EmailChangeSchema = Type.Object(
   { additionalProperties: false, description: 'Starts an email change.' },
 );
 
+export const AccountDeleteSchema = Type.Object(
+  { password: Type.String({ maxLength: LIMITS.password, description: 'Your password, to confirm.' }) },
+  { additionalProperties: false, description: 'Deletes your account.' },
+);
+
 export const ForgotSchema = Type.Object(
   {
     email: Type.String({ maxLength: 254, description: "The account's email address." }),

@@ -106,6 +106,8 @@ export function coerceForm(schema: unknown, raw: Raw): Record<string, unknown> {
     const given = raw[name];
     if (given === undefined) {
       if (kind(p) === 'boolean' && p.default === undefined) out[name] = false;
+      // Checkboxes of one name with none ticked: an empty list.
+      else if (kind(p) === 'array' && required.has(name)) out[name] = [];
       continue;
     }
     if (kind(p) === 'array') {
@@ -162,7 +164,7 @@ export const MESSAGES = {
   tooLong: (n: number) => `must be at most ${n.toLocaleString('en')} characters`,
   tooShort: (n: number) => `must be at least ${n.toLocaleString('en')} characters`,
   tooMany: (n: number) => `must have at most ${n.toLocaleString('en')} items`,
-  tooFew: (n: number) => `must have at least ${n.toLocaleString('en')} items`,
+  tooFew: (n: number) => (n === 1 ? 'cannot be empty' : `must have at least ${n.toLocaleString('en')} items`),
   atMost: (n: number) => `must be at most ${n.toLocaleString('en')}`,
   atLeast: (n: number) => `must be at least ${n.toLocaleString('en')}`,
   oneOf: (values: unknown[]) => `must be one of ${values.map((v) => `"${String(v)}"`).join(', ')}`,
