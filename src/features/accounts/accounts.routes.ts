@@ -212,7 +212,7 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     let userId: number;
     try {
       // The token is the link's; the form sends the password.
-      userId = await accounts.resetPassword(token, readInput(request, ResetSchema, { token }).password);
+      userId = await accounts.resetPassword(token, readInput(request, ResetSchema, { defaults: { token } }).password);
       await logins.clear(userId);
     } catch (err) {
       const e = fieldErrors(err);

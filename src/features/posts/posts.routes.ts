@@ -235,7 +235,7 @@ export async function postsRoutes(
     requireUser(request);
     const current = await posts.get(request.user, request.params.slug);
     // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
-    const input = readInput(request, PostReplaceSchema, { status: current.status });
+    const input = readInput(request, PostReplaceSchema, { defaults: { status: current.status } });
     let post: Post;
     try {
       post = await posts.replace(request.user, current.id, input);

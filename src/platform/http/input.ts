@@ -290,13 +290,20 @@ export function checkInput<T extends TSchema>(schema: T, value: unknown): Static
   throw new AppError('validation_failed', undefined, fieldErrors((compiled.errors ?? []) as AjvError[]));
 }
 
+/** What readInput adds to what the body says. */
+export interface ReadOptions {
+  /** Values for fields the body leaves out (what a form sent without a button means; a token from the URL). */
+  defaults?: Record<string, unknown>;
+}
+
 /**
  * A route's command read from its body by `schema`, as the route's own body
- * schema would be: a form is coerced first. For routes that take more than one
- * command (a form's _method picks PUT or DELETE). `defaults` fill fields the
- * body leaves out (what a form sent without a button means).
+ * schema would be: a form is coerced first. For routes that check who may act
+ * before what was sent, or take more than one command (a form's _method picks
+ * PUT or DELETE).
  */
-export function readInput<T extends TSchema>(request: FastifyRequest, schema: T, defaults: Record<string, unknown> = {}): Static<T> {
+export function readInput<T extends TSchema>(request: FastifyRequest, schema: T, options: ReadOptions = {}): Static<T> {
+  const { defaults = {} } = options;
   const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
   if (isForm(request)) {
     request.formFields = body as Raw;
