@@ -9,6 +9,7 @@ import type { Infrastructure } from './platform/infrastructure.ts';
 import { authPlugin } from './platform/http/auth.ts';
 import { bodyPlugin } from './platform/http/body.ts';
 import { healthPlugin } from './platform/http/health.ts';
+import { inputPlugin } from './platform/http/input.ts';
 import { openapiProblemsPlugin } from './platform/http/openapi-problems.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
@@ -142,6 +143,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
+  // Form bodies become the route's command schema's types (after the CSRF check).
+  await app.register(inputPlugin, { timeZone: () => site.settings().timeZone });
   await app.register(cachingPlugin);
   // Routes opt in with config.cacheAnonymous.
   await app.register(responseCachePlugin, { db });

@@ -36,6 +36,9 @@ const MARK = /^\p{M}/u;
 /** The shape every stored slug has; user-given slugs (lowercased, NFC) must match it. */
 export const SLUG_PATTERN = /^[\p{Ll}\p{Lm}\p{Lo}\p{M}\p{N}]+(?:-[\p{Ll}\p{Lm}\p{Lo}\p{M}\p{N}]+)*$/u;
 
+/** What a refused slug is told (the API and the forms). */
+export const SLUG_MESSAGE = 'may contain only lowercase letters (of any alphabet), digits and single hyphens (like my-first-post or 日本語-メモ)';
+
 /** A user-given slug in the one form it is stored and looked up in. */
 export const normalizeSlug = (raw: string): string => raw.trim().normalize('NFC').toLowerCase();
 

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { requireAdmin } from '../../platform/http/auth.ts';
+import { submittedValue } from '../../platform/http/forms.ts';
+import { readInput, submittedValues } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
+import { InviteSchema, RoleChangeSchema, SignupModeSchema, SuspendSchema } from './accounts.schema.ts';
 import type { AccountsService } from './accounts.service.ts';
 import { adminUsersHtml } from './views/admin-users.ts';
 
-type Body = Record<string, unknown> | undefined;
 type IdParams = { Params: { id: string } };
-const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 const PAGE = 50;
 
 function idParam(raw: string): number {
@@ -42,14 +43,14 @@ export async function adminUsersRoutes(app: FastifyInstance, opts: { accounts: A
 
   app.post<IdParams>('/admin/users/:id/role', async (request, reply) => {
     const me = requireAdmin(request, 'Only admins manage users');
-    await accounts.setRole(me.id, idParam(request.params.id), str(request.body as Body, 'role'));
+    await accounts.setRole(me.id, idParam(request.params.id), readInput(request, RoleChangeSchema).role);
     reply.setFlash('Role changed');
     return reply.code(303).redirect('/admin/users');
   });
 
   app.post<IdParams>('/admin/users/:id/suspend', async (request, reply) => {
     const me = requireAdmin(request, 'Only admins manage users');
-    const suspend = str(request.body as Body, 'suspended') !== '0';
+    const suspend = readInput(request, SuspendSchema).suspended ?? true;
     await accounts.setSuspended(me.id, idParam(request.params.id), suspend);
     reply.setFlash(suspend ? 'Account suspended; its sessions were ended' : 'Account reinstated');
     return reply.code(303).redirect('/admin/users');
@@ -57,21 +58,24 @@ export async function adminUsersRoutes(app: FastifyInstance, opts: { accounts: A
 
   app.post('/admin/users/invite', async (request, reply) => {
     const me = requireAdmin(request, 'Only admins manage users');
-    const b = request.body as Body;
-    const invite = { email: str(b, 'email'), role: str(b, 'role') || 'author' };
+    let email: string;
     try {
-      await accounts.invite(me.id, invite.email, invite.role);
+      const input = readInput(request, InviteSchema);
+      email = input.email;
+      await accounts.invite(me.id, input.email, input.role ?? 'author');
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      const typed = submittedValues(request);
+      const invite = { email: submittedValue(typed, 'email') ?? '', role: submittedValue(typed, 'role') || 'author' };
       return page(request, reply, { ...invite, errors: err.errors }, 422);
     }
-    reply.setFlash(`Invitation sent to ${invite.email.trim().toLowerCase()}`);
+    reply.setFlash(`Invitation sent to ${email.trim().toLowerCase()}`);
     return reply.code(303).redirect('/admin/users');
   });
 
   app.post('/admin/users/signup-mode', async (request, reply) => {
     requireAdmin(request, 'Only admins manage users');
-    await accounts.setSignupMode(str(request.body as Body, 'mode'));
+    await accounts.setSignupMode(readInput(request, SignupModeSchema).mode);
     reply.setFlash('Sign-up setting saved');
     return reply.code(303).redirect('/admin/users#signup-h');
   });

@@ -1,15 +1,21 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser, sameSitePath } from '../../platform/http/auth.ts';
+import { submittedValue } from '../../platform/http/forms.ts';
+import { readInput, submittedValues } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { bodyField, limit } from '../../platform/http/rate-limit.ts';
 import { createLoginLimiter } from './accounts.login-limit.ts';
+import { ForgotSchema, LoginSchema, ResetSchema, SignupSchema } from './accounts.schema.ts';
 import type { AccountsService } from './accounts.service.ts';
 import { forgotHtml, loginHtml, resetHtml, setupHtml, signupHtml } from './views/forms.ts';
 
-type Body = Record<string, unknown> | undefined;
 type TokenParams = { Params: { token: string } };
-const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
+
+/** What was typed into a form (never a password), each field's first value, to show it again. */
+function typed(request: FastifyRequest): Record<string, string> {
+  return Object.fromEntries(Object.entries(submittedValues(request)).map(([k, v]) => [k, [v].flat()[0] ?? '']));
+}
 
 /** Where to go after logging in: a same-site path from ?next= (hostile values go home), or the dashboard. */
 function safeNext(raw: unknown): string {
@@ -39,17 +45,19 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
 
   const logins = createLoginLimiter(app.counters, (login) => accounts.findUserId(login));
   app.post('/login', async (request, reply) => {
-    const body = request.body as Body;
-    const next = safeNext(body?.next);
-    const attempt = await logins.begin(request, reply, str(body, 'login'));
+    // The page's own field: where to go next.
+    const next = safeNext(submittedValue(submittedValues(request), 'next'));
+    const sent = submittedValue(submittedValues(request), 'login') ?? '';
+    const attempt = await logins.begin(request, reply, sent);
     try {
-      const userId = await accounts.authenticate(str(body, 'login'), str(body, 'password'));
+      const input = readInput(request, LoginSchema);
+      const userId = await accounts.authenticate(input.login, input.password);
       await attempt.succeeded();
       await reply.logIn(userId);
     } catch (err) {
-      const e = fieldErrors(err, ['invalid_credentials', 'account_suspended']);
+      const e = fieldErrors(err, ['invalid_credentials', 'account_suspended', 'validation_failed']);
       if (e.code === 'account_suspended') await attempt.succeeded();
-      return sendPage(request, reply, { ...loginPage(request, str(body, 'login'), next, e.message), status: e.status });
+      return sendPage(request, reply, { ...loginPage(request, sent, next, e.message), status: e.status });
     }
     reply.setFlash('Welcome back');
     return reply.code(303).redirect(next);
@@ -77,16 +85,25 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
   });
 
   app.post('/setup', { preHandler: limit(app, 'setup', { max: 10, timeWindow: '1 minute' }) }, async (request, reply) => {
-    const body = request.body as Body;
-    const token = str(body, 'token');
+    const token = submittedValue(submittedValues(request), 'token') ?? '';
     await setupGuard(token);
-    const values = { email: str(body, 'email'), username: str(body, 'username'), displayName: str(body, 'displayName') };
     let user: { id: number };
     try {
-      user = await accounts.createUser({ ...values, password: str(body, 'password'), role: 'admin' });
+      const input = readInput(request, SignupSchema);
+      user = await accounts.createUser({
+        email: input.email,
+        username: input.username,
+        displayName: input.displayName ?? '',
+        password: input.password,
+        role: 'admin',
+      });
     } catch (err) {
       const e = fieldErrors(err);
-      return sendPage(request, reply, { title: 'Set up', status: 422, body: setupHtml({ token, values, errors: e.errors, csrf: request.csrfToken() }) });
+      return sendPage(request, reply, {
+        title: 'Set up',
+        status: 422,
+        body: setupHtml({ token, values: typed(request), errors: e.errors, csrf: request.csrfToken() }),
+      });
     }
     await accounts.finishSetup();
     await reply.logIn(user.id);
@@ -111,21 +128,21 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
   });
 
   app.post('/signup', { preHandler: limit(app, 'signup-ip', { max: 20, timeWindow: '1 hour' }) }, async (request, reply) => {
-    const body = request.body as Body;
-    const values = { email: str(body, 'email'), username: str(body, 'username'), displayName: str(body, 'displayName') };
-    const invite = str(body, 'invite');
+    const values = typed(request);
+    const invite = values.invite ?? '';
     let created: { id: number; verified: boolean };
+    let email: string;
     try {
-      created = await accounts.signup({ ...values, password: str(body, 'password'), invite: invite || undefined });
+      const input = readInput(request, SignupSchema);
+      email = input.email;
+      created = await accounts.signup({ ...input, displayName: input.displayName ?? '', invite: input.invite || undefined });
     } catch (err) {
       const e = fieldErrors(err);
       return sendPage(request, reply, { ...(await signupPage(request, invite, values, e.errors)), status: 422 });
     }
     await reply.logIn(created.id);
     reply.setFlash(
-      created.verified
-        ? 'Welcome! Your account is ready.'
-        : `Welcome! We sent a link to ${values.email.trim().toLowerCase()}: follow it to confirm your address.`,
+      created.verified ? 'Welcome! Your account is ready.' : `Welcome! We sent a link to ${email.trim().toLowerCase()}: follow it to confirm your address.`,
     );
     return reply.code(303).redirect('/settings');
   });
@@ -167,15 +184,14 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
       ],
     },
     async (request, reply) => {
-      const email = str(request.body as Body, 'email');
       try {
-        await accounts.requestPasswordReset(email);
+        await accounts.requestPasswordReset(readInput(request, ForgotSchema).email);
       } catch (err) {
         const e = fieldErrors(err);
         return sendPage(request, reply, {
           title: 'Forgot your password?',
           status: 422,
-          body: forgotHtml({ email, errors: e.errors, csrf: request.csrfToken(), sent: false }),
+          body: forgotHtml({ email: typed(request).email ?? '', errors: e.errors, csrf: request.csrfToken(), sent: false }),
         });
       }
       // The same page whether or not the address has an account.
@@ -195,7 +211,8 @@ export async function accountsRoutes(app: FastifyInstance, opts: { accounts: Acc
     const { token } = request.params;
     let userId: number;
     try {
-      userId = await accounts.resetPassword(token, str(request.body as Body, 'password'));
+      // The token is the link's; the form sends the password.
+      userId = await accounts.resetPassword(token, readInput(request, ResetSchema, { defaults: { token } }).password);
       await logins.clear(userId);
     } catch (err) {
       const e = fieldErrors(err);

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { LIMITS } from './accounts.validate.ts';
+import { LIMITS, ROLES } from './accounts.validate.ts';
 
 const Role = Type.Enum(['admin', 'editor', 'author', 'reader'], { description: 'What the account may do.' });
 
@@ -89,6 +89,11 @@ export const EmailChangeSchema = Type.Object(
   { additionalProperties: false, description: 'Starts an email change.' },
 );
 
+export const AccountDeleteSchema = Type.Object(
+  { password: Type.String({ maxLength: LIMITS.password, description: 'Your password, to confirm.' }) },
+  { additionalProperties: false, description: 'Deletes your account.' },
+);
+
 export const ForgotSchema = Type.Object(
   {
     email: Type.String({ maxLength: 254, description: "The account's email address." }),
@@ -130,3 +135,18 @@ export const TokenSchema = Type.Object(
   },
   { description: 'A personal access token (never the token itself).' },
 );
+
+// The admin's forms at /admin/users (no API route takes these commands).
+
+export const RoleChangeSchema = Type.Object({ role: Type.Enum([...ROLES]) }, { additionalProperties: false });
+
+/** Suspending an account (or reinstating it): suspended unless told otherwise. */
+export const SuspendSchema = Type.Object({ suspended: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false });
+
+export const InviteSchema = Type.Object(
+  { email: Type.String({ maxLength: 254 }), role: Type.Optional(Type.Enum([...ROLES], { default: 'author' })) },
+  { additionalProperties: false },
+);
+
+/** Who may sign up; the service names the choice (signupMode, as the site settings do). */
+export const SignupModeSchema = Type.Object({ mode: Type.String({ maxLength: 20 }) }, { additionalProperties: false });

@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import type { Static, TSchema } from 'typebox';
+import { submittedValue } from '../../platform/http/forms.ts';
+import { readInput, submittedValues } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
+import { AccountDeleteSchema, EmailChangeSchema, PasswordChangeSchema, ProfilePatchSchema, TokenCreateSchema } from './accounts.schema.ts';
 import type { AccountsService } from './accounts.service.ts';
 import { settingsHtml, type Section, type SettingsView } from './views/settings.ts';
 import { revokeTokensHtml } from './views/forms.ts';
 
 type Body = Record<string, unknown> | undefined;
-const str = (b: Body, k: string) => (typeof b?.[k] === 'string' ? (b[k] as string) : '');
 
 /** The signed-in person's own account: profile, email, password, API tokens, deletion. */
 export async function settingsRoutes(app: FastifyInstance, opts: { accounts: AccountsService; more?: (request: FastifyRequest) => Promise<string> }) {
@@ -23,21 +26,26 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
     });
   }
 
-  /** Runs a settings change; fixable errors re-render the page with that form's errors (422). */
-  async function change(
+  /**
+   * Runs a settings change: the section's command read by its schema, then the
+   * service; fixable errors re-render the page with that form's errors (422),
+   * what was typed kept (passwords never).
+   */
+  async function change<T extends TSchema>(
     request: FastifyRequest,
     reply: FastifyReply,
     section: Section,
-    values: Record<string, string>,
-    run: (userId: number) => Promise<string | undefined>,
+    schema: T,
+    run: (userId: number, input: Static<T>) => Promise<string | undefined>,
     redirectTo = `/settings#${section}-h`,
   ) {
     const user = requireUser(request);
     let flash: string | undefined;
     try {
-      flash = await run(user.id);
+      flash = await run(user.id, readInput(request, schema));
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      const values = Object.fromEntries(Object.entries(submittedValues(request)).map(([k, v]) => [k, [v].flat()[0] ?? '']));
       return page(request, reply, { failed: { section, errors: err.errors, values } }, 422);
     }
     if (flash) reply.setFlash(flash);
@@ -46,23 +54,19 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
 
   app.get('/settings', async (request, reply) => page(request, reply));
 
-  app.post('/settings/profile', async (request, reply) => {
-    const b = request.body as Body;
-    const values = { displayName: str(b, 'displayName'), bio: str(b, 'bio'), avatarUrl: str(b, 'avatarUrl') };
-    return change(request, reply, 'profile', values, async (id) => {
-      await accounts.updateProfile(id, values);
+  app.post('/settings/profile', async (request, reply) =>
+    change(request, reply, 'profile', ProfilePatchSchema, async (id, input) => {
+      await accounts.updateProfile(id, input);
       return 'Profile saved';
-    });
-  });
+    }),
+  );
 
-  app.post('/settings/email', async (request, reply) => {
-    const b = request.body as Body;
-    const values = { email: str(b, 'email') };
-    return change(request, reply, 'email', values, async (id) => {
-      await accounts.requestEmailChange(id, values.email, str(b, 'password'));
-      return `We sent a confirmation link to ${values.email.trim().toLowerCase()}. Your address changes once you follow it.`;
-    });
-  });
+  app.post('/settings/email', async (request, reply) =>
+    change(request, reply, 'email', EmailChangeSchema, async (id, input) => {
+      await accounts.requestEmailChange(id, input.email, input.password);
+      return `We sent a confirmation link to ${input.email.trim().toLowerCase()}. Your address changes once you follow it.`;
+    }),
+  );
 
   app.get<{ Params: { token: string } }>('/settings/email/:token', async (request, reply) => {
     await accounts.confirmEmailChange(request.params.token);
@@ -70,24 +74,23 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return reply.code(303).redirect(request.user ? '/settings' : '/login');
   });
 
-  app.post('/settings/password', async (request, reply) => {
-    const b = request.body as Body;
-    return change(request, reply, 'password', {}, async (id) => {
-      await accounts.changePassword(id, str(b, 'currentPassword'), str(b, 'newPassword'), { sessionToken: request.sessionToken });
+  app.post('/settings/password', async (request, reply) =>
+    change(request, reply, 'password', PasswordChangeSchema, async (id, input) => {
+      await accounts.changePassword(id, input.currentPassword, input.newPassword, { sessionToken: request.sessionToken });
       return 'Password changed. Your other sessions were logged out.';
-    });
-  });
+    }),
+  );
 
   app.post('/settings/tokens', async (request, reply) => {
     const user = requireUser(request);
-    const b = request.body as Body;
-    const values = { name: str(b, 'name') };
     try {
-      const { token } = await accounts.createApiToken(user.id, values.name, b?.scopes);
+      const input = readInput(request, TokenCreateSchema);
+      const { token } = await accounts.createApiToken(user.id, input.name, input.scopes);
       // Shown in this response only: it is never stored or sent again.
       return page(request, reply, { newToken: token }, 201);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+      const values = { name: submittedValue(submittedValues(request), 'name') ?? '' };
       return page(request, reply, { failed: { section: 'tokens', errors: err.errors, values } }, 422);
     }
   });
@@ -119,19 +122,18 @@ export async function settingsRoutes(app: FastifyInstance, opts: { accounts: Acc
     return reply.code(303).redirect(request.user ? '/settings#tokens-h' : '/login');
   });
 
-  app.post('/settings/delete', async (request, reply) => {
-    const b = request.body as Body;
-    return change(
+  app.post('/settings/delete', async (request, reply) =>
+    change(
       request,
       reply,
       'delete',
-      {},
-      async (id) => {
-        await accounts.deleteAccount(id, str(b, 'password'));
+      AccountDeleteSchema,
+      async (id, input) => {
+        await accounts.deleteAccount(id, input.password);
         await reply.logOut();
         return 'Your account was deleted.';
       },
       '/',
-    );
-  });
+    ),
+  );
 }

@@ -4,7 +4,9 @@ import { dateHtml } from '../../lib/dates.ts';
 import { AppError } from '../../platform/errors.ts';
 import { csrfField } from '../../platform/http/forms.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { readInput } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
+import { ModerationModeSchema } from './comments.schema.ts';
 import { MODERATION_MODES, type CommentsService } from './comments.service.ts';
 
 type IdParams = { Params: { id: string; action: string } };
@@ -67,7 +69,7 @@ export async function adminCommentsRoutes(app: FastifyInstance, opts: { comments
   app.post('/admin/comments/mode', async (request, reply) => {
     requireUser(request);
     await comments.queue(request.user); // moderators only
-    await comments.setModerationMode(String((request.body as Record<string, unknown> | undefined)?.mode ?? ''));
+    await comments.setModerationMode(readInput(request, ModerationModeSchema).mode);
     reply.setFlash('Moderation setting saved');
     return reply.code(303).redirect('/admin/comments');
   });

@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems } from '../../platform/http/problem.schema.ts';
 import type { Comment } from './comments.queries.ts';
-import { LIMITS, type CommentsService, type ThreadItem } from './comments.service.ts';
+import { CommentCreateSchema, CommentEditSchema } from './comments.schema.ts';
+import type { CommentsService, ThreadItem } from './comments.service.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
@@ -31,7 +32,6 @@ export const CommentSchema = Type.Object(
 
 const IdOrSlug = Type.Object({ idOrSlug: Type.String({ maxLength: 100, description: 'Post id or slug.' }) });
 const CommentId = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Comment id.' }) });
-const Body = Type.String({ maxLength: LIMITS.body, description: `Markdown subset; at most ${LIMITS.links} links.` });
 
 function present(c: Comment, item?: Pick<ThreadItem, 'depth' | 'inReplyTo'>) {
   return {
@@ -86,10 +86,7 @@ export async function commentsApi(root: FastifyInstance, opts: { comments: Comme
         security,
         params: IdOrSlug,
         description: 'Needs a verified account. Depending on moderation the comment is published or held (status tells).',
-        body: Type.Object(
-          { body: Body, parentId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'The comment answered.' })) },
-          { additionalProperties: false },
-        ),
+        body: CommentCreateSchema,
         response: { 201: CommentSchema, ...problems(400, 401, 403, 404, 415, 422, 429) },
       },
     },
@@ -111,7 +108,7 @@ export async function commentsApi(root: FastifyInstance, opts: { comments: Comme
         summary: 'Edit your comment (within 15 minutes)',
         security,
         params: CommentId,
-        body: Type.Object({ body: Body }, { additionalProperties: false }),
+        body: CommentEditSchema,
         response: { 200: CommentSchema, ...problems(401, 403, 404, 422) },
       },
     },

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { PageInputSchema } from './pages.schema.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
-import { LIMITS, type PagesService } from './pages.service.ts';
+import type { PagesService } from './pages.service.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }, {}];
 const writeSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
@@ -22,18 +23,6 @@ const PageSchema = Type.Object(
     updatedAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Page', description: 'A static page (About, Contact…): not a post, never in post lists or feeds.' },
-);
-
-const PageInputSchema = Type.Object(
-  {
-    title: Type.Optional(Type.String({ maxLength: LIMITS.title })),
-    slug: Type.Optional(Type.String({ maxLength: LIMITS.slug, description: 'Made from the title when absent.' })),
-    body: Type.Optional(Type.String({ maxLength: LIMITS.body })),
-    description: Type.Optional(Type.String({ maxLength: LIMITS.description })),
-    imageId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { description: 'A media id; null removes it.' })),
-    status: Type.Optional(Type.Enum(['draft', 'published'])),
-  },
-  { additionalProperties: false },
 );
 
 const Params = Type.Object({ idOrSlug: Type.String({ maxLength: 100, description: 'Page id or slug.' }) });

@@ -1,11 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import { AppError, type FieldError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
-import { csrfField, errorSummaryHtml, fieldHtml } from '../../platform/http/forms.ts';
-import { absoluteUrl, sendPage } from '../../platform/http/layout.ts';
+import { csrfField, errorSummaryHtml, fieldHtml, submittedValue, type FormState } from '../../platform/http/forms.ts';
+import { readInput } from '../../platform/http/input.ts';
+import { absoluteUrl, type PageOptions, sendPage } from '../../platform/http/layout.ts';
+import { PageInputSchema } from './pages.schema.ts';
 import type { MediaService } from '../media/index.ts';
-import { canEditPages, LIMITS, type Page, type PageInput, type PagesService } from './pages.service.ts';
+import { canEditPages, LIMITS, type Page, type PagesService } from './pages.service.ts';
 
 type Form = { title: string; slug: string; description: string; body: string; imageId: string; status: string };
 const LABELS = { title: 'Title', slug: 'Slug', description: 'Description', body: 'Text', imageId: 'Image', status: 'Status' };
@@ -51,16 +53,15 @@ export async function pagesRoutes(app: FastifyInstance, opts: { pages: PagesServ
     });
   });
 
-  async function formPage(request: FastifyRequest, reply: FastifyReply, form: Form, errors: FieldError[], page: Page | null, status = 200) {
+  async function formPage(request: FastifyRequest, form: Form, errors: FieldError[], page: Page | null): Promise<PageOptions> {
     const { items } = await media.list({ limit: 100 });
     const f = (name: keyof Form, label: string, extra: { type?: 'text' | 'textarea'; hint?: string; attrs?: string } = {}) =>
       fieldHtml({ name, label, value: form[name], errors, ...extra });
     const option = (value: string, label: string, current: string) => html`<option value="${value}"!${value === current ? ' selected' : ''}>${label}</option>`;
     const heading = page ? `Edit “${page.title}”` : 'New page';
     const imageError = errors.find((e) => e.field === 'imageId');
-    return sendPage(request, reply, {
+    return {
       title: heading,
-      status,
       body: html`<h1>${heading}</h1>
 !${errorSummaryHtml(errors, LABELS)}
 <form method="post" action="${page ? `/admin/pages/${page.id}` : '/admin/pages'}" class="stacked" novalidate>
@@ -76,65 +77,43 @@ export async function pagesRoutes(app: FastifyInstance, opts: { pages: PagesServ
 <p><button type="submit">Save page</button></p>
 </form>
 !${page ? html`<form method="post" action="/admin/pages/${page.id}/delete">!${csrfField(request.csrfToken())}<button class="danger">Delete this page</button></form>` : ''}`,
-    });
+    };
   }
 
-  const readForm = (body: unknown): Form => {
-    const b = (body ?? {}) as Record<string, unknown>;
-    const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '');
-    return { title: s('title'), slug: s('slug'), description: s('description'), body: s('body'), imageId: s('imageId'), status: s('status') || 'draft' };
+  // A refused form: the editor again, as typed.
+  const sent = (state: FormState): Form => {
+    const v = (k: keyof Form) => submittedValue(state.values, k) ?? '';
+    return { title: v('title'), slug: v('slug'), description: v('description'), body: v('body'), imageId: v('imageId'), status: v('status') || 'draft' };
   };
-  const input = (f: Form): PageInput => ({ ...f, imageId: f.imageId || null });
+  const newFormPage = (request: FastifyRequest, state: FormState) => formPage(request, sent(state), state.errors, null);
+  const editFormPage = async (request: FastifyRequest, state: FormState) =>
+    formPage(request, sent(state), state.errors, await pages.get(request.user, (request.params as { id: string }).id));
 
   app.get('/admin/pages/new', async (request, reply) => {
     editor(request);
-    return formPage(request, reply, { title: '', slug: '', description: '', body: '', imageId: '', status: 'draft' }, [], null);
+    return sendPage(request, reply, await formPage(request, { title: '', slug: '', description: '', body: '', imageId: '', status: 'draft' }, [], null));
   });
 
-  app.post('/admin/pages', async (request, reply) => {
+  app.post('/admin/pages', { config: { formPage: newFormPage } }, async (request, reply) => {
     const user = editor(request);
-    const form = readForm(request.body);
-    try {
-      const page = await pages.create(user, input(form));
-      reply.setFlash(page.status === 'published' ? 'Page published' : 'Draft saved');
-      return reply.code(303).redirect(`/pages/${page.slug}`);
-    } catch (err) {
-      if (!(err instanceof AppError) || !['validation_failed', 'conflict'].includes(err.code)) throw err;
-      return formPage(request, reply, form, err.errors, null, err.status);
-    }
+    const page = await pages.create(user, readInput(request, PageInputSchema));
+    reply.setFlash(page.status === 'published' ? 'Page published' : 'Draft saved');
+    return reply.code(303).redirect(`/pages/${page.slug}`);
   });
 
   app.get<{ Params: { id: string } }>('/admin/pages/:id/edit', async (request, reply) => {
     const user = editor(request);
     const page = await pages.get(user, request.params.id);
-    return formPage(
-      request,
-      reply,
-      {
-        title: page.title,
-        slug: page.slug,
-        description: page.description,
-        body: page.body,
-        imageId: page.image?.id ?? '',
-        status: page.status,
-      },
-      [],
-      page,
-    );
+    const form = { title: page.title, slug: page.slug, description: page.description, body: page.body, imageId: page.image?.id ?? '', status: page.status };
+    return sendPage(request, reply, await formPage(request, form, [], page));
   });
 
-  app.post<{ Params: { id: string } }>('/admin/pages/:id', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/admin/pages/:id', { config: { formPage: editFormPage } }, async (request, reply) => {
     const user = editor(request);
     const page = await pages.get(user, request.params.id);
-    const form = readForm(request.body);
-    try {
-      const saved = await pages.update(user, page.id, input(form));
-      reply.setFlash('Page saved');
-      return reply.code(303).redirect(`/pages/${saved.slug}`);
-    } catch (err) {
-      if (!(err instanceof AppError) || !['validation_failed', 'conflict'].includes(err.code)) throw err;
-      return formPage(request, reply, form, err.errors, page, err.status);
-    }
+    const saved = await pages.update(user, page.id, readInput(request, PageInputSchema));
+    reply.setFlash('Page saved');
+    return reply.code(303).redirect(`/pages/${saved.slug}`);
   });
 
   app.post<{ Params: { id: string } }>('/admin/pages/:id/delete', async (request, reply) => {

@@ -1,15 +1,15 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
-import { SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { slugify } from '../../lib/slugify.ts';
 import { isUniqueViolation } from '../../platform/db/errors.ts';
 import type { Database, PagesTable } from '../../platform/db/schema.ts';
 import { AppError, type FieldError } from '../../platform/errors.ts';
+import { MESSAGES } from '../../platform/http/input.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
 import type { MediaService } from '../media/index.ts';
 
 export const LIMITS = { title: 200, body: 200_000, description: 300, slug: 80 };
-const STATUSES = ['draft', 'published'] as const;
 
 /** A static page as shown and edited. */
 export interface Page {
@@ -26,14 +26,14 @@ export interface Page {
   updatedAt: string;
 }
 
-/** What a page is written from (any field may be missing on update). */
+/** What a page is written from, as its schema (pages.schema.ts) passed it; any field may be missing. */
 export interface PageInput {
-  title?: unknown;
-  slug?: unknown;
-  body?: unknown;
-  description?: unknown;
-  imageId?: unknown;
-  status?: unknown;
+  title?: string;
+  slug?: string;
+  body?: string;
+  description?: string;
+  imageId?: string | null;
+  status?: 'draft' | 'published';
 }
 
 /** A page brought in by an import (or a restored export), written as given. */
@@ -85,32 +85,19 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
     };
   }
 
+  // The schema (pages.schema.ts) checked each field given; what is left is what needs the page or the library.
   async function check(input: PageInput, current: Selectable<PagesTable> | null) {
     const errors: FieldError[] = [];
-    const str = (k: keyof PageInput) => (typeof input[k] === 'string' ? (input[k] as string) : input[k] === undefined ? undefined : null);
-    const title = str('title') ?? (current ? current.title : '');
-    if (title === null || !title.trim()) errors.push({ field: 'title', message: 'must not be empty' });
-    else if (title.length > LIMITS.title) errors.push({ field: 'title', message: `must be at most ${LIMITS.title} characters` });
-    const body = str('body') ?? (current ? current.body : '');
-    if (body === null) errors.push({ field: 'body', message: 'must be text' });
-    else if (body.length > LIMITS.body) errors.push({ field: 'body', message: `must be at most ${LIMITS.body.toLocaleString('en')} characters` });
-    const description = str('description') ?? (current ? current.description : '');
-    if (description === null || description.length > LIMITS.description)
-      errors.push({ field: 'description', message: `must be text of at most ${LIMITS.description} characters` });
-    const rawSlug = str('slug');
-    let slug = current?.slug ?? '';
-    if (rawSlug === null) errors.push({ field: 'slug', message: 'must be text' });
-    else if (rawSlug?.trim()) {
-      if (!SLUG_PATTERN.test(rawSlug.trim()) || rawSlug.trim().length > LIMITS.slug)
-        errors.push({ field: 'slug', message: 'may use lowercase letters, digits and single hyphens' });
-      else slug = rawSlug.trim();
-    } else if (!current) slug = slugify(typeof title === 'string' ? title : '') || 'page';
-    const status = input.status === undefined ? (current?.status ?? 'draft') : input.status;
-    if (!STATUSES.includes(status as never)) errors.push({ field: 'status', message: 'must be draft or published' });
+    const title = input.title ?? current?.title;
+    if (title === undefined) errors.push({ field: 'title', message: MESSAGES.required });
+    const body = input.body ?? current?.body ?? '';
+    const description = input.description ?? current?.description ?? '';
+    let slug = input.slug?.trim() || current?.slug || '';
+    if (!slug) slug = slugify(title ?? '') || 'page';
+    const status = input.status ?? current?.status ?? 'draft';
     let imageId = current?.image_id ?? null;
     if (input.imageId !== undefined) {
       if (input.imageId === null || input.imageId === '') imageId = null;
-      else if (typeof input.imageId !== 'string' || input.imageId.length > 100) errors.push({ field: 'imageId', message: 'must be a media id' });
       else {
         try {
           imageId = (await media.get(input.imageId)).id;
@@ -122,12 +109,12 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
     }
     if (errors.length) throw new AppError('validation_failed', undefined, errors);
     return {
-      title: (title as string).trim(),
+      title: (title ?? '').trim(),
       slug,
-      body: body as string,
-      body_html: renderMarkdown(body as string),
-      description: (description as string).trim(),
-      status: status as 'draft' | 'published',
+      body,
+      body_html: renderMarkdown(body),
+      description: description.trim(),
+      status,
       image_id: imageId,
     };
   }

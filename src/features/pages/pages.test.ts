@@ -61,7 +61,14 @@ eachDatabase('static pages and the navigation menu', (dialect) => {
         .json()
         .errors.map((e: { field: string }) => e.field)
         .sort(),
-      ['imageId', 'slug', 'title'],
+      ['slug', 'title'],
+    );
+    // The schema speaks first; whether the image exists is asked of well-formed input.
+    const noImage = await apiRequest(t.app, 'POST', '/api/v1/pages', { token: editorToken, body: { title: 'Fine', imageId: 'missing' } });
+    assert.equal(noImage.statusCode, 422);
+    assert.deepEqual(
+      noImage.json().errors.map((e: { field: string }) => e.field),
+      ['imageId'],
     );
     const dup = await apiRequest(t.app, 'POST', '/api/v1/pages', { token: adminToken, body: { title: 'Again', slug: 'about' } });
     assert.equal(dup.statusCode, 409);

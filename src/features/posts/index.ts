@@ -15,7 +15,7 @@ import { createPostImagesPort, type PostImagesPort } from './posts.images.ts';
 export { createPostsService, type ImportedPost, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
 export type { Post } from './posts.queries.ts';
 export { postPresenter } from './posts.api.ts';
-export { IdOrSlugParams, PostListSchema, PostSchema } from './posts.schema.ts';
+export { IdOrSlugParams, PostCreateSchema, PostListSchema, PostPatchSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
 export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';

@@ -1,12 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
-import { sendPage } from '../../platform/http/layout.ts';
+import { submittedValue, type FormState } from '../../platform/http/forms.ts';
+import { readInput } from '../../platform/http/input.ts';
+import { type PageOptions, sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor, type Cursor } from '../../lib/cursor.ts';
-import { dateTimeText, isoToZonedLocal, zonedLocalToIso } from '../../lib/dates.ts';
+import { dateTimeText, isoToZonedLocal } from '../../lib/dates.ts';
 import { canCreatePost, canEditPost, canManageAllPosts } from './posts.policy.ts';
 import type { Post } from './posts.queries.ts';
-import { TRASH_DAYS, type PostInput, type PostsService } from './posts.service.ts';
+import type { Static } from 'typebox';
+import { PostCreateSchema, PostReplaceSchema } from './posts.schema.ts';
+import { TRASH_DAYS, type PostsService } from './posts.service.ts';
 import { dashboardHtml } from './views/dashboard.ts';
 import { postFormHtml, type PostFormValues } from './views/post-form.ts';
 import { postListHtml } from './views/post-list.ts';
@@ -26,44 +30,28 @@ function beforeParam(request: FastifyRequest): Cursor | undefined {
   return cursor;
 }
 
-function formInput(body: FormBody, timeZone: string, current?: Post): PostInput {
-  const b = body ?? {};
-  const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
-  // fetch() may send JSON to these URLs, with tags as a list.
-  const tags = Array.isArray(b.tags) ? b.tags.map(String) : (str('tags') ?? '');
-  // <input type="datetime-local"> sends a wall-clock time without a zone: the site's (the form says so).
-  const at = str('publishedAt')?.trim();
-  const publishedAt = (at && zonedLocalToIso(at, timeZone)) || at || undefined;
-  // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
-  const kept = current?.status ?? 'draft';
+/** The form as the writer sent it (a refused form comes back as typed). */
+function sentValues(state: FormState, status: string): PostFormValues {
+  const v = (name: string) => submittedValue(state.values, name) ?? '';
   return {
-    title: str('title') ?? '',
-    slug: str('slug'),
-    body: str('body') ?? '',
-    excerpt: str('excerpt') ?? '',
-    tags,
-    status: str('status') ?? kept,
-    publishedAt,
-    // A form without the field (an old page, a script) leaves the featured image as it is.
-    featureImage: str('featureImage'),
-    featureImageAlt: str('featureImageAlt'),
+    title: v('title'),
+    slug: v('slug'),
+    body: v('body'),
+    excerpt: v('excerpt'),
+    tags: [state.values.tags ?? []].flat().join(', '),
+    status: v('status') || status,
+    publishedAt: v('publishedAt').replace(/(:00)?Z$/, ''),
+    featureImage: v('featureImage'),
+    featureImageAlt: v('featureImageAlt'),
   };
 }
 
-function formValues(input: PostInput, timeZone: string): PostFormValues {
-  const at = input.publishedAt ?? '';
-  return {
-    title: input.title ?? '',
-    slug: input.slug ?? '',
-    body: input.body ?? '',
-    excerpt: input.excerpt ?? '',
-    tags: Array.isArray(input.tags) ? input.tags.join(', ') : (input.tags ?? ''),
-    status: input.status ?? 'draft',
-    // Shown back as the site's wall-clock time; text that was no time at all, as typed.
-    publishedAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(at) ? isoToZonedLocal(at, timeZone) : at,
-    featureImage: input.featureImage ?? '',
-    featureImageAlt: input.featureImageAlt ?? '',
-  };
+// Unverified writers may save drafts: the form says which field to change.
+function unverifiedAsField(err: unknown): unknown {
+  if (!(err instanceof AppError) || err.code !== 'email_unverified') return err;
+  return new AppError('email_unverified', err.message, [
+    { field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' },
+  ]);
 }
 
 function valuesOf(post: Post, timeZone: string): PostFormValues {
@@ -156,8 +144,8 @@ export async function postsRoutes(
         heading: 'Write a post',
         action: '/posts',
         method: 'POST',
-        values: formValues({}, zone()),
         timeZone: zone(),
+        values: sentValues({ values: {}, errors: [] }, 'draft'),
         errors: [],
         csrf: request.csrfToken(),
         library: await library(),
@@ -165,41 +153,35 @@ export async function postsRoutes(
     });
   });
 
-  // Invalid input: the form again, as typed, each problem beside its field.
-  const formAgain = async (request: FastifyRequest, reply: FastifyReply, err: unknown, input: PostInput, edit?: Post) => {
-    if (err instanceof AppError && err.code === 'email_unverified') {
-      err = new AppError('email_unverified', err.message, [
-        { field: 'status', message: 'cannot be “published” until you verify your email address; save it as a draft meanwhile' },
-      ]);
-    }
-    if (!(err instanceof AppError) || !['validation_failed', 'slug_taken', 'email_unverified'].includes(err.code)) throw err;
+  // Refused input: the form again, as typed, each problem beside its field.
+  const formPage = async (request: FastifyRequest, state: FormState, edit?: Post): Promise<PageOptions> => {
     const heading = edit ? `Edit “${edit.title}”` : 'Write a post';
-    return sendPage(request, reply, {
+    return {
       title: heading,
-      status: err.status,
       body: postFormHtml({
         heading,
         action: edit ? `/posts/${edit.slug}` : '/posts',
         method: edit ? 'PUT' : 'POST',
-        values: formValues(input, zone()),
         timeZone: zone(),
-        errors: err.errors,
+        values: sentValues(state, edit?.status ?? 'draft'),
+        errors: state.errors,
         csrf: request.csrfToken(),
         current: edit?.status,
         slug: edit?.slug,
         library: await library(),
       }),
-    });
+    };
   };
+  const editFormPage = async (request: FastifyRequest, state: FormState) =>
+    formPage(request, state, await posts.get(request.user, (request.params as { slug: string }).slug));
 
-  app.post('/posts', async (request, reply) => {
+  app.post('/posts', { schema: { body: PostCreateSchema }, config: { formPage } }, async (request, reply) => {
     requireUser(request);
-    const input = formInput(request.body as FormBody, zone());
     let post: Post;
     try {
-      post = await posts.create(request.user, input);
+      post = await posts.create(request.user, request.body as Static<typeof PostCreateSchema>);
     } catch (err) {
-      return formAgain(request, reply, err, input);
+      throw unverifiedAsField(err);
     }
     reply.setFlash(
       post.status === 'published'
@@ -256,12 +238,13 @@ export async function postsRoutes(
   const update = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
     requireUser(request);
     const current = await posts.get(request.user, request.params.slug);
-    const input = formInput(request.body as FormBody, zone(), current);
+    // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
+    const input = readInput(request, PostReplaceSchema, { defaults: { status: current.status } });
     let post: Post;
     try {
       post = await posts.replace(request.user, current.id, input);
     } catch (err) {
-      return formAgain(request, reply, err, input, current);
+      throw unverifiedAsField(err);
     }
     reply.setFlash(
       post.status === 'published'
@@ -376,10 +359,10 @@ export async function postsRoutes(
     return reply.code(303).redirect(`/posts/${post.slug}`);
   });
 
-  app.put<SlugParams>('/posts/:slug', update);
+  app.put<SlugParams>('/posts/:slug', { config: { formPage: editFormPage } }, update);
   app.delete<SlugParams>('/posts/:slug', remove);
   // HTML forms can only POST; a hidden _method field says what they mean.
-  app.post<SlugParams>('/posts/:slug', async (request, reply) => {
+  app.post<SlugParams>('/posts/:slug', { config: { formPage: editFormPage } }, async (request, reply) => {
     const method = String((request.body as FormBody)?._method ?? '').toUpperCase();
     if (method === 'PUT' || method === 'PATCH') return update(request, reply);
     if (method === 'DELETE') return remove(request, reply);

@@ -1,8 +1,11 @@
 import { Type, type Static } from 'typebox';
+import { MESSAGES, NOT_BLANK } from '../../platform/http/input.ts';
+import { SLUG_MESSAGE } from '../../lib/slugify.ts';
 import { LIMITS } from './posts.service.ts';
 import { MAX_OFFSET, MAX_QUERY_LENGTH, MAX_TERMS } from './search/index.ts';
 
 // One schema drives validation, response serialization and the OpenAPI document.
+// The commands' schemas (create, replace, patch) serve the API and the HTML forms alike.
 
 const Status = Type.Enum(['draft', 'published', 'scheduled'], {
   description: 'Only published posts are visible to readers and feeds. A scheduled post (give publishedAt, in the future) goes live by itself at that time.',
@@ -58,17 +61,40 @@ export const PostSchema = Type.Object(
 // Text fields refuse characters XML 1.0 forbids (they would break the feeds).
 const TEXT_RULE = ' Control characters other than tab, newline and carriage return are refused (422).';
 const fields = {
-  title: Type.String({ maxLength: LIMITS.title, description: `Plain-text title; must not be blank.${TEXT_RULE}` }),
-  body: Type.String({ maxLength: LIMITS.body, description: `Markdown. Raw HTML is shown as text; links are limited to http, https and mailto.${TEXT_RULE}` }),
-  slug: Type.String({ maxLength: LIMITS.slug, description: 'URL name; lowercase letters, digits and hyphens. Derived from the title when omitted.' }),
+  title: Type.String({
+    maxLength: LIMITS.title,
+    pattern: NOT_BLANK,
+    errorMessage: MESSAGES.blank,
+    description: `Plain-text title; must not be blank.${TEXT_RULE}`,
+  }),
+  body: Type.String({
+    maxLength: LIMITS.body,
+    pattern: NOT_BLANK,
+    errorMessage: MESSAGES.blank,
+    description: `Markdown; must not be blank. Raw HTML is shown as text; links are limited to http, https and mailto.${TEXT_RULE}`,
+  }),
+  slug: Type.String({
+    maxLength: LIMITS.slug,
+    // Letters of any alphabet, read in lowercase, around spaces trimmed; empty derives it.
+    pattern: '^\\s*([\\p{L}\\p{M}\\p{N}]+(-[\\p{L}\\p{M}\\p{N}]+)*)?\\s*$',
+    errorMessage: SLUG_MESSAGE,
+    description: 'URL name; letters (of any alphabet), digits and single hyphens, stored in lowercase. Derived from the title when omitted.',
+  }),
   excerpt: Type.Union([Type.String({ maxLength: LIMITS.excerpt }), Type.Null()], { description: 'Custom excerpt; null or empty to derive it from the body.' }),
   status: Status,
-  tags: Type.Array(Type.String({ maxLength: LIMITS.tag }), { maxItems: LIMITS.tags, description: 'Tag names; new tags are created as needed.' }),
+  // A form sends them as one comma-separated text.
+  tags: Type.Array(Type.String({ maxLength: LIMITS.tag }), {
+    maxItems: LIMITS.tags,
+    'x-form-separator': ',',
+    description: 'Tag names; new tags are created as needed.',
+  }),
   featureImage: Type.Union([Type.String({ maxLength: 40 }), Type.Null()], {
     description:
       'The id of an uploaded image (see /api/v1/media) to feature, or null/empty for none. Omitted: unchanged (also with PUT). An unknown id is a 422.',
   }),
-  featureImageAlt: Type.String({ maxLength: LIMITS.featureImageAlt, description: "Alt text for the featured image in this post; empty for the image's own." }),
+  featureImageAlt: Type.Union([Type.String({ maxLength: LIMITS.featureImageAlt }), Type.Null()], {
+    description: "Alt text for the featured image in this post; empty or null for the image's own.",
+  }),
   publishedAt: Type.String({
     format: 'date-time',
     description:

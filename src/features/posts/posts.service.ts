@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Cursor } from '../../lib/cursor.ts';
 import { excerptOf, htmlToText, renderMarkdown } from '../../lib/markdown.ts';
 import { nonXmlCharProblem } from '../../lib/xml.ts';
-import { normalizeSlug, SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
+import { normalizeSlug, SLUG_MESSAGE, SLUG_PATTERN, slugify } from '../../lib/slugify.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
 import { MAX_OFFSET, reindexPost, searchPublished, searchTerms } from './search/index.ts';
 import * as q from './posts.queries.ts';
@@ -16,17 +16,17 @@ import type { Post } from './posts.queries.ts';
 import type { PostImagesPort } from './posts.images.ts';
 import { canCreatePost, canEditPost, canManageAllPosts, canViewPost } from './posts.policy.ts';
 
-/** What a writer sends; every field optional here, the mode decides what is required. */
+/** What a writer sends, as the command schemas (posts.schema.ts) passed it; which fields are there depends on the command. */
 export interface PostInput {
   title?: string;
   slug?: string;
   body?: string;
   excerpt?: string | null;
-  status?: string;
+  status?: PostStatus | 'scheduled';
   /** With status "scheduled": when the post goes live (ISO 8601, in the future). With "published", from editors and admins: a past publication date. */
   publishedAt?: string | null;
-  /** A list of names, or one comma-separated string (as an HTML form sends it). */
-  tags?: string[] | string;
+  /** Tag names (a form's comma-separated text is split by the schema's coercion). */
+  tags?: string[];
   /** The featured image's id (an uploaded image); null or '' for none. */
   featureImage?: string | null;
   featureImageAlt?: string | null;
@@ -69,15 +69,17 @@ function instantMs(v: unknown): number {
   return Date.parse(v as string);
 }
 
-/** Checks and normalizes input; `required` names the fields that must be present. */
-export function validatePostInput(input: PostInput, required: (keyof PostInput)[], now = new Date()): Normalized {
+/**
+ * Normalizes input the command schemas (posts.schema.ts) have already checked
+ * (types, presence, lengths, blank text, the status's values), and applies the
+ * rules a schema cannot say: characters feeds cannot carry, the slug's form,
+ * tags by their URL names, a schedule in the future.
+ */
+export function validatePostInput(input: PostInput, now = new Date()): Normalized {
   const errors: FieldError[] = [];
   const out: Normalized = {};
   const err = (field: string, message: string) => errors.push({ field, message });
 
-  for (const f of required) {
-    if (input[f] === undefined || input[f] === null) err(f, 'is required');
-  }
   // Checked on the text as given: trimming or splitting could hide a control character.
   const bad = new Set<string>();
   for (const f of ['title', 'slug', 'body', 'excerpt'] as const) {
@@ -87,38 +89,23 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
       bad.add(f);
     }
   }
-  const tagList = Array.isArray(input.tags) ? input.tags : input.tags === undefined ? [] : [input.tags];
-  for (const tag of tagList) {
+  for (const tag of input.tags ?? []) {
     const problem = nonXmlCharProblem(tag);
     if (problem && !bad.has('tags')) {
       err('tags', problem);
       bad.add('tags');
     }
   }
-  if (typeof input.title === 'string' && !bad.has('title')) {
-    const title = input.title.trim();
-    if (!title) err('title', 'cannot be blank');
-    else if (title.length > LIMITS.title) err('title', `must be at most ${LIMITS.title} characters`);
-    out.title = title;
-  }
+  if (typeof input.title === 'string' && !bad.has('title')) out.title = input.title.trim();
   if (typeof input.slug === 'string' && input.slug.trim() !== '' && !bad.has('slug')) {
     const slug = normalizeSlug(input.slug);
-    if (slug.length > LIMITS.slug) err('slug', `must be at most ${LIMITS.slug} characters`);
-    else if (!SLUG_PATTERN.test(slug))
-      err('slug', 'may contain only lowercase letters (of any alphabet), digits and single hyphens (like my-first-post or 日本語-メモ)');
+    // The schema has checked the form; lowercasing may still make what is no slug (a titlecase letter).
+    if (!SLUG_PATTERN.test(slug)) err('slug', SLUG_MESSAGE);
     else if (RESERVED_SLUGS.has(slug)) err('slug', `"${slug}" is reserved; choose another`);
     out.slug = slug;
   }
-  if (typeof input.body === 'string' && !bad.has('body')) {
-    if (!input.body.trim()) err('body', 'cannot be blank');
-    else if (input.body.length > LIMITS.body) err('body', `must be at most ${LIMITS.body.toLocaleString('en')} characters`);
-    out.body = input.body.replace(/\r\n/g, '\n');
-  }
-  if (input.excerpt !== undefined && !bad.has('excerpt')) {
-    const excerpt = typeof input.excerpt === 'string' ? input.excerpt.trim() : '';
-    if (excerpt.length > LIMITS.excerpt) err('excerpt', `must be at most ${LIMITS.excerpt} characters`);
-    out.excerpt = excerpt || null;
-  }
+  if (typeof input.body === 'string' && !bad.has('body')) out.body = input.body.replace(/\r\n/g, '\n');
+  if (input.excerpt !== undefined && !bad.has('excerpt')) out.excerpt = (typeof input.excerpt === 'string' ? input.excerpt.trim() : '') || null;
   if (input.status !== undefined) {
     if (input.status === 'scheduled') {
       const at = instantMs(input.publishedAt);
@@ -128,8 +115,7 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
         out.status = 'draft';
         out.publishAt = new Date(at).toISOString();
       }
-    } else if (input.status !== 'draft' && input.status !== 'published') err('status', 'must be "draft", "published" or "scheduled"');
-    else if (input.status === 'published' && typeof input.publishedAt === 'string') {
+    } else if (input.status === 'published' && typeof input.publishedAt === 'string') {
       // A moved-in post keeps its date; a future one would go live now under a false date.
       const at = instantMs(input.publishedAt);
       if (Number.isNaN(at)) err('publishedAt', 'must be a date and time like 2019-05-06T09:00:00Z');
@@ -145,15 +131,13 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     }
   }
   if (input.tags !== undefined && !bad.has('tags')) {
-    const names = (Array.isArray(input.tags) ? input.tags : String(input.tags).split(',')).map((t) => String(t).trim().replace(/\s+/g, ' ')).filter(Boolean);
+    const names = input.tags.map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean);
     const tags = new Map<string, { name: string; slug: string }>();
     for (const name of names) {
       const slug = slugify(name, LIMITS.tag);
-      if (name.length > LIMITS.tag) err('tags', `each tag must be at most ${LIMITS.tag} characters ("${name.slice(0, 20)}…" is longer)`);
-      else if (!slug) err('tags', `"${name}" needs at least one letter or digit`);
+      if (!slug) err('tags', `"${name}" needs at least one letter or digit`);
       else if (!tags.has(slug)) tags.set(slug, { name, slug });
     }
-    if (tags.size > LIMITS.tags) err('tags', `at most ${LIMITS.tags} tags per post`);
     out.tags = [...tags.values()];
   }
   if (input.featureImage !== undefined) {
@@ -166,7 +150,6 @@ export function validatePostInput(input: PostInput, required: (keyof PostInput)[
     const alt = typeof input.featureImageAlt === 'string' ? input.featureImageAlt.trim() : '';
     const problem = nonXmlCharProblem(alt);
     if (problem) err('featureImageAlt', problem);
-    else if (alt.length > LIMITS.featureImageAlt) err('featureImageAlt', `must be at most ${LIMITS.featureImageAlt} characters`);
     else out.featureImageAlt = alt;
   }
   assertValid(errors);
@@ -387,7 +370,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     async create(viewer: CurrentUser | null, input: PostInput): Promise<Post> {
       if (!viewer) throw new AppError('unauthenticated', 'Log in to write posts');
       if (!canCreatePost(viewer)) throw new AppError('forbidden', 'Readers cannot write posts; ask an admin for the author role');
-      const v = validatePostInput(input, ['title', 'body'], clock.now());
+      const v = validatePostInput(input, clock.now());
       await checkFeatureImage(v);
       const status = v.status ?? 'draft';
       assertMayPublish(viewer, v.publishAt ? 'published' : status);
@@ -435,7 +418,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** Replaces a post (PUT): title, body and status required; absent excerpt and tags are cleared. */
     async replace(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
-      const v = validatePostInput(input, ['title', 'body', 'status'], clock.now());
+      const v = validatePostInput(input, clock.now());
       assertMayBackdate(viewer!, v, post.publishedAt);
       if (post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status!);
       return this.update(post, { ...v, excerpt: v.excerpt ?? null, tags: v.tags ?? [] }, viewer!.id);
@@ -444,7 +427,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** Changes only the fields given (PATCH). */
     async patch(viewer: CurrentUser | null, idOrSlug: string | number, input: PostInput): Promise<Post> {
       const post = await findEditable(viewer, idOrSlug);
-      const v = validatePostInput(input, [], clock.now());
+      const v = validatePostInput(input, clock.now());
       assertMayBackdate(viewer!, v, post.publishedAt);
       if (v.status && post.status !== 'published') assertMayPublish(viewer!, v.publishAt ? 'published' : v.status);
       return this.update(post, v, viewer!.id);
@@ -698,7 +681,7 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** Brings back an earlier version's title, body, excerpt and tags; the version it replaces is kept too. */
     async restoreRevision(viewer: CurrentUser | null, idOrSlug: string | number, revisionId: number): Promise<Post> {
       const { post, revision } = await this.revision(viewer, idOrSlug, revisionId);
-      const v = validatePostInput({ title: revision.title, body: revision.body, excerpt: revision.excerpt, tags: revision.tags }, []);
+      const v = validatePostInput({ title: revision.title, body: revision.body, excerpt: revision.excerpt, tags: revision.tags });
       return this.update(post, v, viewer!.id);
     },
 

@@ -1,10 +1,13 @@
-import type { PostInput } from '../posts/index.ts';
+import { checkInput } from '../../platform/http/input.ts';
+import { CommentCreateSchema } from '../comments/index.ts';
+import { PostCreateSchema, PostPatchSchema, type PostInput } from '../posts/index.ts';
 import { blank, RwError } from './realworld.present.ts';
 
 // Request bodies come wrapped ({"user":{…}}, {"article":{…}}); these unwrap and
 // check them the RealWorld way: a missing or blank field "can't be blank",
-// every problem reported at once, keyed by RealWorld's field names. Inkwell's
-// services then apply their own rules (lengths, formats) on top.
+// every problem reported at once, keyed by RealWorld's field names. An article
+// is then Inkwell's own create or patch command, checked by its schema (lengths,
+// tags), as the API and the forms check it.
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -118,14 +121,14 @@ export function articleInput(body: unknown, create: boolean): PostInput {
   if (text !== undefined) input.body = text;
   if (tags !== undefined) input.tags = tags;
   else if (create) input.tags = [];
-  return input;
+  return create ? checkInput(PostCreateSchema, input) : checkInput(PostPatchSchema, input);
 }
 
 export function commentBody(body: unknown): string {
   const c = new Checker(unwrap(body, 'comment'));
   const text = c.text('body', true);
   c.done();
-  return text!;
+  return checkInput(CommentCreateSchema, { body: text }).body;
 }
 
 /** limit (1–100, default 20; more is capped), offset (default 0), and the list filters. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requireAdmin } from '../../platform/http/auth.ts';
+import { RedirectCreateSchema } from './redirects.schema.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import type { RedirectsService } from './redirects.service.ts';
 
@@ -42,14 +43,7 @@ export async function redirectsApi(root: FastifyInstance, opts: { redirects: Red
         summary: 'Add a redirect',
         security,
         description: 'Answers 201 with a Location header; 409 when the old path already has a redirect.',
-        body: Type.Object(
-          {
-            from: Type.String({ maxLength: 500, description: 'The old path on this site, starting with /.' }),
-            to: Type.String({ maxLength: 500, description: 'A path on this site or an http(s) address.' }),
-            status: Type.Optional(Type.Union([Type.Literal(301), Type.Literal(302)], { description: 'Defaults to 301.' })),
-          },
-          { additionalProperties: false },
-        ),
+        body: RedirectCreateSchema,
         response: { 201: RedirectSchema, ...problems(400, 401, 403, 409, 415, 422) },
       },
     },

@@ -3,11 +3,12 @@ import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireAdmin } from '../../platform/http/auth.ts';
-import { csrfField, errorSummaryHtml, fieldHtml } from '../../platform/http/forms.ts';
+import { csrfField, errorSummaryHtml, fieldHtml, submittedValue, type FormState } from '../../platform/http/forms.ts';
+import { readInput } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
+import { RedirectCreateSchema } from './redirects.schema.ts';
 import type { RedirectsService } from './redirects.service.ts';
 
-type Body = Record<string, unknown> | undefined;
 const FORBIDDEN = 'Only admins manage redirects';
 
 /** /admin/redirects: the list, a form to add one, a button to delete each. */
@@ -50,16 +51,15 @@ export async function redirectsRoutes(app: FastifyInstance, opts: { redirects: R
     return sendPage(request, reply, { title: 'Redirects', body: await page(request) });
   });
 
-  app.post('/admin/redirects', async (request, reply) => {
+  // A refused redirect: the page again, with the form as typed.
+  const formPage = async (request: FastifyRequest, state: FormState) => {
+    const v = (k: string) => submittedValue(state.values, k) ?? '';
+    return { title: 'Redirects', body: await page(request, { errors: state.errors, values: { from: v('from'), to: v('to'), status: v('status') } }) };
+  };
+
+  app.post('/admin/redirects', { config: { formPage } }, async (request, reply) => {
     requireAdmin(request, FORBIDDEN);
-    const b = request.body as Body;
-    try {
-      await redirects.create({ from: b?.from, to: b?.to, status: b?.status });
-    } catch (err) {
-      if (!(err instanceof AppError) || (err.code !== 'validation_failed' && err.code !== 'conflict')) throw err;
-      const values = { from: String(b?.from ?? ''), to: String(b?.to ?? ''), status: String(b?.status ?? '') };
-      return sendPage(request, reply, { title: 'Redirects', status: err.status, body: await page(request, { errors: err.errors, values }) });
-    }
+    await redirects.create(readInput(request, RedirectCreateSchema));
     reply.setFlash('Redirect added');
     return reply.code(303).redirect('/admin/redirects');
   });

@@ -16,13 +16,12 @@ export interface Redirect {
   createdAt: string;
 }
 
+/** A redirect to add, as its schema (redirects.schema.ts) passed it. */
 export interface RedirectInput {
-  from?: unknown;
-  to?: unknown;
-  status?: unknown;
+  from: string;
+  to: string;
+  status?: 301 | 302;
 }
-
-const MAX_PATH = 500;
 
 /**
  * The form a path is stored and looked up in: percent-decoded (browsers and
@@ -56,19 +55,14 @@ const toRedirect = (r: { id: number; from_path: string; to_path: string; status:
 export function createRedirectsService(deps: { db: Kysely<Database>; clock: Clock }) {
   const { db, clock } = deps;
 
+  // The schema checked presence and lengths; these are the rules of addresses.
   function validate(input: RedirectInput): { from: string; to: string; status: 301 | 302 } {
     const errors: FieldError[] = [];
-    const fromRaw = typeof input.from === 'string' ? input.from.trim() : '';
-    const toRaw = typeof input.to === 'string' ? input.to.trim() : '';
-    const from = fromRaw ? normalizePath(fromRaw) : null;
-    if (!fromRaw) errors.push({ field: 'from', message: 'is required' });
-    else if (fromRaw.length > MAX_PATH) errors.push({ field: 'from', message: `must be at most ${MAX_PATH} characters` });
-    else if (!from || from === '/') errors.push({ field: 'from', message: 'must be a path on this site starting with / (like /old-post/)' });
+    const toRaw = input.to.trim();
+    const from = normalizePath(input.from.trim());
+    if (!from || from === '/') errors.push({ field: 'from', message: 'must be a path on this site starting with / (like /old-post/)' });
     let to = toRaw;
-    if (!toRaw) errors.push({ field: 'to', message: 'is required' });
-    else if (toRaw.length > MAX_PATH) errors.push({ field: 'to', message: `must be at most ${MAX_PATH} characters` });
-    else if (toRaw.startsWith('/') && !toRaw.startsWith('//')) to = toRaw;
-    else {
+    if (!(toRaw.startsWith('/') && !toRaw.startsWith('//'))) {
       // Another site is allowed (a blog that moved part of itself), but only over http(s).
       let url: URL | null = null;
       try {
@@ -81,10 +75,8 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
       else to = url.href;
     }
     if (from && to && normalizePath(to) === from) errors.push({ field: 'to', message: 'must differ from the old address' });
-    const status = input.status === undefined || input.status === '' ? 301 : Number(input.status);
-    if (status !== 301 && status !== 302) errors.push({ field: 'status', message: 'must be 301 (moved for good) or 302 (for now)' });
     assertValid(errors);
-    return { from: from!, to, status: status as 301 | 302 };
+    return { from: from!, to, status: input.status ?? 301 };
   }
 
   return {

@@ -122,8 +122,11 @@ export const authPlugin = fp(
       }
     });
 
-    // After the body is parsed (the token may be a form field), before any route handler.
-    app.addHook('preHandler', async (request) => {
+    // After the body is parsed (the token may be a form field), before it is
+    // validated: a forged form hears 403, never what was wrong with its fields.
+    // A multipart body is read by its route's own plugin (in its preValidation,
+    // which runs after this one): its token is checked just before the handler.
+    const checkCsrf = async (request: FastifyRequest) => {
       if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
       if (request.routeOptions.config.csrf === false) return;
       // An API call without a session carries no ambient credentials, so there is
@@ -137,6 +140,13 @@ export const authPlugin = fp(
       if (!key || !sent || !safeEqual(sent, hmac(secret, `csrf:${key}`))) {
         throw new AppError('csrf_failed');
       }
+    };
+    const multipart = (request: FastifyRequest) => /^multipart\//i.test(request.headers['content-type'] ?? '');
+    app.addHook('preValidation', async (request) => {
+      if (!multipart(request)) await checkCsrf(request);
+    });
+    app.addHook('preHandler', async (request) => {
+      if (multipart(request)) await checkCsrf(request);
     });
 
     app.decorateReply('logIn', async function (this: FastifyReply, userId: number) {

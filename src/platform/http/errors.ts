@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
-import { submittedValues } from './forms.ts';
+import { AppError, ERRORS, type ErrorCode } from '../errors.ts';
+import { type AjvError, fieldErrors, submittedValues } from './input.ts';
 import { errorPage, sendPage } from './layout.ts';
 import type { NotFoundFallbacks } from './not-found.ts';
 import { isConnectionError } from '../db/errors.ts';
@@ -24,7 +24,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as FastifyError & { validation?: unknown[]; validationContext?: string };
-  if (e.validation) return new AppError('validation_failed', undefined, fieldErrorsFromAjv(e.validation as AjvError[], e.validationContext));
+  if (e.validation) return new AppError('validation_failed', undefined, fieldErrors(e.validation as AjvError[], e.validationContext));
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new AppError('malformed_json', undefined, [{ field: 'body', message: 'is not valid JSON' }]);
   if (e.code && FASTIFY_CODES[e.code]) return new AppError(FASTIFY_CODES[e.code]);
   if (e.statusCode === 429) return new AppError('rate_limited', e.message);
@@ -36,34 +36,6 @@ export function toAppError(err: unknown): AppError {
     return new AppError(code);
   }
   return new AppError('internal');
-}
-
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
-function fieldErrorsFromAjv(errors: AjvError[], context = 'body'): FieldError[] {
-  const seen = new Set<string>();
-  const out: FieldError[] = [];
-  for (const err of errors) {
-    let field = err.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    let message = err.message ?? 'is invalid';
-    if (err.keyword === 'required') {
-      field = [field, String(err.params.missingProperty)].filter(Boolean).join('.');
-      message = 'is required';
-    } else if (err.keyword === 'additionalProperties') {
-      field = [field, String(err.params.additionalProperty)].filter(Boolean).join('.');
-      message = 'is not a known field';
-    }
-    field ||= context;
-    if (seen.has(field)) continue;
-    seen.add(field);
-    out.push({ field, message });
-  }
-  return out;
 }
 
 /** Sends an error as RFC 9457 problem+json. */
@@ -107,10 +79,11 @@ export const errorsPlugin = fp(
       if (err.code === 'unauthenticated' && request.method === 'GET') {
         return reply.code(303).redirect(`/login?next=${encodeURIComponent(request.url)}`);
       }
-      // A refused form comes back as the form, with its messages and the input kept.
+      // A refused form comes back as the form, with its messages and the input kept:
+      // any error that names fields (invalid input, a slug taken, a wrong password).
       const formPage = request.routeOptions.config?.formPage;
-      if (err.code === 'validation_failed' && formPage) {
-        const page = await formPage(request, { errors: err.errors, values: submittedValues(request.body) });
+      if (err.errors.length && formPage) {
+        const page = await formPage(request, { errors: err.errors, values: submittedValues(request) });
         return sendPage(request, reply, { ...page, status: err.status });
       }
       return reply.code(err.status).type('text/html; charset=utf-8').send(errorPage(request, err));

@@ -11,23 +11,13 @@ export interface FormState {
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * On a form POST route: renders the form page again. When the route throws
-     * validation_failed, the error handler answers 422 with this page, showing the
+     * On a form POST route: renders the form page again. When the route's body
+     * schema refuses the form, or the route throws an error naming fields, the
+     * error handler answers with this page (the error's status), showing the
      * field errors and keeping what was typed, instead of a bare error page.
      */
     formPage?: (request: FastifyRequest, state: FormState) => PageOptions | Promise<PageOptions>;
   }
-}
-
-/** The submitted form fields as strings, without the CSRF token or any password. */
-export function submittedValues(body: unknown): FormState['values'] {
-  const out: FormState['values'] = {};
-  if (!body || typeof body !== 'object') return out;
-  for (const [k, v] of Object.entries(body)) {
-    if (k === '_csrf' || /password/i.test(k)) continue;
-    out[k] = Array.isArray(v) ? v.map(String) : String(v ?? '');
-  }
-  return out;
 }
 
 /** One submitted value as a string (the first, if the field came several times). */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import type { Ajv as AjvType, AnySchema, ValidateFunction } from 'ajv';
-import type AddFormats from 'ajv-formats';
+import type { AnySchema, ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
+import { BODY_AJV_OPTIONS, makeAjv } from './input.ts';
 
 // Compiling every route's schemas (Ajv for requests, fast-json-stringify for
 // responses) at start-up was ~250 ms of a 1.4 s cold start, for routes most
@@ -17,19 +17,15 @@ function once<T>(make: () => T): () => T {
 
 /**
  * The request validator compiler: bodies strictly (no coercion, every failing
- * field reported); query strings and params arrive as text, so those coerce.
+ * field reported; form bodies were coerced to the schema before, see input.ts);
+ * query strings and params arrive as text, so those coerce.
  * `shared` are schemas referenced by $id.
  */
 function lazyValidatorCompiler(shared: AnySchema[]): FastifySchemaCompiler<AnySchema> {
   const ajvs = once(() => {
-    const { Ajv } = require('ajv') as { Ajv: typeof AjvType };
-    const addFormats = require('ajv-formats') as { default: typeof AddFormats.default };
-    const body = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-    const other = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
-    for (const ajv of [body, other]) {
-      addFormats.default(ajv);
-      for (const s of shared) ajv.addSchema(s);
-    }
+    const body = makeAjv(BODY_AJV_OPTIONS);
+    const other = makeAjv({ ...BODY_AJV_OPTIONS, coerceTypes: 'array' });
+    for (const ajv of [body, other]) for (const s of shared) ajv.addSchema(s);
     return { body, other };
   });
   return ({ schema, httpPart }) => {
