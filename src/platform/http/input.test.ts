@@ -67,10 +67,13 @@ describe('form bodies become the command schema’s types', () => {
     assert.equal(coerceForm(Command, { title: ['first', 'last'] }).title, 'last');
   });
 
-  test('a datetime-local value (no zone) is read as UTC', () => {
-    assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30' }).at, '2026-12-01T09:30:00Z');
-    assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30:15' }).at, '2026-12-01T09:30:15Z');
+  test('a datetime-local value (no zone) is a time of the given zone (UTC when none is given)', () => {
+    assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30' }).at, '2026-12-01T09:30:00.000Z');
+    assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30:15' }).at, '2026-12-01T09:30:15.000Z');
+    assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30' }, 'America/New_York').at, '2026-12-01T14:30:00.000Z');
+    assert.equal(coerceForm(Command, { title: 'x', at: '2026-07-01T09:30' }, 'America/New_York').at, '2026-07-01T13:30:00.000Z');
     assert.deepEqual(fails(coerceForm(Command, { title: 'x', at: 'tomorrow' })), { at: MESSAGES.dateTime });
+    assert.deepEqual(fails(coerceForm(Command, { title: 'x', at: '2026-02-30T09:30' }, 'Europe/Paris')), { at: MESSAGES.dateTime });
   });
 
   test('platform fields and fields the command does not know are left out of a form', () => {
