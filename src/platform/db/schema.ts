@@ -430,7 +430,7 @@ export interface Database {
   subscription_digest_runs: SubscriptionDigestRunsTable;
 }
 
-// Email subscriptions (migrations/2026-11-30-0019-subscriptions.ts).
+// Email subscriptions (migrations/2026-11-30-0024-subscriptions.ts).
 
 export type SubscriptionFrequency = 'instant' | 'weekly';
 export type SubscriberStatus = 'pending' | 'confirmed' | 'unsubscribed';
