@@ -9,6 +9,7 @@ import { endLogins, type KeepLogin } from '../../platform/http/sessions.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { hashPassword, hashToken, randomToken, safeEqual, verifyPassword } from '../../lib/secrets.ts';
+import { adoptAuthorlessPosts, releaseAuthorsPosts } from '../posts/index.ts';
 import * as emails from './accounts.emails.ts';
 import { createAccountTokens } from './accounts.tokens.ts';
 import {
@@ -172,7 +173,7 @@ export function createAccountsService(deps: AccountsDeps) {
         return await db.transaction().execute(async (trx) => {
           const row = await insertUser(trx, u, opts.verified ?? true);
           // The first admin adopts what the blog was seeded with.
-          if (u.role === 'admin') await trx.updateTable('posts').set({ author_id: row.id }).where('author_id', 'is', null).execute();
+          if (u.role === 'admin') await adoptAuthorlessPosts(trx, row.id);
           return row;
         });
       } catch (e) {
@@ -538,8 +539,7 @@ export function createAccountsService(deps: AccountsDeps) {
         throw new AppError('conflict', 'You are the only admin; make someone else admin first');
       }
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('posts').where('author_id', '=', userId).where('status', '=', 'draft').execute();
-        await trx.updateTable('posts').set({ author_id: null }).where('author_id', '=', userId).execute();
+        await releaseAuthorsPosts(trx, userId);
         await trx.deleteFrom('users').where('id', '=', userId).execute();
       });
     },

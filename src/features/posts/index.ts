@@ -14,6 +14,7 @@ import { createPostImagesPort, type PostImagesPort } from './posts.images.ts';
 // What other features may use from posts.
 export { createPostsService, type ImportedPost, type PostInput, type PostsService, type SearchResult } from './posts.service.ts';
 export type { Post } from './posts.queries.ts';
+export { adoptAuthorlessPosts, releaseAuthorsPosts } from './posts.queries.ts';
 export { postPresenter } from './posts.api.ts';
 export { IdOrSlugParams, PostCreateSchema, PostListSchema, PostPatchSchema, PostSchema } from './posts.schema.ts';
 export { postListHtml } from './views/post-list.ts';

@@ -414,3 +414,19 @@ export async function publishedSlugs(db: Db, limit: number): Promise<{ slug: str
     .limit(limit)
     .execute();
 }
+
+// ---- Authorship, for the accounts feature (through index.ts) ---------------
+
+/** The first admin adopts the posts the blog was seeded with (those without an author). */
+export async function adoptAuthorlessPosts(trx: Db, adminId: number): Promise<void> {
+  await trx.updateTable('posts').set({ author_id: adminId }).where('author_id', 'is', null).execute();
+}
+
+/**
+ * An account is deleted: its drafts go with it, its published and scheduled posts
+ * stay on the blog without an author (links keep working). In the caller's transaction.
+ */
+export async function releaseAuthorsPosts(trx: Db, userId: number): Promise<void> {
+  await trx.deleteFrom('posts').where('author_id', '=', userId).where('status', '=', 'draft').execute();
+  await trx.updateTable('posts').set({ author_id: null }).where('author_id', '=', userId).execute();
+}
