@@ -68,7 +68,7 @@ export function postsFeature(ctx: AppContext): PostsFeature {
       await app.register(postsRoutes, {
         posts: service,
         below: (request, post) => belowPost.render(request, post),
-        timeZone: ctx.config.timezone,
+        timeZone: () => ctx.site.settings().timeZone,
         siteUrl: ctx.site.url,
         renderBody: (request, post) => renderBody.apply(post.bodyHtml, request, post),
         images,

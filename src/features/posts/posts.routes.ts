@@ -85,8 +85,8 @@ export async function postsRoutes(
     posts: PostsService;
     /** What other features show under a post (the comment thread); already HTML. */
     below?: (request: FastifyRequest, post: Post) => Promise<string>;
-    /** The site's time zone (TIMEZONE), for times of day. */
-    timeZone: string;
+    /** The site's time zone (from the site settings, read on each use: an admin may change it). */
+    timeZone: () => string;
     /** The site's absolute address, for preview links. */
     siteUrl: string;
     /** The body HTML as the page shows it (render-time transforms: responsive images, galleries). */
@@ -95,7 +95,7 @@ export async function postsRoutes(
     images?: PostImagesPort;
   },
 ) {
-  const { posts, timeZone } = opts;
+  const { posts } = opts;
   const canEdit = (request: FastifyRequest, post: Post) => canEditPost(request.user, { authorId: post.author?.id ?? null, status: post.status });
   // Featured-image thumbnails for a list, in one batch.
   const thumbs = async (list: Post[]): Promise<Map<number, string>> => {
@@ -200,7 +200,7 @@ export async function postsRoutes(
       post.status === 'published'
         ? 'Post published'
         : post.status === 'scheduled'
-          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, opts.timeZone())}`
           : 'Draft saved',
     );
     return reply.code(303).redirect(`/posts/${post.slug}`);
@@ -216,7 +216,7 @@ export async function postsRoutes(
         postPageHtml(opts.renderBody ? { ...post, bodyHtml: await opts.renderBody(request, post) } : post, {
           canEdit: editable,
           csrf: editable ? request.csrfToken() : '',
-          timeZone,
+          timeZone: opts.timeZone(),
           featureImage: await featurePicture(post),
         }) + below,
       ...postMeta(request, post),
@@ -241,7 +241,7 @@ export async function postsRoutes(
         csrf,
         current: post.status,
         slug: post.slug,
-        extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, timeZone),
+        extra: previewControlsHtml(post, await posts.previewMadeAt(post.id), csrf, opts.timeZone()),
         library: await library(),
       }),
     });
@@ -261,7 +261,7 @@ export async function postsRoutes(
       post.status === 'published'
         ? 'Post updated'
         : post.status === 'scheduled'
-          ? `Post scheduled for ${dateTimeText(post.publishedAt!, timeZone)}`
+          ? `Post scheduled for ${dateTimeText(post.publishedAt!, opts.timeZone())}`
           : 'Draft saved',
     );
     return reply.code(303).redirect(`/posts/${post.slug}`);
@@ -313,7 +313,7 @@ export async function postsRoutes(
     reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex').header('referrer-policy', 'no-referrer');
     return sendPage(request, reply, {
       title: `Preview: ${post.title}`,
-      body: postPageHtml(post, { canEdit: false, csrf: '', timeZone, preview: true }),
+      body: postPageHtml(post, { canEdit: false, csrf: '', timeZone: opts.timeZone(), preview: true }),
       head: '<meta name="robots" content="noindex">',
     });
   });
@@ -327,7 +327,7 @@ export async function postsRoutes(
         posts: page,
         csrf: request.csrfToken(),
         admin: user.role === 'admin',
-        timeZone,
+        timeZone: opts.timeZone(),
         days: TRASH_DAYS,
         olderHref: nextCursor ? `/admin/posts/trash?before=${encodeCursor(nextCursor)}` : null,
       }),
@@ -356,12 +356,12 @@ export async function postsRoutes(
   app.get<SlugParams>('/posts/:slug/revisions', async (request, reply) => {
     requireUser(request);
     const { post, revisions } = await posts.revisions(request.user, request.params.slug);
-    return sendPage(request, reply, { title: `Revisions of “${post.title}”`, body: revisionsHtml(post, revisions, timeZone) });
+    return sendPage(request, reply, { title: `Revisions of “${post.title}”`, body: revisionsHtml(post, revisions, opts.timeZone()) });
   });
   app.get<RevParams>('/posts/:slug/revisions/:id', async (request, reply) => {
     requireUser(request);
     const { post, revision } = await posts.revision(request.user, request.params.slug, postId(request.params.id));
-    return sendPage(request, reply, { title: `Revision of “${post.title}”`, body: revisionHtml(post, revision, request.csrfToken(), timeZone) });
+    return sendPage(request, reply, { title: `Revision of “${post.title}”`, body: revisionHtml(post, revision, request.csrfToken(), opts.timeZone()) });
   });
   app.post<RevParams>('/posts/:slug/revisions/:id/restore', async (request, reply) => {
     requireUser(request);
@@ -410,7 +410,7 @@ export async function postsRoutes(
         posts: page,
         everyone: canManageAllPosts(user),
         csrf: request.csrfToken(),
-        timeZone,
+        timeZone: opts.timeZone(),
         olderHref: nextCursor ? `/admin/posts?before=${encodeCursor(nextCursor)}` : null,
       }),
     });
