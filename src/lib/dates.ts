@@ -49,3 +49,43 @@ export function dateTimeText(iso: string, timeZone: string): string {
 export function dateTimeHtml(iso: string, timeZone: string): string {
   return html`<time datetime="${iso}">${dateTimeText(iso, timeZone)}</time>`;
 }
+
+// Wall-clock parts in a zone, for <input type="datetime-local">, which has no zone.
+const walls = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock time in the zone at an instant, as if it were UTC (milliseconds). */
+function wallClock(ms: number, timeZone: string): number {
+  let f = walls.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    walls.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+}
+
+/** "2026-12-01T09:00" (or with seconds) read as a time of day in the zone: the UTC instant, ISO. */
+export function zonedLocalToIso(local: string, timeZone: string): string {
+  const asUtc = Date.parse(`${local.length === 16 ? `${local}:00` : local}Z`);
+  if (timeZone === 'UTC' || Number.isNaN(asUtc)) return new Date(asUtc).toISOString();
+  // The zone's offset at the guess, then again at the answer (a DST change in between).
+  let at = asUtc - (wallClock(asUtc, timeZone) - asUtc);
+  at = asUtc - (wallClock(at, timeZone) - at);
+  return new Date(at).toISOString();
+}
+
+/** An instant as "2026-12-01T10:00" in the zone, for a datetime-local field. */
+export function isoToZonedLocal(iso: string, timeZone: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return '';
+  return new Date(timeZone === 'UTC' ? ms : wallClock(ms, timeZone)).toISOString().slice(0, 16);
+}

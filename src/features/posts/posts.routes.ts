@@ -3,7 +3,7 @@ import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { decodeCursor, encodeCursor, type Cursor } from '../../lib/cursor.ts';
-import { dateTimeText } from '../../lib/dates.ts';
+import { dateTimeText, isoToZonedLocal, zonedLocalToIso } from '../../lib/dates.ts';
 import { canCreatePost, canEditPost, canManageAllPosts } from './posts.policy.ts';
 import type { Post } from './posts.queries.ts';
 import { TRASH_DAYS, type PostInput, type PostsService } from './posts.service.ts';
@@ -26,14 +26,14 @@ function beforeParam(request: FastifyRequest): Cursor | undefined {
   return cursor;
 }
 
-function formInput(body: FormBody, current?: Post): PostInput {
+function formInput(body: FormBody, timeZone: string, current?: Post): PostInput {
   const b = body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   // fetch() may send JSON to these URLs, with tags as a list.
   const tags = Array.isArray(b.tags) ? b.tags.map(String) : (str('tags') ?? '');
-  // <input type="datetime-local"> sends no zone; the form labels it UTC.
+  // <input type="datetime-local"> sends no zone: it is the site's time zone, as the form says.
   const at = str('publishedAt')?.trim();
-  const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? `${at}${at.length === 16 ? ':00' : ''}Z` : at || undefined;
+  const publishedAt = at && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(at) ? zonedLocalToIso(at, timeZone) : at || undefined;
   // A form sent without a button (Enter in a field) keeps the post's state: saving never unpublishes.
   const kept = current?.status ?? 'draft';
   return {
@@ -50,7 +50,7 @@ function formInput(body: FormBody, current?: Post): PostInput {
   };
 }
 
-function formValues(input: PostInput): PostFormValues {
+function formValues(input: PostInput, timeZone: string): PostFormValues {
   return {
     title: input.title ?? '',
     slug: input.slug ?? '',
@@ -58,13 +58,13 @@ function formValues(input: PostInput): PostFormValues {
     excerpt: input.excerpt ?? '',
     tags: Array.isArray(input.tags) ? input.tags.join(', ') : (input.tags ?? ''),
     status: input.status ?? 'draft',
-    publishedAt: (input.publishedAt ?? '').replace(/:00Z$|Z$/, ''),
+    publishedAt: input.publishedAt ? isoToZonedLocal(input.publishedAt, timeZone) || input.publishedAt : '',
     featureImage: input.featureImage ?? '',
     featureImageAlt: input.featureImageAlt ?? '',
   };
 }
 
-function valuesOf(post: Post): PostFormValues {
+function valuesOf(post: Post, timeZone: string): PostFormValues {
   return {
     title: post.title,
     slug: post.slug,
@@ -72,7 +72,7 @@ function valuesOf(post: Post): PostFormValues {
     excerpt: post.customExcerpt ?? '',
     tags: post.tags.map((t) => t.name).join(', '),
     status: post.status,
-    publishedAt: post.status === 'scheduled' && post.publishedAt ? post.publishedAt.slice(0, 16) : '',
+    publishedAt: post.status === 'scheduled' && post.publishedAt ? isoToZonedLocal(post.publishedAt, timeZone) : '',
     featureImage: post.featureImage?.id ?? '',
     featureImageAlt: post.featureImage?.alt ?? '',
   };
@@ -153,7 +153,8 @@ export async function postsRoutes(
         heading: 'Write a post',
         action: '/posts',
         method: 'POST',
-        values: formValues({}),
+        values: formValues({}, opts.timeZone()),
+        timeZone: opts.timeZone(),
         errors: [],
         csrf: request.csrfToken(),
         library: await library(),
@@ -177,7 +178,8 @@ export async function postsRoutes(
         heading,
         action: edit ? `/posts/${edit.slug}` : '/posts',
         method: edit ? 'PUT' : 'POST',
-        values: formValues(input),
+        values: formValues(input, opts.timeZone()),
+        timeZone: opts.timeZone(),
         errors: err.errors,
         csrf: request.csrfToken(),
         current: edit?.status,
@@ -189,7 +191,7 @@ export async function postsRoutes(
 
   app.post('/posts', async (request, reply) => {
     requireUser(request);
-    const input = formInput(request.body as FormBody);
+    const input = formInput(request.body as FormBody, opts.timeZone());
     let post: Post;
     try {
       post = await posts.create(request.user, input);
@@ -236,7 +238,8 @@ export async function postsRoutes(
         heading: `Edit “${post.title}”`,
         action: `/posts/${post.slug}`,
         method: 'PUT',
-        values: valuesOf(post),
+        values: valuesOf(post, opts.timeZone()),
+        timeZone: opts.timeZone(),
         errors: [],
         csrf,
         current: post.status,
@@ -250,7 +253,7 @@ export async function postsRoutes(
   const update = async (request: FastifyRequest<SlugParams>, reply: FastifyReply) => {
     requireUser(request);
     const current = await posts.get(request.user, request.params.slug);
-    const input = formInput(request.body as FormBody, current);
+    const input = formInput(request.body as FormBody, opts.timeZone(), current);
     let post: Post;
     try {
       post = await posts.replace(request.user, current.id, input);

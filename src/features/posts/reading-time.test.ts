@@ -6,6 +6,7 @@ import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, setSite, type TestUser } from '../../../test/support/factories.ts';
 import { apiRequest } from '../../../test/support/request.ts';
+import { isoToZonedLocal, zonedLocalToIso } from '../../lib/dates.ts';
 import { countWords, readingMinutes } from './posts.queries.ts';
 
 test('words are counted from the text, not the markup; at 230 a minute, never less than one minute', () => {
@@ -13,6 +14,16 @@ test('words are counted from the text, not the markup; at 230 a minute, never le
   assert.equal(readingMinutes(0), 1);
   assert.equal(readingMinutes(230 * 4 + 100), 4);
   assert.equal(readingMinutes(230 * 4 + 120), 5);
+});
+
+test('a datetime-local value is read in the zone, across summer time, and shown back the same', () => {
+  assert.equal(zonedLocalToIso('2031-07-01T12:00', 'Europe/Berlin'), '2031-07-01T10:00:00.000Z');
+  assert.equal(zonedLocalToIso('2031-01-15T12:00', 'Europe/Berlin'), '2031-01-15T11:00:00.000Z');
+  assert.equal(zonedLocalToIso('2031-03-30T03:30', 'Europe/Berlin'), '2031-03-30T01:30:00.000Z', 'the first hour of summer time');
+  assert.equal(zonedLocalToIso('2031-07-01T12:00', 'UTC'), '2031-07-01T12:00:00.000Z');
+  assert.equal(zonedLocalToIso('2031-07-01T12:00', 'America/New_York'), '2031-07-01T16:00:00.000Z');
+  assert.equal(isoToZonedLocal('2031-07-01T10:00:00.000Z', 'Europe/Berlin'), '2031-07-01T12:00');
+  assert.equal(isoToZonedLocal('2031-07-01T16:00:00.000Z', 'America/New_York'), '2031-07-01T12:00');
 });
 
 eachDatabase('reading time and the site time zone', (dialect) => {
@@ -71,6 +82,24 @@ eachDatabase('reading time and the site time zone', (dialect) => {
       assert.equal(own.status, 200);
       assert.match(own.body, /Scheduled for <time datetime="2031-07-01T10:00:00.000Z">1 July 2031, 12:00 /);
       assert.match((await web.get('/admin/posts')).body, /Scheduled for <time datetime="2031-07-01T10:00:00.000Z">1 July 2031, 12:00 /);
+
+      // The editor's "Publish at" is a time of day in the site's zone too.
+      await web.get('/posts/new');
+      assert.match(web.lastBody, /Europe\/Berlin; only for “Schedule”/);
+      const made = await web.postForm('/posts', {
+        title: 'Berlin noon',
+        slug: '',
+        body: 'Midday.',
+        excerpt: '',
+        tags: '',
+        status: 'scheduled',
+        publishedAt: '2031-07-01T12:00',
+      });
+      assert.equal(made.status, 303, made.body);
+      const stored = await apiRequest(t.app, 'GET', '/api/v1/posts/berlin-noon', { token });
+      assert.equal(new Date(stored.json().publishedAt).toISOString(), '2031-07-01T10:00:00.000Z');
+      const edit = parse((await web.get('/posts/berlin-noon/edit')).body);
+      assert.equal(edit.querySelector('#publishedAt')?.getAttribute('value'), '2031-07-01T12:00');
     } finally {
       await setSite(t, { timeZone: 'UTC' });
     }

@@ -10,7 +10,7 @@ export interface PostFormValues {
   excerpt: string;
   tags: string;
   status: string;
-  /** For scheduling: YYYY-MM-DDTHH:MM in UTC. */
+  /** For scheduling: YYYY-MM-DDTHH:MM in the site's time zone. */
   publishedAt: string;
   featureImage: string;
   featureImageAlt: string;
@@ -40,6 +40,8 @@ export function postFormHtml(opts: {
   extra?: string;
   /** Recent uploads: a choice for the featured image and snippets to paste into the body. */
   library?: LibraryImage[];
+  /** The site's time zone, in which "Publish at" is read. */
+  timeZone: string;
 }): string {
   const { values: v, errors } = opts;
   const statusError = errors.find((e) => e.field === 'status');
@@ -55,7 +57,7 @@ export function postFormHtml(opts: {
   !${fieldHtml({ name: 'excerpt', label: 'Excerpt', value: v.excerpt, errors, hint: '(optional; the start of the body is used otherwise)', attrs: html`maxlength="${LIMITS.excerpt}"` })}
   !${featureImageHtml(v, errors, opts.library ?? [])}
   !${fieldHtml({ name: 'tags', label: 'Tags', value: v.tags, errors, hint: '(comma-separated)' })}
-  !${fieldHtml({ name: 'publishedAt', label: 'Publish at', type: 'datetime-local', value: v.publishedAt, errors, hint: '(UTC; only for “Schedule”)' })}
+  !${fieldHtml({ name: 'publishedAt', label: 'Publish at', type: 'datetime-local', value: v.publishedAt, errors, hint: `(${opts.timeZone}; only for “Schedule”)` })}
   !${statusError ? html`<p class="field-error" id="status-error">Status ${statusError.message}</p>` : ''}
   !${
     opts.current === 'published'
