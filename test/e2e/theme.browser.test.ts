@@ -201,6 +201,46 @@ eachDatabase('the theme in Chromium', (dialect) => {
     }
   });
 
+  test('no page scrolls sideways on a phone', { skip: skipBrowser }, async () => {
+    for (const [user, pages] of [
+      [null, anonymousPages],
+      [site.author, writerPages],
+      [site.admin, adminPages],
+    ] as const) {
+      const context = await contextFor(user, 375);
+      const page = await context.newPage();
+      const wide: string[] = [];
+      for (const path of pages()) {
+        await page.goto(`${base}${path}`);
+        const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (over > 0) wide.push(`${path} (${over} px)`);
+      }
+      await context.close();
+      assert.deepEqual(wide, [], 'pages wider than a 375 px screen');
+    }
+  });
+
+  test('the keyboard focus is always visible: a ring of at least 2 px', { skip: skipBrowser }, async () => {
+    const context = await contextFor(site.author, 1280);
+    const page = await context.newPage();
+    await page.goto(`${base}/posts/${site.postSlug}/edit`);
+    const seen = new Set<string>();
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press('Tab');
+      const focus = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const cs = getComputedStyle(el);
+        return { tag: el.tagName, outline: cs.outlineStyle, width: Number.parseFloat(cs.outlineWidth) };
+      });
+      seen.add(focus.tag);
+      if (focus.tag === 'BODY') continue;
+      assert.notEqual(focus.outline, 'none', `${focus.tag} shows where the focus is`);
+      assert.ok(focus.width >= 2, `${focus.tag}'s focus ring is at least 2 px`);
+    }
+    for (const tag of ['A', 'INPUT', 'TEXTAREA']) assert.ok(seen.has(tag), `tabbed through a ${tag}`);
+    await context.close();
+  });
+
   test('post cards show the featured image and the reading time; the post page its reading time and comment times', { skip: skipBrowser }, async () => {
     const context = await contextFor(null, 1280);
     const page = await context.newPage();
