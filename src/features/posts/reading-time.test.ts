@@ -16,6 +16,14 @@ test('words are counted from the text, not the markup; at 230 a minute, never le
   assert.equal(readingMinutes(230 * 4 + 120), 5);
 });
 
+test('the migration counts stored bodies and moves a body whose top heading is <h3> up to <h2>', async () => {
+  const m = await import('../../../migrations/2026-11-30-0019-reading-time-and-headings.ts');
+  assert.equal(m.headingsFromH2('<h3>A</h3><p>x</p><h4 id="b">B</h4>'), '<h2>A</h2><p>x</p><h3 id="b">B</h3>');
+  assert.equal(m.headingsFromH2('<h2>A</h2><h4>B</h4>'), '<h2>A</h2><h4>B</h4>', 'already from h2: left as it is');
+  assert.equal(m.headingsFromH2('<p>no headings, <hr> a rule</p>'), '<p>no headings, <hr> a rule</p>');
+  assert.equal(m.words('<h2>Two words</h2><p>and <a href="/x">three</a> more</p>'), countWords('<h2>Two words</h2><p>and <a href="/x">three</a> more</p>'));
+});
+
 test('a datetime-local value is read in the zone, across summer time, and shown back the same', () => {
   assert.equal(zonedLocalToIso('2031-07-01T12:00', 'Europe/Berlin'), '2031-07-01T10:00:00.000Z');
   assert.equal(zonedLocalToIso('2031-01-15T12:00', 'Europe/Berlin'), '2031-01-15T11:00:00.000Z');
