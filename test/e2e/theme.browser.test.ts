@@ -75,6 +75,8 @@ eachDatabase('the theme in Chromium', (dialect) => {
   /** A browser context signed in as the user (through the login form), or anonymous. */
   async function contextFor(user: TestUser | null, width: number, javaScriptEnabled = true): Promise<BrowserContext> {
     const context = await browser!.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: 1, javaScriptEnabled });
+    // No live stream (live.js): it has its own tests, and an open stream would outlive the pages.
+    await context.route('**/assets/live.js', (route) => route.abort());
     if (user) {
       const page = await context.newPage();
       await page.goto(`${base}/login`);
