@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import Fastify from 'fastify';
 import { encodeCursor } from '../src/lib/cursor.ts';
-import type { Post } from '../src/features/posts/posts.queries.ts';
+import { type Post, readingMinutes } from '../src/features/posts/posts.queries.ts';
 import { postListHtml } from '../src/features/posts/views/post-list.ts';
 
 const [port, file, bodyFile, headersFile, perPage] = process.argv.slice(2);
 const limit = Number(perPage);
 const db = new DatabaseSync(file, { readOnly: true });
 const page = db.prepare(`select p.id, p.slug, p.title, p.excerpt, p.custom_excerpt, p.status, p.created_at, p.updated_at, p.published_at,
-  p.author_id, p.publish_at, p.deleted_at, p.feature_image, p.feature_image_alt, u.username, u.display_name,
+  p.author_id, p.publish_at, p.deleted_at, p.feature_image, p.feature_image_alt, p.word_count, u.username, u.display_name,
   (select count(*) from favorites f where f.post_id = p.id) as favorites_count
   from posts p left join users u on u.id = p.author_id
   where p.deleted_at is null and p.status = 'published' order by p.published_at desc, p.id desc limit ?`);
@@ -48,6 +48,7 @@ function render(): string {
     publishedAt: r.publish_at ?? r.published_at,
     deletedAt: null,
     featureImage: null,
+    readingMinutes: readingMinutes(r.word_count),
   }));
   const last = shown.at(-1);
   return postListHtml({

@@ -20,12 +20,16 @@ function lazily<T>(make: () => T): () => T {
 // can let script, event handlers or javascript: URLs reach a page.
 const md = lazily(() => {
   const it = new (libs().MarkdownIt)({ html: false, linkify: true, typographer: true });
-  // The post page's title is its one <h1>, so a body's headings start at <h2>
-  // (# is h2, ## is h3, ...; h6 stays h6), which keeps the outline readers and
-  // screen readers navigate by correct.
+  // The post page's title is its one <h1>, so a body's headings start at <h2>:
+  // its highest heading becomes h2 and the others move with it (# is h2, ## is
+  // h3, ...; a body whose sections are ## has them as h2; h6 stays h6), which
+  // keeps the outline readers and screen readers navigate by correct.
   it.core.ruler.push('shift_headings', (state) => {
+    let top = 6;
+    for (const t of state.tokens) if (t.type === 'heading_open') top = Math.min(top, Number(t.tag.slice(1)));
+    const by = 2 - top;
     for (const t of state.tokens) {
-      if (t.type === 'heading_open' || t.type === 'heading_close') t.tag = `h${Math.min(Number(t.tag.slice(1)) + 1, 6)}`;
+      if (t.type === 'heading_open' || t.type === 'heading_close') t.tag = `h${Math.min(Number(t.tag.slice(1)) + by, 6)}`;
     }
   });
   return it;

@@ -30,6 +30,8 @@ after(async () => {
 test('sign up, confirm by email, edit the profile and mint a token in the settings pages', { skip: skipBrowser }, async () => {
   const page = await browser!.newPage({ viewport: { width: 390, height: 844 } });
   await page.goto(`${base}/posts`);
+  // On a phone the header's links are folded behind "Menu".
+  await page.getByText('Menu', { exact: true }).click();
   await page.getByRole('link', { name: 'Sign up' }).click();
   await page.getByLabel(/^Email/).fill('lin@example.test');
   await page.getByLabel(/^Username/).fill('lin');

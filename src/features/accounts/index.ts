@@ -47,7 +47,7 @@ export function accountsFeature(ctx: AppContext, deps: { posts: PostsService }):
         render: (request) =>
           request.user
             ? html`<a href="/settings">Settings</a>
-        <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out ${request.user.username}</button></form>`
+        <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${request.csrfToken()}"><button class="link">Log out<span class="skip"> ${request.user.username}</span></button></form>`
             : html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`,
       });
       ctx.chrome.adminPage({ href: '/admin/users', name: 'Users', description: 'Roles, suspension, invitations, who may sign up', order: 30 });

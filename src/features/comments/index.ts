@@ -40,6 +40,7 @@ export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }):
             postAuthorId: post.author?.id ?? null,
             now: ctx.clock.now().getTime(),
             commenting: ctx.site.settings().commenting,
+            timeZone: ctx.site.settings().timeZone,
           },
           post.id,
         );

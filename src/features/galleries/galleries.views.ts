@@ -43,7 +43,8 @@ export function galleryImageHtml(g: Gallery, index: number, m: Media, siteUrl: s
   const caption = it.caption || m.caption;
   const n = g.items.length;
   return html`<article class="gallery-image">
-  <p><a href="/galleries/${g.slug}">← ${g.title}</a> · ${index + 1} of ${n}</p>
+  <h1>${caption || g.title}</h1>
+  <p class="meta"><a href="/galleries/${g.slug}">← ${g.title}</a> · ${index + 1} of ${n}</p>
   <figure>!${pictureHtml(m, { alt: m.alt, sizes: LARGE_SIZES, eager: true, siteUrl })}!${
     caption || m.credit ? html`<figcaption>${caption}!${m.credit ? html` <small>(${m.credit})</small>` : ''}</figcaption>` : ''
   }</figure>

@@ -61,7 +61,14 @@ export function notificationsFeature(ctx: AppContext, deps: { comments: Comments
       });
 
       await app.register(notificationsRoutes, { notifications: service });
-      await app.register(liveRoutes, { events, live, notifications: service, comments: deps.comments, maxStreams: ctx.config.liveMaxStreams });
+      await app.register(liveRoutes, {
+        events,
+        live,
+        notifications: service,
+        comments: deps.comments,
+        maxStreams: ctx.config.liveMaxStreams,
+        timeZone: () => ctx.site.settings().timeZone,
+      });
     },
     async api(api) {
       await api.register(notificationsApi, { notifications: service });

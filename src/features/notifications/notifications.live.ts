@@ -22,6 +22,8 @@ export async function liveRoutes(
     notifications: NotificationsService;
     comments: CommentsService;
     maxStreams: number;
+    /** The site's time zone now, for the comments' times of day. */
+    timeZone: () => string;
   },
 ) {
   const { events, live, notifications, comments } = opts;
@@ -82,7 +84,14 @@ export async function liveRoutes(
         const item = await comments.placement(commentId);
         if (!item || item.comment.postId !== post.id) return;
         const { count } = await comments.thread(null, post);
-        const html = commentHtml(item, { user: null, csrf: '', postSlug: post.slug, postAuthorId: post.author?.id ?? null, now: Date.now() });
+        const html = commentHtml(item, {
+          user: null,
+          csrf: '',
+          postSlug: post.slug,
+          postAuthorId: post.author?.id ?? null,
+          now: Date.now(),
+          timeZone: opts.timeZone(),
+        });
         send(eventId, 'comment', {
           id: commentId,
           parentId: item.comment.parentId,

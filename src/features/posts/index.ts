@@ -60,7 +60,7 @@ export function postsFeature(ctx: AppContext): PostsFeature {
       ctx.chrome.add('nav', {
         order: 0,
         render: () =>
-          html`<form method="get" action="/search" role="search" class="site-search"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form>`,
+          html`<form method="get" action="/search" role="search" class="site-search" aria-label="Search this site"><input type="search" name="q" aria-label="Search posts" placeholder="Search" maxlength="200"></form>`,
       });
       ctx.chrome.add('nav', {
         order: 20,

@@ -25,6 +25,25 @@ export interface Post {
   deletedAt: string | null;
   /** The featured image (an uploaded image's id) and its alt text ('' means the image's own). */
   featureImage: { id: string; alt: string } | null;
+  /** Minutes to read the body (at least 1), from its stored word count. */
+  readingMinutes: number;
+}
+
+/** Words a minute of an adult reading on a screen: the usual figure for reading-time estimates. */
+export const WORDS_PER_MINUTE = 230;
+
+/** The words of a body's text (rendered HTML), as counted for the reading time. */
+export function countWords(bodyHtml: string): number {
+  const text = bodyHtml
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&[a-z0-9#]+;/gi, ' ');
+  return text.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
+}
+
+/** Minutes to read so many words, rounded, at least one. */
+export function readingMinutes(words: number): number {
+  return Math.max(1, Math.round(words / WORDS_PER_MINUTE));
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -71,6 +90,7 @@ function basePostQuery(db: Db, summary = false) {
       'posts.deleted_at',
       'posts.feature_image',
       'posts.feature_image_alt',
+      'posts.word_count',
       'users.username',
       'users.display_name',
       (eb) =>
@@ -107,6 +127,7 @@ export function toPost(row: Row, tags: Post['tags']): Post {
     publishedAt: row.publish_at ?? row.published_at,
     deletedAt: row.deleted_at ?? null,
     featureImage: row.feature_image ? { id: row.feature_image, alt: row.feature_image_alt } : null,
+    readingMinutes: readingMinutes(row.word_count),
   };
 }
 

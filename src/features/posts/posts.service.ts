@@ -293,7 +293,11 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     // The first paragraph reads best as an excerpt; a short one is padded out with what follows.
     const end = bodyHtml.indexOf('</p>');
     const first = htmlToText(end === -1 ? bodyHtml : bodyHtml.slice(0, end));
-    return { body_html: bodyHtml, excerpt: customExcerpt ?? excerptOf(first.length >= 80 ? first : htmlToText(bodyHtml)) };
+    return {
+      body_html: bodyHtml,
+      excerpt: customExcerpt ?? excerptOf(first.length >= 80 ? first : htmlToText(bodyHtml)),
+      word_count: q.countWords(bodyHtml),
+    };
   }
 
   const slugTaken = (slug: string) =>

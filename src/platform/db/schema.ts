@@ -72,6 +72,8 @@ export interface PostsTable {
   feature_image_alt: ColumnType<string, string | undefined, string>;
   /** Set while the post is in the trash (restorable until the purge, 30 days later). */
   deleted_at: string | null;
+  /** Words in the body's text, for the reading time (migrations/2026-11-30-0026-reading-time-and-headings.ts). */
+  word_count: ColumnType<number, number | undefined, number>;
 }
 
 // Safer publishing (migrations/2026-11-30-0015-safer-publishing.ts).

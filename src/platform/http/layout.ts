@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { readableOn } from '../../lib/colour.ts';
 import { html } from '../../lib/html.ts';
 import type { AppError } from '../errors.ts';
 import { consumeFlash } from './auth.ts';
@@ -120,6 +121,17 @@ function metaHtml(request: FastifyRequest, opts: PageOptions, fullTitle: string)
 !${opts.jsonLd ? jsonLdScript(opts.jsonLd) : ''}`;
 }
 
+// The backgrounds of inkwell.css (--bg and --surface, light then dark): the
+// accent is made readable on both before it colours links, buttons and focus rings.
+const LIGHT = ['#fdfdfc', '#f3f2ef'];
+const DARK = ['#16171b', '#202228'];
+
+/** The accent as the admin chose it, and as text and fills readable in each colour scheme. */
+function accentStyle(accent: string): string {
+  const safe = /^#[0-9a-f]{6}$/i.test(accent) ? accent : '#2451b7';
+  return `:root { --accent: ${safe}; --accent-light: ${readableOn(safe, LIGHT)}; --accent-dark: ${readableOn(safe, DARK)}; }`;
+}
+
 /** The document around every HTML page: header, navigation, flash message, footer. */
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
   const { site, chrome } = request.server.layout;
@@ -135,9 +147,7 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
   };
   const fullTitle = opts.title === siteName ? siteName : `${opts.title} · ${siteName}`;
   const csrfMeta = request.user ? html`<meta name="csrf-token" content="${request.csrfToken()}">` : '';
-  const menu = s.navigation.length
-    ? html`<input type="checkbox" id="menu-toggle" class="menu-toggle"><label for="menu-toggle" class="menu-label">Menu</label><ul class="site-menu">!${s.navigation.map((l) => html`<li><a href="${l.url}">${l.label}</a></li>`)}</ul>`
-    : '';
+  const menu = s.navigation.length ? html`<ul class="site-menu">!${s.navigation.map((l) => html`<li><a href="${l.url}">${l.label}</a></li>`)}</ul>` : '';
   const social = s.socialLinks.length
     ? html`<ul class="social">!${s.socialLinks.map((l) => html`<li><a href="${l.url}" rel="me noopener">${l.label}</a></li>`)}</ul>`
     : '';
@@ -148,13 +158,15 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${fullTitle}</title>
 <link rel="stylesheet" href="/assets/inkwell.css">
-<style>:root { --accent: ${s.accentColor}; }</style>
+<style>!${accentStyle(s.accentColor)}</style>
 !${s.favicon ? html`<link rel="icon" href="${s.favicon.url}">` : ''}!${metaHtml(request, opts, fullTitle)}!${region('head')}
 !${csrfMeta}!${opts.head ?? ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><nav aria-label="Site"><a class="brand" href="/">!${s.logo ? html`<img src="${s.logo.url}" alt="" class="logo"> ` : ''}${siteName}</a>!${menu}<span class="nav-links">!${region('nav')}</span></nav></header>
+<header class="site"><div class="bar"><a class="brand" href="/">!${s.logo ? html`<img src="${s.logo.url}" alt="" class="logo"> ` : ''}${siteName}</a>
+<input type="checkbox" id="menu-toggle" class="menu-toggle"><label for="menu-toggle" class="menu-label">Menu</label>
+<nav aria-label="Site" class="menu">!${menu}<div class="nav-links">!${region('nav')}</div></nav></div></header>
 <main id="main">
 !${flashHtml}!${opts.body}
 </main>

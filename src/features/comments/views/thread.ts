@@ -2,7 +2,7 @@ import { html } from '../../../lib/html.ts';
 import type { FieldError } from '../../../platform/errors.ts';
 import { csrfField, errorSummaryHtml, fieldHtml } from '../../../platform/http/forms.ts';
 import type { CurrentUser } from '../../../platform/http/sessions.ts';
-import { dateHtml } from '../../../lib/dates.ts';
+import { dateTimeHtml } from '../../../lib/dates.ts';
 import { isModerator, LIMITS, type ThreadItem } from '../comments.service.ts';
 
 export interface ThreadViewer {
@@ -13,6 +13,8 @@ export interface ThreadViewer {
   now: number;
   /** Who may comment (the site setting); verified accounts when absent. */
   commenting?: 'signed-in' | 'verified' | 'nobody';
+  /** The site's time zone, for the time of day each comment was written (UTC when absent). */
+  timeZone?: string;
 }
 
 const PLACEHOLDER: Record<string, string> = {
@@ -38,7 +40,7 @@ export function commentHtml(item: ThreadItem, v: ThreadViewer): string {
 </div>`;
   const body = placeholder
     ? html`<p class="meta"><em>${placeholder}</em></p>`
-    : html`<p class="meta">!${c.authorAvatarUrl ? html`<img class="avatar-small" src="${c.authorAvatarUrl}" alt="" width="24" height="24" loading="lazy" decoding="async"> ` : ''}<strong>${c.author?.displayName ?? c.authorName ?? 'A former member'}</strong> · <a href="#comment-${c.id}">!${dateHtml(c.createdAt)}</a>${c.editedAt ? ' · edited' : ''}!${BADGE[c.status] ? html` <span class="badge">${BADGE[c.status]}</span>` : ''}</p>
+    : html`<p class="meta">!${c.authorAvatarUrl ? html`<img class="avatar-small" src="${c.authorAvatarUrl}" alt="" width="24" height="24" loading="lazy" decoding="async"> ` : ''}<strong>${c.author?.displayName ?? c.authorName ?? 'A former member'}</strong> · <a href="#comment-${c.id}">!${dateTimeHtml(c.createdAt, v.timeZone ?? 'UTC')}</a>${c.editedAt ? ' · edited' : ''}!${BADGE[c.status] ? html` <span class="badge">${BADGE[c.status]}</span>` : ''}</p>
 !${item.inReplyTo ? html`<p class="meta">In reply to <a href="#comment-${item.inReplyTo.id}">${item.inReplyTo.name}</a></p>` : ''}
 <div class="comment-body">!${c.bodyHtml}</div>
 !${controls}`;

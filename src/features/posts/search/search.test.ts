@@ -266,7 +266,11 @@ eachDatabase('search', (dialect) => {
     assert.equal((await t.app.inject({ url: '/search?q=limerick&q=other' })).statusCode, 200);
 
     const home = await t.app.inject({ url: '/' });
-    assert.match(home.body, /<form method="get" action="\/search" role="search" class="site-search">/, 'a search box in the header');
+    assert.match(
+      home.body,
+      /<form method="get" action="\/search" role="search" class="site-search" aria-label="Search this site">/,
+      'a search box in the header',
+    );
   });
 
   test('the OpenAPI document describes q and highlight', async () => {

@@ -102,7 +102,8 @@ function featureImageHtml(v: PostFormValues, errors: FieldError[], library: Libr
 function recentUploadsHtml(library: LibraryImage[]): string {
   if (!library.length) return html`<p class="hint"><a href="/admin/media">Upload images</a> to use them in posts.</p>`;
   return html`<details class="recent-uploads" open>
-  <summary>Recent uploads: copy a line into the body (<a href="/admin/media">upload more</a>)</summary>
+  <summary>Recent uploads: copy a line into the body</summary>
+  <p><a href="/admin/media">Upload more</a></p>
   <ul>
     !${library.map(
       (m) =>

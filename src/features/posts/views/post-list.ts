@@ -6,6 +6,11 @@ export function authorHtml(post: Post): string {
   return post.author ? html`${post.author.displayName}` : 'The Inkwell team';
 }
 
+/** "4 min read", for cards and the post page. */
+export function readingTimeHtml(post: Post): string {
+  return html`<span class="reading-time">${post.readingMinutes} min read</span>`;
+}
+
 export function tagsHtml(post: Post): string {
   if (post.tags.length === 0) return '';
   return html`<ul class="tags" aria-label="Tags">!${post.tags.map((t) => html`<li><a href="/tags/${t.slug}">${t.name}</a></li>`)}</ul>`;
@@ -25,7 +30,7 @@ export function postListHtml(opts: {
     (p) => html`<li>
   <article>!${opts.thumbs?.get(p.id) ? html`<a class="thumb" href="/posts/${p.slug}" tabindex="-1" aria-hidden="true">!${opts.thumbs.get(p.id)!}</a>` : ''}
     <h2><a href="/posts/${p.slug}">${p.title}</a>!${p.status === 'draft' ? html` <span class="badge">Draft</span>` : ''}</h2>
-    <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)}!${p.favoritesCount ? html` · <span class="favorites" title="Favourites">♥ ${p.favoritesCount}</span>` : ''}</p>
+    <p class="meta">By ${authorHtml(p)} · !${dateHtml(p.publishedAt ?? p.createdAt)} !${readingTimeHtml(p)}!${p.favoritesCount ? html` · <span class="favorites" title="Favourites">♥ ${p.favoritesCount}</span>` : ''}</p>
     <p>${p.excerpt}</p>
     !${tagsHtml(p)}
   </article>

@@ -1,7 +1,7 @@
 import { html } from '../../../lib/html.ts';
 import type { Post } from '../posts.queries.ts';
 import { dateHtml, dateTimeHtml } from '../../../lib/dates.ts';
-import { authorHtml, tagsHtml } from './post-list.ts';
+import { authorHtml, readingTimeHtml, tagsHtml } from './post-list.ts';
 
 /** A post's state in words: "Published", "Draft", or "Scheduled for <date and time>" in the site's zone. */
 export function statusHtml(post: Post, timeZone: string): string {
@@ -30,7 +30,7 @@ export function postPageHtml(post: Post, opts: { canEdit: boolean; csrf: string;
 <article class="post">
   <h1>${post.title}!${post.status === 'draft' ? html` <span class="badge">Draft</span>` : post.status === 'scheduled' ? html` <span class="badge">Scheduled</span>` : ''}</h1>
   !${state}
-  <p class="meta">By ${authorHtml(post)} · !${post.status === 'published' ? dateHtml(post.publishedAt ?? post.createdAt) : dateHtml(post.createdAt)}</p>
+  <p class="meta">By ${authorHtml(post)} · !${post.status === 'published' ? dateHtml(post.publishedAt ?? post.createdAt) : dateHtml(post.createdAt)} !${readingTimeHtml(post)}</p>
   !${tagsHtml(post)}
   !${opts.featureImage ? html`<figure class="feature-image">!${opts.featureImage}</figure>` : ''}
   <div class="body">!${post.bodyHtml}</div>
