@@ -161,7 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const redirects = redirectsFeature(ctx);
   const media = mediaFeature(ctx, { posts, accounts });
   const pages = pagesFeature(ctx, { media: media.service });
-  const galleries = galleriesFeature(ctx, { media: media.service, posts });
+  const galleries = galleriesFeature(ctx, { media, posts });
   const features: Feature<unknown>[] = [
     siteFeature(ctx, { posts: posts.service, accounts: accounts.service, media: media.service, pages: pages.service, images: posts.images }),
     accounts,

@@ -32,7 +32,11 @@ async function dropTestSchemas(url: string, which: (schema: string) => boolean):
 
 console.log(notice);
 if (pgUrl()) await dropTestSchemas(pgUrl()!, stale);
-const args = ['--test', '--test-concurrency=2', '--test-timeout=120000', ...process.argv.slice(2)];
+// --test-force-exit: a file whose tests have all finished ends, even when a handle
+// outlives its app (seen rarely on PostgreSQL after a browser test whose signed-in pages
+// held live streams: every test passed, then the file waited for its 120 s timeout).
+// A server's own exit with open streams is tested by test/e2e/shutdown.test.ts.
+const args = ['--test', '--test-concurrency=2', '--test-timeout=120000', '--test-force-exit', ...process.argv.slice(2)];
 if (process.argv.length <= 2) args.push('src/**/*.test.ts', 'test/**/*.test.ts');
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
 if (pgUrl()) await dropTestSchemas(pgUrl()!, (schema) => schema.startsWith(`inkwell_t_${RUN}_`) || stale(schema));

@@ -103,6 +103,7 @@ eachDatabase('the theme in Chromium', (dialect) => {
     `/pages/${site.pageSlug}`,
     `/galleries/${site.gallerySlug}`,
     `/galleries/${site.gallerySlug}/1`,
+    '/subscribe',
     '/no-such-page-here',
   ];
   const writerPages = () => [
@@ -116,8 +117,11 @@ eachDatabase('the theme in Chromium', (dialect) => {
     '/admin/posts',
     '/admin/posts/trash',
     '/admin/media',
+    '/admin/galleries',
+    '/admin/galleries/new',
     '/settings',
     '/settings/notifications',
+    '/settings/subscriptions',
     '/notifications',
     '/feed',
   ];
@@ -138,6 +142,7 @@ eachDatabase('the theme in Chromium', (dialect) => {
     '/admin/webhooks',
     '/admin/links',
     '/admin/posts',
+    '/admin/subscribers',
   ];
 
   for (const [who, pages] of [

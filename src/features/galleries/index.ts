@@ -1,5 +1,5 @@
 import type { AppContext, Feature } from '../../platform/feature.ts';
-import type { MediaService } from '../media/index.ts';
+import type { MediaFeature } from '../media/index.ts';
 import type { PostsFeature } from '../posts/index.ts';
 import { html } from '../../lib/html.ts';
 import { galleriesAdmin } from './galleries.admin.ts';
@@ -19,8 +19,9 @@ const EMBED = /<p>\[gallery:([\p{L}\p{M}\p{N}]+(?:-[\p{L}\p{M}\p{N}]+)*)\]<\/p>/
  * (/galleries/:slug), their API (/api/v1/galleries), the `[gallery:slug]` embed in
  * posts (through posts' renderBody hook), and their images declared as uses to media.
  */
-export function galleriesFeature(ctx: AppContext, deps: { media: MediaService; posts: PostsFeature }): Feature<GalleriesService> {
-  const { media, posts } = deps;
+export function galleriesFeature(ctx: AppContext, deps: { media: MediaFeature; posts: PostsFeature }): Feature<GalleriesService> {
+  const { posts } = deps;
+  const media = deps.media.service;
   const service = createGalleriesService({ db: ctx.db.kysely, clock: ctx.clock, media });
   media.addReferenceSource(async (ids) => {
     const out = new Map<string, { kind: string; title: string; url: string }[]>();
@@ -46,10 +47,8 @@ export function galleriesFeature(ctx: AppContext, deps: { media: MediaService; p
           return g ? galleryGridHtml(g, images, ctx.site.url, { eagerFirst: false }) : whole;
         });
       }, 20);
-      ctx.chrome.add('nav', {
-        order: 26,
-        render: (request) => (request.user && request.user.role !== 'reader' ? html`<a href="/admin/galleries">Galleries</a>` : ''),
-      });
+      // Reached from the media library (the header has no room for it on a laptop) and /admin.
+      deps.media.libraryLinks.add(() => html`<a href="/admin/galleries">Galleries</a>: ordered sets of these images`, 10);
       ctx.chrome.adminPage({
         href: '/admin/galleries',
         name: 'Galleries',

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import { createSlot, type Slot } from '../../platform/http/slots.ts';
 import type { AccountsFeature } from '../accounts/index.ts';
 import type { PostsFeature } from '../posts/index.ts';
 import { avatarFormHtml, avatarRoutes } from './media.avatars.ts';
@@ -43,10 +45,15 @@ export const MEDIA_CLEANUP_SCHEDULE = '30 3 * * *';
  * featured images, avatars), so a used image is neither deleted nor cleaned up;
  * posts that show an image by its URL always count.
  */
+export interface MediaFeature extends Feature<MediaService> {
+  /** Links at the top of the media library (/admin/media), for pages that work with its images: galleries. */
+  libraryLinks: Slot<[FastifyRequest]>;
+}
+
 export function mediaFeature(
   ctx: AppContext,
   opts: { references?: MediaReferenceSource[]; posts?: PostsFeature; accounts?: AccountsFeature } = {},
-): Feature<MediaService> {
+): MediaFeature {
   const { config, queue, scheduler } = ctx;
   limitSharp();
   const storage = createMediaStorage(config.media);
@@ -82,8 +89,10 @@ export function mediaFeature(
       return out;
     });
   }
+  const libraryLinks = createSlot<[FastifyRequest]>();
   return {
     service,
+    libraryLinks,
     async plugin(app) {
       queue.define<{ id: string }>('media.variants', { handler: (p) => service.makeVariants(p.id) });
       scheduler.register('media-remove-unused', MEDIA_CLEANUP_SCHEDULE, async () => {
@@ -119,7 +128,13 @@ export function mediaFeature(
         accounts.settingsSection.add((request) => avatarFormHtml(request, config.media.maxBytes), 10);
         await app.register(avatarRoutes, { media: service, accounts: accounts.service, maxBytes: config.media.maxBytes });
       }
-      await app.register(mediaRoutes, { media: service, storage, maxBytes: config.media.maxBytes, siteUrl: config.siteUrl });
+      await app.register(mediaRoutes, {
+        media: service,
+        storage,
+        maxBytes: config.media.maxBytes,
+        siteUrl: config.siteUrl,
+        links: (request) => libraryLinks.render(request),
+      });
     },
     async api(api) {
       await api.register(multipart);

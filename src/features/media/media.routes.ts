@@ -35,7 +35,10 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /** GET /media/:key (the stored files) and the /admin/media library page. */
-export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaService; storage: MediaStorage; maxBytes: number; siteUrl: string }) {
+export async function mediaRoutes(
+  app: FastifyInstance,
+  opts: { media: MediaService; storage: MediaStorage; maxBytes: number; siteUrl: string; links: (request: FastifyRequest) => Promise<string> },
+) {
   const { media, storage } = opts;
 
   app.get<{ Params: { key: string } }>(
@@ -106,7 +109,7 @@ export async function mediaRoutes(app: FastifyInstance, opts: { media: MediaServ
     return sendPage(request, reply, {
       title: 'Media',
       status: form.status,
-      body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form, opts.siteUrl),
+      body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form, opts.siteUrl, await opts.links(request)),
     });
   }
 
@@ -171,6 +174,7 @@ function libraryHtml(
   maxBytes: number,
   form: { error?: string; alt?: string },
   siteUrl: string,
+  links: string,
 ): string {
   const grid = items.length
     ? html`<ul class="media-grid" id="media">!${items.map((m) => {
@@ -192,6 +196,7 @@ function libraryHtml(
       })}</ul>!${next ? html`<p><a href="/admin/media?before=${next}">Older images</a></p>` : ''}`
     : html`<p>No images yet.</p>`;
   return html`<h1>Media</h1>
+!${links ? html`<p class="subnav">!${links}</p>` : ''}
 <section aria-labelledby="upload-h"><h2 id="upload-h">Upload an image</h2>
 !${form.error ? html`<p class="flash flash-error" role="alert" id="upload-error">${form.error}</p>` : ''}
 <form method="post" action="/admin/media" enctype="multipart/form-data">

@@ -415,6 +415,7 @@ export const insertPost = preparedQuery((db: Db, s: Required<Omit<Insertable<Dat
       publish_at: s.publish_at,
       feature_image: s.feature_image,
       feature_image_alt: s.feature_image_alt,
+      word_count: s.word_count,
     })
     .returning('id'),
 );

@@ -93,7 +93,7 @@ eachDatabase('reading time and the site time zone', (dialect) => {
 
       // The editor's "Publish at" is a time of day in the site's zone too.
       await web.get('/posts/new');
-      assert.match(web.lastBody, /Europe\/Berlin; only for “Schedule”/);
+      assert.match(web.lastBody, /Europe\/Berlin time; only for “Schedule”/);
       const made = await web.postForm('/posts', {
         title: 'Berlin noon',
         slug: '',

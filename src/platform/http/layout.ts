@@ -170,7 +170,7 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 <main id="main">
 !${flashHtml}!${opts.body}
 </main>
-<footer class="site">!${s.footerText ? html`<p class="footer-text">${s.footerText}</p>` : ''}!${social}<p>${siteName}!${region('footer')}</p></footer>
+<footer class="site">!${s.footerText ? html`<p class="footer-text">${s.footerText}</p>` : ''}!${social}<div class="footer-row">${siteName}!${region('footer')}</div></footer>
 </body>
 </html>`;
 }
