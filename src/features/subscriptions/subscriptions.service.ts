@@ -106,6 +106,31 @@ export function createSubscriptionsService(deps: { db: Kysely<Database>; clock: 
     });
   }
 
+  // What a subscription shows (the subscriber's own list and the admin's), with its author's name.
+  const subscriptionRows = () =>
+    db
+      .selectFrom('subscribers')
+      .leftJoin('users as authors', 'authors.id', 'subscribers.author_id')
+      .select([
+        'subscribers.id',
+        'subscribers.email',
+        'authors.username as author',
+        'subscribers.frequency',
+        'subscribers.status',
+        'subscribers.created_at',
+        'subscribers.confirmed_at',
+      ]);
+  type SubscriptionRow = Awaited<ReturnType<ReturnType<typeof subscriptionRows>['execute']>>[number];
+  const toSubscription = (r: SubscriptionRow): Subscription => ({
+    id: r.id,
+    email: r.email,
+    author: r.author ?? null,
+    frequency: r.frequency,
+    status: r.status,
+    createdAt: r.created_at,
+    confirmedAt: r.confirmed_at,
+  });
+
   const service = {
     /**
      * Starts a subscription, or does nothing visible: the answer is the same
@@ -178,18 +203,7 @@ export function createSubscriptionsService(deps: { db: Kysely<Database>; clock: 
 
     /** A signed-in person's subscriptions: made from their account, or to their verified address. */
     async mine(user: { id: number; email: string; verified: boolean }): Promise<Subscription[]> {
-      const rows = await db
-        .selectFrom('subscribers')
-        .leftJoin('users as authors', 'authors.id', 'subscribers.author_id')
-        .select([
-          'subscribers.id',
-          'subscribers.email',
-          'authors.username as author',
-          'subscribers.frequency',
-          'subscribers.status',
-          'subscribers.created_at',
-          'subscribers.confirmed_at',
-        ])
+      const rows = await subscriptionRows()
         .where((eb) =>
           user.verified
             ? eb.or([eb('subscribers.user_id', '=', user.id), eb('subscribers.email', '=', user.email.toLowerCase())])
@@ -198,15 +212,7 @@ export function createSubscriptionsService(deps: { db: Kysely<Database>; clock: 
         .where('subscribers.status', '!=', 'unsubscribed')
         .orderBy('subscribers.id')
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        email: r.email,
-        author: r.author ?? null,
-        frequency: r.frequency,
-        status: r.status,
-        createdAt: r.created_at,
-        confirmedAt: r.confirmed_at,
-      }));
+      return rows.map(toSubscription);
     },
 
     /** Changes how often, or ends, one of the signed-in person's subscriptions; not_found if not theirs. */
@@ -252,30 +258,10 @@ export function createSubscriptionsService(deps: { db: Kysely<Database>; clock: 
 
     /** Every subscription, newest first (the admin list and the CSV export). */
     async list(opts: { limit?: number; offset?: number } = {}): Promise<Subscription[]> {
-      let q = db
-        .selectFrom('subscribers')
-        .leftJoin('users as authors', 'authors.id', 'subscribers.author_id')
-        .select([
-          'subscribers.id',
-          'subscribers.email',
-          'authors.username as author',
-          'subscribers.frequency',
-          'subscribers.status',
-          'subscribers.created_at',
-          'subscribers.confirmed_at',
-        ])
-        .orderBy('subscribers.id', 'desc');
+      let q = subscriptionRows().orderBy('subscribers.id', 'desc');
       if (opts.limit !== undefined) q = q.limit(opts.limit).offset(opts.offset ?? 0);
       const rows = await q.execute();
-      return rows.map((r) => ({
-        id: r.id,
-        email: r.email,
-        author: r.author ?? null,
-        frequency: r.frequency,
-        status: r.status,
-        createdAt: r.created_at,
-        confirmedAt: r.confirmed_at,
-      }));
+      return rows.map(toSubscription);
     },
   };
   return service;
