@@ -156,7 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ctx = { ...deps, settings, sessions, site, chrome, notFound, secret };
   const posts = postsFeature(ctx);
   const accounts = accountsFeature(ctx, { posts: posts.service });
-  const comments = commentsFeature(ctx, { posts });
+  const comments = commentsFeature(ctx, { posts, accounts });
   const social = socialFeature(ctx, { posts, accounts });
   const redirects = redirectsFeature(ctx);
   const media = mediaFeature(ctx, { posts, accounts });

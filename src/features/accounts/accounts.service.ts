@@ -755,6 +755,17 @@ export function createAccountsService(deps: AccountsDeps) {
       });
     },
 
+    /** Whether a moderator has banned this person from commenting. */
+    async commentsBanned(userId: number): Promise<boolean> {
+      const row = await db.selectFrom('users').select('comments_banned_at').where('id', '=', userId).executeTakeFirst();
+      return !!row?.comments_banned_at;
+    },
+
+    /** Bans a person from commenting (comments' moderation), in the caller's transaction. */
+    async banFromComments(trx: Transaction<Database>, userId: number): Promise<void> {
+      await trx.updateTable('users').set({ comments_banned_at: now() }).where('id', '=', userId).execute();
+    },
+
     /** Mails an invitation to join with a role (works even when sign-up is closed). */
     async invite(actorId: number, email: unknown, role: unknown): Promise<void> {
       const errors: FieldError[] = [];

@@ -7,6 +7,7 @@ import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { countLinks, renderCommentMarkdown } from '../../lib/markdown.ts';
 import { nonXmlCharProblem } from '../../lib/xml.ts';
+import type { AccountsService } from '../accounts/index.ts';
 import type { Post, PostsService } from '../posts/index.ts';
 import * as q from './comments.queries.ts';
 import type { Comment } from './comments.queries.ts';
@@ -60,10 +61,12 @@ export function createCommentsService(deps: {
   events: Events;
   settings: Settings;
   posts: PostsService;
+  /** Who is banned from commenting, and the ban itself: accounts owns the users table. */
+  accounts: Pick<AccountsService, 'commentsBanned' | 'banFromComments'>;
   /** Who may comment (the site settings); verified accounts when absent. */
   commenting?: () => Promise<'signed-in' | 'verified' | 'nobody'>;
 }) {
-  const { db, clock, events, settings, posts } = deps;
+  const { db, clock, events, settings, posts, accounts } = deps;
   const now = () => clock.now().toISOString();
 
   async function load(id: number): Promise<Comment> {
@@ -127,8 +130,7 @@ export function createCommentsService(deps: {
       if (who === 'nobody') throw new AppError('forbidden', 'Comments are closed on this site');
       if (who === 'verified' && !viewer.verified) throw new AppError('email_unverified', 'Verify your email address to comment');
       const post = await this.postFor(viewer, postIdOrSlug);
-      const banned = await db.selectFrom('users').select('comments_banned_at').where('id', '=', viewer.id).executeTakeFirst();
-      if (banned?.comments_banned_at) throw new AppError('forbidden', 'You can no longer comment on this site');
+      if (await accounts.commentsBanned(viewer.id)) throw new AppError('forbidden', 'You can no longer comment on this site');
       const { body, html } = checkBody(input.body);
 
       let parentId: number | null = null;
@@ -378,7 +380,7 @@ export function createCommentsService(deps: {
       if (!c.author) throw new AppError('conflict', 'That comment has no author to ban');
       if (c.author.id === viewer!.id) throw new AppError('conflict', 'You cannot ban yourself');
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ comments_banned_at: now() }).where('id', '=', c.author!.id).execute();
+        await accounts.banFromComments(trx, c.author!.id);
         await trx
           .updateTable('comments')
           .set({ status: 'spam', updated_at: now() })

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { AccountsFeature } from '../accounts/index.ts';
 import type { PostsFeature } from '../posts/index.ts';
 import { adminCommentsRoutes } from './comments.admin.ts';
 import { commentsApi } from './comments.api.ts';
@@ -16,13 +17,14 @@ export type { CommentCreated, CommentHeld } from './comments.events.ts';
 export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */
-export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature }): Feature<CommentsService> {
+export function commentsFeature(ctx: AppContext, deps: { posts: PostsFeature; accounts: AccountsFeature }): Feature<CommentsService> {
   const service = createCommentsService({
     db: ctx.db.kysely,
     clock: ctx.clock,
     events: ctx.events,
     settings: ctx.settings,
     posts: deps.posts.service,
+    accounts: deps.accounts.service,
     commenting: async () => (await ctx.site.refresh()).commenting,
   });
   return {

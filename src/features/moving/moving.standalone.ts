@@ -43,6 +43,7 @@ export function standaloneServices(deps: StandaloneDeps) {
   const settings = createSettings(db);
   const posts = createPostsService({ db, clock, events: deps.events });
   const media = standaloneMedia(deps);
+  const accounts = createAccountsService({ db, clock, settings });
   return {
     db,
     clock,
@@ -51,8 +52,8 @@ export function standaloneServices(deps: StandaloneDeps) {
     media,
     pages: createPagesService({ db, clock, media, siteUrl: deps.siteUrl }),
     galleries: createGalleriesService({ db, clock, media }),
-    comments: createCommentsService({ db, clock, events: deps.events, settings, posts }),
-    accounts: createAccountsService({ db, clock, settings }),
+    comments: createCommentsService({ db, clock, events: deps.events, settings, posts, accounts }),
+    accounts,
     redirects: createRedirectsService({ db, clock }),
   };
 }
