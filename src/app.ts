@@ -174,7 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     social,
     notificationsFeature(ctx, { comments: comments.service }),
     subscriptionsFeature(ctx, { accounts }),
-    integrationsFeature(ctx),
+    integrationsFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service }),
     crawlFeature(ctx, { limits: deps.crawlLimits }),
     redirects,
     movingFeature(ctx, {

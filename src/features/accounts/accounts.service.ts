@@ -558,6 +558,18 @@ export function createAccountsService(deps: AccountsDeps) {
       return toAccount(await user(userId));
     },
 
+    /** An account by id, or undefined; `on` is the caller's transaction (an event subscriber reads through it). */
+    async account(userId: number, on: Kysely<Database> = db): Promise<Account | undefined> {
+      const row = await on.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+      return row && toAccount(row);
+    },
+
+    /** Where to tell the admins something (a webhook disabled): the active admins' addresses. */
+    async adminContacts(): Promise<{ email: string; name: string }[]> {
+      const rows = await db.selectFrom('users').select(['email', 'display_name']).where('role', '=', 'admin').where('suspended_at', 'is', null).execute();
+      return rows.map((r) => ({ email: r.email, name: r.display_name }));
+    },
+
     /** A public profile: never the email address. */
     async profile(username: string) {
       const row = await db

@@ -12,7 +12,7 @@ import { settingsRoutes } from './accounts.settings.ts';
 
 // What other features and tools may use from accounts.
 export { createAccountsService, ROLES, TAKEN, type AccountsService, type Account } from './accounts.service.ts';
-export type { UserCreated } from './accounts.events.ts';
+export { accountEventData, type UserCreated } from './accounts.events.ts';
 export { createLoginLimiter, type LoginLimiter } from './accounts.login-limit.ts';
 
 /** The accounts feature, and the place on a profile page that other features fill. */

@@ -367,6 +367,9 @@ export function createCommentsService(deps: {
       return load(id);
     },
 
+    /** A comment by id, or undefined; `on` is the caller's transaction (an event subscriber reads through it). */
+    byId: (id: number, on: Kysely<Database> = db) => q.findComment(on, id),
+
     async markSpam(viewer: CurrentUser | null, id: number): Promise<void> {
       if (!isModerator(viewer)) throw new AppError('forbidden', 'Only editors and admins moderate comments');
       await load(id);

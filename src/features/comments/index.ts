@@ -13,7 +13,7 @@ import { threadHtml } from './views/thread.ts';
 export { createCommentsService, type CommentsService, type ImportedComment, type ThreadItem } from './comments.service.ts';
 export type { Comment } from './comments.queries.ts';
 export { CommentCreateSchema } from './comments.schema.ts';
-export type { CommentCreated, CommentHeld } from './comments.events.ts';
+export { commentEventData, type CommentCreated, type CommentHeld } from './comments.events.ts';
 export { commentHtml, threadHtml } from './views/thread.ts';
 
 /** Comments: the thread under each post, forms, moderation, and the API. */

@@ -1,4 +1,7 @@
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import type { CommentsService } from '../comments/index.ts';
+import type { PostsService } from '../posts/index.ts';
 import { integrationsApi } from './integrations.api.ts';
 import { integrationsRoutes } from './integrations.routes.ts';
 import { createIntegrations, WEBHOOK_EVENTS, type Integrations } from './integrations.service.ts';
@@ -6,7 +9,10 @@ import { createIntegrations, WEBHOOK_EVENTS, type Integrations } from './integra
 export { WEBHOOK_EVENTS, signature, type Integrations } from './integrations.service.ts';
 
 /** Slack and signed webhooks: each event becomes jobs in the transaction that handles it; the jobs call out. */
-export function integrationsFeature(ctx: AppContext): Feature<Integrations> {
+export function integrationsFeature(
+  ctx: AppContext,
+  deps: { accounts: AccountsService; posts: PostsService; comments: CommentsService },
+): Feature<Integrations> {
   const { events, queue } = ctx;
   const service = createIntegrations({
     db: ctx.db.kysely,
@@ -15,6 +21,9 @@ export function integrationsFeature(ctx: AppContext): Feature<Integrations> {
     http: ctx.http,
     mailer: ctx.mailer,
     settings: ctx.settings,
+    accounts: deps.accounts,
+    posts: deps.posts,
+    comments: deps.comments,
     appSecret: ctx.secret,
     siteUrl: ctx.site.url,
     siteName: ctx.site.name,

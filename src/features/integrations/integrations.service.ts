@@ -10,6 +10,9 @@ import { renderEmail } from '../../platform/mail/index.ts';
 import type { Settings } from '../../platform/settings.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { seal, unseal } from '../../lib/secrets.ts';
+import { accountEventData, type AccountsService } from '../accounts/index.ts';
+import { commentEventData, type CommentsService } from '../comments/index.ts';
+import { postEventData, type PostsService } from '../posts/index.ts';
 
 export const WEBHOOK_EVENTS = ['user.created', 'post.published', 'post.updated', 'post.unpublished', 'post.deleted', 'comment.created'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -65,6 +68,10 @@ export function createIntegrations(deps: {
   http: HttpClient;
   mailer: Mailer;
   settings: Settings;
+  /** The features whose things the events name: each presents its own. */
+  accounts: Pick<AccountsService, 'account' | 'adminContacts'>;
+  posts: Pick<PostsService, 'byId'>;
+  comments: Pick<CommentsService, 'byId'>;
   appSecret: string;
   siteUrl: string;
   siteName: () => string;
@@ -103,61 +110,26 @@ export function createIntegrations(deps: {
     return out;
   }
 
-  /** What a webhook receives in `data` for an event: the thing as it is now. */
+  /**
+   * What a webhook receives in `data` for an event: the thing as it is now, as
+   * the feature that owns it presents it, read through the dispatch's transaction.
+   */
   async function dataFor(trx: Transaction<Database>, event: AnyEvent): Promise<Record<string, unknown>> {
+    const { accounts, posts, comments } = deps;
     if (event.type === 'user.created') {
-      const p = event.payload;
-      const u = await trx
-        .selectFrom('users')
-        .select(['id', 'username', 'display_name', 'email', 'role', 'created_at'])
-        .where('id', '=', p.userId)
-        .executeTakeFirst();
-      return u ? { id: u.id, username: u.username, displayName: u.display_name, email: u.email, role: u.role, createdAt: u.created_at } : { id: p.userId };
+      const a = await accounts.account(event.payload.userId, trx);
+      return a ? accountEventData(a) : { id: event.payload.userId };
     }
     if (event.type === 'post.deleted' || event.type === 'post.unpublished')
       return { id: event.payload.postId, slug: event.payload.slug, title: event.payload.title };
     if (event.type === 'post.published' || event.type === 'post.updated') {
-      const p = event.payload;
-      const post = await trx
-        .selectFrom('posts')
-        .leftJoin('users', 'users.id', 'posts.author_id')
-        .select(['posts.id', 'posts.slug', 'posts.title', 'posts.excerpt', 'posts.status', 'posts.published_at', 'posts.updated_at', 'users.username'])
-        .where('posts.id', '=', p.postId)
-        .executeTakeFirst();
-      return post
-        ? {
-            id: post.id,
-            slug: post.slug,
-            title: post.title,
-            excerpt: post.excerpt,
-            status: post.status,
-            author: post.username,
-            publishedAt: post.published_at,
-            updatedAt: post.updated_at,
-            url: `${deps.siteUrl}/posts/${post.slug}`,
-          }
-        : { id: p.postId };
+      const post = await posts.byId(event.payload.postId, trx);
+      return post ? postEventData(post, deps.siteUrl) : { id: event.payload.postId };
     }
     if (event.type === 'comment.created') {
-      const p = event.payload;
-      const c = await trx
-        .selectFrom('comments')
-        .innerJoin('posts', 'posts.id', 'comments.post_id')
-        .leftJoin('users', 'users.id', 'comments.author_id')
-        .select(['comments.id', 'comments.body', 'comments.parent_id', 'comments.created_at', 'posts.slug', 'posts.title', 'users.username'])
-        .where('comments.id', '=', p.commentId)
-        .executeTakeFirst();
-      return c
-        ? {
-            id: c.id,
-            body: c.body,
-            parentId: c.parent_id,
-            author: c.username,
-            createdAt: c.created_at,
-            post: { id: p.postId, slug: c.slug, title: c.title },
-            url: `${deps.siteUrl}/posts/${c.slug}#comment-${c.id}`,
-          }
-        : { id: p.commentId };
+      const c = await comments.byId(event.payload.commentId, trx);
+      const post = c && (await posts.byId(c.postId, trx));
+      return c && post ? commentEventData(c, post, deps.siteUrl) : { id: event.payload.commentId };
     }
     return { ...event.payload };
   }
@@ -302,13 +274,13 @@ export function createIntegrations(deps: {
       if (hook?.active !== 1) return;
       // A job, outside any request: the name may have changed on another instance.
       await deps.refreshSite?.();
-      const admins = await db.selectFrom('users').select(['email', 'display_name']).where('role', '=', 'admin').where('suspended_at', 'is', null).execute();
+      const admins = await deps.accounts.adminContacts();
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('webhooks').set({ active: 0, disabled_reason: reason, updated_at: now() }).where('id', '=', hookId).execute();
         for (const a of admins) {
           await mailer.send(trx, {
             to: a.email,
-            toName: a.display_name,
+            toName: a.name,
             subject: `A webhook was disabled on ${deps.siteName()}`,
             ...renderEmail({
               siteName: deps.siteName(),

@@ -267,6 +267,70 @@ eachDatabase('Slack and webhooks', (dialect) => {
     );
   });
 
+  test('what a delivery carries for each event: the thing as its feature presents it', async () => {
+    const mine = await receiver();
+    try {
+      const events = ['user.created', 'post.published', 'post.updated', 'comment.created'];
+      assert.equal((await api('POST', '/api/v1/webhooks', { url: mine.url, events })).statusCode, 201);
+      const data = (event: string) =>
+        mine.got
+          .map((d) => JSON.parse(d.body))
+          .filter((b) => b.event === event)
+          .map((b) => b.data);
+
+      const signup = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        payload: { email: 'payload.person@example.test', username: 'payloadperson', displayName: 'Payload Person', password: 'a good long password' },
+      });
+      assert.equal(signup.statusCode, 201);
+      const post = (await api('POST', '/api/v1/posts', { title: 'Carried', body: 'What a **delivery** carries.', status: 'published' })).json();
+      now = new Date(now.getTime() + 60_000);
+      const edited = (await api('PATCH', `/api/v1/posts/${post.id}`, { title: 'Carried again' })).json();
+      const comment = (await api('POST', `/api/v1/posts/${post.id}/comments`, { body: 'A reply to <b>it</b>' })).json();
+      await settle();
+
+      const person = await t.db.kysely.selectFrom('users').selectAll().where('username', '=', 'payloadperson').executeTakeFirstOrThrow();
+      assert.deepEqual(data('user.created'), [
+        {
+          id: person.id,
+          username: 'payloadperson',
+          displayName: 'Payload Person',
+          email: 'payload.person@example.test',
+          role: person.role,
+          createdAt: person.created_at,
+        },
+      ]);
+      const postData = (p: typeof post) => ({
+        id: p.id,
+        slug: p.slug,
+        title: p.title,
+        excerpt: p.excerpt,
+        status: 'published',
+        author: admin.username,
+        publishedAt: p.publishedAt,
+        updatedAt: p.updatedAt,
+        url: `http://blog.test/posts/${p.slug}`,
+      });
+      // Read when the event is dispatched: the post as it is then (already edited).
+      assert.deepEqual(data('post.published'), [postData(edited)]);
+      assert.deepEqual(data('post.updated'), [postData(edited)]);
+      assert.deepEqual(data('comment.created'), [
+        {
+          id: comment.id,
+          body: 'A reply to <b>it</b>',
+          parentId: null,
+          author: admin.username,
+          createdAt: comment.createdAt,
+          post: { id: post.id, slug: edited.slug, title: 'Carried again' },
+          url: `http://blog.test/posts/${edited.slug}#comment-${comment.id}`,
+        },
+      ]);
+    } finally {
+      await mine.close();
+    }
+  });
+
   test('/admin/jobs shows counts and failed jobs; admins retry them', async () => {
     t.queue.define('always.fails', {
       handler: async () => {

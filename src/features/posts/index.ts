@@ -20,7 +20,7 @@ export { IdOrSlugParams, PostCreateSchema, PostListSchema, PostPatchSchema, Post
 export { postListHtml } from './views/post-list.ts';
 export { canEditPost } from './posts.policy.ts';
 export { featureImageIds, type PostImages, type PostImagesPort } from './posts.images.ts';
-export type { PostPublished, PostUpdated, PostDeleted, PostUnpublished, PostSlugChanged } from './posts.events.ts';
+export { postEventData, type PostPublished, type PostUpdated, type PostDeleted, type PostUnpublished, type PostSlugChanged } from './posts.events.ts';
 
 const editorJs = readFileSync(new URL('./post-editor.js', import.meta.url), 'utf8');
 

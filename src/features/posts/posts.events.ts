@@ -1,4 +1,7 @@
-// The events the posts feature records, with their payloads (see EventCatalogue).
+// The events the posts feature records, with their payloads (see EventCatalogue),
+// and what is told about a post outside the site (webhooks, Slack).
+
+import type { Post } from './posts.queries.ts';
 
 /** A post became public: published now, by a schedule, or from a draft. */
 export interface PostPublished {
@@ -25,6 +28,21 @@ export interface PostSlugChanged {
   postId: number;
   from: string;
   to: string;
+}
+
+/** A post as a webhook's `data` and a Slack message carry it. */
+export function postEventData(p: Post, siteUrl: string) {
+  return {
+    id: p.id,
+    slug: p.slug,
+    title: p.title,
+    excerpt: p.excerpt,
+    status: p.status,
+    author: p.author?.username ?? null,
+    publishedAt: p.publishedAt,
+    updatedAt: p.updatedAt,
+    url: `${siteUrl}/posts/${p.slug}`,
+  };
 }
 
 declare module '../../platform/events/index.ts' {

@@ -811,6 +811,9 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
       }
     },
 
+    /** A post by id, in the trash too, or undefined; `on` is the caller's transaction (an event subscriber reads through it). */
+    byId: (id: number, on: Kysely<Database> = db) => q.findPostById(on, id, true),
+
     /** Whether a post with this id still exists (an import's record may outlive it). */
     exists: async (id: number, on: Kysely<Database> = db) => (await on.selectFrom('posts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
 
