@@ -30,6 +30,11 @@ export interface ImportedGallery {
   updatedAt: string;
 }
 
+/** A gallery as an export carries it (what `writeImported` takes back, with its id). */
+export interface ExportedGallery extends ImportedGallery {
+  id: number;
+}
+
 /** What a writer sends to make or replace a gallery. */
 export interface GalleryInput {
   title?: unknown;
@@ -89,14 +94,11 @@ export function createGalleriesService(deps: { db: Kysely<Database>; clock: Cloc
     return { title, slug, description, items };
   }
 
+  // Galleries with their owner's name: what present() takes.
+  const withOwner = () => db.selectFrom('galleries').leftJoin('users', 'users.id', 'galleries.owner_id').selectAll('galleries').select('users.username');
+
   async function load(slug: string) {
-    return db
-      .selectFrom('galleries')
-      .leftJoin('users', 'users.id', 'galleries.owner_id')
-      .selectAll('galleries')
-      .select('users.username')
-      .where('galleries.slug', '=', slug)
-      .executeTakeFirst();
+    return withOwner().where('galleries.slug', '=', slug).executeTakeFirst();
   }
 
   async function present(rows: NonNullable<Awaited<ReturnType<typeof load>>>[]): Promise<Gallery[]> {
@@ -147,27 +149,13 @@ export function createGalleriesService(deps: { db: Kysely<Database>; clock: Cloc
     /** Galleries by slug, for embedding in posts (those that exist). */
     async findMany(slugs: string[]): Promise<Map<string, Gallery>> {
       if (!slugs.length) return new Map();
-      const rows = await db
-        .selectFrom('galleries')
-        .leftJoin('users', 'users.id', 'galleries.owner_id')
-        .selectAll('galleries')
-        .select('users.username')
-        .where('galleries.slug', 'in', slugs)
-        .execute();
+      const rows = await withOwner().where('galleries.slug', 'in', slugs).execute();
       return new Map((await present(rows)).map((g) => [g.slug, g]));
     },
 
     /** Every gallery, newest first (a blog has few). */
     async list(): Promise<Gallery[]> {
-      const rows = await db
-        .selectFrom('galleries')
-        .leftJoin('users', 'users.id', 'galleries.owner_id')
-        .selectAll('galleries')
-        .select('users.username')
-        .orderBy('galleries.created_at', 'desc')
-        .orderBy('galleries.id', 'desc')
-        .limit(500)
-        .execute();
+      const rows = await withOwner().orderBy('galleries.created_at', 'desc').orderBy('galleries.id', 'desc').limit(500).execute();
       return present(rows);
     },
 
@@ -221,6 +209,21 @@ export function createGalleriesService(deps: { db: Kysely<Database>; clock: Cloc
       if (!row) throw new AppError('not_found', 'No gallery with that name');
       if (!canManageGallery(user, row.owner_id)) throw new AppError('forbidden', 'Only its maker, editors and admins may delete this gallery');
       await db.deleteFrom('galleries').where('id', '=', row.id).execute();
+    },
+
+    /** A page of galleries after an id, in id order, as an export carries them (their items in order). */
+    async exportPage(after: number, limit: number): Promise<ExportedGallery[]> {
+      const rows = await withOwner().where('galleries.id', '>', after).orderBy('galleries.id').limit(limit).execute();
+      return (await present(rows)).map((g, i) => ({
+        id: g.id,
+        ownerId: rows[i].owner_id,
+        title: g.title,
+        slug: g.slug,
+        description: g.description,
+        items: g.items,
+        createdAt: g.createdAt,
+        updatedAt: g.updatedAt,
+      }));
     },
 
     /** Whether a gallery with this id still exists (an import's record may outlive it). */

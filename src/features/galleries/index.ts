@@ -8,7 +8,7 @@ import { galleriesRoutes } from './galleries.routes.ts';
 import { createGalleriesService, type GalleriesService } from './galleries.service.ts';
 import { galleryGridHtml } from './galleries.views.ts';
 
-export { createGalleriesService, type Gallery, type GalleriesService, type ImportedGallery } from './galleries.service.ts';
+export { createGalleriesService, type ExportedGallery, type Gallery, type GalleriesService, type ImportedGallery } from './galleries.service.ts';
 
 // A line of its own, `[gallery:slug]`, which Markdown leaves as a paragraph of text.
 // Slugs may be in any script (lib/slugify.ts): letters, marks, digits and single hyphens.

@@ -190,6 +190,19 @@ eachDatabase('export and import inkwell', (dialect) => {
     assert.match(tarText, /"format":"inkwell-export","version":2/);
     assert.match(tarText, /"pages":\[\{[^\]]*"title":"About us"/);
     assert.match(tarText, /"galleries":\[\{[^\]]*"items":\[\{"mediaId":"[A-Za-z0-9]+","caption":"First light"\}\]/);
+    const gallery = await a.db.kysely.selectFrom('galleries').selectAll().executeTakeFirstOrThrow();
+    const galleryImage = (await a.db.kysely.selectFrom('gallery_items').select('media_id').executeTakeFirstOrThrow()).media_id;
+    const galleryJson = JSON.stringify({
+      id: gallery.id,
+      ownerId: gallery.owner_id,
+      title: 'Harbour trip',
+      slug: 'harbour-trip',
+      description: 'One morning',
+      items: [{ mediaId: galleryImage, caption: 'First light' }],
+      createdAt: gallery.created_at,
+      updatedAt: gallery.updated_at,
+    });
+    assert.ok(tarText.includes(`"galleries":[${galleryJson}],"redirects"`), 'the gallery, field for field');
     assert.match(tarText, /---\ntitle: About us\n[\s\S]*?---\n\nWe sail/, 'markdown/pages/about-us.md');
     const key = (await a.db.kysely.selectFrom('media').select('storage_key').executeTakeFirstOrThrow()).storage_key;
     assert.ok(tarText.includes(`media/${key}`), 'the image file is in the archive');

@@ -196,27 +196,13 @@ export function createExporter(deps: {
     await write('],"galleries":[');
     first = true;
     for (let after = 0; ; ) {
-      const rows = await db.selectFrom('galleries').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
-      if (!rows.length) break;
-      const items = await db
-        .selectFrom('gallery_items')
-        .selectAll()
-        .where(
-          'gallery_id',
-          'in',
-          rows.map((r) => r.id),
-        )
-        .orderBy('gallery_id')
-        .orderBy('position')
-        .execute();
-      for (const r of rows) {
-        const own = items.filter((i) => i.gallery_id === r.id).map((i) => ({ mediaId: i.media_id, caption: i.caption }));
-        await write(
-          `${first ? '' : ','}${JSON.stringify({ id: r.id, ownerId: r.owner_id, title: r.title, slug: r.slug, description: r.description, items: own, createdAt: r.created_at, updatedAt: r.updated_at })}`,
-        );
+      const page = await galleries.exportPage(after, PAGE);
+      if (!page.length) break;
+      for (const g of page) {
+        await write(`${first ? '' : ','}${JSON.stringify(g)}`);
         first = false;
       }
-      after = rows.at(-1)!.id;
+      after = page.at(-1)!.id;
     }
     const reds = await db.selectFrom('redirects').select(['from_path', 'to_path', 'status', 'source']).orderBy('id').execute();
     await write(`],"redirects":${JSON.stringify(reds.map((r) => ({ from: r.from_path, to: r.to_path, status: r.status, source: r.source })))}}\n`);
