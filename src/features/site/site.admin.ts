@@ -1,11 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
-import { AppError, type FieldError } from '../../platform/errors.ts';
+import type { FieldError } from '../../platform/errors.ts';
 import { requireAdmin } from '../../platform/http/auth.ts';
-import { csrfField, errorSummaryHtml, fieldHtml } from '../../platform/http/forms.ts';
-import { sendPage } from '../../platform/http/layout.ts';
+import { csrfField, errorSummaryHtml, fieldHtml, submittedValue, type FormState } from '../../platform/http/forms.ts';
+import { readPatch } from '../../platform/http/input.ts';
+import { type PageOptions, sendPage } from '../../platform/http/layout.ts';
 import type { MediaService } from '../media/index.ts';
-import { LIMITS, linkLines, parseLinkLines, type SiteSettingsService } from './site.settings.ts';
+import { LIMITS, SitePatchSchema } from './site.schema.ts';
+import { linkLines, type SiteSettingsService } from './site.settings.ts';
 
 type Form = Record<string, string>;
 
@@ -50,7 +52,7 @@ function selectHtml(name: string, value: string, options: Record<string, string>
 export async function siteAdminRoutes(app: FastifyInstance, opts: { settings: SiteSettingsService; media: MediaService }) {
   const { settings, media } = opts;
 
-  async function page(request: FastifyRequest, reply: FastifyReply, form: Form, errors: FieldError[], status = 200) {
+  async function page(request: FastifyRequest, form: Form, errors: FieldError[]): Promise<PageOptions> {
     const { items } = await media.list({ limit: 100 });
     const images: Record<string, string> = { '': 'None' };
     for (const m of items) images[m.id] = `${m.alt || m.originalName} (${m.width}×${m.height})`;
@@ -82,15 +84,14 @@ export async function siteAdminRoutes(app: FastifyInstance, opts: { settings: Si
 </fieldset>
 <p><button type="submit">Save settings</button></p>
 </form>`;
-    return sendPage(request, reply, { title: 'Site settings', status, body });
+    return { title: 'Site settings', body };
   }
 
   app.get('/admin/site', async (request, reply) => {
     requireAdmin(request, 'Only admins run the site');
     const s = await settings.get();
-    return page(
+    const form = await page(
       request,
-      reply,
       {
         name: s.name,
         description: s.description,
@@ -109,29 +110,19 @@ export async function siteAdminRoutes(app: FastifyInstance, opts: { settings: Si
       },
       [],
     );
+    return sendPage(request, reply, form);
   });
 
-  app.post('/admin/site', async (request, reply) => {
+  // A refused change: the form again, as typed, with every wrong field's message.
+  const formPage = (request: FastifyRequest, state: FormState) =>
+    page(request, Object.fromEntries(Object.keys(LABELS).map((k) => [k, submittedValue(state.values, k) ?? ''])), state.errors);
+
+  app.post('/admin/site', { config: { formPage } }, async (request, reply) => {
     requireAdmin(request, 'Only admins run the site');
-    const raw = (request.body ?? {}) as Record<string, unknown>;
-    const form: Form = {};
-    for (const k of Object.keys(LABELS)) form[k] = typeof raw[k] === 'string' ? (raw[k] as string) : '';
-    try {
-      await settings.update({
-        ...form,
-        logoId: form.logoId || null,
-        faviconId: form.faviconId || null,
-        socialLinks: parseLinkLines(form.socialLinks),
-        navigation: parseLinkLines(form.navigation),
-        // A choice left out of the form keeps its value; a wrong one is an error beside it.
-        signupMode: form.signupMode || undefined,
-        signupRole: form.signupRole || undefined,
-        commenting: form.commenting || undefined,
-      });
-    } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
-      return page(request, reply, form, err.errors, 422);
-    }
+    // The form sends every field: the link lists one a line, an empty logo for none,
+    // a choice left out keeps its value (SitePatchSchema).
+    const { value, errors } = readPatch(request, SitePatchSchema);
+    await settings.update(value, errors);
     reply.setFlash('Settings saved');
     return reply.code(303).redirect('/admin/site');
   });

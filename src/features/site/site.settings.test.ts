@@ -85,6 +85,12 @@ eachDatabase('site settings', (dialect) => {
     assert.equal((await apiRequest(t.app, 'GET', '/api/v1/site', { token: adminToken })).json().name, 'The Lighthouse');
     const unknown = await patch({ colour: '#fff' });
     assert.equal(unknown.statusCode, 422, 'an unknown field is refused');
+    // Each link's problem names the list and the link, as the form shows it beside its textarea.
+    const long = await patch({ navigation: [{ label: 'x'.repeat(61), url: '/a' }], postsPerPage: 0 });
+    assert.deepEqual(long.json().errors, [
+      { field: 'postsPerPage', message: 'must be at least 1' },
+      { field: 'navigation', message: 'link 1 needs a label of 1 to 60 characters' },
+    ]);
   });
 
   test('pages show the settings: title, header, language, accent, icon, footer and social links', async () => {
@@ -166,11 +172,25 @@ eachDatabase('site settings', (dialect) => {
       name: 'Kept name',
       accentColor: 'blue',
       postsPerPage: '0',
+      timeZone: 'Mars/Olympus',
       socialLinks: 'Home | ftp://x',
       navigation: 'About | /pages/about',
     });
     assert.equal(bad.status, 422);
     const again = parse(bad.body);
+    // Every wrong field at once, in the form's order: the schema's refusals and the service's.
+    assert.deepEqual(
+      again.querySelectorAll('.error-summary li').map((li) => li.text),
+      [
+        'Accent colour must be a colour like #2451b7',
+        'Time zone must be an IANA time zone such as UTC or Europe/Berlin',
+        'Posts per page must be at least 1',
+        'Social links link 1 needs an http(s) address',
+      ],
+    );
+    assert.equal(again.querySelector('#socialLinks')!.getAttribute('aria-invalid'), 'true');
+    assert.equal(again.querySelector('#socialLinks')!.text, 'Home | ftp://x');
+    assert.equal(again.querySelector('#timeZone')!.getAttribute('value'), 'Mars/Olympus');
     assert.equal(again.querySelector('#name')!.getAttribute('value'), 'Kept name');
     assert.equal(again.querySelector('#accentColor')!.getAttribute('value'), 'blue');
     assert.equal(again.querySelector('#accentColor')!.getAttribute('aria-invalid'), 'true');
@@ -187,7 +207,7 @@ eachDatabase('site settings', (dialect) => {
       postsPerPage: '10',
       footerText: '',
       socialLinks: '',
-      navigation: 'About | /pages/about\nNews | /tags/news',
+      navigation: 'About | /pages/about\r\n\r\nNews | Views | /tags/news',
       signupMode: 'open',
       signupRole: 'author',
       commenting: 'signed-in',
@@ -201,7 +221,7 @@ eachDatabase('site settings', (dialect) => {
     assert.equal(s.logo, null);
     assert.deepEqual(s.navigation, [
       { label: 'About', url: '/pages/about' },
-      { label: 'News', url: '/tags/news' },
+      { label: 'News | Views', url: '/tags/news' },
     ]);
     await patch({ signupRole: 'reader', commenting: 'verified' });
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
-import { checkInput, coerceForm, MESSAGES, NOT_BLANK } from './input.ts';
+import { checkInput, checkPatch, coerceForm, MESSAGES, NOT_BLANK } from './input.ts';
 
 // A command with one field of each kind a form has to send as text.
 const Command = Type.Object(
@@ -67,6 +67,24 @@ describe('form bodies become the command schema’s types', () => {
     assert.equal(coerceForm(Command, { title: ['first', 'last'] }).title, 'last');
   });
 
+  test('a list of objects from lines: each line its fields in order, split at the item’s separator', () => {
+    const Links = Type.Object({
+      links: Type.Array(Type.Object({ label: Type.String(), url: Type.String() }, { 'x-form-separator': '|' }), { 'x-form-separator': '\n' }),
+      counts: Type.Optional(Type.Array(Type.Object({ name: Type.String(), n: Type.Integer() }, { 'x-form-separator': ':' }), { 'x-form-separator': ',' })),
+    });
+    assert.deepEqual(coerceForm(Links, { links: 'Home | https://a.test\r\n\r\n  A | B | /b \nhttps://bare.test' }).links, [
+      { label: 'Home', url: 'https://a.test' },
+      // Only the first field may hold the separator; a line without one is the last field alone.
+      { label: 'A | B', url: '/b' },
+      { label: '', url: 'https://bare.test' },
+    ]);
+    assert.deepEqual(coerceForm(Links, { links: '' }).links, []);
+    assert.deepEqual(coerceForm(Links, { links: 'x', counts: 'a: 2, b:x' }).counts, [
+      { name: 'a', n: 2 },
+      { name: 'b', n: 'x' },
+    ]);
+  });
+
   test('a datetime-local value (no zone) is a time of the given zone (UTC when none is given)', () => {
     assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30' }).at, '2026-12-01T09:30:00.000Z');
     assert.equal(coerceForm(Command, { title: 'x', at: '2026-12-01T09:30:15' }).at, '2026-12-01T09:30:15.000Z');
@@ -98,6 +116,19 @@ describe('one message per field, from one catalogue', () => {
     });
     assert.deepEqual(fails({ notify: true, tags: ['a', 'b', 'c'] }), { title: MESSAGES.required, tags: MESSAGES.tooMany(2) });
     assert.deepEqual(fails({ title: 'x', notify: true, image: 5 }), { image: 'must be text' });
+  });
+
+  test('a patch is checked field by field: the fields that pass, and a message for each that does not', () => {
+    const Patch = Type.Partial(Command, { additionalProperties: false });
+    assert.deepEqual(checkPatch(Patch, { title: 'ok', count: 2 }), { value: { title: 'ok', count: 2 }, errors: [] });
+    const { value, errors } = checkPatch(Patch, { title: 'x'.repeat(11), count: 9, note: 'kept', extra: 1 });
+    assert.deepEqual(value, { note: 'kept' });
+    assert.deepEqual(Object.fromEntries(errors.map((e) => [e.field, e.message])), {
+      title: MESSAGES.tooLong(10),
+      count: MESSAGES.atMost(5),
+      extra: MESSAGES.unknownField,
+    });
+    assert.throws(() => checkPatch(Patch, 'text'), AppError, 'a body that is no object is refused whole');
   });
 
   test('valid input passes through unchanged', () => {

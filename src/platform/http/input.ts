@@ -80,6 +80,23 @@ function coerceScalar(s: Schema, v: string, timeZone: string): unknown {
   }
 }
 
+/**
+ * One item of a list. An item that is an object with its own `x-form-separator`
+ * is written as one text, its fields in order with the separator between them
+ * ("Label | https://…" a line): the last fields take the last parts, so only the
+ * first may hold the separator, and a text with fewer parts leaves the first
+ * fields empty. Each part is trimmed and read as its field's type.
+ */
+function coerceItem(s: Schema, text: string, timeZone: string): unknown {
+  const sep = s['x-form-separator'];
+  if (kind(s) !== 'object' || sep === undefined) return coerceScalar(s, text, timeZone);
+  const names = Object.keys(s.properties ?? {});
+  const parts = text.split(sep);
+  const rest = parts.length - names.length + 1;
+  const values = rest > 0 ? [parts.slice(0, rest).join(sep), ...parts.slice(rest)] : [...Array<string>(1 - rest).fill(''), ...parts];
+  return Object.fromEntries(names.map((n, i) => [n, coerceScalar(s.properties![n], values[i].trim(), timeZone)]));
+}
+
 // An emptied text field says "this text is now empty" (a cleared description):
 // it stays, and the schema says whether empty text will do. Other kinds of field
 // (numbers, dates, addresses, choices) have no empty value: an empty one is absent.
@@ -92,7 +109,8 @@ const emptyIsText = (s: Schema) => kind(s) === 'string' && !s.format && !s.enum;
  * numbers are read as numbers; an empty field that is optional and not plain
  * text (a number, a date, an address, a choice, or text that may be null) is
  * absent, or null when it takes null; repeated keys, or one text split at the
- * property's `x-form-separator`, make a list; of a field sent twice that takes
+ * property's `x-form-separator`, make a list (of objects too, each written as
+ * one text: coerceItem); of a field sent twice that takes
  * one value, the last counts (a hidden default before a button or checkbox).
  * Platform fields (_csrf, _method) and fields the schema does not know are left
  * out: a form may carry fields for the page alone.
@@ -114,7 +132,7 @@ export function coerceForm(schema: unknown, raw: Raw, timeZone = 'UTC'): Record<
       const sep = p['x-form-separator'];
       const texts = Array.isArray(given) ? given : sep !== undefined ? given.split(sep) : [given];
       const items = sep !== undefined ? texts.map((t) => t.trim()).filter(Boolean) : texts;
-      out[name] = items.map((t) => (p.items ? coerceScalar(p.items, t, timeZone) : t));
+      out[name] = items.map((t) => (p.items ? coerceItem(p.items, t, timeZone) : t));
       continue;
     }
     const text = Array.isArray(given) ? (given.at(-1) ?? '') : given;
@@ -290,6 +308,46 @@ export function checkInput<T extends TSchema>(schema: T, value: unknown): Static
   }
   if (compiled(value)) return value as Static<T>;
   throw new AppError('validation_failed', undefined, fieldErrors((compiled.errors ?? []) as AjvError[]));
+}
+
+/** A patch's fields that passed its schema, and the messages of those that did not. */
+export interface CheckedPatch<T> {
+  value: T;
+  errors: FieldError[];
+}
+
+/**
+ * Checks a patch (a command whose fields are all optional) field by field:
+ * the fields that pass, and one message for each that does not, instead of
+ * refusing it whole. The service then checks its own rules on the fields that
+ * passed (well-formed input, still) and reports its messages with these, so
+ * one answer names every wrong field (the site settings).
+ */
+export function checkPatch<T extends TSchema>(schema: T, value: unknown): CheckedPatch<Static<T>> {
+  try {
+    return { value: checkInput(schema, value), errors: [] };
+  } catch (err) {
+    if (!(err instanceof AppError) || !value || typeof value !== 'object' || Array.isArray(value)) throw err;
+    const wrong = new Set(err.errors.map((e) => e.field.split('.')[0]));
+    const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !wrong.has(k)));
+    // The fields left are each valid: only a rule across fields could still refuse them (then, all at once).
+    try {
+      return { value: checkInput(schema, rest), errors: err.errors };
+    } catch {
+      throw err;
+    }
+  }
+}
+
+/** A patch read from a route's body, as readInput reads a command (a form is coerced first), and checked by checkPatch. */
+export function readPatch<T extends TSchema>(request: FastifyRequest, schema: T): CheckedPatch<Static<T>> {
+  const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
+  if (isForm(request)) {
+    // A route whose body schema is this patch had the form coerced already (inputPlugin): read it as sent.
+    request.formFields ??= body as Raw;
+    return checkPatch(schema, coerceForm(schema, request.formFields, request.formTimeZone));
+  }
+  return checkPatch(schema, withoutPlatformFields(body));
 }
 
 /** What readInput adds to what the body says. */
