@@ -26,7 +26,7 @@ const applyLimits = (sharp: Sharp) => {
   sharp.cache(false);
 };
 
-/** sharp, loaded with the first image: it maps libvips (~20 MB resident), which a server that never sees an upload does not need. */
+/** sharp, loaded with the first image: it maps libvips (~8 MB resident), which a server that never sees an upload does not need. */
 export function loadSharp(): Promise<Sharp> {
   return (loading ??= import('sharp').then(({ default: sharp }) => {
     if (limited) applyLimits(sharp);

@@ -100,7 +100,7 @@ export function createLocalStorage(opts: { dir: string; publicUrl?: string | nul
 
 /** Objects in an S3-compatible bucket (AWS, MinIO, R2, ...), through the AWS SDK. */
 export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicUrl?: string | null }): MediaStorage & { destroy(): void } {
-  // The SDK (~35 MB resident once loaded) is loaded with the first request to the bucket, not at start.
+  // The SDK (~14 MB resident once loaded) is loaded with the first request to the bucket, not at start.
   let connecting: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }> | undefined;
   const connect = () =>
     (connecting ??= import('@aws-sdk/client-s3').then((sdk) => ({

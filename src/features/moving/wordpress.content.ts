@@ -75,7 +75,7 @@ export function expandShortcodes(content: string, attachments: Map<string, strin
 
 /** A Turndown set up for what WordPress emits. */
 export async function createConverter(): Promise<TurndownService> {
-  // Loaded by the first import: Turndown brings a DOM implementation (~50 modules, ~8 MB).
+  // Loaded by the first import: Turndown brings a DOM implementation (~50 modules, ~3 MB).
   const { default: TurndownService } = await import('turndown');
   const td = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '*', hr: '---' });
   td.remove(['script', 'style', 'noscript']);
