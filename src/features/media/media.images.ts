@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { fileTypeFromFile } from 'file-type';
+import type { Metadata, OutputInfo } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { AppError } from '../../platform/errors.ts';
 
@@ -19,16 +18,31 @@ export const ACCEPTED: Record<string, { ext: string; format: 'jpeg' | 'png' | 'w
   'image/gif': { ext: 'gif', format: 'gif' },
 };
 
+type Sharp = typeof import('sharp').default;
+let loading: Promise<Sharp> | undefined;
 let limited = false;
+const applyLimits = (sharp: Sharp) => {
+  sharp.concurrency(1);
+  sharp.cache(false);
+};
+
+/** sharp, loaded with the first image: it maps libvips (~8 MB resident), which a server that never sees an upload does not need. */
+export function loadSharp(): Promise<Sharp> {
+  return (loading ??= import('sharp').then(({ default: sharp }) => {
+    if (limited) applyLimits(sharp);
+    return sharp;
+  }));
+}
+
 /**
  * Keeps sharp's memory flat under parallel uploads: one libvips thread per image
  * and no operation cache (each upload is seen once, so a cache only holds memory).
+ * Applied when sharp loads, or at once if it already has.
  */
 export function limitSharp(): void {
   if (limited) return;
   limited = true;
-  sharp.concurrency(1);
-  sharp.cache(false);
+  void loading?.then(applyLimits);
 }
 
 /** At most `n` image operations at once in this process; the rest wait their turn. */
@@ -49,6 +63,8 @@ export function createGate(n: number) {
 
 /** The type of a file from its bytes: one of ACCEPTED, or a 415 naming what it is. */
 export async function sniff(path: string): Promise<keyof typeof ACCEPTED> {
+  // Loaded with the first upload: file-type is ~30 modules no other path needs.
+  const { fileTypeFromFile } = await import('file-type');
   const found = await fileTypeFromFile(path);
   if (found && ACCEPTED[found.mime]) return found.mime;
   if (!found || found.mime === 'application/xml') {
@@ -96,6 +112,7 @@ export async function cleanImage(inPath: string, outPath: string, mime: string, 
   const { format } = ACCEPTED[mime];
   const animatable = format === 'gif' || format === 'webp';
   // failOn 'warning': a truncated JPEG decodes with a warning, and is refused.
+  const sharp = await loadSharp();
   const input = { limitInputPixels: maxPixels, failOn: 'warning' as const, animated: animatable };
   let meta: Metadata;
   try {
@@ -144,6 +161,7 @@ export async function sha256File(path: string): Promise<string> {
 
 /** A thumbhash (base64) of an image: ~25 bytes a page can blur up while the image loads. */
 export async function placeholderOf(path: string): Promise<string> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(path, { pages: 1 }).resize(100, 100, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
 }
@@ -179,6 +197,7 @@ export interface DecodedImage {
  * of the full image.
  */
 export async function decodeForVariants(cleanPath: string, width: number): Promise<DecodedImage> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(cleanPath).resize({ width, withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
   return { data, raw: { width: info.width, height: info.height, channels: info.channels } };
 }
@@ -189,6 +208,7 @@ export async function makeVariant(
   plan: VariantPlan,
   animated: boolean,
 ): Promise<{ data: Buffer; width: number; height: number }> {
+  const sharp = await loadSharp();
   let p = (typeof source === 'string' ? sharp(source, { animated }) : sharp(source.data, { raw: source.raw })).resize({
     width: plan.width,
     withoutEnlargement: true,

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
-import sharp from 'sharp';
 import type { MediaConfig } from '../../config.ts';
 import type { Database, MediaTable, MediaVariantsTable } from '../../platform/db/schema.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
@@ -17,6 +16,7 @@ import {
   createGate,
   decodeForVariants,
   EXT_OF_FORMAT,
+  loadSharp,
   makeVariant,
   placeholderOf,
   planVariants,
@@ -612,6 +612,7 @@ function overQuota(quota: number, used: number): AppError {
 const PRIVATE_KEY = /^private\/[0-9a-f]{32}$/;
 
 async function hasAlpha(path: string): Promise<boolean> {
+  const sharp = await loadSharp();
   return (await sharp(path).metadata()).hasAlpha ?? false;
 }
 

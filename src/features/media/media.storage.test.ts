@@ -89,7 +89,7 @@ storageContract('S3 protocol (s3rver)', async () => {
   return {
     storage,
     close: async () => {
-      storage.client.destroy();
+      storage.destroy();
       await s3.close();
     },
   };

@@ -5,16 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  NoSuchKey,
-  NotFound,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { MediaConfig } from '../../config.ts';
 
 /** What storage knows about one stored file. */
@@ -108,27 +99,37 @@ export function createLocalStorage(opts: { dir: string; publicUrl?: string | nul
 }
 
 /** Objects in an S3-compatible bucket (AWS, MinIO, R2, ...), through the AWS SDK. */
-export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicUrl?: string | null }): MediaStorage & { client: S3Client } {
-  const client = new S3Client({
-    region: opts.region,
-    endpoint: opts.endpoint,
-    forcePathStyle: opts.forcePathStyle,
-    // The SDK's default since 2025 sends bodies aws-chunked with trailing checksums, which
-    // many S3-compatible servers store verbatim (chunk headers inside the file); plain
-    // bodies with Content-Length work everywhere.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
-  });
+export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicUrl?: string | null }): MediaStorage & { destroy(): void } {
+  // The SDK (~14 MB resident once loaded) is loaded with the first request to the bucket, not at start.
+  let connecting: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }> | undefined;
+  const connect = () =>
+    (connecting ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: opts.region,
+        endpoint: opts.endpoint,
+        forcePathStyle: opts.forcePathStyle,
+        // The SDK's default since 2025 sends bodies aws-chunked with trailing checksums, which
+        // many S3-compatible servers store verbatim (chunk headers inside the file); plain
+        // bodies with Content-Length work everywhere.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
+      }),
+    })));
   const Bucket = opts.bucket;
-  const isMissing = (e: unknown) =>
+  const isMissing = ({ NoSuchKey, NotFound, S3ServiceException }: typeof import('@aws-sdk/client-s3'), e: unknown) =>
     e instanceof NoSuchKey ||
     e instanceof NotFound ||
     (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound'));
   return {
-    client,
+    /** Closes the SDK's connections, if it was ever used. */
+    destroy() {
+      void connecting?.then(({ client }) => client.destroy());
+    },
     async put(key, from, contentType) {
       assertKey(key);
+      const { sdk, client } = await connect();
       // A file is sent with its length (S3 needs one); a stream of unknown length goes
       // to a temporary file first rather than into memory.
       let temp: string | null = null;
@@ -140,7 +141,7 @@ export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicU
       try {
         const size = (await stat(path)).size;
         await client.send(
-          new PutObjectCommand({
+          new sdk.PutObjectCommand({
             Bucket,
             Key: key,
             Body: createReadStream(path),
@@ -156,28 +157,31 @@ export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicU
     },
     async get(key, range) {
       assertKey(key);
+      const { sdk, client } = await connect();
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+        const out = await client.send(new sdk.GetObjectCommand({ Bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
         const total = out.ContentRange ? Number(/\/(\d+)$/.exec(out.ContentRange)?.[1]) : Number(out.ContentLength);
         return { stream: out.Body as Readable, bytes: total, contentType: out.ContentType ?? contentTypeOf(key) };
       } catch (e) {
-        if (isMissing(e)) return null;
+        if (isMissing(sdk, e)) return null;
         throw e;
       }
     },
     async head(key) {
       assertKey(key);
+      const { sdk, client } = await connect();
       try {
-        const out = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const out = await client.send(new sdk.HeadObjectCommand({ Bucket, Key: key }));
         return { key, bytes: Number(out.ContentLength), contentType: out.ContentType ?? contentTypeOf(key) };
       } catch (e) {
-        if (isMissing(e)) return null;
+        if (isMissing(sdk, e)) return null;
         throw e;
       }
     },
     async delete(key) {
       assertKey(key);
-      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      const { sdk, client } = await connect();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket, Key: key }));
     },
     publicUrl: (key) => joinUrl(opts.publicUrl ?? null, key),
   };

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { JSONParser } from '@streamparser/json';
 import { ImportRefused } from './moving.errors.ts';
 
 // A Ghost export is one JSON document, often hundreds of MB (post revisions,
@@ -32,6 +31,8 @@ const TABLES = { users: 'users', tags: 'tags', postsTags: 'posts_tags', postsAut
  * ImportRefused for anything that is not JSON.
  */
 async function stream(path: string, paths: string[], onValue: (value: unknown, path: string) => unknown): Promise<void> {
+  // Loaded by the first Ghost import, not at start.
+  const { JSONParser } = await import('@streamparser/json');
   const parser = new JSONParser({ paths, keepStack: false });
   let pending: { value: unknown; at: string }[] = [];
   let broken: Error | null = null;

@@ -6,7 +6,6 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Kysely } from 'kysely';
-import tar from 'tar-stream';
 import { stringify as yaml } from 'yaml';
 import type { Database, Role } from '../../platform/db/schema.ts';
 import type { Settings } from '../../platform/settings.ts';
@@ -217,6 +216,7 @@ export function createExporter(deps: {
      * its size first); the temporary directory is gone when the stream ends.
      */
     async exportArchive(): Promise<Readable> {
+      const tar = await loadTar();
       const dir = mkdtempSync(join(tmpdir(), 'inkwell-export-'));
       const pack = tar.pack();
       const mdPath = join(dir, 'markdown.tar');
@@ -582,6 +582,9 @@ export function createExporter(deps: {
   }
 }
 
+// Loaded by the first export or archive import, not at start.
+const loadTar = async () => (await import('tar-stream')).default;
+
 /** The objects of a list in the document (anything else in it is ignored). */
 const list = (v: unknown): Record<string, any>[] => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object' && !Array.isArray(x)) : []);
 
@@ -590,6 +593,7 @@ const list = (v: unknown): Record<string, any>[] => (Array.isArray(v) ? v.filter
  * into `work`, by key); ImportRefused for anything else.
  */
 async function readArchive(path: string, work: string): Promise<{ doc: any; files: Map<string, { path: string; bytes: number }> }> {
+  const tar = await loadTar();
   const extract = tar.extract();
   let text: string | null = null;
   const files = new Map<string, { path: string; bytes: number }>();

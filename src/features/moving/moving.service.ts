@@ -348,7 +348,7 @@ export function createMovingService(deps: {
       }
 
       // Pass 2: write posts, pages and their comments.
-      const td = createConverter();
+      const td = await createConverter();
       const tags = new Map<string, { domain: string; nicename: string; slug: string }>();
       const shortcodes = new Map<string, number>();
       let done = 0;
@@ -507,7 +507,7 @@ export function createMovingService(deps: {
       const authorOf = new Map<string, string>();
       for (const pa of [...data.postsAuthors].sort((a, b) => Number(b.sort_order ?? 0) - Number(a.sort_order ?? 0)))
         authorOf.set(String(pa.post_id), String(pa.author_id));
-      const td = createConverter();
+      const td = await createConverter();
       const tagSlugs = new Set<string>();
       let done = 0;
 

@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { SaxesParser } from 'saxes';
 import { ImportRefused } from './moving.errors.ts';
 
 // The WordPress eXtended RSS export (WXR), read as a stream: elements are
@@ -100,6 +99,8 @@ const emptyComment = (): WxrComment => ({
  */
 export async function readWxr(path: string, handlers: WxrHandlers, onBytes?: (n: number) => void): Promise<{ version: string; items: number }> {
   // No entity is ever expanded beyond XML's five; a DOCTYPE is refused outright.
+  // Loaded by the first WordPress import, not at start.
+  const { SaxesParser } = await import('saxes');
   const parser = new SaxesParser({ xmlns: false, position: true });
   const stack: string[] = [];
   let text = '';
