@@ -92,11 +92,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addSchema(ProblemSchema);
 
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     // Slugs may be in any script: a Location header carries them percent-encoded (a raw one is refused by Node).
     const location = reply.getHeader('location');
     if (typeof location === 'string' && /[^\x21-\x7e]/.test(location)) reply.header('location', encodeLocation(location));
+    done(null, payload);
   });
 
   const notFound = createNotFoundFallbacks();

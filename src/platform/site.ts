@@ -49,6 +49,11 @@ export interface Site {
    * (SQLite has one connection: a read beside an open transaction would wait for it).
    */
   refresh(through?: Kysely<Database> | Transaction<Database>): Promise<SiteSettings>;
+  /**
+   * refresh() without a promise when nothing changed and the change token is
+   * synchronous (SQLite): the form the hook before every page uses.
+   */
+  fresh(): SiteSettings | Promise<SiteSettings>;
   /** Stores new settings (already validated by the caller) and uses them at once. */
   save(next: SiteSettings): Promise<void>;
 }
@@ -100,17 +105,22 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
     return { ...defaults, ...(legacyName ? { name: legacyName } : {}), ...parsed };
   }
 
+  const refresh: Site['refresh'] = async (through) => {
+    const now = await deps.db.changeToken();
+    if (now === null || now !== token) {
+      current = await load(through);
+      token = now;
+    }
+    return current;
+  };
   return {
     url: deps.url,
     name: () => current.name,
     settings: () => current,
-    async refresh(through) {
-      const now = await deps.db.changeToken();
-      if (now === null || now !== token) {
-        current = await load(through);
-        token = now;
-      }
-      return current;
+    refresh,
+    fresh() {
+      const now = deps.db.changeToken();
+      return typeof now === 'string' && now === token ? current : refresh();
     },
     async save(next) {
       const value = JSON.stringify(next);

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { AppError } from '../errors.ts';
 import { hmac, randomToken, safeEqual } from '../../lib/secrets.ts';
 import { SESSION_TTL_MS, type CurrentUser, type SessionStore } from './sessions.ts';
+import { syncHook } from './hooks.ts';
 
 export const SESSION_COOKIE = 'inkwell_session';
 const ANON_CSRF_COOKIE = 'inkwell_csrf';
@@ -126,7 +127,7 @@ export const authPlugin = fp(
     // validated: a forged form hears 403, never what was wrong with its fields.
     // A multipart body is read by its route's own plugin (in its preValidation,
     // which runs after this one): its token is checked just before the handler.
-    const checkCsrf = async (request: FastifyRequest) => {
+    const checkCsrf = (request: FastifyRequest) => {
       if (!UNSAFE.has(request.method) || request.authVia === 'token') return;
       if (request.routeOptions.config.csrf === false) return;
       // An API call without a session carries no ambient credentials, so there is
@@ -142,12 +143,18 @@ export const authPlugin = fp(
       }
     };
     const multipart = (request: FastifyRequest) => /^multipart\//i.test(request.headers['content-type'] ?? '');
-    app.addHook('preValidation', async (request) => {
-      if (!multipart(request)) await checkCsrf(request);
-    });
-    app.addHook('preHandler', async (request) => {
-      if (multipart(request)) await checkCsrf(request);
-    });
+    app.addHook(
+      'preValidation',
+      syncHook((request) => {
+        if (UNSAFE.has(request.method) && !multipart(request)) checkCsrf(request);
+      }),
+    );
+    app.addHook(
+      'preHandler',
+      syncHook((request) => {
+        if (UNSAFE.has(request.method) && multipart(request)) checkCsrf(request);
+      }),
+    );
 
     app.decorateReply('logIn', async function (this: FastifyReply, userId: number) {
       const old = this.request.sessionToken;

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../errors.ts';
+import { syncHook } from './hooks.ts';
 
 // How request bodies are read, for every route and content type: JSON with
 // bounded nesting, "no body" for an empty one, no NUL characters, and a body
@@ -125,32 +126,41 @@ export const bodyPlugin = fp(
       parseJson(request, text, done);
     });
 
-    app.addHook('preValidation', async (request) => {
-      if (/%00/.test(request.url)) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
-      // No body where every field is optional is an empty object (POST
-      // /notifications/read with nothing marks all read); where a field is
-      // required, the schema's 422 names the body.
-      const schema = request.routeOptions.schema?.body as { type?: string; required?: string[] } | undefined;
-      if (request.body === undefined && schema?.type === 'object' && !schema.required?.length) request.body = {};
-      if (containsNul(request.body)) throw bodyError('may not contain NUL (\\u0000) characters');
-    });
+    app.addHook(
+      'preValidation',
+      syncHook((request) => {
+        if (request.url.includes('%00')) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
+        // No body where every field is optional is an empty object (POST
+        // /notifications/read with nothing marks all read); where a field is
+        // required, the schema's 422 names the body.
+        const schema = request.routeOptions.schema?.body as { type?: string; required?: string[] } | undefined;
+        if (request.body === undefined && schema?.type === 'object' && !schema.required?.length) request.body = {};
+        if (containsNul(request.body)) throw bodyError('may not contain NUL (\\u0000) characters');
+      }),
+    );
 
     // An answer sent before the body was read (too large, wrong type, not
     // allowed, not found) would otherwise be followed by closing a socket the
     // client is still writing to: the client's TCP stack then drops the answer
     // unread and reports EPIPE/ECONNRESET. So the rest of the body is read and
     // thrown away first, up to a bound; past it the connection is closed.
-    app.addHook('onSend', async (request, reply) => {
-      if (!hasUnreadBody(request)) return;
-      if (!(await discardBody(request, MAX_DISCARD_BYTES))) reply.header('connection', 'close');
+    app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
+      if (!hasUnreadBody(request)) return done(null, payload);
+      discardBody(request, MAX_DISCARD_BYTES).then((whole) => {
+        if (!whole) reply.header('connection', 'close');
+        done(null, payload);
+      }, done);
     });
 
     // Live event streams stay open for hours, sending a heartbeat now and then;
     // the idle-connection timeout is for connections that stall, not for them.
     // (The request timeout still covers their request, which has no body.)
-    app.addHook('onRequest', async (request) => {
-      if (request.method === 'GET' && request.headers.accept?.includes('text/event-stream')) request.raw.socket?.setTimeout(0);
-    });
+    app.addHook(
+      'onRequest',
+      syncHook((request) => {
+        if (request.method === 'GET' && request.headers.accept?.includes('text/event-stream')) request.raw.socket?.setTimeout(0);
+      }),
+    );
   },
   { name: 'inkwell-body' },
 );

@@ -58,10 +58,14 @@ export const errorsPlugin = fp(
     // An old address (a renamed post, an imported blog's permalink) answers with its redirect rather than a 404.
     const redirectFor = async (request: FastifyRequest) => (notFound && !wantsJson(request) ? notFound.resolve(request) : null);
     if (notFound) {
-      app.addHook('onRequest', async (request, reply) => {
-        if (!notFound.wantsEarly(request.url)) return;
-        const to = await redirectFor(request);
-        if (to) return reply.code(to.status).redirect(to.location);
+      // A callback hook: most requests return at once, and an async hook that answers
+      // would have to return `reply`, which Fastify waits on by watching the response.
+      app.addHook('onRequest', (request, reply, done) => {
+        if (!notFound.wantsEarly(request.url)) return done();
+        redirectFor(request).then((to) => {
+          if (to) reply.code(to.status).redirect(to.location);
+          else done();
+        }, done);
       });
     }
 

@@ -7,6 +7,7 @@ import type { Static, TSchema } from 'typebox';
 import { zonedLocalToIso } from '../../lib/dates.ts';
 import { AppError, type FieldError } from '../errors.ts';
 import type { FormState } from './forms.ts';
+import { syncHook } from './hooks.ts';
 
 // One TypeBox schema per command. The route that takes the command as JSON (the
 // API) and the route that takes it as a form (the HTML page) name the same schema
@@ -386,14 +387,18 @@ export const inputPlugin = fp(
       getter: () => opts.timeZone(),
     });
     // Registered after the auth plugin: the CSRF check has read _csrf by now.
-    app.addHook('preValidation', async (request) => {
-      const schema = request.routeOptions.schema?.body as Schema | undefined;
-      if (!schema?.properties || !request.body || typeof request.body !== 'object' || Array.isArray(request.body)) return;
-      if (isForm(request)) {
-        request.formFields = request.body as Raw;
-        request.body = coerceForm(schema, request.formFields, request.formTimeZone);
-      } else request.body = withoutPlatformFields(request.body as Record<string, unknown>);
-    });
+    app.addHook(
+      'preValidation',
+      syncHook((request) => {
+        if (!request.body || typeof request.body !== 'object' || Array.isArray(request.body)) return;
+        const schema = request.routeOptions.schema?.body as Schema | undefined;
+        if (!schema?.properties) return;
+        if (isForm(request)) {
+          request.formFields = request.body as Raw;
+          request.body = coerceForm(schema, request.formFields, request.formTimeZone);
+        } else request.body = withoutPlatformFields(request.body as Record<string, unknown>);
+      }),
+    );
   },
   { name: 'inkwell-input', dependencies: ['inkwell-auth'] },
 );

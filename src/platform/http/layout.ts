@@ -5,6 +5,7 @@ import { readableOn } from '../../lib/colour.ts';
 import { html } from '../../lib/html.ts';
 import type { AppError } from '../errors.ts';
 import { consumeFlash } from './auth.ts';
+import { maybeAsyncHook } from './hooks.ts';
 import type { PageChrome, Region } from './slots.ts';
 import type { Site } from '../site.ts';
 
@@ -33,15 +34,23 @@ export const layoutPlugin = fp(async (app: FastifyInstance, opts: { site: Site; 
   // Every answer but the static assets and health checks sees the current
   // settings (one change-token read when nothing changed): pages, feeds, and the
   // emails that a request causes.
-  app.addHook('onRequest', async (request) => {
-    const url = request.url;
-    if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') await opts.site.refresh();
-  });
-  app.addHook('preHandler', async (request) => {
-    if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
-      for (const load of loads) await load(request);
-    }
-  });
+  app.addHook(
+    'onRequest',
+    maybeAsyncHook((request) => {
+      const url = request.url;
+      if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') return opts.site.fresh();
+    }),
+  );
+  app.addHook(
+    'preHandler',
+    maybeAsyncHook((request) => {
+      if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
+        return (async () => {
+          for (const load of loads) await load(request);
+        })();
+      }
+    }),
+  );
 });
 
 export interface PageOptions {
@@ -128,9 +137,14 @@ const DARK = ['#16171b', '#202228'];
 
 /** The accent as the admin chose it, and as text and fills readable in each colour scheme. */
 function accentStyle(accent: string): string {
+  // The contrast search is ~3 % of a page's CPU, and the accent rarely changes: keep the last answer.
+  if (accent === lastAccent.accent) return lastAccent.style;
   const safe = /^#[0-9a-f]{6}$/i.test(accent) ? accent : '#2451b7';
-  return `:root { --accent: ${safe}; --accent-light: ${readableOn(safe, LIGHT)}; --accent-dark: ${readableOn(safe, DARK)}; }`;
+  const style = `:root { --accent: ${safe}; --accent-light: ${readableOn(safe, LIGHT)}; --accent-dark: ${readableOn(safe, DARK)}; }`;
+  lastAccent = { accent, style };
+  return style;
 }
+let lastAccent = { accent: '', style: '' };
 
 /** The document around every HTML page: header, navigation, flash message, footer. */
 function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: string): string {
@@ -176,13 +190,17 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 }
 
 /** Renders a full page and sends it. */
-export function sendPage(request: FastifyRequest, reply: FastifyReply, opts: PageOptions): FastifyReply {
+/**
+ * Sets the status and type and returns the page, for the handler to return:
+ * Fastify sends a returned payload directly, while a returned `reply` is a
+ * thenable it waits on by watching the response stream end (listeners and
+ * allocations on every request).
+ */
+export function sendPage(request: FastifyRequest, reply: FastifyReply, opts: PageOptions): string {
   const flash = consumeFlash(request, reply);
   const flashHtml = flash ? html`<p class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</p>` : '';
-  return reply
-    .code(opts.status ?? 200)
-    .type('text/html; charset=utf-8')
-    .send(documentHtml(request, opts, flashHtml));
+  reply.code(opts.status ?? 200).type('text/html; charset=utf-8');
+  return documentHtml(request, opts, flashHtml);
 }
 
 /** The page for an error that was not handled closer to where it happened. */

@@ -60,17 +60,20 @@ export const responseCachePlugin = fp(
     const entries = new Map<string, Entry>();
 
     const cacheable = (request: FastifyRequest) =>
-      request.method === 'GET' &&
-      request.routeOptions.config.cacheAnonymous === true &&
-      request.user === null &&
-      request.flash === null &&
-      request.headers.authorization === undefined;
+      request.method === 'GET' && request.user === null && request.flash === null && request.headers.authorization === undefined;
 
-    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!cacheable(request)) return;
+    // Answers from the cache, or notes the token the handler's answer will be stored under.
+    // A callback hook: an async one that sends must return `reply`, a thenable that
+    // Fastify waits on by watching the response stream (listeners and garbage on every hit).
+    const lookup = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      if (!cacheable(request)) return done();
       // Read before the handler's queries, so a stored answer is never older than its token.
-      const now = await db.changeToken();
-      if (now === null) return;
+      const now = db.changeToken();
+      if (now instanceof Promise) now.then((at) => answer(request, reply, done, at), done);
+      else answer(request, reply, done, now);
+    };
+    const answer = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, now: string | null) => {
+      if (now === null) return done();
       if (now !== token) {
         entries.clear();
         bytes = 0;
@@ -79,17 +82,24 @@ export const responseCachePlugin = fp(
       const hit = entries.get(request.url);
       if (!hit) {
         (request as unknown as Record<symbol, string>)[TOKEN] = now;
-        return;
+        return done();
       }
       // Vary is merged, not replaced: CORS set Origin on this reply already.
       const vary = reply.getHeader('vary');
       reply.headers(hit.headers);
       if (vary !== undefined && hit.headers.vary !== undefined) reply.header('vary', addVary(vary, hit.headers.vary));
-      return reply.code(200).send(hit.body);
+      reply.code(200).send(hit.body);
+    };
+
+    // Route-level hooks, only on the routes that opted in, so no other request pays for them.
+    // A route's own hooks run after the app's, so the ETag (caching plugin) is set before store().
+    app.addHook('onRoute', (route) => {
+      if (route.config?.cacheAnonymous !== true) return;
+      route.preHandler = [...toList(route.preHandler), lookup];
+      route.onSend = [...toList(route.onSend), store];
     });
 
-    // Registered after the caching plugin, so the stored headers include the ETag.
-    app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p?: unknown) => void) => {
+    const store = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p?: unknown) => void) => {
       const at = (request as unknown as Record<symbol, string | undefined>)[TOKEN];
       if (at === undefined || at !== token || reply.statusCode !== 200 || request.csrfIssued || reply.hasHeader('set-cookie')) return done(null, payload);
       if (typeof payload !== 'string' && !(payload instanceof Buffer)) return done(null, payload);
@@ -108,7 +118,11 @@ export const responseCachePlugin = fp(
       entries.set(request.url, { body, headers, bytes: size });
       bytes += size;
       done(null, payload);
-    });
+    };
   },
   { name: 'inkwell-response-cache', dependencies: ['inkwell-auth', 'inkwell-caching'] },
 );
+
+function toList<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
