@@ -23,6 +23,8 @@ export function notModified(request: FastifyRequest, etag: string): boolean {
 
 /** A Vary header value with the given field names added once each (case-insensitively). */
 export function addVary(current: unknown, names: string): string {
+  // The usual cases, on every answer: nothing there yet, or these very names.
+  if (current === undefined || current === null || current === names) return names;
   const have =
     current === undefined || current === null
       ? []
