@@ -13,6 +13,7 @@ import { inputPlugin } from './platform/http/input.ts';
 import { openapiProblemsPlugin } from './platform/http/openapi-problems.ts';
 import { cachingPlugin } from './platform/http/caching.ts';
 import { responseCachePlugin } from './platform/http/response-cache.ts';
+import { changeTokenPlugin } from './platform/http/change-token.ts';
 import { securityHeadersPlugin } from './platform/http/security-headers.ts';
 import { errorsPlugin } from './platform/http/errors.ts';
 import { layoutPlugin } from './platform/http/layout.ts';
@@ -144,11 +145,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const sessions = createSessionStore(db.kysely, clock);
   await app.register(authPlugin, { sessions, secret, secureCookies: https });
+  await app.register(changeTokenPlugin, { db });
   // Form bodies become the route's command schema's types (after the CSRF check).
   await app.register(inputPlugin, { timeZone: () => site.settings().timeZone });
   await app.register(cachingPlugin);
   // Routes opt in with config.cacheAnonymous.
-  await app.register(responseCachePlugin, { db });
+  await app.register(responseCachePlugin);
   const chrome = createPageChrome();
   await app.register(layoutPlugin, { site, chrome });
 

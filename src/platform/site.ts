@@ -51,9 +51,10 @@ export interface Site {
   refresh(through?: Kysely<Database> | Transaction<Database>): Promise<SiteSettings>;
   /**
    * refresh() without a promise when nothing changed and the change token is
-   * synchronous (SQLite): the form the hook before every page uses.
+   * synchronous (SQLite): the form the hook before every page uses, with the
+   * token its request has read (request.changeToken()).
    */
-  fresh(): SiteSettings | Promise<SiteSettings>;
+  fresh(changeToken?: string | null | Promise<string | null>): SiteSettings | Promise<SiteSettings>;
   /** Stores new settings (already validated by the caller) and uses them at once. */
   save(next: SiteSettings): Promise<void>;
 }
@@ -105,8 +106,8 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
     return { ...defaults, ...(legacyName ? { name: legacyName } : {}), ...parsed };
   }
 
-  const refresh: Site['refresh'] = async (through) => {
-    const now = await deps.db.changeToken();
+  const refreshAt = async (read: string | null | Promise<string | null>, through?: Kysely<Database> | Transaction<Database>) => {
+    const now = await read;
     if (now === null || now !== token) {
       current = await load(through);
       token = now;
@@ -117,10 +118,9 @@ export function createSite(deps: { db: Pick<Db, 'kysely' | 'changeToken'>; url: 
     url: deps.url,
     name: () => current.name,
     settings: () => current,
-    refresh,
-    fresh() {
-      const now = deps.db.changeToken();
-      return typeof now === 'string' && now === token ? current : refresh();
+    refresh: (through) => refreshAt(deps.db.changeToken(), through),
+    fresh(now = deps.db.changeToken()) {
+      return typeof now === 'string' && now === token ? current : refreshAt(now);
     },
     async save(next) {
       const value = JSON.stringify(next);

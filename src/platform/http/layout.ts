@@ -38,7 +38,7 @@ export const layoutPlugin = fp(async (app: FastifyInstance, opts: { site: Site; 
     'onRequest',
     maybeAsyncHook((request) => {
       const url = request.url;
-      if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') return opts.site.fresh();
+      if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') return opts.site.fresh(request.changeToken());
     }),
   );
   app.addHook(

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Db } from '../db/index.ts';
 import { addVary } from './caching.ts';
 
 declare module 'fastify' {
@@ -15,7 +14,6 @@ declare module 'fastify' {
 }
 
 export interface ResponseCacheOptions {
-  db: Pick<Db, 'changeToken'>;
   /** Bounds, so a crawler walking every page cannot grow memory. */
   maxEntries?: number;
   maxBytes?: number;
@@ -37,9 +35,9 @@ const perRequest = (name: string) => PER_REQUEST.has(name) || name.startsWith('a
 
 /**
  * An in-process cache of rendered anonymous answers that is never stale. Each
- * lookup first reads the database's change token (db.changeToken(): on SQLite,
- * this connection's row-change count and the commit counter of every other
- * connection and process), and a different token empties the cache. So any
+ * lookup first reads the database's change token (request.changeToken(): on
+ * SQLite, this connection's row-change count and the commit counter of every
+ * other connection and process), and a different token empties the cache. So any
  * committed write to any table (posts, comments, tags, favourites, settings,
  * whatever a page reads) invalidates it, without features having to say what
  * they changed. On PostgreSQL the token is the server's snapshot (one round
@@ -51,7 +49,6 @@ const perRequest = (name: string) => PER_REQUEST.has(name) || name.startsWith('a
  */
 export const responseCachePlugin = fp(
   async (app: FastifyInstance, opts: ResponseCacheOptions) => {
-    const { db } = opts;
     const maxEntries = opts.maxEntries ?? 1000;
     // A blog's hot set (front page, feeds, popular posts) is small; the bound counts toward RSS.
     const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
@@ -68,7 +65,7 @@ export const responseCachePlugin = fp(
     const lookup = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
       if (!cacheable(request)) return done();
       // Read before the handler's queries, so a stored answer is never older than its token.
-      const now = db.changeToken();
+      const now = request.changeToken();
       if (now instanceof Promise) now.then((at) => answer(request, reply, done, at), done);
       else answer(request, reply, done, now);
     };
@@ -120,7 +117,7 @@ export const responseCachePlugin = fp(
       done(null, payload);
     };
   },
-  { name: 'inkwell-response-cache', dependencies: ['inkwell-auth', 'inkwell-caching'] },
+  { name: 'inkwell-response-cache', dependencies: ['inkwell-auth', 'inkwell-caching', 'inkwell-change-token'] },
 );
 
 function toList<T>(hooks: T | T[] | undefined): T[] {
