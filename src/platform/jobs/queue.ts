@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Insertable, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { Database, JobsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { afterCommit } from '../db/after-commit.ts';
+import { preparedQuery } from '../db/prepared.ts';
 import type { Clock } from '../../lib/clock.ts';
 
 export type Job = Selectable<JobsTable>;
@@ -48,6 +49,37 @@ export const DEFAULT_LEASE_MS = 60_000;
 const CLAIM_MAX = 32;
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+// Every event's dispatch is a job: its insert and its end are on every write's path,
+// so they are built and compiled once.
+type NewJob = Omit<Insertable<JobsTable>, 'id' | 'attempts'>;
+const insertJob = preparedQuery((db: Db, s: Required<NewJob>) =>
+  db
+    .insertInto('jobs')
+    .values({
+      type: s.type,
+      payload: s.payload,
+      status: s.status,
+      run_at: s.run_at,
+      max_attempts: s.max_attempts,
+      lease_until: s.lease_until,
+      locked_by: s.locked_by,
+      last_error: s.last_error,
+      idempotency_key: s.idempotency_key,
+      created_at: s.created_at,
+      updated_at: s.updated_at,
+      finished_at: s.finished_at,
+    })
+    .returning('id'),
+);
+const finishQuery = preparedQuery((db: Db, s: { at: string; id: number; workerId: string }) =>
+  db
+    .updateTable('jobs')
+    .set({ status: 'succeeded', finished_at: s.at, lease_until: null, updated_at: s.at, last_error: null })
+    .where('id', '=', s.id)
+    .where('locked_by', '=', s.workerId)
+    .where('status', '=', 'running'),
+);
 
 /**
  * The one durable background mechanism (after Solid Queue and graphile-worker):
@@ -120,15 +152,11 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     return jobs.sort((a, b) => (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : a.id - b.id));
   }
 
-  /** The job's end, written only while this worker still holds it. */
-  const finish = (trx: Db, job: Job) =>
-    trx
-      .updateTable('jobs')
-      .set({ status: 'succeeded', finished_at: iso(clock.now()), lease_until: null, updated_at: iso(clock.now()), last_error: null })
-      .where('id', '=', job.id)
-      .where('locked_by', '=', workerId)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
+  /** The job's end, written only while this worker still holds it; how many rows it changed (0 or 1). */
+  const finish = async (trx: Db, job: Job) => {
+    const at = iso(clock.now());
+    return Number((await finishQuery(trx, { at, id: job.id, workerId })).numAffectedRows);
+  };
 
   async function run(job: Job): Promise<void> {
     const type = types.get(job.type);
@@ -155,7 +183,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
         await db.transaction().execute(async (trx) => {
           await type.transactional(payload, trx, job);
           // Another worker took the job over (this one's lease ran out): its run counts, this one rolls back.
-          if (Number((await finish(trx, job)).numUpdatedRows) !== 1) throw new LostLease();
+          if ((await finish(trx, job)) !== 1) throw new LostLease();
         });
       } else {
         await type.handler(payload, job);
@@ -279,7 +307,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
         return row?.id ?? null;
       }
       try {
-        return (await trx.insertInto('jobs').values(values).returning('id').executeTakeFirstOrThrow()).id;
+        return (await insertJob(trx, values)).rows[0].id;
       } catch (e) {
         if (isUniqueViolation(e)) return null;
         throw e;
