@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { CommentStatus, Database } from '../../platform/db/schema.ts';
+import { preparedQuery } from '../../platform/db/prepared.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -64,9 +65,14 @@ function toComment(r: Row): Comment {
 
 export const MAX_THREAD = 2000;
 
+// On every post page: built and compiled once.
+const threadQuery = preparedQuery((db: Db, s: { postId: number }) =>
+  base(db).where('comments.post_id', '=', s.postId).orderBy('comments.id').limit(MAX_THREAD),
+);
+
 /** Every comment of a post, oldest first (the thread is built from parent ids). */
 export async function commentsOfPost(db: Db, postId: number): Promise<Comment[]> {
-  return (await base(db).where('comments.post_id', '=', postId).orderBy('comments.id').limit(MAX_THREAD).execute()).map(toComment);
+  return (await threadQuery(db, { postId })).rows.map(toComment);
 }
 
 export async function findComment(db: Db, id: number): Promise<Comment | undefined> {

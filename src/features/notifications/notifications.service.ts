@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, EmailPreference, NotificationKind } from '../../platform/db/schema.ts';
+import { preparedQuery } from '../../platform/db/prepared.ts';
 import { AppError, assertValid, type FieldError } from '../../platform/errors.ts';
 import type { DomainEvent } from '../../platform/events/index.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
@@ -37,6 +38,15 @@ export interface Notification {
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+// The header's unread badge: on every signed-in page, so built and compiled once.
+const unreadQuery = preparedQuery((db: Kysely<Database>, s: { userId: number }) =>
+  db
+    .selectFrom('notifications')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('user_id', '=', s.userId)
+    .where('read_at', 'is', null),
+);
 
 /** In-app notifications, their emails (instant or daily digest) and the preferences behind them. */
 export function createNotificationsService(deps: {
@@ -247,13 +257,7 @@ export function createNotificationsService(deps: {
     },
 
     async unreadCount(userId: number): Promise<number> {
-      const row = await db
-        .selectFrom('notifications')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', userId)
-        .where('read_at', 'is', null)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+      return Number((await unreadQuery(db, { userId })).rows[0].n);
     },
 
     /** Marks the given notifications read (only the user's own), or all of them without ids. */

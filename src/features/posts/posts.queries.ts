@@ -203,8 +203,20 @@ function filtered(db: Db, f: Omit<ListFilter, 'before' | 'limit'>, summary?: boo
   }
   if (f.tagSlug !== undefined) {
     const tag = f.tagSlug;
-    q = q.where('posts.id', 'in', (eb) =>
-      eb.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select('post_tags.post_id').where('tags.slug', '=', tag),
+    // Tested post by post while the list walks posts_status_published_live, newest first,
+    // so a page reads only the index and the tag's (post_id, tag_id) key until it has
+    // its rows (0.25 ms at 100,000 posts); `post_id in (the tag's posts)` built the
+    // whole list first (0.5–0.9 ms), and after ANALYZE sorted every tagged post (21 ms).
+    // The LIMIT keeps SQLite (3.5x) from turning the EXISTS into a join placed after
+    // the users join, which reads every passed post's row (1.8 ms).
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('post_tags')
+          .select('post_tags.post_id')
+          .whereRef('post_tags.post_id', '=', 'posts.id')
+          .where('post_tags.tag_id', '=', (eb) => eb.selectFrom('tags').select('tags.id').where('tags.slug', '=', tag))
+          .limit(1),
+      ),
     );
   }
   if (f.followedBy !== undefined) {

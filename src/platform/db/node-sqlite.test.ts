@@ -25,6 +25,29 @@ describe('node:sqlite driver with group commit', () => {
   });
   const k = () => db.kysely as any;
 
+  test('rows come back as plain objects with every column, also streamed, and odd column names keep their values', async () => {
+    await sql`insert into t (id, v) values (9001, 'row-a'), (9002, 'row-b')`.execute(db.kysely);
+    const { rows } = await sql<Record<string, unknown>>`select id, v, null as "none", 1.5 as "odd ""name""" from t where id > 9000 order by id`.execute(
+      db.kysely,
+    );
+    assert.deepEqual(rows, [
+      { id: 9001, v: 'row-a', none: null, 'odd "name"': 1.5 },
+      { id: 9002, v: 'row-b', none: null, 'odd "name"': 1.5 },
+    ]);
+    const streamed: unknown[] = [];
+    for await (const r of k().selectFrom('t').select(['id', 'v']).where('id', '>', 9000).orderBy('id').stream()) streamed.push(r);
+    assert.deepEqual(streamed, [
+      { id: 9001, v: 'row-a' },
+      { id: 9002, v: 'row-b' },
+    ]);
+    // A name twice, or __proto__, keeps node:sqlite's own row objects.
+    const twice = await sql<Record<string, unknown>>`select id, v as id from t where id = 9001`.execute(db.kysely);
+    assert.equal(twice.rows[0].id, 'row-a');
+    const proto = await sql<Record<string, unknown>>`select v as "__proto__" from t where id = 9001`.execute(db.kysely);
+    assert.equal(Object.getOwnPropertyDescriptor(proto.rows[0], '__proto__')?.value, 'row-a');
+    await sql`delete from t where id > 9000`.execute(db.kysely);
+  });
+
   test('runs in WAL mode with NORMAL sync (the driver syncs the WAL itself)', async () => {
     const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db.kysely);
     assert.equal(mode.rows[0].journal_mode, 'wal');

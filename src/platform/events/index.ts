@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Queue } from '../jobs/queue.ts';
 import { afterCommit } from '../db/after-commit.ts';
+import { preparedQuery } from '../db/prepared.ts';
 
 /**
  * Every event's name and payload type. The feature that produces an event
@@ -53,6 +54,17 @@ export interface Events {
 export const DISPATCH_JOB = 'event.dispatch';
 const DEFAULT_DELAYS = [5_000, 30_000, 120_000, 600_000, 3_600_000];
 
+type Db = Kysely<Database> | Transaction<Database>;
+
+// Every write that records an event runs these two once (the insert) and once in
+// its dispatch (the mark): built and compiled once.
+const insertEvent = preparedQuery((db: Db, s: { type: string; payload: string; at: string }) =>
+  db.insertInto('events').values({ type: s.type, payload: s.payload, created_at: s.at, processed_at: null }).returning('id'),
+);
+const markDispatched = preparedQuery((db: Db, s: { at: string; id: number }) =>
+  db.updateTable('events').set({ processed_at: s.at }).where('id', '=', s.id).returning(['id', 'type', 'payload', 'created_at']),
+);
+
 /**
  * The transactional outbox (docs/architecture.md, "Events"). A change records
  * its event in its own transaction, together with an `event.dispatch` job on
@@ -74,12 +86,7 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
   queue.define<{ eventId: number }>(DISPATCH_JOB, {
     retryDelaysMs: deps.retryDelaysMs ?? DEFAULT_DELAYS,
     transactional: async ({ eventId }, trx) => {
-      const row = await trx
-        .updateTable('events')
-        .set({ processed_at: clock.now().toISOString() })
-        .where('id', '=', eventId)
-        .returning(['id', 'type', 'payload', 'created_at'])
-        .executeTakeFirst();
+      const row = (await markDispatched(trx, { at: clock.now().toISOString(), id: eventId })).rows[0];
       if (!row) return;
       const event = toEvent(row);
       for (const h of handlers.get(event.type) ?? []) await h(event, trx);
@@ -95,11 +102,7 @@ export function createEvents(deps: { db: Kysely<Database>; clock: Clock; log?: L
 
   return {
     async record(trx, type, payload) {
-      const row = await trx
-        .insertInto('events')
-        .values({ type, payload: JSON.stringify(payload), created_at: clock.now().toISOString(), processed_at: null })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const row = (await insertEvent(trx, { type, payload: JSON.stringify(payload), at: clock.now().toISOString() })).rows[0];
       // Started by the queue once the change has committed.
       await queue.enqueue(trx, DISPATCH_JOB, { eventId: row.id });
       return row.id;

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Insertable, type Selectable, type Transaction } from 'kysely';
 import type { Database, JobsTable } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { afterCommit } from '../db/after-commit.ts';
+import { preparedQuery } from '../db/prepared.ts';
 import type { Clock } from '../../lib/clock.ts';
 
 export type Job = Selectable<JobsTable>;
@@ -49,6 +50,37 @@ const CLAIM_MAX = 32;
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+// Every event's dispatch is a job: its insert and its end are on every write's path,
+// so they are built and compiled once.
+type NewJob = Omit<Insertable<JobsTable>, 'id' | 'attempts'>;
+const insertJob = preparedQuery((db: Db, s: Required<NewJob>) =>
+  db
+    .insertInto('jobs')
+    .values({
+      type: s.type,
+      payload: s.payload,
+      status: s.status,
+      run_at: s.run_at,
+      max_attempts: s.max_attempts,
+      lease_until: s.lease_until,
+      locked_by: s.locked_by,
+      last_error: s.last_error,
+      idempotency_key: s.idempotency_key,
+      created_at: s.created_at,
+      updated_at: s.updated_at,
+      finished_at: s.finished_at,
+    })
+    .returning('id'),
+);
+const finishQuery = preparedQuery((db: Db, s: { at: string; id: number; workerId: string }) =>
+  db
+    .updateTable('jobs')
+    .set({ status: 'succeeded', finished_at: s.at, lease_until: null, updated_at: s.at, last_error: null })
+    .where('id', '=', s.id)
+    .where('locked_by', '=', s.workerId)
+    .where('status', '=', 'running'),
+);
+
 /**
  * The one durable background mechanism (after Solid Queue and graphile-worker):
  * jobs, domain-event dispatch and mail delivery are all rows here. Jobs are
@@ -72,6 +104,43 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
   const iso = (d: Date) => d.toISOString();
   const leaseOf = (type: string) => types.get(type)?.leaseMs ?? DEFAULT_LEASE_MS;
 
+  // A claim's SQL depends only on which due jobs it looks at (queued, expired leases
+  // or both), the kinds and which of them have a lease of their own: each such shape
+  // is built and compiled once; the time, the leases' ends and the limit are values.
+  type ClaimShape = { due: 'queued' | 'expired' | 'both'; kinds: string[]; custom: string[] };
+  const claimQuery = preparedQuery((d: Kysely<Database>, s: Record<string, string | number>, shape: string) => {
+    const { due: which, kinds, custom } = JSON.parse(shape) as ClaimShape;
+    // PostgreSQL types a CASE of parameters as text: each value is cast.
+    const at = (v: unknown) => (deps.dialect === 'postgres' ? sql`cast(${v} as timestamptz)` : sql`${v}`);
+    const queued = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', s.now as string)]);
+    const expired = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'running'), eb('lease_until', '<', s.now as string)]);
+    const next = d
+      .selectFrom('jobs')
+      .select('id')
+      .where((eb) => (which === 'queued' ? queued(eb) : which === 'expired' ? expired(eb) : eb.or([queued(eb), expired(eb)])))
+      .where('type', 'in', kinds)
+      .orderBy('run_at')
+      .orderBy('id')
+      .limit(s.limit as number);
+    return d
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        // Each kind's own lease; one CASE in the claim keeps it one statement.
+        lease_until: custom.length
+          ? sql<string>`case ${sql.join(
+              custom.map((k, i) => sql`when type = ${k} then ${at(s[`lease${i}`])}`),
+              sql` `,
+            )} else ${at(s.lease)} end`
+          : (s.lease as string),
+        locked_by: workerId,
+        attempts: eb('attempts', '+', 1),
+        updated_at: s.now as string,
+      }))
+      .where('id', 'in', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
+      .returningAll();
+  });
+
   /**
    * Claims up to `limit` due jobs of the kinds this process handles (queued and
    * due, or running with an expired lease) in one statement. `expiredToo: false`
@@ -82,53 +151,30 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
     if (kinds.length === 0 || limit <= 0) return [];
     const now = clock.now();
     const leaseUntil = (ms: number) => iso(new Date(now.getTime() + ms));
-    // PostgreSQL types a CASE of parameters as text: each value is cast.
-    const at = (ms: number) => (deps.dialect === 'postgres' ? sql`cast(${leaseUntil(ms)} as timestamptz)` : sql`${leaseUntil(ms)}`);
-    // Each kind's own lease; one CASE in the claim keeps it one statement.
     const custom = kinds.filter((k) => leaseOf(k) !== DEFAULT_LEASE_MS);
-    const take = (next: ReturnType<typeof due>) =>
-      db
-        .updateTable('jobs')
-        .set((eb) => ({
-          status: 'running',
-          lease_until: custom.length
-            ? sql<string>`case ${sql.join(
-                custom.map((k) => sql`when type = ${k} then ${at(leaseOf(k))}`),
-                sql` `,
-              )} else ${at(DEFAULT_LEASE_MS)} end`
-            : leaseUntil(DEFAULT_LEASE_MS),
-          locked_by: workerId,
-          attempts: eb('attempts', '+', 1),
-          updated_at: iso(now),
-        }))
-        .where('id', 'in', deps.dialect === 'postgres' ? next.forUpdate().skipLocked() : next)
-        .returningAll()
-        .execute();
-    const due = (where: (eb: ExpressionBuilder<Database, 'jobs'>) => Expression<SqlBool>, n: number) =>
-      db.selectFrom('jobs').select('id').where(where).where('type', 'in', kinds).orderBy('run_at').orderBy('id').limit(n);
-    const queued = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', iso(now))]);
-    const expired = (eb: ExpressionBuilder<Database, 'jobs'>) => eb.and([eb('status', '=', 'running'), eb('lease_until', '<', iso(now))]);
+    const values: Record<string, string | number> = { now: iso(now), lease: leaseUntil(DEFAULT_LEASE_MS) };
+    custom.forEach((k, i) => {
+      values[`lease${i}`] = leaseUntil(leaseOf(k));
+    });
+    const take = async (due: ClaimShape['due'], n: number) =>
+      (await claimQuery(db, { ...values, limit: n }, JSON.stringify({ due, kinds, custom } satisfies ClaimShape))).rows as Job[];
     let jobs: Job[];
-    if (deps.dialect === 'postgres') jobs = await take(due((eb) => eb.or([queued(eb), expired(eb)]), limit));
+    if (deps.dialect === 'postgres') jobs = await take('both', limit);
     else {
       // SQLite answers the OR by sorting every queued job (measured: 0.5 ms a claim
       // with a backlog of 1,500); each half alone is one search of jobs_due.
-      jobs = expiredToo ? await take(due(expired, limit)) : [];
-      if (jobs.length < limit) jobs = jobs.concat(await take(due(queued, limit - jobs.length)));
+      jobs = expiredToo ? await take('expired', limit) : [];
+      if (jobs.length < limit) jobs = jobs.concat(await take('queued', limit - jobs.length));
     }
     // RETURNING does not promise the subquery's order.
     return jobs.sort((a, b) => (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : a.id - b.id));
   }
 
-  /** The job's end, written only while this worker still holds it. */
-  const finish = (trx: Db, job: Job) =>
-    trx
-      .updateTable('jobs')
-      .set({ status: 'succeeded', finished_at: iso(clock.now()), lease_until: null, updated_at: iso(clock.now()), last_error: null })
-      .where('id', '=', job.id)
-      .where('locked_by', '=', workerId)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
+  /** The job's end, written only while this worker still holds it; how many rows it changed (0 or 1). */
+  const finish = async (trx: Db, job: Job) => {
+    const at = iso(clock.now());
+    return Number((await finishQuery(trx, { at, id: job.id, workerId })).numAffectedRows);
+  };
 
   async function run(job: Job): Promise<void> {
     const type = types.get(job.type);
@@ -155,7 +201,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
         await db.transaction().execute(async (trx) => {
           await type.transactional(payload, trx, job);
           // Another worker took the job over (this one's lease ran out): its run counts, this one rolls back.
-          if (Number((await finish(trx, job)).numUpdatedRows) !== 1) throw new LostLease();
+          if ((await finish(trx, job)) !== 1) throw new LostLease();
         });
       } else {
         await type.handler(payload, job);
@@ -279,7 +325,7 @@ export function createQueue(deps: { db: Kysely<Database>; clock: Clock; dialect:
         return row?.id ?? null;
       }
       try {
-        return (await trx.insertInto('jobs').values(values).returning('id').executeTakeFirstOrThrow()).id;
+        return (await insertJob(trx, values)).rows[0].id;
       } catch (e) {
         if (isUniqueViolation(e)) return null;
         throw e;
