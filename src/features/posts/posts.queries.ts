@@ -334,8 +334,9 @@ export async function favoritedAmong(db: Db, userId: number, postIds: number[]):
   return new Set(rows.map((r) => r.post_id));
 }
 
-// A tag is public once a published post carries it: tags used only by drafts and
-// scheduled posts would give away what is being written.
+// A tag is public once a published post outside the trash carries it: tags used
+// only by drafts, scheduled or trashed posts would give away what is being
+// written, or what was taken down.
 const onPublishedPost = (eb: ExpressionBuilder<Database, 'tags'>) =>
   eb.exists(
     eb
@@ -343,7 +344,8 @@ const onPublishedPost = (eb: ExpressionBuilder<Database, 'tags'>) =>
       .innerJoin('posts', 'posts.id', 'post_tags.post_id')
       .select('post_tags.post_id')
       .whereRef('post_tags.tag_id', '=', 'tags.id')
-      .where('posts.status', '=', 'published'),
+      .where('posts.status', '=', 'published')
+      .where('posts.deleted_at', 'is', null),
   );
 
 /** Tags on at least one published post, by name. */

@@ -263,7 +263,7 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal(res.status, 400);
     assert.match(res.body, /page marker is not valid/);
   });
-  test('tags used only by drafts and scheduled posts stay secret: not in the tag list, and their page is a 404', async () => {
+  test('tags used only by drafts, scheduled or trashed posts stay secret: not in the tag list, and their page is a 404', async () => {
     const token = await buildToken(t, author);
     const create = (body: object) => t.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: body });
     const later = new Date(Date.now() + 7 * 86_400_000).toISOString();
@@ -271,18 +271,22 @@ eachDatabase('posts through HTML forms', (dialect) => {
     assert.equal((await create({ title: 'Coming soon', body: 'x', status: 'scheduled', publishedAt: later, tags: ['Next Week'] })).statusCode, 201);
     assert.equal((await create({ title: 'Out now', body: 'x', status: 'published', tags: ['Public Tag', 'Secret Launch Two'] })).statusCode, 201);
     assert.equal((await create({ title: 'Still drafting', body: 'x', status: 'draft', tags: ['Secret Launch Two'] })).statusCode, 201);
+    const gone = (await create({ title: 'Taken down', body: 'x', status: 'published', tags: ['Withdrawn'] })).json();
+    const trashed = await t.app.inject({ method: 'DELETE', url: `/api/v1/posts/${gone.slug}`, headers: { authorization: `Bearer ${token}` } });
+    assert.ok(trashed.statusCode < 300, `trashing answered ${trashed.statusCode}`);
 
     const tags = (await t.app.inject({ method: 'GET', url: '/realworld/api/tags' })).json().tags as string[];
     assert.ok(tags.includes('Public Tag'));
     assert.ok(tags.includes('Secret Launch Two'), 'a tag on a published post is public, even if drafts carry it too');
     assert.ok(!tags.includes('Secret Launch'), 'a draft-only tag is not listed');
     assert.ok(!tags.includes('Next Week'), 'a scheduled-only tag is not listed');
+    assert.ok(!tags.includes('Withdrawn'), 'a tag only on a trashed post is not listed');
 
     const anon = new Client(t.app);
     assert.equal((await anon.get('/tags/public-tag')).status, 200);
     const unknown = await anon.get('/tags/no-such-tag-at-all');
     assert.equal(unknown.status, 404);
-    for (const slug of ['secret-launch', 'next-week']) {
+    for (const slug of ['secret-launch', 'next-week', 'withdrawn']) {
       const res = await anon.get(`/tags/${slug}`);
       assert.equal(res.status, 404, `/tags/${slug} answers like an unknown tag`);
       assert.doesNotMatch(res.body, /Secret Launch|Next Week/);
