@@ -564,9 +564,18 @@ export function createAccountsService(deps: AccountsDeps) {
       return row && toAccount(row);
     },
 
-    /** Where to tell the admins something (a webhook disabled): the active admins' addresses. */
-    async adminContacts(): Promise<{ email: string; name: string }[]> {
-      const rows = await db.selectFrom('users').select(['email', 'display_name']).where('role', '=', 'admin').where('suspended_at', 'is', null).execute();
+    /**
+     * Where to tell the admins something (a webhook disabled, links that broke): the
+     * active admins' addresses, oldest account first; in the caller's transaction if given.
+     */
+    async adminContacts(trx?: Transaction<Database>): Promise<{ email: string; name: string }[]> {
+      const rows = await (trx ?? db)
+        .selectFrom('users')
+        .select(['email', 'display_name'])
+        .where('role', '=', 'admin')
+        .where('suspended_at', 'is', null)
+        .orderBy('id')
+        .execute();
       return rows.map((r) => ({ email: r.email, name: r.display_name }));
     },
 
