@@ -579,6 +579,12 @@ export function createAccountsService(deps: AccountsDeps) {
       return rows.map((r) => ({ email: r.email, name: r.display_name }));
     },
 
+    /** Who moderates comments (editors and admins, not suspended): told of a held comment. */
+    async moderatorIds(trx: Transaction<Database>): Promise<number[]> {
+      const rows = await trx.selectFrom('users').select('id').where('role', 'in', ['admin', 'editor']).where('suspended_at', 'is', null).execute();
+      return rows.map((r) => r.id);
+    },
+
     /** A public profile: never the email address. */
     async profile(username: string) {
       const row = await db
