@@ -579,6 +579,29 @@ export function createAccountsService(deps: AccountsDeps) {
       return rows.map((r) => ({ email: r.email, name: r.display_name }));
     },
 
+    /**
+     * The export's users, a page at a time after an id: who they are, never a password
+     * hash, token or session (the archive's "users", README "Export format").
+     */
+    async exportPage(after: number, limit: number) {
+      const rows = await db
+        .selectFrom('users')
+        .select(['id', 'email', 'username', 'display_name', 'role', 'bio', 'created_at'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((u) => ({
+        id: u.id,
+        email: u.email,
+        username: u.username,
+        displayName: u.display_name,
+        role: u.role,
+        bio: u.bio,
+        createdAt: u.created_at,
+      }));
+    },
+
     /** Who moderates comments (editors and admins, not suspended): told of a held comment. */
     async moderatorIds(trx: Transaction<Database>): Promise<number[]> {
       const rows = await trx.selectFrom('users').select('id').where('role', 'in', ['admin', 'editor']).where('suspended_at', 'is', null).execute();
