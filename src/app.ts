@@ -175,10 +175,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     galleries,
     comments,
     social,
-    notificationsFeature(ctx, { comments: comments.service }),
+    notificationsFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service }),
     subscriptionsFeature(ctx, { accounts }),
     integrationsFeature(ctx, { accounts: accounts.service, posts: posts.service, comments: comments.service }),
-    crawlFeature(ctx, { limits: deps.crawlLimits }),
+    crawlFeature(ctx, { accounts: accounts.service, limits: deps.crawlLimits }),
     redirects,
     movingFeature(ctx, {
       posts: posts.service,

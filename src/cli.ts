@@ -281,6 +281,7 @@ async function main(argv: string[]) {
           db: db.kysely,
           clock: systemClock,
           mailer: infra.mailer,
+          accounts: createAccountsService({ db: db.kysely, clock: systemClock, settings: createSettings(db.kysely) }),
           http: infra.http,
           site,
         });

@@ -564,10 +564,48 @@ export function createAccountsService(deps: AccountsDeps) {
       return row && toAccount(row);
     },
 
-    /** Where to tell the admins something (a webhook disabled): the active admins' addresses. */
-    async adminContacts(): Promise<{ email: string; name: string }[]> {
-      const rows = await db.selectFrom('users').select(['email', 'display_name']).where('role', '=', 'admin').where('suspended_at', 'is', null).execute();
+    /**
+     * Where to tell the admins something (a webhook disabled, links that broke): the
+     * active admins' addresses, oldest account first; in the caller's transaction if given.
+     */
+    async adminContacts(trx?: Transaction<Database>): Promise<{ email: string; name: string }[]> {
+      const rows = await (trx ?? db)
+        .selectFrom('users')
+        .select(['email', 'display_name'])
+        .where('role', '=', 'admin')
+        .where('suspended_at', 'is', null)
+        .orderBy('id')
+        .execute();
       return rows.map((r) => ({ email: r.email, name: r.display_name }));
+    },
+
+    /**
+     * The export's users, a page at a time after an id: who they are, never a password
+     * hash, token or session (the archive's "users", README "Export format").
+     */
+    async exportPage(after: number, limit: number) {
+      const rows = await db
+        .selectFrom('users')
+        .select(['id', 'email', 'username', 'display_name', 'role', 'bio', 'created_at'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((u) => ({
+        id: u.id,
+        email: u.email,
+        username: u.username,
+        displayName: u.display_name,
+        role: u.role,
+        bio: u.bio,
+        createdAt: u.created_at,
+      }));
+    },
+
+    /** Who moderates comments (editors and admins, not suspended): told of a held comment. */
+    async moderatorIds(trx: Transaction<Database>): Promise<number[]> {
+      const rows = await trx.selectFrom('users').select('id').where('role', 'in', ['admin', 'editor']).where('suspended_at', 'is', null).execute();
+      return rows.map((r) => r.id);
     },
 
     /** A public profile: never the email address. */

@@ -370,6 +370,21 @@ export function createCommentsService(deps: {
     /** A comment by id, or undefined; `on` is the caller's transaction (an event subscriber reads through it). */
     byId: (id: number, on: Kysely<Database> = db) => q.findComment(on, id),
 
+    /** The export's comments, every status, a page at a time after an id (the archive's "comments"). */
+    async exportPage(after: number, limit: number) {
+      const rows = await db.selectFrom('comments').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
+      return rows.map((c) => ({
+        id: c.id,
+        postId: c.post_id,
+        parentId: c.parent_id,
+        authorId: c.author_id,
+        authorName: c.author_name,
+        body: c.body,
+        status: c.status,
+        createdAt: c.created_at,
+      }));
+    },
+
     async markSpam(viewer: CurrentUser | null, id: number): Promise<void> {
       if (!isModerator(viewer)) throw new AppError('forbidden', 'Only editors and admins moderate comments');
       await load(id);

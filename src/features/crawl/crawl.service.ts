@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { HttpClient, OutboundResponse } from '../../platform/http-client/index.ts';
 import { renderEmail, type Mailer } from '../../platform/mail/index.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { AccountsService } from '../accounts/index.ts';
 import { ALLOW_ALL, parseRobots, type RobotsRules } from './robots.ts';
 import type { CrawlTables, CrawlTrigger, LinkChecksTable, LinkState } from './crawl.types.ts';
 
@@ -48,6 +49,8 @@ export interface CrawlDeps {
   /** The SSRF-safe outbound client (platform/http-client). */
   http: HttpClient;
   mailer: Mailer;
+  /** Who is told of links that broke: accounts' active admins. */
+  accounts: Pick<AccountsService, 'adminContacts'>;
   site: { url: string; name: () => string; refresh?: (through?: Transaction<Database>) => Promise<unknown> };
   limits?: Partial<CrawlLimits>;
   log?: Log;
@@ -552,13 +555,7 @@ export function createCrawlService(deps: CrawlDeps) {
 
   /** Tells every admin about links that broke in this run, in the run's final transaction. */
   async function mailAdmins(trx: Trx, linkIds: number[], brokenThisRun: number): Promise<number> {
-    const admins = await trx
-      .selectFrom('users')
-      .select(['email', 'display_name'])
-      .where('role', '=', 'admin')
-      .where('suspended_at', 'is', null)
-      .orderBy('id')
-      .execute();
+    const admins = await deps.accounts.adminContacts(trx as unknown as Transaction<Database>);
     if (!admins.length) return 0;
     const links = await trx
       .selectFrom('link_checks')
@@ -593,7 +590,7 @@ export function createCrawlService(deps: CrawlDeps) {
       footer: 'Admins receive this when links in published posts break.',
     });
     for (const a of admins) {
-      await mailer.send(trx as unknown as Transaction<Database>, { to: a.email, toName: a.display_name, subject, ...content });
+      await mailer.send(trx as unknown as Transaction<Database>, { to: a.email, toName: a.name, subject, ...content });
     }
     return admins.length;
   }

@@ -8,15 +8,20 @@ import type { Database } from '../../platform/db/schema.ts';
 import { createHttpClient, type HttpClient } from '../../platform/http-client/index.ts';
 import { createQueue } from '../../platform/jobs/queue.ts';
 import { createMailer } from '../../platform/mail/index.ts';
+import { createSettings } from '../../platform/settings.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { buildTestApp, eachDatabase, freshDb, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { startSmtpCatcher, type SmtpCatcher } from '../../../test/support/smtp.ts';
+import { createAccountsService } from '../accounts/index.ts';
 import { createCrawlService, outboundLinks, parseRobots, type CrawlService } from './index.ts';
 import type { CrawlTables } from './crawl.types.ts';
 
 const SITE = 'http://blog.test';
+
+/** The accounts a checker built outside the app asks for the admins to tell. */
+const accountsOn = (db: Kysely<Database>) => createAccountsService({ db, clock: systemClock, settings: createSettings(db) });
 const UA = `Inkwell-LinkChecker/1.0 (+${SITE})`;
 
 test('robots.txt: the group naming us beats *, the longest rule wins, allow wins a tie', () => {
@@ -216,7 +221,15 @@ eachDatabase('link checker', (dialect) => {
 
     // The app's own link checker answers /admin/links; this suite also drives one directly, with the same limits.
     t = await buildTestApp(dialect, { env: { SMTP_URL: smtp.url, SITE_URL: SITE }, crawlLimits: limits });
-    crawl = createCrawlService({ db: t.db.kysely, clock: systemClock, http, mailer: t.mailer, site: { url: SITE, name: () => 'Inkwell' }, limits });
+    crawl = createCrawlService({
+      db: t.db.kysely,
+      clock: systemClock,
+      http,
+      mailer: t.mailer,
+      accounts: accountsOn(t.db.kysely),
+      site: { url: SITE, name: () => 'Inkwell' },
+      limits,
+    });
     admin = await buildUser(t, { role: 'admin' });
     author = await buildUser(t, { role: 'author' });
     token = await buildToken(t, author);
@@ -416,6 +429,7 @@ eachDatabase('link checker', (dialect) => {
       clock: systemClock,
       http,
       mailer: t.mailer,
+      accounts: accountsOn(t.db.kysely),
       site: { url: SITE, name: () => 'Inkwell' },
       limits: { ...limits, runTimeoutMs: 0 },
     });
@@ -509,6 +523,7 @@ eachDatabase('link checker: one run at a time', (dialect) => {
           db: fresh.db.kysely,
           clock: systemClock,
           mailer,
+          accounts: accountsOn(fresh.db.kysely),
           http: { request: () => Promise.reject(new Error('no links, so no requests')) },
           site: { url: SITE, name: () => 'Inkwell' },
         });

@@ -1,5 +1,6 @@
 import { registerDaily } from '../../platform/daily.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { AccountsService } from '../accounts/index.ts';
 import { crawlRoutes } from './crawl.routes.ts';
 import { createCrawlService, type CrawlLimits } from './crawl.service.ts';
 
@@ -23,7 +24,7 @@ export type { CrawlTables, CrawlTrigger, LinkState, LinkChecksTable, LinkCheckPo
 export const CRAWL_AT = '01:00';
 
 /** The nightly link check: its schedule, /admin/links, and the mail to admins about new breakage. */
-export function crawlFeature(ctx: AppContext, opts: { limits?: Partial<CrawlLimits> } = {}): Feature {
+export function crawlFeature(ctx: AppContext, deps: { accounts: AccountsService; limits?: Partial<CrawlLimits> }): Feature {
   return {
     service: undefined,
     async plugin(app) {
@@ -33,8 +34,9 @@ export function crawlFeature(ctx: AppContext, opts: { limits?: Partial<CrawlLimi
         clock: ctx.clock,
         http: ctx.http,
         mailer: ctx.mailer,
+        accounts: deps.accounts,
         site: ctx.site,
-        limits: opts.limits,
+        limits: deps.limits,
         log: app.log,
       });
       // The check runs in the background, so a long crawl never holds up other schedules.

@@ -94,6 +94,13 @@ eachDatabase('galleries admin', (dialect: Dialect) => {
     assert.match(parse(noTitle.body).querySelector('#title-error')!.text, /Title is required/);
     assert.equal(parse(noTitle.body).querySelector(`#caption_${boat}`)!.getAttribute('value'), 'The blue boat');
 
+    // The API's schema checks the form's command too: too long a caption is named at its image, as typed.
+    const longCaption = 'c'.repeat(2001);
+    const tooLong = await c.postForm('/admin/galleries', { ...typed, [`order_${boat}`]: '2', [`caption_${boat}`]: longCaption });
+    assert.equal(tooLong.status, 422);
+    assert.match(parse(tooLong.body).querySelector(`#image-${boat}-error`)!.text, /must be at most 2,000 characters/);
+    assert.equal(parse(tooLong.body).querySelector(`#caption_${boat}`)!.getAttribute('value'), longCaption);
+
     // Without the CSRF token it is refused.
     assert.equal((await c.request('POST', '/admin/galleries', { form: { ...typed, [`order_${boat}`]: '2' } })).status, 403);
 

@@ -1,18 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import { AppError, type FieldError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { checkInput } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
 import type { Media, MediaService } from '../media/index.ts';
 import { formOf, type GalleryForm, galleryFormHtml, galleryListHtml } from './galleries.admin-views.ts';
+import { GalleryInputSchema } from './galleries.schema.ts';
 import { canManageGallery, type GalleriesService, type Gallery } from './galleries.service.ts';
 
 /** How many of the newest uploads the form offers (plus the gallery's own, wherever they are). */
 const LIBRARY_SIZE = 60;
 const PICK = /^(use|order|caption)_([A-Za-z0-9]{1,40})$/;
 
-/** The submitted form: its fields as typed, the items in their chosen order, and problems with the places. */
-export function readGalleryForm(body: unknown): { form: GalleryForm; items: { mediaId: string; caption: string }[]; errors: FieldError[] } {
+/**
+ * The submitted form: its fields as typed, the command it makes (the items in their
+ * chosen order), and its problems: the places', then the command schema's (the API's),
+ * named as the form's fields.
+ */
+export function readGalleryForm(body: unknown): { form: GalleryForm; command: Static<typeof GalleryInputSchema>; errors: FieldError[] } {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
   const form: GalleryForm = { title: str(b.title), slug: str(b.slug), description: str(b.description), picks: new Map() };
@@ -29,7 +36,15 @@ export function readGalleryForm(body: unknown): { form: GalleryForm; items: { me
   for (const [id, p] of form.picks) {
     if (p.order && !/^\d{1,4}$/.test(p.order)) errors.push({ field: `order_${id}`, message: 'must be a whole number (1 for the first image)' });
   }
-  return { form, items: chosenOrder(form).map((id) => ({ mediaId: id, caption: form.picks.get(id)!.caption })), errors };
+  const items = chosenOrder(form).map((id) => ({ mediaId: id, caption: form.picks.get(id)!.caption }));
+  const command = { title: form.title, ...(form.slug ? { slug: form.slug } : {}), description: form.description, items };
+  try {
+    checkInput(GalleryInputSchema, command);
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    errors.push(...formErrors(e.errors, items));
+  }
+  return { form, command, errors };
 }
 
 /** The ticked images' ids by their place (1 first; no place: after the others, as listed). */
@@ -45,10 +60,11 @@ function chosenOrder(form: GalleryForm): string[] {
 /** The service's item errors (`items[3].caption`) as the form's fields (`caption_<id>`). */
 function formErrors(errors: FieldError[], items: { mediaId: string }[]): FieldError[] {
   return errors.map((e) => {
-    const m = /^items\[(\d+)\]\.(mediaId|caption)$/.exec(e.field);
-    const id = m ? items[Number(m[1])]?.mediaId : undefined;
+    // The service names items[3].caption, the schema items.3.caption.
+    const m = /^items(?:\[(\d+)\]|\.(\d+))\.(mediaId|caption)$/.exec(e.field);
+    const id = m ? items[Number(m[1] ?? m[2])]?.mediaId : undefined;
     if (!m || !id) return e;
-    return { field: `${m[2] === 'caption' ? 'caption' : 'use'}_${id}`, message: e.message };
+    return { field: `${m[3] === 'caption' ? 'caption' : 'use'}_${id}`, message: e.message };
   });
 }
 
@@ -94,10 +110,11 @@ export async function galleriesAdmin(app: FastifyInstance, opts: { galleries: Ga
 
   /** Saves, or shows the form again with the problems beside their fields and everything as typed. */
   async function save(request: FastifyRequest, reply: FastifyReply, page: { heading: string; action: string }, write: (input: object) => Promise<Gallery>) {
-    const { form, items, errors } = readGalleryForm(request.body);
+    const { form, command, errors } = readGalleryForm(request.body);
     if (errors.length) return showForm(request, reply, { ...page, form, errors, status: 422 });
+    const { items } = command;
     try {
-      const g = await write({ title: form.title, slug: form.slug || undefined, description: form.description, items });
+      const g = await write(command);
       reply.setFlash(`Gallery saved. Embed it in a post with [gallery:${g.slug}].`);
       return reply.code(303).redirect('/admin/galleries');
     } catch (e) {

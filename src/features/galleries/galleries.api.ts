@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { requireUser } from '../../platform/http/auth.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
-import { LIMITS, type GalleriesService, type Gallery } from './galleries.service.ts';
+import { GalleryInputSchema } from './galleries.schema.ts';
+import type { GalleriesService, Gallery } from './galleries.service.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
@@ -28,25 +29,6 @@ export const GallerySchema = Type.Object(
     updatedAt: Type.String({ format: 'date-time', description: 'When it last changed (UTC).' }),
   },
   { $id: 'Gallery', description: 'An ordered set of uploaded images with captions.' },
-);
-
-const GalleryInputSchema = Type.Object(
-  {
-    title: Type.String({ maxLength: LIMITS.title, description: 'Title; must not be blank.' }),
-    slug: Type.Optional(Type.String({ maxLength: LIMITS.slug, description: 'Lowercase letters, digits and hyphens; derived from the title when omitted.' })),
-    description: Type.Optional(Type.String({ maxLength: LIMITS.description, description: 'Plain text.' })),
-    items: Type.Array(
-      Type.Object(
-        {
-          mediaId: Type.String({ maxLength: 40, description: 'The id of an uploaded image; an unknown one is a 422.' }),
-          caption: Type.Optional(Type.String({ maxLength: LIMITS.caption, description: "Caption; empty for the image's own." })),
-        },
-        { additionalProperties: false },
-      ),
-      { maxItems: LIMITS.items, description: 'The images, in order.' },
-    ),
-  },
-  { additionalProperties: false },
 );
 
 const SlugParams = Type.Object({ slug: Type.String({ maxLength: 100, description: 'Gallery slug.' }) });

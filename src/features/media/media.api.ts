@@ -3,9 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { checkInput } from '../../platform/http/input.ts';
 import { problems } from '../../platform/http/problem.schema.ts';
 import { canUploadMedia } from './media.policy.ts';
-import { LIMITS, type MediaService } from './media.service.ts';
+import type { MediaService } from './media.service.ts';
+import { MediaTextSchema, uploadText } from './media.schema.ts';
 import { formatBytes, receiveUpload } from './media.upload.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
@@ -73,9 +75,10 @@ export async function mediaApi(root: FastifyInstance, opts: { media: MediaServic
       if (!canUploadMedia(user)) throw new AppError('forbidden', 'Only authors, editors and admins may upload images');
       const upload = await receiveUpload(request, opts.maxBytes);
       try {
+        // The words are checked before the image is stored: a refused one leaves nothing behind.
+        const text = checkInput(MediaTextSchema, uploadText(upload.fields));
         let m = await media.upload(user, upload);
-        const { alt, caption, credit } = upload.fields;
-        if (alt !== undefined || caption !== undefined || credit !== undefined) m = await media.update(user, m.id, { alt, caption, credit });
+        if (Object.keys(text).length) m = await media.update(user, m.id, text);
         return reply.code(201).header('location', `/api/v1/media/${m.id}`).send(m);
       } finally {
         await upload.discard();
@@ -139,14 +142,7 @@ export async function mediaApi(root: FastifyInstance, opts: { media: MediaServic
         security,
         params: MediaId,
         description: 'The uploader, editors and admins.',
-        body: Type.Object(
-          {
-            alt: Type.Optional(Type.String({ maxLength: LIMITS.alt, description: 'Alternative text: what the image shows, for people who cannot see it.' })),
-            caption: Type.Optional(Type.String({ maxLength: LIMITS.caption, description: 'Caption shown under the image.' })),
-            credit: Type.Optional(Type.String({ maxLength: LIMITS.credit, description: 'Who made the image.' })),
-          },
-          { additionalProperties: false },
-        ),
+        body: MediaTextSchema,
         response: { 200: MediaSchema, ...problems(401, 403, 404, 422) },
       },
     },

@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, type FieldError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
-import { csrfField } from '../../platform/http/forms.ts';
-import { sendPage } from '../../platform/http/layout.ts';
+import { csrfField, fieldHtml, submittedValue, type FormState } from '../../platform/http/forms.ts';
+import { checkInput, readInput } from '../../platform/http/input.ts';
+import { sendPage, type PageOptions } from '../../platform/http/layout.ts';
 import type { CurrentUser } from '../../platform/http/sessions.ts';
 import { canManageMedia, canUploadMedia } from './media.policy.ts';
 import { LIMITS, type Media, type MediaService } from './media.service.ts';
+import { MediaTextSchema, uploadText } from './media.schema.ts';
 import { contentTypeOf, type MediaStorage } from './media.storage.ts';
 import { formatBytes, type ReceivedUpload, receiveUpload } from './media.upload.ts';
 
@@ -101,16 +103,21 @@ export async function mediaRoutes(
     return user;
   }
 
-  async function showLibrary(request: FastifyRequest, reply: FastifyReply, user: CurrentUser, form: { error?: string; alt?: string; status?: number } = {}) {
+  /** The library page; `form` is the upload form or an image's alt text form as sent, with its problems. */
+  async function libraryPage(request: FastifyRequest, user: CurrentUser, form: LibraryForm = {}): Promise<PageOptions> {
     const page = await media.list({
       limit: 60,
       before: typeof (request.query as { before?: unknown }).before === 'string' ? (request.query as { before: string }).before : undefined,
     });
-    return sendPage(request, reply, {
+    return {
       title: 'Media',
       status: form.status,
       body: libraryHtml(page.items, page.nextCursor, user, request.csrfToken(), opts.maxBytes, form, opts.siteUrl, await opts.links(request)),
-    });
+    };
+  }
+
+  async function showLibrary(request: FastifyRequest, reply: FastifyReply, user: CurrentUser, form: LibraryForm = {}) {
+    return sendPage(request, reply, await libraryPage(request, user, form));
   }
 
   app.get('/admin/media', async (request, reply) => showLibrary(request, reply, requireWriter(request)));
@@ -125,21 +132,36 @@ export async function mediaRoutes(
       throw e;
     }
     try {
+      // The words are checked before the image is stored: a refused one leaves nothing behind.
+      const { alt } = checkInput(MediaTextSchema, uploadText(upload.fields));
       const m = await media.upload(user, upload);
-      if (upload.fields.alt) await media.update(user, m.id, { alt: upload.fields.alt });
+      if (alt) await media.update(user, m.id, { alt });
       reply.setFlash(`Uploaded ${m.originalName}.`);
       return reply.code(303).redirect('/admin/media');
     } catch (e) {
-      if (e instanceof AppError) return showLibrary(request, reply, user, { error: e.message, alt: upload.fields.alt, status: e.status });
+      if (e instanceof AppError) {
+        // The alt text's problem is shown beside it; the file's and any other above the form, as before.
+        const errors = (e.errors ?? []).filter((f) => f.field === 'alt');
+        const above = errors.length && errors.length === e.errors?.length ? undefined : e.message;
+        return showLibrary(request, reply, user, { error: above, errors, alt: upload.fields.alt, status: e.status });
+      }
       throw e;
     } finally {
       await upload.discard();
     }
   });
 
-  app.post<{ Params: { id: string }; Body: { alt?: string } }>('/admin/media/:id', async (request, reply) => {
+  // A refused alt text: the library again, the image's text as typed and its problem beside it.
+  const altFormPage = (request: FastifyRequest, state: FormState) =>
+    libraryPage(request, requireWriter(request), {
+      editing: { id: (request.params as { id: string }).id, alt: submittedValue(state.values, 'alt') ?? '', errors: state.errors },
+      status: 422,
+    });
+
+  app.post<{ Params: { id: string } }>('/admin/media/:id', { config: { formPage: altFormPage } }, async (request, reply) => {
     const user = requireWriter(request);
-    await media.update(user, request.params.id, { alt: typeof request.body?.alt === 'string' ? request.body.alt : '' });
+    // The form always sends its alt field; one without it clears the text, as an emptied field does.
+    await media.update(user, request.params.id, readInput(request, MediaTextSchema, { defaults: { alt: '' } }));
     reply.setFlash('Alt text saved.');
     return reply.code(303).redirect('/admin/media');
   });
@@ -165,6 +187,15 @@ function thumbOf(m: Media): string {
 /** Our own media URLs as paths, so pages work on whatever host and port they are reached at. */
 const onPage = (url: string, siteUrl: string) => (url.startsWith(`${siteUrl}/media/`) ? url.slice(siteUrl.length) : url);
 
+/** What the library's forms show again: the upload's problem or its fields' and alt text, or one image's alt text form as sent. */
+interface LibraryForm {
+  error?: string;
+  errors?: FieldError[];
+  alt?: string;
+  editing?: { id: string; alt: string; errors: FieldError[] };
+  status?: number;
+}
+
 /** The library page: the upload form, then every image with its alt text and a delete button. */
 function libraryHtml(
   items: Media[],
@@ -172,13 +203,14 @@ function libraryHtml(
   user: CurrentUser,
   csrf: string,
   maxBytes: number,
-  form: { error?: string; alt?: string },
+  form: LibraryForm,
   siteUrl: string,
   links: string,
 ): string {
   const grid = items.length
     ? html`<ul class="media-grid" id="media">!${items.map((m) => {
         const mine = canManageMedia(user, m.uploader?.id ?? null);
+        const editing = form.editing?.id === m.id ? form.editing : undefined;
         return html`<li id="media-${m.id}"><figure>
   <a href="${onPage(m.url, siteUrl)}"><img src="${onPage(thumbOf(m), siteUrl)}" width="${m.width}" height="${m.height}" alt="${m.alt}" loading="lazy" style="max-width:100%;height:auto"></a>
   <figcaption>${m.originalName} · ${m.width}×${m.height} · ${formatBytes(m.bytes)}!${m.uploader ? html` · ${m.uploader.username}` : ''}!${m.variantsReady ? '' : ' · variants pending'}</figcaption>
@@ -186,8 +218,7 @@ function libraryHtml(
 !${
           mine
             ? html`<form method="post" action="/admin/media/${m.id}">!${csrfField(csrf)}
-  <label for="alt-${m.id}">Alt text</label>
-  <input id="alt-${m.id}" name="alt" value="${m.alt}" maxlength="${LIMITS.alt}">
+  !${fieldHtml({ name: 'alt', id: `alt-${m.id}`, label: 'Alt text', value: editing ? editing.alt : m.alt, errors: editing?.errors ?? [], attrs: html`maxlength="${LIMITS.alt}"` })}
   <button type="submit">Save</button></form>
 <form method="post" action="/admin/media/${m.id}/delete" class="inline">!${csrfField(csrf)}<button type="submit">Delete</button></form>`
             : html`<p>Alt text: ${m.alt || '(none)'}</p>`
@@ -203,8 +234,7 @@ function libraryHtml(
   !${csrfField(csrf)}
   <div><label for="file">Image <span class="hint" id="file-hint">JPEG, PNG, WebP, AVIF or GIF, at most ${formatBytes(maxBytes)}. Location and camera data are removed.</span></label>
   <input type="file" id="file" name="file" accept="image/jpeg,image/png,image/webp,image/avif,image/gif" required aria-describedby="file-hint"></div>
-  <div><label for="alt">Alt text <span class="hint">What the image shows, for people who cannot see it.</span></label>
-  <input id="alt" name="alt" value="${form.alt ?? ''}" maxlength="${LIMITS.alt}"></div>
+  !${fieldHtml({ name: 'alt', label: 'Alt text', value: form.alt ?? '', errors: form.errors ?? [], hint: 'What the image shows, for people who cannot see it.', attrs: html`maxlength="${LIMITS.alt}"` })}
   <button type="submit">Upload</button>
 </form></section>
 <section aria-labelledby="library-h"><h2 id="library-h">Library</h2>

@@ -481,6 +481,19 @@ eachDatabase('media', (dialect: Dialect) => {
     const id = /id="media-([A-Za-z0-9]+)"/.exec(listed.body)![1];
     assert.equal((await c.postForm(`/admin/media/${id}`, { alt: 'New words' })).status, 303);
     assert.match((await c.get('/admin/media')).body, /alt="New words"/);
+    // The alt text form and the API read one schema: too long is the same words, beside the field, as typed.
+    const long = 'x'.repeat(1001);
+    const tooLong = await c.postForm(`/admin/media/${id}`, { alt: long });
+    assert.equal(tooLong.status, 422);
+    assert.match(tooLong.body, new RegExp(`id="alt-${id}"[^>]*value="${long}"`));
+    assert.match(tooLong.body, new RegExp(`id="alt-${id}-error">Alt text must be at most 1,000 characters`));
+    assert.match((await c.get('/admin/media')).body, /alt="New words"/, 'unchanged');
+    // An upload's alt text is checked before the file is stored: a refused one leaves nothing.
+    const before = (await t.db.kysely.selectFrom('media').select('id').execute()).length;
+    const longUpload = await post(form([{ name: 'long.png', data: await png(8, 8) }], { _csrf: csrf, alt: long }));
+    assert.equal(longUpload.statusCode, 422);
+    assert.match(longUpload.body, /id="alt-error">Alt text must be at most 1,000 characters/);
+    assert.equal((await t.db.kysely.selectFrom('media').select('id').execute()).length, before);
     assert.equal((await c.postForm(`/admin/media/${id}/delete`, {})).status, 303);
     assert.doesNotMatch((await c.get('/admin/media')).body, new RegExp(`media-${id}`));
 

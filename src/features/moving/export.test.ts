@@ -216,6 +216,71 @@ eachDatabase('export and import inkwell', (dialect) => {
     assert.equal(front.draft, false);
   });
 
+  test("inkwell.json's users, tags, posts, comments, pages and redirects, field for field and in order", async () => {
+    const res = await a.app.inject({ method: 'GET', url: '/api/v1/export', headers: { authorization: `Bearer ${adminToken}` } });
+    const tarText = gunzipSync(res.rawPayload).toString('utf8');
+    const db = a.db.kysely;
+    const users = await db.selectFrom('users').selectAll().orderBy('id').execute();
+    const usersJson = JSON.stringify(
+      users.map((u) => ({ id: u.id, email: u.email, username: u.username, displayName: u.display_name, role: u.role, bio: u.bio, createdAt: u.created_at })),
+    );
+    const tagsJson = JSON.stringify(await db.selectFrom('tags').select(['name', 'slug']).orderBy('slug').execute());
+    assert.ok(tarText.includes(`"users":${usersJson},"tags":${tagsJson},"media":[`), 'users and tags');
+    const postTags = await db.selectFrom('post_tags').innerJoin('tags', 'tags.id', 'post_tags.tag_id').select(['post_tags.post_id', 'tags.slug']).execute();
+    const posts = (await db.selectFrom('posts').selectAll().orderBy('id').execute()).map((r) => ({
+      id: r.id,
+      authorId: r.author_id,
+      title: r.title,
+      slug: r.slug,
+      body: r.body,
+      customExcerpt: r.custom_excerpt,
+      status: r.status,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      publishedAt: r.published_at,
+      publishAt: r.publish_at,
+      featureImage: r.feature_image,
+      featureImageAlt: r.feature_image_alt,
+      tags: postTags.filter((t) => t.post_id === r.id).map((t) => t.slug),
+    }));
+    const comments = (await db.selectFrom('comments').selectAll().orderBy('id').execute()).map((c) => ({
+      id: c.id,
+      postId: c.post_id,
+      parentId: c.parent_id,
+      authorId: c.author_id,
+      authorName: c.author_name,
+      body: c.body,
+      status: c.status,
+      createdAt: c.created_at,
+    }));
+    const pages = (await db.selectFrom('pages').selectAll().orderBy('id').execute()).map((r) => ({
+      id: r.id,
+      authorId: r.author_id,
+      title: r.title,
+      slug: r.slug,
+      body: r.body,
+      description: r.description,
+      imageId: r.image_id,
+      status: r.status,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+    assert.ok(comments.length >= 2 && pages.length === 2 && posts.length >= 2);
+    const postsJson = JSON.stringify(posts).slice(1, -1);
+    assert.ok(
+      tarText.includes(`"posts":[${postsJson}],"comments":${JSON.stringify(comments)},"pages":${JSON.stringify(pages)},"galleries":[`),
+      'posts, comments, pages',
+    );
+    const redirects = (await db.selectFrom('redirects').selectAll().orderBy('id').execute()).map((r) => ({
+      from: r.from_path,
+      to: r.to_path,
+      status: r.status,
+      source: r.source,
+    }));
+    assert.ok(redirects.length >= 1);
+    assert.ok(tarText.includes(`],"redirects":${JSON.stringify(redirects)}}\n`), 'redirects, last');
+  });
+
   test('importing the archive into a fresh Inkwell reproduces the blog', async () => {
     const exporter = exporterFor(b);
     const report = await exporter.importArchive(join(dir, 'blog.tar.gz'));

@@ -141,6 +141,16 @@ eachDatabase('/admin/import', (dialect) => {
     const missing = await upload(c, { _csrf: c.csrf(), format: 'wordpress' });
     assert.equal(missing.statusCode, 422);
     assert.match(missing.body, /File is required/);
+    assert.match(missing.body, /<p class="field-error" id="file-error">File is required: choose the export file<\/p>/, 'beside its field');
+    // The text fields by the command's schema: a format that is neither is named beside it, the address kept.
+    const odd = await upload(c, { _csrf: c.csrf(), format: 'blogger', site_url: 'https://old.example' }, { name: 'a.xml', text: '<rss/>' });
+    assert.equal(odd.statusCode, 422);
+    assert.match(odd.body, /id="format-error">Format must be WordPress or Ghost/);
+    assert.match(odd.body, /value="https:\/\/old.example"/);
+    const ghost = await upload(c, { _csrf: c.csrf(), format: 'ghost', site_url: 'ftp://old.example' }, { name: 'a.json', text: '{}' });
+    assert.equal(ghost.statusCode, 422);
+    assert.match(ghost.body, /<option value="ghost" selected>/, 'the chosen format kept');
+    assert.match(ghost.body, /id="site_url-error">Old site&#39;s address must be an http\(s\) address/);
     const forged = await upload(c, { format: 'wordpress' }, { name: 'a.xml', text: '<rss/>' });
     assert.equal(forged.statusCode, 403);
     const huge = await upload(c, { _csrf: c.csrf(), format: 'wordpress' }, { name: 'a.xml', text: '<rss/>' }, { 'content-length': String(2 * 1024 ** 3) });

@@ -83,13 +83,44 @@ export function createExporter(deps: {
     await write(
       `{"format":${JSON.stringify(EXPORT_FORMAT)},"version":${EXPORT_VERSION},"exportedAt":${JSON.stringify(clock.now().toISOString())},"site":${JSON.stringify({ url: deps.site.url })},"settings":${JSON.stringify(settingsOut)}`,
     );
-    // Users without password hashes, tokens or sessions.
-    const users = await db.selectFrom('users').select(['id', 'email', 'username', 'display_name', 'role', 'bio', 'created_at']).orderBy('id').execute();
-    await write(
-      `,"users":${JSON.stringify(users.map((u) => ({ id: u.id, email: u.email, username: u.username, displayName: u.display_name, role: u.role, bio: u.bio, createdAt: u.created_at })))}`,
+    // Each owner pages its own rows in the archive's shape; this writes them as they come.
+    /** Writes a JSON array's items a page at a time: `next(cursor)` gives a page and the cursor after it. */
+    async function writeList<T, C>(from: C, next: (after: C) => Promise<{ items: T[]; after: C }>, each: (item: T) => Promise<unknown> | unknown) {
+      let first = true;
+      for (let after = from; ; ) {
+        const page = await next(after);
+        if (!page.items.length) return;
+        for (const item of page.items) {
+          await write(`${first ? '' : ','}${JSON.stringify(await each(item))}`);
+          first = false;
+        }
+        after = page.after;
+      }
+    }
+    // Users without password hashes, tokens or sessions; their usernames name the Markdown files' authors.
+    const usernames = new Map<number, string>();
+    await write(',"users":[');
+    await writeList(
+      0,
+      async (after) => {
+        const items = await accounts.exportPage(after, PAGE);
+        return { items, after: items.at(-1)?.id ?? after };
+      },
+      (u) => {
+        usernames.set(u.id, u.username);
+        return u;
+      },
     );
-    const tags = await db.selectFrom('tags').select(['name', 'slug']).orderBy('slug').execute();
-    await write(`,"tags":${JSON.stringify(tags)}`);
+    await write('],"tags":[');
+    await writeList(
+      null as string | null,
+      async (after) => {
+        const items = await posts.exportTags(after, PAGE);
+        return { items, after: items.at(-1)?.slug ?? after };
+      },
+      (t) => t,
+    );
+    await write(']');
     // The library's metadata; its files follow inkwell.json in the tar (media/<key>).
     await write(',"media":[');
     if (deps.media) {
@@ -107,104 +138,76 @@ export function createExporter(deps: {
     }
     await write(']');
     await write(',"posts":[');
-    const usernames = new Map(users.map((u) => [u.id, u.username]));
-    let first = true;
-    for (let after = 0; ; ) {
-      const rows = await db.selectFrom('posts').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
-      if (!rows.length) break;
-      const tagRows = await db
-        .selectFrom('post_tags')
-        .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
-        .select(['post_tags.post_id', 'tags.slug', 'tags.name'])
-        .where(
-          'post_tags.post_id',
-          'in',
-          rows.map((r) => r.id),
-        )
-        .execute();
-      for (const r of rows) {
-        const postTags = tagRows.filter((t) => t.post_id === r.id);
-        const p = {
-          id: r.id,
-          authorId: r.author_id,
-          title: r.title,
-          slug: r.slug,
-          body: r.body,
-          customExcerpt: r.custom_excerpt,
-          status: r.status,
-          createdAt: r.created_at,
-          updatedAt: r.updated_at,
-          publishedAt: r.published_at,
-          publishAt: r.publish_at,
-          featureImage: r.feature_image,
-          featureImageAlt: r.feature_image_alt,
-          tags: postTags.map((t) => t.slug),
-        };
-        await write(`${first ? '' : ','}${JSON.stringify(p)}`);
-        first = false;
+    await writeList(
+      0,
+      async (after) => {
+        const items = await posts.exportPage(after, PAGE);
+        return { items, after: items.at(-1)?.entry.id ?? after };
+      },
+      async ({ entry: p, tagNames }) => {
         const front = yaml({
-          title: r.title,
-          slug: r.slug,
-          date: r.published_at ?? r.publish_at ?? r.created_at,
-          updated: r.updated_at,
-          draft: r.status !== 'published',
-          author: r.author_id !== null ? (usernames.get(r.author_id) ?? null) : null,
-          tags: postTags.map((t) => t.name),
-          ...(r.custom_excerpt ? { excerpt: r.custom_excerpt } : {}),
+          title: p.title,
+          slug: p.slug,
+          date: p.publishedAt ?? p.publishAt ?? p.createdAt,
+          updated: p.updatedAt,
+          draft: p.status !== 'published',
+          author: p.authorId !== null ? (usernames.get(p.authorId) ?? null) : null,
+          tags: tagNames,
+          ...(p.customExcerpt ? { excerpt: p.customExcerpt } : {}),
         });
-        await markdown(r.slug, `---\n${front}---\n\n${r.body}\n`);
-      }
-      after = rows.at(-1)!.id;
-    }
+        await markdown(p.slug, `---\n${front}---\n\n${p.body}\n`);
+        return p;
+      },
+    );
     await write('],"comments":[');
-    first = true;
-    for (let after = 0; ; ) {
-      const rows = await db.selectFrom('comments').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
-      if (!rows.length) break;
-      for (const c of rows) {
-        await write(
-          `${first ? '' : ','}${JSON.stringify({ id: c.id, postId: c.post_id, parentId: c.parent_id, authorId: c.author_id, authorName: c.author_name, body: c.body, status: c.status, createdAt: c.created_at })}`,
-        );
-        first = false;
-      }
-      after = rows.at(-1)!.id;
-    }
+    await writeList(
+      0,
+      async (after) => {
+        const items = await comments.exportPage(after, PAGE);
+        return { items, after: items.at(-1)?.id ?? after };
+      },
+      (c) => c,
+    );
     // Pages, with a Markdown file each; galleries, with their images (by media id, in order) and captions.
     await write('],"pages":[');
-    first = true;
-    for (let after = 0; ; ) {
-      const rows = await db.selectFrom('pages').selectAll().where('id', '>', after).orderBy('id').limit(PAGE).execute();
-      if (!rows.length) break;
-      for (const r of rows) {
-        await write(
-          `${first ? '' : ','}${JSON.stringify({ id: r.id, authorId: r.author_id, title: r.title, slug: r.slug, body: r.body, description: r.description, imageId: r.image_id, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at })}`,
-        );
-        first = false;
+    await writeList(
+      0,
+      async (after) => {
+        const items = await pages.exportPage(after, PAGE);
+        return { items, after: items.at(-1)?.id ?? after };
+      },
+      async (r) => {
         const front = yaml({
           title: r.title,
           slug: r.slug,
-          date: r.created_at,
-          updated: r.updated_at,
+          date: r.createdAt,
+          updated: r.updatedAt,
           draft: r.status !== 'published',
           ...(r.description ? { description: r.description } : {}),
         });
         await markdown(`pages/${r.slug}`, `---\n${front}---\n\n${r.body}\n`);
-      }
-      after = rows.at(-1)!.id;
-    }
+        return r;
+      },
+    );
     await write('],"galleries":[');
-    first = true;
-    for (let after = 0; ; ) {
-      const page = await galleries.exportPage(after, PAGE);
-      if (!page.length) break;
-      for (const g of page) {
-        await write(`${first ? '' : ','}${JSON.stringify(g)}`);
-        first = false;
-      }
-      after = page.at(-1)!.id;
-    }
-    const reds = await db.selectFrom('redirects').select(['from_path', 'to_path', 'status', 'source']).orderBy('id').execute();
-    await write(`],"redirects":${JSON.stringify(reds.map((r) => ({ from: r.from_path, to: r.to_path, status: r.status, source: r.source })))}}\n`);
+    await writeList(
+      0,
+      async (after) => {
+        const items = await galleries.exportPage(after, PAGE);
+        return { items, after: items.at(-1)?.id ?? after };
+      },
+      (g) => g,
+    );
+    await write('],"redirects":[');
+    await writeList(
+      0,
+      async (after) => {
+        const items = await redirects.exportPage(after, PAGE);
+        return { items: items.map((r) => r.entry), after: items.at(-1)?.id ?? after };
+      },
+      (r) => r,
+    );
+    await write(']}\n');
     out.end();
     await once(out, 'finish');
   }

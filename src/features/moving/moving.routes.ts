@@ -4,15 +4,18 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import type { Static } from 'typebox';
 import { html } from '../../lib/html.ts';
 import { dateHtml } from '../../lib/dates.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireAdmin } from '../../platform/http/auth.ts';
 import { csrfField, errorSummaryHtml } from '../../platform/http/forms.ts';
+import { checkInput } from '../../platform/http/input.ts';
 import { sendPage } from '../../platform/http/layout.ts';
 import { reportText, type ImportReport } from './moving.service.ts';
 import type { MediaService } from '../media/index.ts';
 import type { ImportRuns } from './moving.jobs.ts';
+import { ImportStartSchema, SITE_URL_MESSAGE } from './moving.schema.ts';
 
 const FORBIDDEN = 'Only admins import blogs';
 
@@ -46,17 +49,29 @@ export async function movingRoutes(app: FastifyInstance, opts: { runs: ImportRun
   });
   app.decorateRequest('uploads', null as unknown as string[]);
 
-  async function page(request: Parameters<typeof requireAdmin>[0], errors: AppError['errors'] = [], siteUrl = '') {
+  async function page(request: Parameters<typeof requireAdmin>[0], errors: AppError['errors'] = [], typed = { format: '', siteUrl: '' }) {
+    // Each problem beside its field too, tied to it as fieldHtml does.
+    const problem = (field: string, label: string) => {
+      const messages = errors.filter((e) => e.field === field).map((e) => e.message);
+      return {
+        attrs: html`aria-invalid="${messages.length ? 'true' : 'false'}"!${messages.length ? html` aria-describedby="${field}-error"` : ''}`,
+        text: messages.length ? html`<p class="field-error" id="${field}-error">${label} ${messages.join('; ')}</p>` : '',
+      };
+    };
+    const format = problem('format', 'Format');
+    const site = problem('site_url', "Old site's address");
+    const file = problem('file', 'File');
+    const option = (value: string, label: string) => html`<option value="${value}"!${typed.format === value ? ' selected' : ''}>${label}</option>`;
     const list = await runs.recent(20);
     return html`<h1>Import</h1>
 <p>Bring a blog over from WordPress (in its dashboard, <em>Tools → Export → All content</em>) or Ghost (<em>Settings → Labs → Export your content</em>).
 Posts, pages, comments, authors, categories and tags come over; old addresses redirect to the new ones. Each post or page is written whole or not at all; importing the same file again updates what it brought in and retries what failed.</p>
 !${errorSummaryHtml(errors, { file: 'File', format: 'Format', site_url: "Old site's address" })}
 <form class="stacked" method="post" action="/admin/import" enctype="multipart/form-data">!${csrfField(request.csrfToken())}
-<div><label for="format">From</label> <select id="format" name="format"><option value="wordpress">WordPress (WXR export, .xml)</option><option value="ghost">Ghost (JSON export, .json)</option></select></div>
-<div><label for="site_url">Old site's address</label> <input type="url" id="site_url" name="site_url" placeholder="https://old.example" value="${siteUrl}">
+<div><label for="format">From</label> <select id="format" name="format" !${format.attrs}>!${option('wordpress', 'WordPress (WXR export, .xml)')}!${option('ghost', 'Ghost (JSON export, .json)')}</select>!${format.text}</div>
+<div><label for="site_url">Old site's address</label> <input type="url" id="site_url" name="site_url" placeholder="https://old.example" value="${typed.siteUrl}" !${site.attrs}>!${site.text}
 <p class="hint">Images are copied into the media library. Ghost exports write their own images as <code>__GHOST_URL__/content/images/…</code>: give the old site's address so they can be downloaded.</p></div>
-<div><label for="file">Export file</label> <input type="file" id="file" name="file" accept=".xml,.json,application/xml,text/xml,application/json" required></div>
+<div><label for="file">Export file</label> <input type="file" id="file" name="file" accept=".xml,.json,application/xml,text/xml,application/json" required !${file.attrs}>!${file.text}</div>
 <div class="actions"><button type="submit">Import</button></div></form>
 <h2>Imports</h2>
 !${
@@ -93,13 +108,24 @@ Posts, pages, comments, authors, categories and tags come over; old addresses re
       const user = requireAdmin(request, FORBIDDEN);
       const b = request.body as Record<string, unknown> | undefined;
       const upload = b?.file as { path: string; name: string } | undefined;
-      const errors: AppError['errors'] = [];
-      const format = b?.format;
-      if (format !== 'wordpress' && format !== 'ghost') errors.push({ field: 'format', message: 'must be WordPress or Ghost' });
+      const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      const typed = { format: text(b?.format) ?? '', siteUrl: text(b?.site_url)?.trim() ?? '' };
+      // The text fields by the command's schema (an emptied address is none), the file by hand, in the form's order.
+      const command = { format: b?.format, ...(typed.siteUrl ? { site_url: typed.siteUrl } : {}) };
+      let wrong: AppError['errors'] = [];
+      try {
+        checkInput(ImportStartSchema, command);
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        wrong = e.errors;
+      }
+      const errors = wrong.filter((e) => e.field === 'format');
       if (!upload || typeof upload !== 'object' || !upload.path) errors.push({ field: 'file', message: 'is required: choose the export file' });
-      const siteUrl = typeof b?.site_url === 'string' ? b.site_url.trim() : '';
-      if (siteUrl && !isSiteUrl(siteUrl)) errors.push({ field: 'site_url', message: 'must be an http(s) address such as https://old.example' });
-      if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors, siteUrl) });
+      errors.push(...wrong.filter((e) => e.field !== 'format'));
+      if (typed.siteUrl && !errors.some((e) => e.field === 'site_url') && !isSiteUrl(typed.siteUrl))
+        errors.push({ field: 'site_url', message: SITE_URL_MESSAGE });
+      if (errors.length) return sendPage(request, reply, { title: 'Import', status: 422, body: await page(request, errors, typed) });
+      const { format, site_url: siteUrl } = command as Static<typeof ImportStartSchema>;
       // The job may run on another instance: the file goes where every instance reads it (the media storage).
       let key: string;
       try {
@@ -108,11 +134,11 @@ Posts, pages, comments, authors, categories and tags come over; old addresses re
         rmSync(upload!.path, { force: true });
       }
       const id = await runs.start({
-        format: String(format),
+        format,
         fileName: upload!.name || 'export',
         key,
         userId: user.id,
-        siteUrl: siteUrl || undefined,
+        siteUrl,
       });
       return reply.code(303).redirect(`/admin/import/${id}`);
     },

@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import { html } from '../../lib/html.ts';
 import type { AppContext, Feature } from '../../platform/feature.ts';
+import type { AccountsService } from '../accounts/index.ts';
 import type { CommentsService } from '../comments/index.ts';
+import type { PostsService } from '../posts/index.ts';
 import { notificationsApi } from './notifications.api.ts';
 import { liveRoutes } from './notifications.live.ts';
 import { notificationsRoutes } from './notifications.routes.ts';
 import { createNotificationsService, type NotificationsService } from './notifications.service.ts';
 
-export { createNotificationsService, type NotificationsService } from './notifications.service.ts';
+export { createNotificationsService, type NotificationOwners, type NotificationsService } from './notifications.service.ts';
 
 const liveJs = readFileSync(new URL('./live.js', import.meta.url), 'utf8');
 /** Events that notify someone, and so are pushed to their open pages. */
@@ -18,9 +20,18 @@ const NOTIFYING = new Set(['comment.created', 'comment.held', 'user.followed', '
  * Notifications: made from comment, follow and favourite events; shown in-app
  * (the header's badge, /notifications), live over SSE, and by email (instant or a digest).
  */
-export function notificationsFeature(ctx: AppContext, deps: { comments: CommentsService }): Feature<NotificationsService> {
+export function notificationsFeature(
+  ctx: AppContext,
+  deps: { accounts: AccountsService; posts: PostsService; comments: CommentsService },
+): Feature<NotificationsService> {
   const { events, live, mailer } = ctx;
-  const service = createNotificationsService({ db: ctx.db.kysely, clock: ctx.clock, mailer, site: ctx.site });
+  const service = createNotificationsService({
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    mailer,
+    site: ctx.site,
+    owners: { accounts: deps.accounts, posts: deps.posts, comments: deps.comments },
+  });
   // The header's badge: loaded before each signed-in page, read while rendering it.
   const unread = new WeakMap<FastifyRequest, number>();
   return {

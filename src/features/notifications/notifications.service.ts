@@ -7,6 +7,10 @@ import type { Mailer } from '../../platform/mail/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { excerptOf, htmlToText } from '../../lib/markdown.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
+import { createSettings } from '../../platform/settings.ts';
+import { createAccountsService, type AccountsService } from '../accounts/index.ts';
+import { commentById, type CommentsService } from '../comments/index.ts';
+import { createPostsService, type PostsService } from '../posts/index.ts';
 import { digestEmail, describe, instantEmail, type NotificationSummary } from './notifications.emails.ts';
 
 export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited', 'comment_held'];
@@ -48,14 +52,33 @@ const unreadQuery = preparedQuery((db: Kysely<Database>, s: { userId: number }) 
     .where('read_at', 'is', null),
 );
 
+/** What notifications reads from the features that own people, posts and comments (in the dispatch's transaction). */
+export interface NotificationOwners {
+  accounts: Pick<AccountsService, 'account' | 'moderatorIds'>;
+  posts: Pick<PostsService, 'byId'>;
+  comments: Pick<CommentsService, 'byId'>;
+}
+
+/** The owners' readers built on one database, for a service made outside the app (tests, a process of its own). */
+function standaloneOwners(db: Kysely<Database>, clock: Clock): NotificationOwners {
+  return {
+    accounts: createAccountsService({ db, clock, settings: createSettings(db) }),
+    posts: createPostsService({ db, clock }),
+    comments: { byId: (id, on = db) => commentById(on, id) },
+  };
+}
+
 /** In-app notifications, their emails (instant or daily digest) and the preferences behind them. */
 export function createNotificationsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   mailer: Mailer;
   site: { url: string; name: () => string; refresh?: (through?: Db) => Promise<{ timeZone: string }> };
+  /** Accounts, posts and comments as the app built them; made on `db` when absent. */
+  owners?: NotificationOwners;
 }) {
   const { db, clock, mailer } = deps;
+  const { accounts, posts, comments } = deps.owners ?? standaloneOwners(db, clock);
   const site = () => ({ url: deps.site.url, name: deps.site.name() });
   const now = () => clock.now().toISOString();
 
@@ -159,12 +182,12 @@ export function createNotificationsService(deps: {
       const pref = await preference(trx, userId, kind);
       if (pref === 'daily') continue; // the digest picks it up
       if (pref === 'instant') {
-        const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
-        if (!user.suspended_at) {
+        const user = await accounts.account(userId, trx);
+        if (user && !user.suspended) {
           const n = toNotification(await listQuery(trx).where('notifications.id', '=', inserted.id).executeTakeFirstOrThrow());
           // An event subscriber runs outside any request: the name may have changed on another instance.
           await deps.site.refresh?.(trx);
-          await mailer.send(trx, instantEmail(site(), { email: user.email, name: user.display_name }, summaryOf(n), await unsubscribeUrl(trx, userId, kind)));
+          await mailer.send(trx, instantEmail(site(), { email: user.email, name: user.displayName }, summaryOf(n), await unsubscribeUrl(trx, userId, kind)));
         }
       }
       await trx.updateTable('notifications').set({ emailed_at: now() }).where('id', '=', inserted.id).execute();
@@ -182,11 +205,11 @@ export function createNotificationsService(deps: {
       const { commentId, postId, parentId, authorId } = event.payload;
       const recipients = new Map<number, NotificationKind>();
       if (parentId !== null) {
-        const parent = await trx.selectFrom('comments').select('author_id').where('id', '=', parentId).executeTakeFirst();
-        if (parent?.author_id) recipients.set(parent.author_id, 'reply_to_comment');
+        const parent = await comments.byId(parentId, trx);
+        if (parent?.author) recipients.set(parent.author.id, 'reply_to_comment');
       }
-      const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
-      if (post?.author_id && !recipients.has(post.author_id)) recipients.set(post.author_id, 'comment_on_post');
+      const post = await posts.byId(postId, trx);
+      if (post?.author && !recipients.has(post.author.id)) recipients.set(post.author.id, 'comment_on_post');
       if (authorId !== null) recipients.delete(authorId);
       await notify(trx, event.id, recipients, { actorId: authorId, postId, commentId });
     },
@@ -197,8 +220,8 @@ export function createNotificationsService(deps: {
      */
     async onCommentHeld(event: DomainEvent<'comment.held'>, trx: Transaction<Database>): Promise<void> {
       const { commentId, postId, authorId } = event.payload;
-      const mods = await trx.selectFrom('users').select('id').where('role', 'in', ['admin', 'editor']).where('suspended_at', 'is', null).execute();
-      const recipients = new Map<number, NotificationKind>(mods.filter((m) => m.id !== authorId).map((m) => [m.id, 'comment_held']));
+      const mods = await accounts.moderatorIds(trx);
+      const recipients = new Map<number, NotificationKind>(mods.filter((id) => id !== authorId).map((id) => [id, 'comment_held']));
       await notify(trx, event.id, recipients, { actorId: authorId, postId, commentId });
     },
 
@@ -221,18 +244,18 @@ export function createNotificationsService(deps: {
     /** Subscriber of post.favorited: the post's author hears of it (not of their own favourite). */
     async onPostFavorited(event: DomainEvent<'post.favorited'>, trx: Transaction<Database>): Promise<void> {
       const { userId, postId } = event.payload;
-      const post = await trx.selectFrom('posts').select('author_id').where('id', '=', postId).executeTakeFirst();
-      if (!post?.author_id || post.author_id === userId) return;
+      const authorId = (await posts.byId(postId, trx))?.author?.id;
+      if (!authorId || authorId === userId) return;
       const before = await trx
         .selectFrom('notifications')
         .select('id')
-        .where('user_id', '=', post.author_id)
+        .where('user_id', '=', authorId)
         .where('kind', '=', 'post_favorited')
         .where('actor_id', '=', userId)
         .where('post_id', '=', postId)
         .executeTakeFirst();
       if (before) return;
-      await notify(trx, event.id, new Map([[post.author_id, 'post_favorited']]), { actorId: userId, postId, commentId: null });
+      await notify(trx, event.id, new Map([[authorId, 'post_favorited']]), { actorId: userId, postId, commentId: null });
     },
 
     /** Who was notified by an event (for live pushes). */
@@ -362,11 +385,11 @@ export function createNotificationsService(deps: {
           ).map(toNotification);
           const prefs = await this.prefs(userId, trx);
           const items = rows.filter((n) => prefs[n.kind] === 'daily');
-          const user = await trx.selectFrom('users').select(['email', 'display_name', 'suspended_at']).where('id', '=', userId).executeTakeFirstOrThrow();
-          if (items.length && !user.suspended_at) {
+          const user = await accounts.account(userId, trx);
+          if (items.length && user && !user.suspended) {
             await mailer.send(
               trx,
-              digestEmail(site(), { email: user.email, name: user.display_name }, items.map(summaryOf), await unsubscribeUrl(trx, userId, 'all')),
+              digestEmail(site(), { email: user.email, name: user.displayName }, items.map(summaryOf), await unsubscribeUrl(trx, userId, 'all')),
             );
             sent += 1;
           }

@@ -185,6 +185,23 @@ export function createPagesService(deps: { db: Kysely<Database>; clock: Clock; m
       }
     },
 
+    /** The export's pages, drafts too, a page at a time after an id (the archive's "pages"). */
+    async exportPage(after: number, limit: number) {
+      const rows = await db.selectFrom('pages').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
+      return rows.map((r) => ({
+        id: r.id,
+        authorId: r.author_id,
+        title: r.title,
+        slug: r.slug,
+        body: r.body,
+        description: r.description,
+        imageId: r.image_id,
+        status: r.status,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }));
+    },
+
     /** Whether a page with this id still exists (an import's record may outlive it). */
     async exists(id: number, trx: Kysely<Database> = db): Promise<boolean> {
       return (await trx.selectFrom('pages').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;

@@ -814,6 +814,55 @@ export function createPostsService(deps: { db: Kysely<Database>; clock: Clock; e
     /** A post by id, in the trash too, or undefined; `on` is the caller's transaction (an event subscriber reads through it). */
     byId: (id: number, on: Kysely<Database> = db) => q.findPostById(on, id, true),
 
+    /** The export's tags (name and slug), a page at a time after a slug (null: from the first). */
+    exportTags: (after: string | null, limit: number) =>
+      db
+        .selectFrom('tags')
+        .select(['name', 'slug'])
+        .$if(after !== null, (q) => q.where('slug', '>', after!))
+        .orderBy('slug')
+        .limit(limit)
+        .execute(),
+
+    /**
+     * The export's posts, a page at a time after an id, trashed ones too: each the
+     * archive's entry (tags by slug) and its tags' names (the Markdown file's front matter).
+     */
+    async exportPage(after: number, limit: number) {
+      const rows = await db.selectFrom('posts').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
+      if (!rows.length) return [];
+      const tagRows = await db
+        .selectFrom('post_tags')
+        .innerJoin('tags', 'tags.id', 'post_tags.tag_id')
+        .select(['post_tags.post_id', 'tags.slug', 'tags.name'])
+        .where(
+          'post_tags.post_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.map((r) => {
+        const postTags = tagRows.filter((t) => t.post_id === r.id);
+        const entry = {
+          id: r.id,
+          authorId: r.author_id,
+          title: r.title,
+          slug: r.slug,
+          body: r.body,
+          customExcerpt: r.custom_excerpt,
+          status: r.status,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+          publishedAt: r.published_at,
+          publishAt: r.publish_at,
+          featureImage: r.feature_image,
+          featureImageAlt: r.feature_image_alt,
+          tags: postTags.map((t) => t.slug),
+        };
+        return { entry, tagNames: postTags.map((t) => t.name) };
+      });
+    },
+
     /** Whether a post with this id still exists (an import's record may outlive it). */
     exists: async (id: number, on: Kysely<Database> = db) => (await on.selectFrom('posts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined,
 

@@ -80,6 +80,21 @@ export function createRedirectsService(deps: { db: Kysely<Database>; clock: Cloc
   }
 
   return {
+    /**
+     * The export's redirects, a page at a time after an id: each the archive's entry
+     * (which has no id) and the id to page on.
+     */
+    async exportPage(after: number, limit: number) {
+      const rows = await db
+        .selectFrom('redirects')
+        .select(['id', 'from_path', 'to_path', 'status', 'source'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ id: r.id, entry: { from: r.from_path, to: r.to_path, status: r.status, source: r.source } }));
+    },
+
     /** Every redirect, newest first. */
     async list(): Promise<Redirect[]> {
       const rows = await db.selectFrom('redirects').selectAll().orderBy('id', 'desc').execute();

@@ -7,18 +7,16 @@ import { problems } from '../../platform/http/problem.schema.ts';
 import { bodyField, limit } from '../../platform/http/rate-limit.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import { CHECK_INBOX } from './subscriptions.routes.ts';
+import { FrequencyChangeSchema, FrequencySchema, SubscribeSchema } from './subscriptions.schema.ts';
 import type { SubscriptionsService } from './subscriptions.service.ts';
 
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
-const Frequency = Type.Union([Type.Literal('instant'), Type.Literal('weekly')], {
-  description: 'Each new post at once, or a weekly digest (Mondays, 08:00 in the site time zone).',
-});
 const SubscriptionSchema = Type.Object(
   {
     id: Type.Integer(),
     email: Type.String(),
     author: Type.Union([Type.String(), Type.Null()], { description: "The author's username, or null for the whole blog." }),
-    frequency: Frequency,
+    frequency: FrequencySchema,
     status: Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('unsubscribed')]),
     createdAt: Type.String({ format: 'date-time' }),
     confirmedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -44,14 +42,7 @@ export async function subscriptionsApi(root: FastifyInstance, opts: { subscripti
         description:
           'Double opt-in: the address gets a confirmation link, and nothing else until it is followed. The answer is 202 whether or not the address is already subscribed. `author` (a username) subscribes to one author and needs a signed-in caller; `email` then defaults to the account’s. Limited per IP address and per email address (429 with Retry-After).',
         security: [...security, {}],
-        body: Type.Object(
-          {
-            email: Type.Optional(Type.String({ maxLength: 254 })),
-            frequency: Type.Optional(Frequency),
-            author: Type.Optional(Type.String({ maxLength: 100 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: SubscribeSchema,
         response: { 202: Type.Object({ message: Type.String() }), ...problems(400, 401, 403, 404, 415, 422, 429) },
       },
     },
@@ -84,7 +75,7 @@ export async function subscriptionsApi(root: FastifyInstance, opts: { subscripti
         summary: 'Change how often',
         security,
         params: Id,
-        body: Type.Object({ frequency: Frequency }, { additionalProperties: false }),
+        body: FrequencyChangeSchema,
         response: { 204: Type.Null(), ...problems(401, 404, 415, 422) },
       },
     },

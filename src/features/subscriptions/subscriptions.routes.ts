@@ -3,10 +3,12 @@ import { html } from '../../lib/html.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { csrfField, errorSummaryHtml, fieldHtml, submittedValue, type FormState } from '../../platform/http/forms.ts';
+import { readInput } from '../../platform/http/input.ts';
 import { sendPage, type PageOptions } from '../../platform/http/layout.ts';
 import { acceptOneClickForms } from '../../platform/http/one-click.ts';
 import { bodyField, limit } from '../../platform/http/rate-limit.ts';
 import type { AccountsService } from '../accounts/index.ts';
+import { FrequencyChangeSchema, SubscribeSchema } from './subscriptions.schema.ts';
 import type { SubscriptionsService } from './subscriptions.service.ts';
 
 type Body = Record<string, unknown> | undefined;
@@ -45,8 +47,9 @@ export async function subscriptionsRoutes(app: FastifyInstance, opts: { subscrip
   // no ambient authority. It ignores the session, and a subscription starts only
   // when the address's owner follows the emailed link. It is limited per IP and address.
   app.post('/subscribe', { config: { csrf: false, formPage: subscribePage }, preHandler: [perIp, perAddress] }, async (request, reply) => {
-    const b = request.body as Body;
-    await subscriptions.subscribe({ email: b?.email, frequency: b?.frequency });
+    // Read after the rate limits, as before: a refused form counts against them too.
+    const { email, frequency } = readInput(request, SubscribeSchema);
+    await subscriptions.subscribe({ email, frequency });
     return sendPage(request, reply, { title: 'Check your inbox', body: html`<h1>Check your inbox</h1><p>${CHECK_INBOX}</p>`, noindex: true });
   });
 
@@ -109,7 +112,8 @@ export async function subscriptionsRoutes(app: FastifyInstance, opts: { subscrip
     const user = requireUser(request);
     const author = await accounts.profile(request.params.username);
     if (author.role === 'reader') throw new AppError('not_found', 'This account does not publish');
-    await subscriptions.subscribe({ user, authorId: author.id, frequency: (request.body as Body)?.frequency });
+    const { frequency } = readInput(request, SubscribeSchema);
+    await subscriptions.subscribe({ user, authorId: author.id, frequency });
     reply.setFlash(user.verified ? `Subscribed to ${author.displayName}` : `${CHECK_INBOX}`);
     return reply.code(303).redirect(`/@${author.username}`);
   });
@@ -137,7 +141,7 @@ export async function subscriptionsRoutes(app: FastifyInstance, opts: { subscrip
 
   app.post<{ Params: { id: string } }>('/settings/subscriptions/:id', async (request, reply) => {
     const user = requireUser(request);
-    await subscriptions.change(user, idOf(request.params.id), { frequency: (request.body as Body)?.frequency });
+    await subscriptions.change(user, idOf(request.params.id), readInput(request, FrequencyChangeSchema));
     reply.setFlash('Subscription saved');
     return reply.code(303).redirect('/settings/subscriptions');
   });

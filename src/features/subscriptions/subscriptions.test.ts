@@ -128,6 +128,18 @@ eachDatabase('email subscriptions', (dialect) => {
     assert.equal(form.statusCode, 422);
     assert.match(form.body, /value="nope&#60;script&#62;"/);
     assert.match(form.body, /must be an email address/);
+    // The form and the API read one schema: the same words for a frequency that is neither.
+    const often = await t.app.inject({
+      method: 'POST',
+      url: '/subscribe',
+      payload: 'email=ok%40example.test&frequency=hourly',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      remoteAddress: '10.1.0.2',
+    });
+    assert.equal(often.statusCode, 422);
+    assert.match(often.body, /value="ok@example.test"/);
+    assert.match(often.body, /How often must be one of &#34;instant&#34;, &#34;weekly&#34;/);
+    assert.equal(freq.json().errors[0].message, 'must be one of "instant", "weekly"');
   });
 
   test('rate-limited per address and per IP address', async () => {

@@ -118,6 +118,14 @@ describe('one message per field, from one catalogue', () => {
     assert.deepEqual(fails({ title: 'x', notify: true, image: 5 }), { image: 'must be text' });
   });
 
+  test("a choice's errorMessage says it in the words of the form's choices", () => {
+    const Start = Type.Object({ from: Type.Union([Type.Literal('wordpress'), Type.Literal('ghost')], { errorMessage: 'must be WordPress or Ghost' }) });
+    assert.throws(
+      () => checkInput(Start, { from: 'blogger' }),
+      (err: unknown) => err instanceof AppError && err.errors[0].field === 'from' && err.errors[0].message === 'must be WordPress or Ghost',
+    );
+  });
+
   test('a patch is checked field by field: the fields that pass, and a message for each that does not', () => {
     const Patch = Type.Partial(Command, { additionalProperties: false });
     assert.deepEqual(checkPatch(Patch, { title: 'ok', count: 2 }), { value: { title: 'ok', count: 2 }, errors: [] });

@@ -214,13 +214,13 @@ export interface AjvError {
   parentSchema?: Schema;
 }
 
-/** The catalogue's message for one failed keyword; a schema's `errorMessage` says what its pattern or format wants. */
+/** The catalogue's message for one failed keyword; a schema's `errorMessage` says what its pattern, format or choice wants. */
 export function messageOf(err: AjvError): string {
   const p = err.params;
   if ((err.keyword === 'pattern' || err.keyword === 'format') && err.parentSchema?.errorMessage) return err.parentSchema.errorMessage;
-  // A union of constants (301 or 302) says which; its branches' own errors say less.
+  // A union of constants (301 or 302) says which (or its errorMessage, in the words of the form's choices); its branches' own errors say less.
   const values = err.keyword === 'anyOf' && err.parentSchema ? choices(err.parentSchema) : undefined;
-  if (values) return MESSAGES.oneOf(values);
+  if (values) return err.parentSchema?.errorMessage ?? MESSAGES.oneOf(values);
   switch (err.keyword) {
     case 'required':
       return MESSAGES.required;
