@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLocalStorage, createS3Storage, type MediaStorage } from './media.storage.ts';
-import { startS3Server } from './media.test-s3.ts';
+import { startS3Server } from '../../../test/support/s3.ts';
 
 async function text(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];

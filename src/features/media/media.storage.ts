@@ -188,7 +188,7 @@ export function createS3Storage(opts: NonNullable<MediaConfig['s3']> & { publicU
 }
 
 /** The storage the configuration asks for. */
-export function createMediaStorage(config: MediaConfig): MediaStorage {
+export function createMediaStorage(config: Pick<MediaConfig, 'dir' | 's3' | 'publicUrl'>): MediaStorage {
   return config.s3 ? createS3Storage({ ...config.s3, publicUrl: config.publicUrl }) : createLocalStorage({ dir: config.dir, publicUrl: config.publicUrl });
 }
 

@@ -15,7 +15,7 @@ import { createSettings } from '../../platform/settings.ts';
 import { parseRange } from './media.routes.ts';
 import { createMediaService, safeName } from './media.service.ts';
 import { createMediaStorage } from './media.storage.ts';
-import { startS3Server } from './media.test-s3.ts';
+import { startS3Server } from '../../../test/support/s3.ts';
 
 // ---------------------------------------------------------------------------
 // Test images, made here with sharp (no binaries in the repository).

@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { Client } from '../../../test/support/browser.ts';
 import { buildUser, type TestUser } from '../../../test/support/factories.ts';
-import { createS3Storage } from '../media/media.storage.ts';
-import { startS3Server } from '../media/media.test-s3.ts';
+import { createMediaStorage } from '../media/index.ts';
+import { startS3Server } from '../../../test/support/s3.ts';
 
 const FIXTURE = new URL('../../../test/fixtures/wordpress/blog.xml', import.meta.url).pathname;
 
@@ -55,7 +55,7 @@ eachDatabase('an import uploaded to one instance runs on another', (dialect) => 
     const payload = JSON.parse(job.payload);
     assert.equal(payload.path, undefined);
     assert.match(payload.key, /^private\/[0-9a-f]{32}$/);
-    const bucket = createS3Storage({ ...s3.options, publicUrl: null });
+    const bucket = createMediaStorage({ dir: '', s3: s3.options, publicUrl: null });
     assert.equal((await bucket.head(payload.key))?.bytes, readFileSync(FIXTURE).length, 'the upload is in the bucket');
     // Not served: it is no image of the library.
     assert.equal((await a.app.inject({ method: 'GET', url: `/media/${payload.key.split('/')[1]}` })).statusCode, 404);
