@@ -11,7 +11,7 @@ import { threadHtml } from './views/thread.ts';
 
 // What other features may use from comments.
 export { createCommentsService, type CommentsService, type ImportedComment, type ThreadItem } from './comments.service.ts';
-export { findComment as commentById, type Comment } from './comments.queries.ts';
+export type { Comment } from './comments.queries.ts';
 export { CommentCreateSchema } from './comments.schema.ts';
 export { commentEventData, type CommentCreated, type CommentHeld } from './comments.events.ts';
 export { commentHtml, threadHtml } from './views/thread.ts';

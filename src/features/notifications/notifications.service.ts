@@ -7,10 +7,9 @@ import type { Mailer } from '../../platform/mail/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { excerptOf, htmlToText } from '../../lib/markdown.ts';
 import { hashToken, randomToken } from '../../lib/secrets.ts';
-import { createSettings } from '../../platform/settings.ts';
-import { createAccountsService, type AccountsService } from '../accounts/index.ts';
-import { commentById, type CommentsService } from '../comments/index.ts';
-import { createPostsService, type PostsService } from '../posts/index.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import type { CommentsService } from '../comments/index.ts';
+import type { PostsService } from '../posts/index.ts';
 import { digestEmail, describe, instantEmail, type NotificationSummary } from './notifications.emails.ts';
 
 export const KINDS: NotificationKind[] = ['comment_on_post', 'reply_to_comment', 'new_follower', 'post_favorited', 'comment_held'];
@@ -59,26 +58,17 @@ export interface NotificationOwners {
   comments: Pick<CommentsService, 'byId'>;
 }
 
-/** The owners' readers built on one database, for a service made outside the app (tests, a process of its own). */
-function standaloneOwners(db: Kysely<Database>, clock: Clock): NotificationOwners {
-  return {
-    accounts: createAccountsService({ db, clock, settings: createSettings(db) }),
-    posts: createPostsService({ db, clock }),
-    comments: { byId: (id, on = db) => commentById(on, id) },
-  };
-}
-
 /** In-app notifications, their emails (instant or daily digest) and the preferences behind them. */
 export function createNotificationsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   mailer: Mailer;
   site: { url: string; name: () => string; refresh?: (through?: Db) => Promise<{ timeZone: string }> };
-  /** Accounts, posts and comments as the app built them; made on `db` when absent. */
-  owners?: NotificationOwners;
+  /** Accounts, posts and comments as the app built them. */
+  owners: NotificationOwners;
 }) {
   const { db, clock, mailer } = deps;
-  const { accounts, posts, comments } = deps.owners ?? standaloneOwners(db, clock);
+  const { accounts, posts, comments } = deps.owners;
   const site = () => ({ url: deps.site.url, name: deps.site.name() });
   const now = () => clock.now().toISOString();
 

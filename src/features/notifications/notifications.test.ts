@@ -4,6 +4,7 @@ import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/
 import { Client } from '../../../test/support/browser.ts';
 import { buildToken, buildUser, type TestUser } from '../../../test/support/factories.ts';
 import { linkIn, rawHeader, startSmtpCatcher, type Received, type SmtpCatcher } from '../../../test/support/smtp.ts';
+import { notificationOwnersOn } from '../../../test/support/owners.ts';
 import { createEvents } from '../../platform/events/index.ts';
 import { createQueue } from '../../platform/jobs/queue.ts';
 import { apiRequest } from '../../../test/support/request.ts';
@@ -113,7 +114,13 @@ eachDatabase('notifications', (dialect) => {
     const queue = createQueue({ db: t.db.kysely, clock, dialect });
     const next = createEvents({ db: t.db.kysely, clock, queue });
     const { createNotificationsService } = await import('./notifications.service.ts');
-    const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site: { url: 'http://blog.test', name: () => 'Inkwell' } });
+    const ns = createNotificationsService({
+      db: t.db.kysely,
+      clock,
+      mailer: t.mailer,
+      site: { url: 'http://blog.test', name: () => 'Inkwell' },
+      owners: notificationOwnersOn(t.db.kysely, clock),
+    });
     next.on('comment.created', ns.onCommentCreated);
     assert.ok((await queue.drain({ types: ['event.dispatch'] })) >= 1);
     const made = await t.db.kysely.selectFrom('notifications').select('user_id').where('post_id', '=', post.id).execute();
@@ -216,7 +223,13 @@ eachDatabase('notifications', (dialect) => {
     assert.equal(inbox(cat).length, before, 'nothing instant');
     now = new Date('2026-11-24T07:30:00Z');
     const { createNotificationsService } = await import('./notifications.service.ts');
-    const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site: { url: 'http://blog.test', name: () => 'Inkwell' } });
+    const ns = createNotificationsService({
+      db: t.db.kysely,
+      clock,
+      mailer: t.mailer,
+      site: { url: 'http://blog.test', name: () => 'Inkwell' },
+      owners: notificationOwnersOn(t.db.kysely, clock),
+    });
     assert.equal(await ns.sendDigests(), 0, 'not before 08:00 UTC');
     now = new Date('2026-11-24T08:05:00Z');
     assert.equal(await ns.sendDigests(), 1);

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { buildTestApp, eachDatabase, type TestApp } from '../../../test/support/app.ts';
 import { buildToken, buildUser, setSite } from '../../../test/support/factories.ts';
 import { apiRequest } from '../../../test/support/request.ts';
+import { notificationOwnersOn } from '../../../test/support/owners.ts';
 import { createSite } from '../../platform/site.ts';
 import { createNotificationsService } from './notifications.service.ts';
 
@@ -29,7 +30,7 @@ eachDatabase("the daily digest follows the site's time zone and name", (dialect)
     await setSite(t, { timeZone: 'Asia/Tokyo', name: 'Tidewater' });
     // The schedule runs outside a request, on a site object that has not seen the change yet.
     const site = createSite({ db: t.db, url: 'http://blog.test' });
-    const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site });
+    const ns = createNotificationsService({ db: t.db.kysely, clock, mailer: t.mailer, site, owners: notificationOwnersOn(t.db.kysely, clock) });
     now = new Date('2026-11-23T22:30:00Z'); // 07:30 on the 24th in Tokyo (and long past 08:00 UTC)
     assert.equal(await ns.sendDigests(), 0, 'not before 08:00 in Tokyo');
     now = new Date('2026-11-23T23:05:00Z'); // 08:05 in Tokyo
