@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { AppError } from '../errors.ts';
 import { hmac, randomToken, safeEqual } from '../../lib/secrets.ts';
 import { SESSION_TTL_MS, type CurrentUser, type SessionStore } from './sessions.ts';
-import { syncHook } from './hooks.ts';
+import { callbackHook } from './hooks.ts';
 
 export const SESSION_COOKIE = 'inkwell_session';
 const ANON_CSRF_COOKIE = 'inkwell_csrf';
@@ -145,13 +145,13 @@ export const authPlugin = fp(
     const multipart = (request: FastifyRequest) => /^multipart\//i.test(request.headers['content-type'] ?? '');
     app.addHook(
       'preValidation',
-      syncHook((request) => {
+      callbackHook((request) => {
         if (UNSAFE.has(request.method) && !multipart(request)) checkCsrf(request);
       }),
     );
     app.addHook(
       'preHandler',
-      syncHook((request) => {
+      callbackHook((request) => {
         if (UNSAFE.has(request.method) && multipart(request)) checkCsrf(request);
       }),
     );

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../errors.ts';
-import { syncHook } from './hooks.ts';
+import { callbackHook } from './hooks.ts';
 
 // How request bodies are read, for every route and content type: JSON with
 // bounded nesting, "no body" for an empty one, no NUL characters, and a body
@@ -128,7 +128,7 @@ export const bodyPlugin = fp(
 
     app.addHook(
       'preValidation',
-      syncHook((request) => {
+      callbackHook((request) => {
         if (request.url.includes('%00')) throw new AppError('bad_request', 'Text may not contain NUL (\\u0000) characters');
         // No body where every field is optional is an empty object (POST
         // /notifications/read with nothing marks all read); where a field is
@@ -157,7 +157,7 @@ export const bodyPlugin = fp(
     // (The request timeout still covers their request, which has no body.)
     app.addHook(
       'onRequest',
-      syncHook((request) => {
+      callbackHook((request) => {
         if (request.method === 'GET' && request.headers.accept?.includes('text/event-stream')) request.raw.socket?.setTimeout(0);
       }),
     );

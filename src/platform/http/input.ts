@@ -7,7 +7,7 @@ import type { Static, TSchema } from 'typebox';
 import { zonedLocalToIso } from '../../lib/dates.ts';
 import { AppError, type FieldError } from '../errors.ts';
 import type { FormState } from './forms.ts';
-import { syncHook } from './hooks.ts';
+import { callbackHook } from './hooks.ts';
 
 // One TypeBox schema per command. The route that takes the command as JSON (the
 // API) and the route that takes it as a form (the HTML page) name the same schema
@@ -389,7 +389,7 @@ export const inputPlugin = fp(
     // Registered after the auth plugin: the CSRF check has read _csrf by now.
     app.addHook(
       'preValidation',
-      syncHook((request) => {
+      callbackHook((request) => {
         if (!request.body || typeof request.body !== 'object' || Array.isArray(request.body)) return;
         const schema = request.routeOptions.schema?.body as Schema | undefined;
         if (!schema?.properties) return;

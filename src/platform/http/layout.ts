@@ -5,7 +5,7 @@ import { readableOn } from '../../lib/colour.ts';
 import { html } from '../../lib/html.ts';
 import type { AppError } from '../errors.ts';
 import { consumeFlash } from './auth.ts';
-import { maybeAsyncHook } from './hooks.ts';
+import { callbackHook } from './hooks.ts';
 import type { PageChrome, Region } from './slots.ts';
 import type { Site } from '../site.ts';
 
@@ -36,14 +36,14 @@ export const layoutPlugin = fp(async (app: FastifyInstance, opts: { site: Site; 
   // emails that a request causes.
   app.addHook(
     'onRequest',
-    maybeAsyncHook((request) => {
+    callbackHook((request) => {
       const url = request.url;
       if (!url.startsWith('/assets/') && url !== '/healthz' && url !== '/readyz') return opts.site.fresh(request.changeToken());
     }),
   );
   app.addHook(
     'preHandler',
-    maybeAsyncHook((request) => {
+    callbackHook((request) => {
       if (request.user && request.method === 'GET' && !request.url.startsWith('/api/') && !request.url.startsWith('/assets/')) {
         return (async () => {
           for (const load of loads) await load(request);
@@ -189,9 +189,8 @@ function documentHtml(request: FastifyRequest, opts: PageOptions, flashHtml: str
 </html>`;
 }
 
-/** Renders a full page and sends it. */
 /**
- * Sets the status and type and returns the page, for the handler to return:
+ * Renders a full page: sets the status and type and returns the page, for the handler to return:
  * Fastify sends a returned payload directly, while a returned `reply` is a
  * thenable it waits on by watching the response stream end (listeners and
  * allocations on every request).
