@@ -19,7 +19,6 @@ interface Log {
   warn(o: object, m?: string): void;
 }
 
-/** The local date (YYYY-MM-DD) of the Monday whose digest is due at `at`, in a time zone. */
 // Whether anyone takes this post's instant email: a confirmed, instant subscriber of
 // the whole blog or of the post's author. Asked once per published post.
 const instantSubscriberFor = preparedQuery((d: Kysely<Database>, s: { postId: number }) =>
@@ -32,6 +31,7 @@ const instantSubscriberFor = preparedQuery((d: Kysely<Database>, s: { postId: nu
     .limit(1),
 );
 
+/** The local date (YYYY-MM-DD) of the Monday whose digest is due at `at`, in a time zone. */
 export function digestWeek(at: Date, timeZone: string): string {
   const p = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', weekday: 'short', hourCycle: 'h23' })
